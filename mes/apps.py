@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MesConfig(AppConfig):
+    name = "mes"
+    verbose_name = "Traveler"

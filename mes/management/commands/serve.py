@@ -1,0 +1,165 @@
+"""`make run`: migrate, load the demo factory, then serve with gunicorn beside a Celery worker and beat.
+
+Ctrl-C (or SIGTERM) stops every process this command started, the private PostgreSQL included when
+this command was the one that started it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from mes import embedded
+
+
+class Command(BaseCommand):
+    help = "Migrate, seed the demo factory and serve the app with a Celery worker and beat (make run)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
+        parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        parser.add_argument("--no-seed", action="store_true", help="Skip loading the demo factory.")
+        parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
+
+    def handle(self, *args, **opts):
+        started_db = embedded.started_here
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write("database migrated")
+        call_command("collectstatic", interactive=False, verbosity=0)
+        if not opts["no_seed"]:
+            call_command("seed_demo")
+        for folder in ("queue", "processed"):
+            (settings.CELERY_QUEUE_DIR / folder).mkdir(parents=True, exist_ok=True)
+
+        env = os.environ.copy()
+        env["DATABASE_URL"] = self._database_url()
+        env.setdefault("TRAVELER_HTTPS", "false")
+        python = sys.executable
+        bind = f"{opts['host']}:{opts['port']}"
+        commands = {
+            "web": [
+                python,
+                "-m",
+                "gunicorn",
+                "mes.wsgi:application",
+                "--bind",
+                bind,
+                "--workers",
+                str(opts["web_workers"]),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "10",
+            ],
+            "worker": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "mes",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--hostname",
+                "traveler@%h",
+            ],
+            "beat": [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "mes",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                settings.CELERY_BEAT_SCHEDULE_FILENAME,
+            ],
+        }
+        procs: dict[str, subprocess.Popen] = {}
+        stopping = False
+
+        def stop(*_):
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            for name, cmd in commands.items():
+                procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
+            shown_host = "localhost" if opts["host"] in ("127.0.0.1", "0.0.0.0") else opts["host"]  # noqa: S104
+            url = f"http://{shown_host}:{opts['port']}"
+            self._wait_until_up(url, procs["web"])
+            self._banner(url)
+            while not stopping:
+                for name, proc in procs.items():
+                    if proc.poll() is not None:
+                        self.stderr.write(f"{name} exited with code {proc.returncode}; stopping the rest")
+                        stopping = True
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stdout.write("stopping web, worker and beat…")
+            for proc in procs.values():
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGTERM)
+            deadline = time.monotonic() + 15
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+            if started_db and settings.DATABASE_SOURCE == "embedded":
+                from django.db import connections
+
+                connections.close_all()
+                embedded.stop()
+                self.stdout.write("private PostgreSQL stopped")
+        failed = [name for name, proc in procs.items() if proc.returncode not in (0, -signal.SIGTERM, None)]
+        if failed and not stopping:
+            sys.exit(1)
+
+    def _database_url(self) -> str:
+        if settings.DATABASE_SOURCE == "embedded":
+            return embedded.ensure_running()
+        return os.environ["DATABASE_URL"]
+
+    def _wait_until_up(self, url: str, web: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if web.poll() is not None:
+                raise SystemExit(f"the web server exited with code {web.returncode}")
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):  # noqa: S310 - our own loopback URL
+                    return
+            except OSError as exc:
+                if getattr(exc, "code", None):  # an HTTP answer (503): up, but a dependency is down
+                    return
+                time.sleep(0.5)
+
+    def _banner(self, url: str) -> None:
+        from mes.masterdata.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+
+        lines = [
+            "",
+            f"Traveler is running at {url}/  (admin: {url}/admin/, health: {url}/healthz)",
+            f"Demo logins (password for all: {DEMO_PASSWORD}):",
+            *[f"  {u['username']:<12} {u['role']:<14} badge {u['employee_number']}" for u in DEMO_USERS],
+            "Press Ctrl-C to stop the web server, the Celery worker and beat"
+            + (" and the private PostgreSQL." if settings.DATABASE_SOURCE == "embedded" else "."),
+            "",
+        ]
+        self.stdout.write("\n".join(lines))

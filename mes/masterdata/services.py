@@ -1,0 +1,264 @@
+"""Writes to master data. Each service is keyword-only, one transaction, and raises a named error."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .errors import (
+    AliasConflict,
+    CodeNotMapped,
+    NotQualified,
+    QualificationExpired,
+    RoutingNotEditable,
+    RoutingTransitionRefused,
+)
+from .models import (
+    Characteristic,
+    Operation,
+    OperationAlias,
+    Qualification,
+    Routing,
+    RoutingStep,
+    Site,
+    StepAttachment,
+    UnmappedCode,
+)
+from .states import RoutingStatus, can_transition
+from .validation import characteristic_problems
+
+# --- Codes from legacy systems ----------------------------------------------------------------------
+
+
+def operation_resolve(*, source_system: str, site: Site | None, code: str, context: dict | None = None) -> Operation:
+    """The canonical operation a system's code stands for. Never guesses: a code no alias maps is put
+    in the unmapped-code queue (with where it came from) and CodeNotMapped is raised.
+
+    A site-specific alias wins over a system-wide one (site empty). Call this before opening the
+    transaction that writes what the code belongs to, so the queue entry survives that rollback."""
+    code = (code or "").strip()
+    where_site = Q(site__isnull=True) | Q(site=site) if site else Q(site__isnull=True)
+    aliases = {
+        alias.site_id: alias
+        for alias in OperationAlias.objects.filter(where_site, source_system=source_system, code=code).select_related(
+            "operation"
+        )
+    }
+    alias = aliases.get(site.pk if site else None) or aliases.get(None)
+    if alias:
+        return alias.operation
+    unmapped_code_record(kind="operation", source_system=source_system, site=site, code=code, context=context)
+    where = f"site {site.code}" if site else "any site"
+    raise CodeNotMapped(
+        f"operation code '{code}' from {source_system} ({where}) is not mapped to an operation; "
+        "it is waiting in the unmapped-code queue",
+        source_system=source_system,
+        site_code=site.code if site else None,
+        code=code,
+        field="operation",
+    )
+
+
+def unmapped_code_record(
+    *, kind: str, source_system: str, site: Site | None, code: str, context: dict | None
+) -> UnmappedCode:
+    """Queue an unknown code, or count one more sighting of a queued one."""
+    with transaction.atomic():
+        entry, created = UnmappedCode.objects.select_for_update().get_or_create(
+            kind=kind,
+            source_system=source_system,
+            site=site,
+            code=code,
+            resolved_at__isnull=True,
+            defaults={"context": context or {}},
+        )
+        if not created:
+            UnmappedCode.objects.filter(pk=entry.pk).update(
+                occurrences=F("occurrences") + 1, context=context or entry.context, last_seen=timezone.now()
+            )
+            entry.refresh_from_db()
+    return entry
+
+
+@transaction.atomic
+def operation_alias_create(
+    *, operation: Operation, source_system: str, site: Site | None, code: str, actor=None
+) -> OperationAlias:
+    """Map a system's code to an operation; resolves the matching unmapped-code queue entries."""
+    code = code.strip()
+    existing = OperationAlias.objects.filter(source_system=source_system, site=site, code=code).first()
+    if existing:
+        if existing.operation_id == operation.pk:
+            return existing
+        raise AliasConflict(f"'{code}' from {source_system} already means {existing.operation.code}", field="code")
+    try:
+        with transaction.atomic():
+            alias = OperationAlias.objects.create(
+                operation=operation, source_system=source_system, site=site, code=code
+            )
+    except IntegrityError as exc:  # a concurrent mapping of the same code
+        raise AliasConflict(f"'{code}' from {source_system} was mapped meanwhile", field="code") from exc
+    pending = UnmappedCode.objects.filter(
+        kind="operation", source_system=source_system, code=code, resolved_at__isnull=True
+    )
+    pending = pending.filter(site=site) if site else pending
+    pending.update(resolved_alias=alias, resolved_at=timezone.now())
+    return alias
+
+
+def unmapped_code_map(*, entry: UnmappedCode, operation: Operation, site_specific: bool = True, actor=None):
+    """Map a queued code from the admin: creates the alias (site-specific unless told otherwise)."""
+    return operation_alias_create(
+        operation=operation,
+        source_system=entry.source_system,
+        site=entry.site if site_specific else None,
+        code=entry.code,
+        actor=actor,
+    )
+
+
+# --- Routings ---------------------------------------------------------------------------------------
+
+
+def _transition(routing: Routing, target: str) -> None:
+    if not can_transition(routing.status, target):
+        raise RoutingTransitionRefused(
+            f"routing r{routing.revision} of {routing.part_revision} is {routing.status}; it cannot become {target}",
+            field="status",
+        )
+    routing.status = target
+
+
+def routing_validate_for_release(routing: Routing) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    steps = list(routing.steps.prefetch_related("characteristics"))
+    if not steps:
+        problems.append(("steps", "a routing needs at least one step before it can be released"))
+    for step in steps:
+        for char in step.characteristics.all():
+            for field, message in characteristic_problems(
+                kind=char.kind,
+                unit=char.unit,
+                nominal=char.nominal,
+                lower_limit=char.lower_limit,
+                upper_limit=char.upper_limit,
+                choices=char.choices,
+            ):
+                problems.append((f"step {step.sequence}.{char.code}.{field}", message))
+    return problems
+
+
+@transaction.atomic
+def routing_release(*, routing: Routing, actor=None) -> Routing:
+    """Release a draft; the part revision's previously released routing becomes superseded."""
+    routing = Routing.objects.select_for_update().select_related("part_revision__part").get(pk=routing.pk)
+    _transition(routing, RoutingStatus.RELEASED)
+    problems = routing_validate_for_release(routing)
+    if problems:
+        field, message = problems[0]
+        raise RoutingNotEditable(message, field=field)
+    now = timezone.now()
+    for current in Routing.objects.select_for_update().filter(
+        part_revision_id=routing.part_revision_id, status=RoutingStatus.RELEASED
+    ):
+        _transition(current, RoutingStatus.SUPERSEDED)
+        current.retired_at = now
+        current.save(update_fields=["status", "retired_at"])
+    routing.released_at = now
+    routing.released_by = actor
+    routing.save(update_fields=["status", "released_at", "released_by"])
+    return routing
+
+
+@transaction.atomic
+def routing_obsolete(*, routing: Routing, actor=None) -> Routing:
+    routing = Routing.objects.select_for_update().get(pk=routing.pk)
+    _transition(routing, RoutingStatus.OBSOLETE)
+    routing.retired_at = timezone.now()
+    routing.save(update_fields=["status", "retired_at"])
+    return routing
+
+
+@transaction.atomic
+def routing_new_revision(*, routing: Routing, actor=None) -> Routing:
+    """Copy a routing (steps, characteristics, instruction attachments) into the next draft revision."""
+    source = Routing.objects.select_for_update().get(pk=routing.pk)
+    if Routing.objects.filter(part_revision_id=source.part_revision_id, status=RoutingStatus.DRAFT).exists():
+        raise RoutingTransitionRefused(
+            f"{source.part_revision} already has a draft routing; edit that one", field="status"
+        )
+    latest = Routing.objects.filter(part_revision_id=source.part_revision_id).order_by("-revision").first()
+    draft = Routing.objects.create(
+        part_revision_id=source.part_revision_id,
+        revision=latest.revision + 1,
+        status=RoutingStatus.DRAFT,
+        description=source.description,
+        created_by=actor,
+        based_on=source,
+    )
+    for step in source.steps.prefetch_related("characteristics", "attachments"):
+        new_step = RoutingStep.objects.create(
+            routing=draft,
+            sequence=step.sequence,
+            operation_id=step.operation_id,
+            work_center_id=step.work_center_id,
+            title=step.title,
+            instructions=step.instructions,
+            signoff=step.signoff,
+            may_run_out_of_order=step.may_run_out_of_order,
+        )
+        Characteristic.objects.bulk_create(
+            Characteristic(
+                step=new_step,
+                **{
+                    f.attname: getattr(c, f.attname)
+                    for f in Characteristic._meta.concrete_fields
+                    if f.attname not in {"id", "step_id"}
+                },
+            )
+            for c in step.characteristics.all()
+        )
+        StepAttachment.objects.bulk_create(
+            StepAttachment(
+                step=new_step,
+                title=a.title,
+                file=a.file.name,
+                content_type=a.content_type,
+                size=a.size,
+                sha256=a.sha256,
+            )
+            for a in step.attachments.all()
+        )
+    return draft
+
+
+def routing_ensure_editable(routing: Routing) -> None:
+    if not routing.is_editable:
+        raise RoutingNotEditable(
+            f"routing r{routing.revision} of {routing.part_revision} is {routing.status}; "
+            "make a new revision to change it",
+            field="status",
+        )
+
+
+# --- Qualifications ---------------------------------------------------------------------------------
+
+
+def qualification_check(*, user, operation: Operation, kind: str, on: dt.date | None = None) -> Qualification:
+    """The user's qualification to `kind` (perform/inspect) `operation` on a date, or a named error:
+    QualificationExpired when they held one that has lapsed, NotQualified when they never did."""
+    on = on or timezone.localdate()
+    quals = list(Qualification.objects.filter(user=user, operation=operation, kind=kind).order_by("-expires_on"))
+    for qual in quals:
+        if qual.valid_from <= on <= qual.expires_on:
+            return qual
+    name = user.get_full_name() or user.get_username()
+    if quals and quals[0].expires_on < on:
+        raise QualificationExpired(
+            f"{name}'s qualification to {kind} {operation.name} expired on {quals[0].expires_on:%Y-%m-%d}",
+            field="qualification",
+        )
+    raise NotQualified(f"{name} is not qualified to {kind} {operation.name}", field="qualification")

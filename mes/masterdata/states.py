@@ -1,0 +1,24 @@
+"""Allowed transitions of a routing revision."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class RoutingStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RELEASED = "released", "Released"
+    SUPERSEDED = "superseded", "Superseded"
+    OBSOLETE = "obsolete", "Obsolete"
+
+
+ALLOWED: dict[str, set[str]] = {
+    RoutingStatus.DRAFT: {RoutingStatus.RELEASED},
+    RoutingStatus.RELEASED: {RoutingStatus.SUPERSEDED, RoutingStatus.OBSOLETE},
+    RoutingStatus.SUPERSEDED: set(),
+    RoutingStatus.OBSOLETE: set(),
+}
+
+
+def can_transition(current: str, target: str) -> bool:
+    return target in ALLOWED.get(current, set())

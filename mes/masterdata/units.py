@@ -1,0 +1,58 @@
+"""Units of measure, checked and converted with pint.
+
+Characteristics store a unit as pint understands it ("mm", "in", "N*m", "degC", "um"); operators may
+enter a value in any unit of the same dimension, converted here.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+
+import pint
+
+from .errors import InvalidUnit
+
+
+@lru_cache(maxsize=1)
+def registry() -> pint.UnitRegistry:
+    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg.formatter.default_format = "~"
+    return ureg
+
+
+_ALIASES = {"µm": "um", "μm": "um", "°C": "degC", "°F": "degF", "N·m": "N*m", "Nm": "N*m", "N.m": "N*m"}
+
+
+def _normalize(text: str) -> str:
+    text = text.strip()
+    return _ALIASES.get(text, text.replace("·", "*").replace("µ", "u").replace("μ", "u"))
+
+
+def parse_unit(text: str, *, field: str = "unit") -> pint.Unit:
+    """The pint unit for `text`, or InvalidUnit naming the text."""
+    if not text or not text.strip():
+        raise InvalidUnit("a unit is required", field=field)
+    try:
+        unit = registry().Unit(_normalize(text))
+    except (pint.UndefinedUnitError, pint.DefinitionSyntaxError, ValueError, TypeError, AttributeError) as exc:
+        raise InvalidUnit(f"unknown unit '{text}'", field=field) from exc
+    return unit
+
+
+def check_unit(text: str, *, field: str = "unit") -> str:
+    """Validate `text` as a unit and return it unchanged (stored as the engineer wrote it)."""
+    parse_unit(text, field=field)
+    return text.strip()
+
+
+def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit") -> Decimal:
+    """Convert `value` from one unit to another of the same dimension; exact enough for gauges."""
+    source = parse_unit(from_unit, field=field)
+    target = parse_unit(to_unit, field=field)
+    if source == target:
+        return value
+    if source.dimensionality != target.dimensionality:
+        raise InvalidUnit(f"'{from_unit}' cannot be converted to '{to_unit}'", field=field)
+    quantity = registry().Quantity(Decimal(value), source)
+    return Decimal(str(quantity.to(target).magnitude))

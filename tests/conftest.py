@@ -1,0 +1,42 @@
+"""Shared fixtures. The suite runs on PostgreSQL: DATABASE_URL when set, else the private server."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from mes import embedded
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def pytest_unconfigure(config):
+    # Stop the private PostgreSQL if this test run is what started it.
+    if embedded.started_here:
+        from django.db import connections
+
+        for conn in connections.all():
+            conn.close()
+            close_pool = getattr(conn, "close_pool", None)
+            if close_pool:
+                close_pool()
+        embedded.stop()
+
+
+def require_service(reason: str):
+    """Skip with `reason` on a laptop; under CI=true the service must be there, so fail instead."""
+    if IN_CI:
+        pytest.fail(f"required service missing under CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _plain_http_test_client(settings):
+    # The test client speaks plain HTTP; production redirects to HTTPS.
+    settings.SECURE_SSL_REDIRECT = False
+
+
+@pytest.fixture
+def admin_user(db, django_user_model):
+    return django_user_model.objects.create_superuser("admin", "admin@example.com", "x-Admin-pass-1")

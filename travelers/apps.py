@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TravelersConfig(AppConfig):
+    name = "travelers"
+    verbose_name = "Travelers"
