@@ -16,6 +16,7 @@ VIEW_MASTERDATA = [
     "masterdata.view_characteristic",
     "masterdata.view_stepattachment",
     "masterdata.view_qualification",
+    "masterdata.view_routingstepcomponent",
 ]
 EDIT_MASTERDATA = [
     f"masterdata.{action}_{model}"
@@ -31,16 +32,61 @@ EDIT_MASTERDATA = [
         "routingstep",
         "characteristic",
         "stepattachment",
+        "routingstepcomponent",
     )
     for action in ("add", "change", "view")
-] + ["masterdata.delete_routingstep", "masterdata.delete_characteristic", "masterdata.delete_stepattachment"]
+] + [
+    # Deleting is only possible for drafts (the database refuses it for released routings).
+    f"masterdata.delete_{model}"
+    for model in ("routing", "routingstep", "characteristic", "stepattachment", "routingstepcomponent")
+]
+
+VIEW_TRAVELERS = [
+    f"travelers.view_{model}"
+    for model in (
+        "workorder",
+        "item",
+        "traveler",
+        "travelerstep",
+        "travelercharacteristic",
+        "measurement",
+        "attachment",
+        "nonconformance",
+        "consumption",
+        "hold",
+    )
+]
+OPERATOR = ["travelers.perform_step", "travelers.correct_measurement", "travelers.hold_traveler", "travelers.raise_ncr"]
+INSPECTOR = [
+    "travelers.inspect_step",
+    "travelers.correct_measurement",
+    "travelers.hold_traveler",
+    "travelers.release_hold",
+    "travelers.raise_ncr",
+    "travelers.disposition_ncr",
+    "travelers.signoff_traveler",
+]
+SUPERVISOR = [
+    "travelers.release_traveler",
+    "travelers.skip_step",
+    "travelers.hold_traveler",
+    "travelers.release_hold",
+    "travelers.raise_ncr",
+    "travelers.replan_traveler",
+    "compliance.unlock_signing",
+]
 
 ROLES: dict[str, list[str]] = {
-    "Operator": VIEW_MASTERDATA,
-    "Inspector": VIEW_MASTERDATA,
-    "Supervisor": VIEW_MASTERDATA + ["masterdata.view_unmappedcode", "compliance.view_profile"],
-    "Engineer": EDIT_MASTERDATA + ["masterdata.view_qualification"],
+    "Operator": VIEW_MASTERDATA + VIEW_TRAVELERS + OPERATOR,
+    "Inspector": VIEW_MASTERDATA + VIEW_TRAVELERS + INSPECTOR,
+    "Supervisor": VIEW_MASTERDATA
+    + VIEW_TRAVELERS
+    + SUPERVISOR
+    + ["masterdata.view_unmappedcode", "compliance.view_profile"],
+    "Engineer": EDIT_MASTERDATA + VIEW_TRAVELERS + ["masterdata.view_qualification", "travelers.replan_traveler"],
     "Administrator": EDIT_MASTERDATA
+    + VIEW_TRAVELERS
+    + ["travelers.release_traveler", "compliance.unlock_signing"]
     + [
         "masterdata.add_qualification",
         "masterdata.change_qualification",
@@ -73,9 +119,11 @@ def roles_sync() -> dict[str, int]:
 
 
 def sync_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
-    # Run once, after the last installed app has migrated, when every permission exists.
+    # Run once, after the last app with models (post_migrate skips the others) has migrated, when
+    # every permission exists.
     from django.apps import apps
 
-    if app_config is None or app_config.label != list(apps.get_app_configs())[-1].label:
+    last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
+    if app_config is None or app_config.label != last.label:
         return
     roles_sync()

@@ -229,7 +229,7 @@ class StepAttachment(models.Model):
 
     step = models.ForeignKey(RoutingStep, on_delete=models.CASCADE, related_name="attachments")
     title = models.CharField(max_length=160)
-    file = models.FileField(upload_to=instruction_upload_to)
+    file = models.FileField(upload_to=instruction_upload_to, max_length=255)
     content_type = models.CharField(max_length=100)
     size = models.PositiveBigIntegerField()
     sha256 = models.CharField(max_length=64)
@@ -319,3 +319,21 @@ class Qualification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} may {self.kind} {self.operation.code} until {self.expires_on}"
+
+
+class RoutingStepComponent(models.Model):
+    """A component a step consumes (the step's bill of materials): which part, how many."""
+
+    step = models.ForeignKey(RoutingStep, on_delete=models.CASCADE, related_name="components")
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, default=1)
+
+    class Meta:
+        ordering = ["step", "part__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "part"], name="routingstepcomponent_unique_part"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="routingstepcomponent_quantity_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.part.number}"

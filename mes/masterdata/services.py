@@ -25,6 +25,7 @@ from .models import (
     Qualification,
     Routing,
     RoutingStep,
+    RoutingStepComponent,
     Site,
     StepAttachment,
     UnmappedCode,
@@ -92,17 +93,17 @@ def operation_alias_create(
     """Map a system's code to an operation; resolves the matching unmapped-code queue entries."""
     code = code.strip()
     existing = OperationAlias.objects.filter(source_system=source_system, site=site, code=code).first()
-    if existing:
-        if existing.operation_id == operation.pk:
-            return existing
+    if existing and existing.operation_id != operation.pk:
         raise AliasConflict(f"'{code}' from {source_system} already means {existing.operation.code}", field="code")
-    try:
-        with transaction.atomic():
-            alias = OperationAlias.objects.create(
-                operation=operation, source_system=source_system, site=site, code=code
-            )
-    except IntegrityError as exc:  # a concurrent mapping of the same code
-        raise AliasConflict(f"'{code}' from {source_system} was mapped meanwhile", field="code") from exc
+    alias = existing
+    if alias is None:
+        try:
+            with transaction.atomic():
+                alias = OperationAlias.objects.create(
+                    operation=operation, source_system=source_system, site=site, code=code
+                )
+        except IntegrityError as exc:  # a concurrent mapping of the same code
+            raise AliasConflict(f"'{code}' from {source_system} was mapped meanwhile", field="code") from exc
     pending = UnmappedCode.objects.filter(
         kind="operation", source_system=source_system, code=code, resolved_at__isnull=True
     )
@@ -201,7 +202,7 @@ def routing_new_revision(*, routing: Routing, actor=None) -> Routing:
         created_by=actor,
         based_on=source,
     )
-    for step in source.steps.prefetch_related("characteristics", "attachments"):
+    for step in source.steps.prefetch_related("characteristics", "attachments", "components"):
         new_step = RoutingStep.objects.create(
             routing=draft,
             sequence=step.sequence,
@@ -222,6 +223,9 @@ def routing_new_revision(*, routing: Routing, actor=None) -> Routing:
                 },
             )
             for c in step.characteristics.all()
+        )
+        RoutingStepComponent.objects.bulk_create(
+            RoutingStepComponent(step=new_step, part_id=c.part_id, quantity=c.quantity) for c in step.components.all()
         )
         StepAttachment.objects.bulk_create(
             StepAttachment(

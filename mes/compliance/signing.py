@@ -1,0 +1,274 @@
+"""Electronic signatures (21 CFR 11.50, 11.70, 11.200, 11.300; FAA AC 120-78B).
+
+Signing is two calls, so that a wrong secret is counted even though the signing fails:
+
+    authority = signing_authenticate(user=actor, secret=pin_or_password, username=typed_id)
+    with transaction.atomic():
+        ...the change...
+        signature_record(authority=authority, meaning=..., record_type=..., record_id=..., content=...)
+
+`signing_authenticate` runs in its own transaction (call it before opening the one of the change):
+a failure is committed, logged and audited, and the threshold locks signing. `signature_record`
+stores the SHA-256 of the canonical content signed; `signature_verify` recomputes it from the record
+as it is now, through the content function its app registered with `register_signable`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+
+from .audit import audit_record, printed_name_of
+from .canonical import canonical_hash
+from .errors import SignatureRefused, SigningLocked
+from .models import Signature, SigningCredential
+
+log = logging.getLogger(__name__)
+
+_SIGNABLE: dict[str, Callable[[str, object], dict]] = {}
+
+
+def register_signable(record_type: str, content: Callable[[str, object], dict]) -> None:
+    """Tell the verifier how to rebuild a signed record's content: content(record_id, as_of) where
+    `as_of` is the signing time (records are immutable or versioned, so the past is recomputable)."""
+    _SIGNABLE[record_type] = content
+
+
+def signed_envelope(*, signature: Signature, content: dict) -> dict:
+    """What the hash covers: the record's content bound to who signed it, meaning and time (11.70),
+    so the signature can be neither moved to another record nor re-attributed undetected."""
+    return {
+        "record_type": signature.record_type,
+        "record_id": signature.record_id,
+        "record": content,
+        "signer_id": signature.signer_id,
+        "printed_name": signature.printed_name,
+        "meaning": signature.meaning,
+        "signed_at": signature.signed_at,
+    }
+
+
+def failure_limit() -> int:
+    return int(getattr(settings, "SIGNING_FAILURE_LIMIT", 3))
+
+
+@dataclass(frozen=True)
+class SigningAuthority:
+    """Proof that `user` just re-authenticated with `method`; spent by signature_record."""
+
+    user: object
+    method: str
+    at: object = field(default_factory=timezone.now)
+
+
+def _credential_for_update(user) -> SigningCredential:
+    SigningCredential.objects.get_or_create(user=user)
+    return SigningCredential.objects.select_for_update().get(user=user)
+
+
+def signing_authenticate(*, user, secret: str, username: str | None = None) -> SigningAuthority:
+    """Re-authenticate `user` for signing with their password or personal PIN.
+
+    `username` is the user id typed at the first signing of a session (11.200(a)(1)(i)); when given it
+    must be the signed-in user's: nobody signs for someone else."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        raise SignatureRefused("sign in before signing", field="secret")
+    if username is not None and username.strip() != user.get_username():
+        _refuse(user, "the user id typed is not the signed-in user's")
+    with transaction.atomic():
+        credential = _credential_for_update(user)
+        if credential.locked_at:
+            raise SigningLocked(
+                f"signing is locked for {printed_name_of(user)} since {credential.locked_at:%Y-%m-%d %H:%M} UTC "
+                "after repeated wrong secrets; a supervisor must unlock it",
+                field="secret",
+            )
+        if credential.must_set_new_secret:
+            raise SignatureRefused(
+                "your password or PIN was reset by an administrator: choose a new one before you sign",
+                field="secret",
+            )
+        method = None
+        if secret and credential.pin_hash and check_password(secret, credential.pin_hash):
+            method = "pin"
+        elif secret and user.check_password(secret):
+            method = "password"
+        if method:
+            if credential.failed_attempts:
+                credential.failed_attempts = 0
+                credential.save(update_fields=["failed_attempts"])
+            return SigningAuthority(user=user, method=method)
+    _refuse(user, "wrong password or PIN")
+    raise AssertionError("unreachable")
+
+
+def _refuse(user, message: str) -> None:
+    """Count, log and audit a refused signing in its own committed transaction; then raise."""
+    with transaction.atomic():
+        credential = _credential_for_update(user)
+        credential.failed_attempts += 1
+        locked_now = credential.failed_attempts >= failure_limit() and not credential.locked_at
+        if locked_now:
+            credential.locked_at = timezone.now()
+        credential.save(update_fields=["failed_attempts", "locked_at"])
+        audit_record(
+            chain=f"user:{user.pk}",
+            action="signature.locked" if locked_now else "signature.refused",
+            object_type="auth.user",
+            object_id=user.pk,
+            actor=user,
+            changes={"failed_attempts": [credential.failed_attempts - 1, credential.failed_attempts]},
+            reason=message,
+        )
+    level = logging.ERROR if locked_now else logging.WARNING
+    log.log(
+        level,
+        "signing refused",
+        extra={
+            "user": user.get_username(),
+            "reason": message,
+            "failed_attempts": credential.failed_attempts,
+            "locked": locked_now,
+        },
+    )
+    remaining = failure_limit() - credential.failed_attempts
+    if locked_now or remaining <= 0:
+        raise SigningLocked(
+            f"{message}; signing is now locked after {credential.failed_attempts} failed attempts — "
+            "a supervisor must unlock it",
+            field="secret",
+        )
+    raise SignatureRefused(f"{message} ({remaining} attempt{'s' if remaining != 1 else ''} left)", field="secret")
+
+
+def signature_record(
+    *,
+    authority: SigningAuthority,
+    meaning: str,
+    record_type: str,
+    record_id,
+    content: dict,
+    qualification=None,
+    comment: str = "",
+    audit_chain: str | None = None,
+    signed_at=None,
+) -> Signature:
+    """Store a signature over `content` (inside the change's transaction) and audit it."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("signature_record must run inside the transaction of the signed change")
+    if meaning not in Signature.Meaning.values:
+        raise SignatureRefused(f"'{meaning}' is not a signature meaning", field="meaning")
+    user = authority.user
+    signature = Signature(
+        signer=user,
+        printed_name=printed_name_of(user),
+        meaning=meaning,
+        signed_at=signed_at or timezone.now(),
+        record_type=record_type,
+        record_id=str(record_id),
+        method=authority.method,
+        qualification=qualification,
+        qualification_text=str(qualification) if qualification else "",
+        comment=comment,
+    )
+    signature.content_hash = canonical_hash(signed_envelope(signature=signature, content=content))
+    signature.save(force_insert=True)
+    audit_record(
+        chain=audit_chain or f"{record_type}:{record_id}",
+        action="signature.signed",
+        object_type=record_type,
+        object_id=record_id,
+        actor=user,
+        changes={"meaning": [None, meaning], "content_hash": [None, signature.content_hash]},
+        reason=comment,
+    )
+    return signature
+
+
+def signature_verify(signature: Signature) -> bool:
+    """True when the record, as it stood when signed, still hashes to what was signed."""
+    content_fn = _SIGNABLE.get(signature.record_type)
+    if content_fn is None:
+        raise LookupError(f"no content function registered for {signature.record_type}")
+    content = content_fn(signature.record_id, signature.signed_at)
+    return canonical_hash(signed_envelope(signature=signature, content=content)) == signature.content_hash
+
+
+# --- Managing the secrets ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def signing_pin_set(*, user, current_password: str, new_pin: str) -> None:
+    """The user chooses their personal signing PIN (6-12 digits), proving who they are by password."""
+    if not user.check_password(current_password):
+        raise SignatureRefused("the current password is wrong", field="current_password")
+    if not (new_pin.isdigit() and 6 <= len(new_pin) <= 12):
+        raise SignatureRefused("a PIN is 6 to 12 digits", field="new_pin")
+    if len(set(new_pin)) < 3:
+        raise SignatureRefused("a PIN needs at least three different digits", field="new_pin")
+    credential = _credential_for_update(user)
+    credential.pin_hash = make_password(new_pin)
+    credential.pin_set_at = timezone.now()
+    credential.must_set_new_secret = False
+    credential.save()
+    audit_record(
+        chain=f"user:{user.pk}", action="signing.pin_set", object_type="auth.user", object_id=user.pk, actor=user
+    )
+
+
+@transaction.atomic
+def signing_secret_changed_by_user(*, user) -> None:
+    """The user set their own password: a pending administrator reset is satisfied."""
+    credential = _credential_for_update(user)
+    if credential.must_set_new_secret:
+        credential.must_set_new_secret = False
+        credential.save(update_fields=["must_set_new_secret"])
+    audit_record(
+        chain=f"user:{user.pk}",
+        action="signing.password_changed",
+        object_type="auth.user",
+        object_id=user.pk,
+        actor=user,
+    )
+
+
+@transaction.atomic
+def signing_secret_reset_by_admin(*, user, actor, reason: str = "") -> None:
+    """An administrator reset the user's password or PIN: they know it, so the user must choose a new
+    secret before signing again (an administrator can never sign as someone else)."""
+    credential = _credential_for_update(user)
+    credential.must_set_new_secret = True
+    credential.pin_hash = ""
+    credential.save(update_fields=["must_set_new_secret", "pin_hash"])
+    audit_record(
+        chain=f"user:{user.pk}",
+        action="signing.reset_by_admin",
+        object_type="auth.user",
+        object_id=user.pk,
+        actor=actor,
+        reason=reason,
+    )
+
+
+@transaction.atomic
+def signing_unlock(*, user, actor, reason: str) -> None:
+    if not reason.strip():
+        raise SignatureRefused("say why signing is unlocked", field="reason")
+    credential = _credential_for_update(user)
+    credential.locked_at = None
+    credential.failed_attempts = 0
+    credential.save(update_fields=["locked_at", "failed_attempts"])
+    audit_record(
+        chain=f"user:{user.pk}",
+        action="signing.unlocked",
+        object_type="auth.user",
+        object_id=user.pk,
+        actor=actor,
+        reason=reason,
+    )

@@ -1,0 +1,35 @@
+"""The transactional outbox: every domain event is written here in the same transaction as the change;
+the relay in integrations/ delivers it (at least once; `id` lets consumers de-duplicate)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+
+
+class OutboxMessage(models.Model):
+    message_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False, help_text="Stable id for consumers.")
+    created_at = models.DateTimeField()
+    event_type = models.CharField(max_length=60)
+    schema_version = models.PositiveSmallIntegerField(default=1)
+    aggregate_type = models.CharField(max_length=40)
+    aggregate_id = models.CharField(max_length=64)
+    site_code = models.CharField(max_length=20, blank=True)
+    work_center_code = models.CharField(max_length=30, blank=True)
+    payload = models.JSONField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], condition=Q(delivered_at__isnull=True), name="outbox_pending_idx"),
+            models.Index(fields=["aggregate_type", "aggregate_id"], name="outbox_aggregate_idx"),
+            models.Index(fields=["event_type"], name="outbox_event_type_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.aggregate_type}:{self.aggregate_id}"

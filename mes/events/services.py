@@ -1,0 +1,54 @@
+"""Writing events: `outbox_emit` runs inside the service transaction that makes the change."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+
+from mes.compliance.canonical import jsonable
+
+from .models import OutboxMessage
+
+SCHEMA_BASE = "https://traveler.example/schemas/events"
+
+
+def outbox_emit(
+    *,
+    event_type: str,
+    aggregate_type: str,
+    aggregate_id,
+    data: dict,
+    site_code: str = "",
+    work_center_code: str = "",
+    schema_version: int = 1,
+) -> OutboxMessage:
+    """Queue one self-describing event. The payload is a CloudEvents-style envelope whose `data` is in
+    the shared data model (canonical codes beside each site's alias), so any subscriber can decode it."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_emit must run inside the transaction of the change it announces")
+    message_id = uuid.uuid4()
+    now = timezone.now()
+    payload = {
+        "specversion": "1.0",
+        "id": str(message_id),
+        "source": f"traveler/{site_code or 'global'}",
+        "type": f"traveler.{event_type}",
+        "time": now,
+        "dataschema": f"{SCHEMA_BASE}/{event_type}/v{schema_version}.json",
+        "datacontenttype": "application/json",
+        "subject": f"{aggregate_type}/{aggregate_id}",
+        "data": data,
+    }
+    return OutboxMessage.objects.create(
+        message_id=message_id,
+        created_at=now,
+        event_type=event_type,
+        schema_version=schema_version,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        site_code=site_code,
+        work_center_code=work_center_code,
+        payload=jsonable(payload),
+    )

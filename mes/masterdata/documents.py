@@ -1,0 +1,715 @@
+"""Master data as documents: a routing (its part and part revision, steps, characteristics, and the
+aliases of its operations) as one versioned JSON document, exported and imported whole.
+
+An import is checked in two passes before anything is written: the structure (pydantic, strict types,
+no unknown keys, no missing keys), then the meaning (units, limits, operations, sites, work centers,
+duplicates, aliases, what already exists). Every problem found is collected and raised together as
+DocumentInvalid, each naming its field by a dotted path such as `steps[2].characteristics[0].unit`.
+Only a sound document is written, in one transaction, through the master-data services.
+
+Decimals travel as JSON strings ("12.687"), exact and never in exponent notation, so no float ever
+rounds a limit. Instruction attachments (binary files) are not part of the document.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
+from pydantic_core import PydanticCustomError
+
+from .errors import DocumentInvalid, MasterDataError
+from .models import (
+    Characteristic,
+    Operation,
+    OperationAlias,
+    Part,
+    PartRevision,
+    Routing,
+    RoutingStep,
+    Site,
+    WorkCenter,
+    code_validator,
+)
+from .services import (
+    characteristic_add,
+    operation_alias_create,
+    routing_create_draft,
+    routing_release,
+    routing_step_add,
+)
+from .states import RoutingStatus
+from .validation import characteristic_problems
+
+SCHEMA = "traveler.routing"
+SCHEMA_VERSION = 1
+IMPORTABLE_STATUSES = (RoutingStatus.DRAFT.value, RoutingStatus.RELEASED.value)
+
+_MAX_POSITIVE_INT = 2_147_483_647  # PositiveIntegerField on PostgreSQL
+_MAX_SMALL_INT = 32_767  # PositiveSmallIntegerField
+_DECIMAL_PLACES = 6  # Characteristic limits: DecimalField(max_digits=18, decimal_places=6)
+_INTEGER_DIGITS = 12
+_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+# --- Decimals as text -------------------------------------------------------------------------------
+
+
+def decimal_to_text(value: Decimal | None) -> str | None:
+    """`value` as exact text without trailing zeros and never in exponent notation ("12.687", "100")."""
+    if value is None:
+        return None
+    value = value.normalize()
+    if value == 0:
+        return "0"  # also turns "-0" into "0"
+    return format(value, "f")
+
+
+def _decimal_text(value: Any) -> str:
+    """Pydantic check of a decimal field: a JSON string holding a plain decimal number; normalized."""
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "decimal_type", f'a decimal is written as a JSON string such as "12.5", not as {_json_kind(value)}'
+        )
+    text = value.strip()
+    if not _DECIMAL_TEXT.fullmatch(text):
+        raise PydanticCustomError("decimal_parsing", f"'{value}' is not a decimal number; write it like \"12.687\"")
+    number = Decimal(text)
+    if number != number.quantize(Decimal(1).scaleb(-_DECIMAL_PLACES)):
+        raise PydanticCustomError("decimal_places", f"'{value}' has more than {_DECIMAL_PLACES} decimal places")
+    if abs(number) >= Decimal(10) ** _INTEGER_DIGITS:
+        raise PydanticCustomError(
+            "decimal_too_large", f"'{value}' is too large: at most {_INTEGER_DIGITS} digits before the point"
+        )
+    return decimal_to_text(number)
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a JSON number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, str):
+        return "a string"
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def _code(value: str) -> str:
+    try:
+        code_validator(value)
+    except DjangoValidationError as exc:
+        raise PydanticCustomError("code_pattern", f"'{value}' is not a valid code: {code_validator.message}") from exc
+    return value
+
+
+def _unit(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+def _stripped(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise PydanticCustomError("blank", "must not be blank")
+    return value
+
+
+DecimalText = Annotated[str, BeforeValidator(_decimal_text)]
+
+
+def _code_field(max_length: int):
+    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_code)]
+
+
+def _name_field(max_length: int):
+    return Annotated[str, Field(min_length=1, max_length=max_length)]
+
+
+def _text_field(max_length: int | None = None):
+    return Annotated[str, Field(max_length=max_length)]
+
+
+def _choices(model_choices) -> Any:
+    return Literal[tuple(model_choices.values)]
+
+
+# --- The document's structure (schema version 1) ----------------------------------------------------
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class PartDoc(_Strict):
+    number: _code_field(40)
+    name: _name_field(160)
+    tracking: _choices(Part.Tracking)
+    customer: _text_field(120)
+    description: _text_field()
+
+
+class PartRevisionDoc(_Strict):
+    revision: _name_field(10)
+    description: _text_field(200)
+    drawing_number: _text_field(60)
+
+
+class RoutingDoc(_Strict):
+    revision: Annotated[int, Field(ge=1, le=_MAX_POSITIVE_INT)]
+    status: _choices(RoutingStatus)  # only draft and released are importable; checked with a plain message
+    description: _text_field(200)
+
+
+class WorkCenterRef(_Strict):
+    site: _name_field(20)
+    code: _name_field(30)
+
+
+class CharacteristicDoc(_Strict):
+    sequence: Annotated[int, Field(ge=0, le=_MAX_POSITIVE_INT)]
+    code: _code_field(40)
+    name: _name_field(160)
+    kind: _choices(Characteristic.Kind)
+    unit: Annotated[_text_field(30) | None, AfterValidator(_unit)]
+    nominal: DecimalText | None
+    lower_limit: DecimalText | None
+    upper_limit: DecimalText | None
+    decimals: Annotated[int, Field(ge=0, le=_MAX_SMALL_INT)]
+    choices: list[str]
+    required: bool
+    on_out_of_spec: _choices(Characteristic.OnOutOfSpec)
+
+
+class StepDoc(_Strict):
+    sequence: Annotated[int, Field(ge=0, le=_MAX_POSITIVE_INT)]
+    operation: _name_field(40)
+    work_center: WorkCenterRef | None
+    title: _name_field(160)
+    instructions: _text_field()
+    signoff: _choices(RoutingStep.Signoff)
+    may_run_out_of_order: bool
+    characteristics: list[CharacteristicDoc]
+
+
+class AliasDoc(_Strict):
+    source_system: _name_field(60)
+    site: _name_field(20) | None
+    code: Annotated[_name_field(60), AfterValidator(_stripped)]  # stored stripped, as the service does
+
+
+class OperationDoc(_Strict):
+    code: _name_field(40)
+    name: _name_field(120)
+    description: _text_field()
+    aliases: list[AliasDoc]
+
+
+class RoutingDocument(_Strict):
+    schema_: Literal["traveler.routing"] = Field(alias="schema")
+    schema_version: Literal[1]
+    part: PartDoc
+    part_revision: PartRevisionDoc
+    routing: RoutingDoc
+    steps: list[StepDoc]
+    operations: list[OperationDoc]
+
+
+# --- Export -----------------------------------------------------------------------------------------
+
+
+def _characteristic_key(char: dict) -> tuple:
+    return (char["sequence"], char["code"])
+
+
+def _alias_key(alias: dict) -> tuple:
+    return (alias["source_system"], alias["site"] or "", alias["code"])
+
+
+def _sorted_document(document: dict) -> dict:
+    """The same document with its lists in the one deterministic order."""
+    document = dict(document)
+    document["steps"] = [
+        {**step, "characteristics": sorted(step["characteristics"], key=_characteristic_key)}
+        for step in sorted(document["steps"], key=lambda step: step["sequence"])
+    ]
+    document["operations"] = [
+        {**op, "aliases": sorted(op["aliases"], key=_alias_key)}
+        for op in sorted(document["operations"], key=lambda op: op["code"])
+    ]
+    return document
+
+
+def routing_document_export(*, routing: Routing) -> dict:
+    """The routing as a schema-version-1 document (plain JSON types, deterministic order)."""
+    routing = Routing.objects.select_related("part_revision__part").get(pk=routing.pk)
+    part_revision = routing.part_revision
+    part = part_revision.part
+    steps = list(
+        routing.steps.select_related("operation", "work_center__site")
+        .prefetch_related("characteristics")
+        .order_by("sequence")
+    )
+    operation_ids = {step.operation_id for step in steps}
+    operations = Operation.objects.filter(pk__in=operation_ids).prefetch_related("aliases__site").order_by("code")
+    document = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "part": {
+            "number": part.number,
+            "name": part.name,
+            "tracking": part.tracking,
+            "customer": part.customer,
+            "description": part.description,
+        },
+        "part_revision": {
+            "revision": part_revision.revision,
+            "description": part_revision.description,
+            "drawing_number": part_revision.drawing_number,
+        },
+        "routing": {
+            "revision": routing.revision,
+            "status": routing.status,
+            "description": routing.description,
+        },
+        "steps": [
+            {
+                "sequence": step.sequence,
+                "operation": step.operation.code,
+                "work_center": (
+                    {"site": step.work_center.site.code, "code": step.work_center.code} if step.work_center else None
+                ),
+                "title": step.title,
+                "instructions": step.instructions,
+                "signoff": step.signoff,
+                "may_run_out_of_order": step.may_run_out_of_order,
+                "characteristics": [
+                    {
+                        "sequence": char.sequence,
+                        "code": char.code,
+                        "name": char.name,
+                        "kind": char.kind,
+                        "unit": _unit(char.unit),
+                        "nominal": decimal_to_text(char.nominal),
+                        "lower_limit": decimal_to_text(char.lower_limit),
+                        "upper_limit": decimal_to_text(char.upper_limit),
+                        "decimals": char.decimals,
+                        "choices": list(char.choices or []),
+                        "required": char.required,
+                        "on_out_of_spec": char.on_out_of_spec,
+                    }
+                    for char in step.characteristics.all()
+                ],
+            }
+            for step in steps
+        ],
+        "operations": [
+            {
+                "code": op.code,
+                "name": op.name,
+                "description": op.description,
+                "aliases": [
+                    {
+                        "source_system": alias.source_system,
+                        "site": alias.site.code if alias.site_id else None,
+                        "code": alias.code,
+                    }
+                    for alias in op.aliases.all()
+                ],
+            }
+            for op in operations
+        ],
+    }
+    return _sorted_document(document)
+
+
+# --- Import -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RoutingImport:
+    """What an import did: the routing, whether it was created (False: already there, identical), and
+    which aliases it added."""
+
+    routing: Routing
+    created: bool
+    aliases_created: list[OperationAlias]
+
+
+def routing_document_import(*, document: dict, actor=None) -> Routing:
+    """Create the routing a document describes (and its part, part revision and aliases where missing),
+    releasing it when the document says released. Refuses the document whole with DocumentInvalid,
+    listing every problem by dotted field path; nothing is saved then. Importing a document whose
+    routing already exists and is identical returns that routing unchanged."""
+    return routing_document_apply(document=document, actor=actor).routing
+
+
+def routing_document_apply(*, document: dict, actor=None) -> RoutingImport:
+    """routing_document_import, telling also whether the routing was created and which aliases were."""
+    parsed = routing_document_parse(document=document)
+    plan = _Plan(parsed)
+    try:
+        with transaction.atomic():
+            plan.load()
+            plan.check()
+            if plan.errors:
+                raise DocumentInvalid(plan.errors)
+            return plan.write(actor=actor)
+    except DocumentInvalid:
+        raise
+    except MasterDataError as exc:  # a service refused what the checks let through (e.g. a race)
+        raise DocumentInvalid([(plan.path_of(exc.field), exc.message)]) from exc
+    except IntegrityError as exc:  # another writer got there first
+        raise DocumentInvalid(
+            [("document", f"the database refused it, probably a concurrent change; nothing was saved ({exc})")]
+        ) from exc
+
+
+def _path(loc: tuple) -> str:
+    path = ""
+    for item in loc:
+        if isinstance(item, int):
+            path += f"[{item}]"
+        else:
+            path += f".{item}" if path else str(item)
+    return path or "document"
+
+
+def _plain_message(error: dict) -> str:
+    if error["type"] == "missing":
+        return "this field is required"
+    if error["type"] in ("model_type", "dict_type"):
+        return f"should be a JSON object, not {_json_kind(error['input'])}"
+    if error["type"] == "extra_forbidden":
+        return f"unknown field (not part of {SCHEMA} version {SCHEMA_VERSION})"
+    message = error["msg"]
+    return message[:1].lower() + message[1:]
+
+
+def routing_document_parse(*, document: Any) -> RoutingDocument:
+    """The document's structure checked (strict types, no unknown or missing keys); DocumentInvalid
+    with every structural problem otherwise. Says nothing yet about what the database holds."""
+    if not isinstance(document, dict):
+        raise DocumentInvalid([("document", f"a routing document is a JSON object, not {_json_kind(document)}")])
+    schema = document.get("schema")
+    version = document.get("schema_version")
+    if schema != SCHEMA:
+        raise DocumentInvalid([("schema", f"this is not a routing document: schema should be '{SCHEMA}'")])
+    if type(version) is not int or version != SCHEMA_VERSION:
+        raise DocumentInvalid(
+            [("schema_version", f"schema version {version!r} is not supported; this server reads {SCHEMA_VERSION}")]
+        )
+    try:
+        return RoutingDocument.model_validate(document)
+    except PydanticValidationError as exc:
+        raise DocumentInvalid(
+            [(_path(error["loc"]), _plain_message(error)) for error in exc.errors(include_url=False)]
+        ) from None
+
+
+def _canonical(parsed: RoutingDocument) -> dict:
+    return _sorted_document(parsed.model_dump(mode="json", by_alias=True))
+
+
+def _first_difference(left: Any, right: Any, path: str = "") -> str | None:
+    if isinstance(left, dict) and isinstance(right, dict):
+        for key in list(left) + [k for k in right if k not in left]:
+            found = _first_difference(left.get(key), right.get(key), f"{path}.{key}" if path else key)
+            if found:
+                return found
+        return None
+    if isinstance(left, list) and isinstance(right, list):
+        for index in range(max(len(left), len(right))):
+            a = left[index] if index < len(left) else None
+            b = right[index] if index < len(right) else None
+            found = _first_difference(a, b, f"{path}[{index}]")
+            if found:
+                return found
+        return None
+    return None if left == right else path
+
+
+class _Plan:
+    """The semantic checks of a structurally valid document, then its writing."""
+
+    def __init__(self, doc: RoutingDocument):
+        self.doc = doc
+        self.errors: list[tuple[str, str]] = []
+        self._writing_at = "document"
+        self.missing_aliases: list[tuple[Operation, AliasDoc, str]] = []
+
+    def load(self) -> None:
+        """Fetch what the document refers to (inside the import's transaction)."""
+        doc = self.doc
+        codes = {step.operation for step in doc.steps} | {op.code for op in doc.operations}
+        self.operations = {op.code: op for op in Operation.objects.filter(code__in=codes)}
+        site_codes = {s.work_center.site for s in doc.steps if s.work_center} | {
+            a.site for op in doc.operations for a in op.aliases if a.site
+        }
+        self.sites = {site.code: site for site in Site.objects.filter(code__in=site_codes)}
+        self.work_centers = {
+            (wc.site.code, wc.code): wc
+            for wc in WorkCenter.objects.select_related("site").filter(site__code__in=site_codes)
+        }
+        self.part = Part.objects.filter(number=doc.part.number).first()
+        self.part_revision = (
+            PartRevision.objects.filter(part=self.part, revision=doc.part_revision.revision).first()
+            if self.part
+            else None
+        )
+        self.existing = (
+            Routing.objects.filter(part_revision=self.part_revision, revision=doc.routing.revision).first()
+            if self.part_revision
+            else None
+        )
+
+    def problem(self, field: str, message: str) -> None:
+        self.errors.append((field, message))
+
+    def path_of(self, field: str | None) -> str:
+        return f"{self._writing_at}.{field}" if field else self._writing_at
+
+    # -- checks
+
+    def check(self) -> None:
+        self._check_part()
+        self._check_steps()
+        self._check_operations()
+        self._check_routing()
+
+    def _check_part(self) -> None:
+        doc = self.doc
+        if self.part is None:
+            return
+        if self.part.name != doc.part.name:
+            self.problem(
+                "part.name", f"part {self.part.number} is named '{self.part.name}' here, not '{doc.part.name}'"
+            )
+        if self.part.tracking != doc.part.tracking:
+            self.problem(
+                "part.tracking",
+                f"part {self.part.number} is tracked by {self.part.tracking} here, not by {doc.part.tracking}",
+            )
+
+    def _check_steps(self) -> None:
+        seen_sequences: dict[int, int] = {}
+        for i, step in enumerate(self.doc.steps):
+            at = f"steps[{i}]"
+            if step.sequence in seen_sequences:
+                self.problem(
+                    f"{at}.sequence",
+                    f"step {step.sequence} is listed twice (also steps[{seen_sequences[step.sequence]}])",
+                )
+            else:
+                seen_sequences[step.sequence] = i
+            if step.operation not in self.operations:
+                self.problem(
+                    f"{at}.operation", f"unknown operation '{step.operation}'; create it before importing this routing"
+                )
+            if step.work_center:
+                self._check_work_center(f"{at}.work_center", step.work_center)
+            seen_codes: dict[str, int] = {}
+            for j, char in enumerate(step.characteristics):
+                char_at = f"{at}.characteristics[{j}]"
+                if char.code in seen_codes:
+                    self.problem(
+                        f"{char_at}.code",
+                        f"characteristic {char.code} is listed twice in step {step.sequence} "
+                        f"(also {at}.characteristics[{seen_codes[char.code]}])",
+                    )
+                else:
+                    seen_codes[char.code] = j
+                for field, message in characteristic_problems(
+                    kind=char.kind,
+                    unit=char.unit,
+                    nominal=_decimal(char.nominal),
+                    lower_limit=_decimal(char.lower_limit),
+                    upper_limit=_decimal(char.upper_limit),
+                    choices=char.choices,
+                ):
+                    self.problem(f"{char_at}.{field}", message)
+
+    def _check_work_center(self, at: str, ref: WorkCenterRef) -> None:
+        if ref.site not in self.sites:
+            self.problem(f"{at}.site", f"unknown site '{ref.site}'")
+            return
+        work_center = self.work_centers.get((ref.site, ref.code))
+        if work_center is None:
+            self.problem(f"{at}.code", f"site {ref.site} has no work center '{ref.code}'")
+        elif not work_center.active and self.existing is None:
+            self.problem(at, f"work center {work_center} is inactive")
+
+    def _check_operations(self) -> None:
+        seen_ops: dict[str, int] = {}
+        seen_aliases: dict[tuple, str] = {}
+        for i, op_doc in enumerate(self.doc.operations):
+            at = f"operations[{i}]"
+            operation = self.operations.get(op_doc.code)
+            if op_doc.code in seen_ops:
+                self.problem(
+                    f"{at}.code", f"operation {op_doc.code} is listed twice (also operations[{seen_ops[op_doc.code]}])"
+                )
+            else:
+                seen_ops[op_doc.code] = i
+            if operation is None:
+                self.problem(
+                    f"{at}.code", f"unknown operation '{op_doc.code}'; create it before importing this routing"
+                )
+            elif operation.name != op_doc.name:
+                self.problem(
+                    f"{at}.name", f"operation {operation.code} is named '{operation.name}' here, not '{op_doc.name}'"
+                )
+            for j, alias in enumerate(op_doc.aliases):
+                alias_at = f"{at}.aliases[{j}]"
+                code = alias.code
+                key = (alias.source_system, alias.site, code)
+                where = f"{alias.source_system}@{alias.site or '*'}"
+                if key in seen_aliases:
+                    self.problem(f"{alias_at}.code", f"alias {where}:{code} is listed twice (also {seen_aliases[key]})")
+                    continue
+                seen_aliases[key] = alias_at
+                site = None
+                if alias.site is not None:
+                    site = self.sites.get(alias.site)
+                    if site is None:
+                        self.problem(f"{alias_at}.site", f"unknown site '{alias.site}'")
+                        continue
+                existing = (
+                    OperationAlias.objects.select_related("operation")
+                    .filter(source_system=alias.source_system, site=site, code=code)
+                    .first()
+                )
+                if existing is not None:
+                    if existing.operation.code != op_doc.code:
+                        self.problem(
+                            f"{alias_at}.code", f"alias {where}:{code} already means {existing.operation.code}"
+                        )
+                elif operation is not None:
+                    self.missing_aliases.append((operation, alias, alias_at))
+
+    def _check_routing(self) -> None:
+        doc = self.doc
+        if doc.routing.status not in IMPORTABLE_STATUSES:
+            self.problem(
+                "routing.status", f"only a draft or released routing can be imported, not a {doc.routing.status} one"
+            )
+        if doc.routing.status == RoutingStatus.RELEASED and not doc.steps:
+            self.problem("steps", "a released routing needs at least one step")
+        if self.part_revision is None:
+            return
+        label = f"{self.part.number} rev {self.part_revision.revision}"
+        if self.existing is not None:
+            ours = _canonical(doc)
+            theirs = routing_document_export(routing=self.existing)
+            difference = _first_difference(
+                {"routing": ours["routing"], "steps": ours["steps"]},
+                {"routing": theirs["routing"], "steps": theirs["steps"]},
+            )
+            if difference:
+                self.problem(
+                    "routing.revision",
+                    f"routing r{self.existing.revision} of {label} already exists and differs from this document "
+                    f"(first at {difference}); give the document a new revision",
+                )
+            return
+        others = list(Routing.objects.filter(part_revision=self.part_revision).order_by("-revision"))
+        draft = next((r for r in others if r.status == RoutingStatus.DRAFT), None)
+        if draft is not None:
+            self.problem(
+                "routing.revision", f"{label} already has a draft routing r{draft.revision}; release or delete it first"
+            )
+        elif others and others[0].revision > doc.routing.revision:
+            self.problem(
+                "routing.revision",
+                f"{label} already has routing r{others[0].revision}; an imported routing needs a higher revision",
+            )
+
+    # -- writing (only once every check passed)
+
+    def write(self, *, actor) -> RoutingImport:
+        doc = self.doc
+        part = self.part
+        if part is None:
+            part = Part.objects.create(
+                number=doc.part.number,
+                name=doc.part.name,
+                tracking=doc.part.tracking,
+                customer=doc.part.customer,
+                description=doc.part.description,
+            )
+        part_revision = self.part_revision
+        if part_revision is None:
+            part_revision = PartRevision.objects.create(
+                part=part,
+                revision=doc.part_revision.revision,
+                description=doc.part_revision.description,
+                drawing_number=doc.part_revision.drawing_number,
+            )
+        aliases_created = []
+        for operation, alias, alias_at in self.missing_aliases:
+            self._writing_at = alias_at
+            aliases_created.append(
+                operation_alias_create(
+                    operation=operation,
+                    source_system=alias.source_system,
+                    site=self.sites.get(alias.site) if alias.site else None,
+                    code=alias.code,
+                    actor=actor,
+                )
+            )
+        if self.existing is not None:
+            return RoutingImport(routing=self.existing, created=False, aliases_created=aliases_created)
+
+        self._writing_at = "routing"
+        routing = routing_create_draft(part_revision=part_revision, description=doc.routing.description, actor=actor)
+        if routing.revision != doc.routing.revision:
+            routing.revision = doc.routing.revision
+            routing.save(update_fields=["revision"])
+        for i, step_doc in enumerate(doc.steps):
+            self._writing_at = f"steps[{i}]"
+            ref = step_doc.work_center
+            step = routing_step_add(
+                routing=routing,
+                sequence=step_doc.sequence,
+                operation=self.operations[step_doc.operation],
+                title=step_doc.title,
+                work_center=self.work_centers[(ref.site, ref.code)] if ref else None,
+                instructions=step_doc.instructions,
+                signoff=step_doc.signoff,
+                may_run_out_of_order=step_doc.may_run_out_of_order,
+            )
+            for j, char in enumerate(step_doc.characteristics):
+                self._writing_at = f"steps[{i}].characteristics[{j}]"
+                characteristic_add(
+                    step=step,
+                    sequence=char.sequence,
+                    code=char.code,
+                    name=char.name,
+                    kind=char.kind,
+                    unit=char.unit or "",
+                    nominal=_decimal(char.nominal),
+                    lower_limit=_decimal(char.lower_limit),
+                    upper_limit=_decimal(char.upper_limit),
+                    decimals=char.decimals,
+                    choices=list(char.choices),
+                    required=char.required,
+                    on_out_of_spec=char.on_out_of_spec,
+                )
+        if doc.routing.status == RoutingStatus.RELEASED:
+            self._writing_at = "routing"
+            routing = routing_release(routing=routing, actor=actor)
+        return RoutingImport(routing=routing, created=True, aliases_created=aliases_created)
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)

@@ -1,0 +1,117 @@
+"""factory_boy factories for the whole suite: one place, built on the models' natural keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from mes.compliance.models import Profile
+from mes.masterdata import services
+from mes.masterdata.models import Operation, Part, PartRevision, Qualification, Site, WorkCenter
+
+DEFAULT_PASSWORD = "correct-horse-battery-9"
+
+
+class SiteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Site
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"S{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"Site {o.code}")
+    time_zone = "Europe/Paris"
+    legacy_system = factory.LazyAttribute(lambda o: f"legacy-{o.code.lower()}")
+
+
+class WorkCenterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WorkCenter
+        django_get_or_create = ("site", "code")
+
+    site = factory.SubFactory(SiteFactory)
+    code = factory.Sequence(lambda n: f"WC{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"Cell {o.code}")
+
+
+class OperationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Operation
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"OP{n:02d}")
+    name = factory.LazyAttribute(lambda o: f"Operation {o.code}")
+
+
+class PartFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Part
+        django_get_or_create = ("number",)
+
+    number = factory.Sequence(lambda n: f"P-{1000 + n}")
+    name = factory.LazyAttribute(lambda o: f"Part {o.number}")
+
+
+class PartRevisionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PartRevision
+        django_get_or_create = ("part", "revision")
+
+    part = factory.SubFactory(PartFactory)
+    revision = "A"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = "Alex"
+    last_name = factory.Sequence(lambda n: f"Tester{n}")
+    password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
+
+    @factory.post_generation
+    def profile(self, create, extracted, **kwargs):
+        if create:
+            Profile.objects.get_or_create(
+                user=self,
+                defaults={"employee_number": f"E{self.pk:05d}", "printed_name": self.get_full_name()},
+            )
+            self.save()
+
+
+class QualificationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Qualification
+
+    user = factory.SubFactory(UserFactory)
+    operation = factory.SubFactory(OperationFactory)
+    kind = Qualification.Kind.PERFORM
+    valid_from = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=365))
+    expires_on = factory.LazyFunction(lambda: timezone.localdate() + dt.timedelta(days=365))
+
+
+def released_routing(*, part_revision=None, steps: int = 3, operation=None, work_center=None, actor=None):
+    """A released routing built through the services: `steps` steps, one numeric bore each."""
+    part_revision = part_revision or PartRevisionFactory()
+    operation = operation or OperationFactory()
+    routing = services.routing_create_draft(part_revision=part_revision, actor=actor)
+    for i in range(1, steps + 1):
+        step = services.routing_step_add(
+            routing=routing, sequence=i * 10, operation=operation, title=f"Step {i}", work_center=work_center
+        )
+        services.characteristic_add(
+            step=step,
+            code="BORE_DIA",
+            name="Bore diameter",
+            unit="mm",
+            nominal=Decimal("12.700"),
+            lower_limit=Decimal("12.687"),
+            upper_limit=Decimal("12.713"),
+        )
+    return services.routing_release(routing=routing, actor=actor)

@@ -1,0 +1,94 @@
+"""Judging an entered value against a characteristic's spec: pure functions, no database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from mes.masterdata.errors import InvalidUnit
+from mes.masterdata.units import convert
+from travelers.errors import MeasurementInvalid
+
+PASS_WORDS = {"pass", "ok", "yes", "true", "good", "accept", "1"}
+FAIL_WORDS = {"fail", "nok", "no", "false", "bad", "reject", "0"}
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class Judgment:
+    judgment: str  # in_spec | out_of_spec | recorded
+    value_numeric: Decimal | None = None
+    value_text: str = ""
+    value_bool: bool | None = None
+    deviation: Decimal | None = None
+    entered_unit: str = ""
+
+    @property
+    def out_of_spec(self) -> bool:
+        return self.judgment == "out_of_spec"
+
+
+def parse_decimal(text: str) -> Decimal:
+    raw = (text or "").strip()
+    if raw.count(",") == 1 and "." not in raw:  # a decimal comma, as many shops write it
+        raw = raw.replace(",", ".")
+    if not raw:
+        raise MeasurementInvalid("enter a value", field="value")
+    try:
+        value = Decimal(raw)
+    except InvalidOperation as exc:
+        raise MeasurementInvalid(f"'{text}' is not a number", field="value") from exc
+    if not value.is_finite():
+        raise MeasurementInvalid(f"'{text}' is not a finite number", field="value")
+    if abs(value) >= Decimal("1e14"):
+        raise MeasurementInvalid(f"'{text}' is too large for a measurement", field="value")
+    return value
+
+
+def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
+    """Validate by kind, convert units, and judge in or out of spec (server-side, always)."""
+    kind = char.kind
+    if kind == "numeric":
+        value = parse_decimal(entered_value)
+        unit = (entered_unit or "").strip() or char.unit
+        try:
+            converted = convert(value, unit, char.unit, field="unit")
+        except InvalidUnit as exc:
+            raise MeasurementInvalid(
+                exc.message if "unknown" in exc.message else f"'{unit}' cannot be converted to {char.unit}",
+                field="unit",
+            ) from exc
+        deviation = Decimal(0)
+        if char.upper_limit is not None and converted > char.upper_limit:
+            deviation = converted - char.upper_limit
+        elif char.lower_limit is not None and converted < char.lower_limit:
+            deviation = converted - char.lower_limit
+        return Judgment(
+            judgment="out_of_spec" if deviation else "in_spec",
+            value_numeric=converted,
+            deviation=deviation,
+            entered_unit=unit,
+        )
+    if entered_unit:
+        raise MeasurementInvalid(f"a {kind.replace('_', '/')} value has no unit", field="unit")
+    text = (entered_value or "").strip()
+    if kind == "pass_fail":
+        word = text.lower()
+        if word in PASS_WORDS:
+            return Judgment(judgment="in_spec", value_bool=True, value_text="pass")
+        if word in FAIL_WORDS:
+            return Judgment(judgment="out_of_spec", value_bool=False, value_text="fail")
+        raise MeasurementInvalid(f"'{text}' is neither pass nor fail", field="value")
+    if kind == "choice":
+        if text not in char.choices:
+            raise MeasurementInvalid(f"'{text}' is not one of {', '.join(char.choices)}", field="value")
+        return Judgment(judgment="recorded", value_text=text)
+    if kind == "text":
+        if not text:
+            raise MeasurementInvalid("enter a value", field="value")
+        if len(text) > MAX_TEXT:
+            raise MeasurementInvalid(f"the text is longer than {MAX_TEXT} characters", field="value")
+        return Judgment(judgment="recorded", value_text=text)
+    if kind == "attachment":
+        return Judgment(judgment="recorded", value_text=text)
+    raise MeasurementInvalid(f"unknown characteristic kind {kind}", field="characteristic")

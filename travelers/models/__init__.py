@@ -1,0 +1,18 @@
+from .genealogy import Consumption
+from .orders import Item, WorkOrder
+from .quality import Nonconformance
+from .records import Attachment, Measurement
+from .travelers import Hold, Traveler, TravelerCharacteristic, TravelerStep
+
+__all__ = [
+    "Attachment",
+    "Consumption",
+    "Hold",
+    "Item",
+    "Measurement",
+    "Nonconformance",
+    "Traveler",
+    "TravelerCharacteristic",
+    "TravelerStep",
+    "WorkOrder",
+]

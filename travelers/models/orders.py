@@ -1,0 +1,84 @@
+"""Work orders and what they make: serialized units and lots (Item)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from mes.masterdata.models import PartRevision, Site
+
+
+class WorkOrder(models.Model):
+    class Status(models.TextChoices):
+        RELEASED = "released", "Released"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    number = models.CharField(max_length=40, unique=True)
+    part_revision = models.ForeignKey(PartRevision, on_delete=models.PROTECT, related_name="work_orders")
+    quantity = models.PositiveIntegerField()
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="work_orders")
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RELEASED)
+    source_system = models.CharField(max_length=60, blank=True, help_text="Legacy system it came from.")
+    external_id = models.CharField(max_length=80, blank=True, help_text="Its id in that system.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_date", "number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="workorder_quantity_positive"),
+            models.UniqueConstraint(
+                fields=["source_system", "external_id"],
+                condition=~Q(external_id=""),
+                name="workorder_unique_external_id",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Item(models.Model):
+    """What a traveler follows, or what a step consumes: one serialized unit or one lot of a part.
+
+    Produced items come from a work order; received items (purchased components, vendor lots) have
+    none. A lot's `quantity_available` falls as assemblies consume it."""
+
+    class Tracking(models.TextChoices):
+        SERIAL = "serial", "Serial"
+        LOT = "lot", "Lot"
+
+    class Status(models.TextChoices):
+        IN_PRODUCTION = "in_production", "In production"
+        AVAILABLE = "available", "Available"
+        CONSUMED = "consumed", "Consumed"
+        SCRAPPED = "scrapped", "Scrapped"
+
+    part = models.ForeignKey("masterdata.Part", on_delete=models.PROTECT, related_name="items")
+    part_revision = models.ForeignKey("masterdata.PartRevision", on_delete=models.PROTECT, related_name="items")
+    tracking = models.CharField(max_length=6, choices=Tracking.choices)
+    identifier = models.CharField(max_length=60, help_text="Serial number or lot number.")
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, default=1)
+    quantity_available = models.DecimalField(max_digits=12, decimal_places=3, default=1)
+    work_order = models.ForeignKey(WorkOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="items")
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.IN_PRODUCTION)
+    on_hold = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["part__number", "identifier"]
+        constraints = [
+            models.UniqueConstraint(fields=["part", "identifier"], name="item_unique_identifier_per_part"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="item_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(quantity_available__gte=0) & Q(quantity_available__lte=F("quantity")),
+                name="item_available_within_quantity",
+            ),
+            models.CheckConstraint(condition=~Q(tracking="serial") | Q(quantity=1), name="item_serial_quantity_one"),
+        ]
+        indexes = [models.Index(fields=["identifier"], name="item_identifier_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.part.number} {'S/N' if self.tracking == 'serial' else 'lot'} {self.identifier}"

@@ -1,0 +1,45 @@
+"""Nonconformance reports: raised by an out-of-spec value or by hand; the traveler is held until quality
+signs a disposition."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from travelers.states import NcrStatus
+
+from .travelers import Traveler, TravelerStep
+
+
+class Nonconformance(models.Model):
+    class Disposition(models.TextChoices):
+        USE_AS_IS = "use_as_is", "Use as is"
+        REWORK = "rework", "Rework"
+        REPAIR = "repair", "Repair"
+        SCRAP = "scrap", "Scrap"
+        RETURN_TO_VENDOR = "rtv", "Return to vendor"
+
+    number = models.CharField(max_length=20, unique=True)
+    traveler = models.ForeignKey(Traveler, on_delete=models.PROTECT, related_name="ncrs")
+    step = models.ForeignKey(TravelerStep, on_delete=models.PROTECT, null=True, blank=True, related_name="ncrs")
+    measurement = models.ForeignKey(
+        "travelers.Measurement", on_delete=models.PROTECT, null=True, blank=True, related_name="ncrs"
+    )
+    description = models.TextField()
+    status = models.CharField(max_length=8, choices=NcrStatus.choices, default=NcrStatus.OPEN)
+    raised_at = models.DateTimeField()
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    automatic = models.BooleanField(default=False, help_text="Raised by an out-of-spec value.")
+    disposition = models.CharField(max_length=10, choices=Disposition.choices, blank=True)
+    disposition_notes = models.TextField(blank=True)
+    dispositioned_at = models.DateTimeField(null=True, blank=True)
+    disposition_signature = models.ForeignKey(
+        "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["status"], name="ncr_status_idx")]
+
+    def __str__(self) -> str:
+        return self.number

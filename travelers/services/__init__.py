@@ -1,0 +1,31 @@
+"""Every write to travelers passes through these services: keyword-only, one transaction each, each
+writing its audit event and outbox message itself."""
+
+from .attachments import attachment_add
+from .execution import hold_place, hold_release, step_inspect, step_perform, step_skip, step_start
+from .genealogy import component_consume, component_remove
+from .measurements import measurement_correct, measurement_record
+from .quality import ncr_disposition, ncr_raise
+from .release import traveler_release, work_order_create
+from .replan import traveler_replan
+from .signoff import traveler_signoff
+
+__all__ = [
+    "attachment_add",
+    "component_consume",
+    "component_remove",
+    "hold_place",
+    "hold_release",
+    "measurement_correct",
+    "measurement_record",
+    "ncr_disposition",
+    "ncr_raise",
+    "step_inspect",
+    "step_perform",
+    "step_skip",
+    "step_start",
+    "traveler_release",
+    "traveler_replan",
+    "traveler_signoff",
+    "work_order_create",
+]

@@ -1,0 +1,75 @@
+"""Photos and files at a step or on an NCR: allowed types only, size-limited, stored under SHA-256."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from travelers.errors import AttachmentRefused
+from travelers.models import Attachment
+
+from .common import audit, bump, ensure_open, lock_step, require_perm
+
+# Content types we accept, each with the leading bytes its files must start with.
+SIGNATURES = {
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/webp": (b"RIFF",),
+    "application/pdf": (b"%PDF-",),
+    "text/plain": (),
+    "text/csv": (),
+}
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "ATTACHMENT_MAX_BYTES", 15 * 1024 * 1024))
+
+
+@transaction.atomic
+def attachment_add(*, step, filename: str, content: bytes, content_type: str, actor, ncr=None) -> Attachment:
+    traveler, step = lock_step(step.pk)
+    require_perm(actor, "raise_ncr" if ncr is not None else "perform_step", "attach files")
+    ensure_open(traveler)
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if content_type not in SIGNATURES:
+        raise AttachmentRefused(
+            f"{content_type or 'this file type'} is not accepted: use JPEG, PNG, WebP, PDF, text or CSV", field="file"
+        )
+    if not content:
+        raise AttachmentRefused("the file is empty", field="file")
+    if len(content) > max_bytes():
+        raise AttachmentRefused(
+            f"the file is {len(content) / 2**20:.1f} MiB; the limit is {max_bytes() // 2**20} MiB", field="file"
+        )
+    magic = SIGNATURES[content_type]
+    if magic and not any(content.startswith(m) for m in magic):
+        raise AttachmentRefused(f"the file does not look like {content_type}", field="file")
+    if ncr is not None and ncr.traveler_id != traveler.pk:
+        raise AttachmentRefused("that NCR belongs to another traveler", field="ncr")
+    name = (filename or "upload").replace("/", "_").replace("\\", "_")[-120:]
+    digest = hashlib.sha256(content).hexdigest()
+    attachment = Attachment(
+        step=step,
+        ncr=ncr,
+        filename=name,
+        content_type=content_type,
+        size=len(content),
+        sha256=digest,
+        uploaded_at=timezone.now(),
+        uploaded_by=actor,
+    )
+    attachment.file.save(name, ContentFile(content), save=False)
+    attachment.save()
+    bump(traveler, step=step)
+    audit(
+        traveler,
+        action="attachment.added",
+        obj=attachment,
+        actor=actor,
+        changes={"file": [None, name], "sha256": [None, digest], "size": [None, len(content)]},
+    )
+    return attachment

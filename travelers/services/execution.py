@@ -1,0 +1,328 @@
+"""Running the route: start, perform (signed), inspect (signed by someone else), skip, hold, release.
+
+Signing services authenticate the signer first, in their own transaction (so a wrong secret is
+counted even though the action fails), then make the change and the signature in one transaction."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from mes.compliance.models import Signature
+from mes.compliance.signing import signature_record, signing_authenticate
+from mes.masterdata.services import qualification_check
+from travelers.content import current_measurements, step_content
+from travelers.errors import RecordConflict, SeparationOfDuties, StepOutOfOrder, StepStateRefused
+from travelers.models import Hold, Measurement, TravelerStep
+from travelers.states import (
+    DONE_STEP_STATES,
+    STEP_ALLOWED,
+    TRAVELER_ALLOWED,
+    StepStatus,
+    TravelerStatus,
+    transition,
+)
+
+from .common import audit, bump, emit, ensure_not_held, ensure_open, lock_step, lock_traveler, require_perm
+
+
+def check_version(step: TravelerStep, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != step.version:
+        raise RecordConflict(
+            f"step {step.sequence} changed on another screen (version {step.version}, yours {expected_version}); "
+            "reload it and try again",
+            field="version",
+        )
+
+
+def blocking_steps(step: TravelerStep) -> list[TravelerStep]:
+    """The predecessors a step waits for: earlier steps that are not done, except free-order ones. A
+    free-order step waits for nothing."""
+    if step.may_run_out_of_order:
+        return []
+    return list(
+        TravelerStep.objects.filter(
+            traveler_id=step.traveler_id, sequence__lt=step.sequence, may_run_out_of_order=False
+        )
+        .exclude(status__in=DONE_STEP_STATES)
+        .order_by("sequence")
+    )
+
+
+@transaction.atomic
+def step_start(*, step: TravelerStep, actor, expected_version: int | None = None) -> TravelerStep:
+    traveler, step = lock_step(step.pk)
+    require_perm(actor, "perform_step", "perform steps")
+    ensure_not_held(traveler)
+    check_version(step, expected_version)
+    if step.status == StepStatus.IN_PROGRESS:
+        return step  # starting a started step is harmless (a retried request)
+    waiting = blocking_steps(step)
+    if waiting:
+        first = waiting[0]
+        raise StepOutOfOrder(
+            f"step {step.sequence} waits for step {first.sequence} ({first.title}), "
+            f"which is {first.get_status_display().lower()}",
+            field="step",
+        )
+    step.status = transition(step.status, StepStatus.IN_PROGRESS, STEP_ALLOWED, f"step {step.sequence}")
+    step.started_at, step.started_by = timezone.now(), actor
+    step.save(update_fields=["status", "started_at", "started_by"])
+    bump(traveler, step=step)
+    audit(traveler, action="step.started", obj=step, actor=actor, changes={"status": ["pending", "in_progress"]})
+    emit(traveler, "step.started", step=step)
+    return step
+
+
+def _missing_required(step: TravelerStep) -> list[str]:
+    chars = list(step.characteristics.all())
+    have = {m.characteristic_id for m in current_measurements(list(step.measurements.all()))}
+    return [c.code for c in chars if c.required and c.pk not in have]
+
+
+def step_perform(
+    *, step: TravelerStep, actor, secret: str, username: str | None = None, expected_version: int | None = None
+) -> TravelerStep:
+    """The operator signs "performed". Steps with inspector buy-off then await inspection."""
+    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    return _step_perform(step=step, actor=actor, authority=authority, expected_version=expected_version)
+
+
+@transaction.atomic
+def _step_perform(*, step, actor, authority, expected_version):
+    traveler, step = lock_step(step.pk)
+    require_perm(actor, "perform_step", "perform steps")
+    ensure_not_held(traveler)
+    check_version(step, expected_version)
+    if step.status != StepStatus.IN_PROGRESS:
+        raise StepStateRefused(
+            f"step {step.sequence} is {step.get_status_display().lower()}; start it first", field="step"
+        )
+    missing = _missing_required(step)
+    if missing:
+        raise StepStateRefused(f"step {step.sequence} still needs a value for {', '.join(missing)}", field="values")
+    qualification = qualification_check(user=actor, operation=step.operation, kind="perform")
+    now = timezone.now()
+    signature = signature_record(
+        authority=authority,
+        meaning=Signature.Meaning.PERFORMED,
+        record_type="travelers.step",
+        record_id=step.pk,
+        content=step_content(step.pk, now),
+        qualification=qualification,
+        audit_chain=f"traveler:{traveler.pk}",
+        signed_at=now,
+    )
+    target = StepStatus.AWAITING_INSPECTION if step.requires_inspection else StepStatus.COMPLETED
+    old = step.status
+    step.status = transition(step.status, target, STEP_ALLOWED, f"step {step.sequence}")
+    step.performed_signature = signature
+    if target == StepStatus.COMPLETED:
+        step.completed_at = now
+    step.save(update_fields=["status", "performed_signature", "completed_at"])
+    bump(traveler, step=step)
+    audit(traveler, action="step.performed", obj=step, actor=actor, changes={"status": [old, step.status]})
+    emit(traveler, "step.completed" if target == StepStatus.COMPLETED else "step.performed", step=step)
+    _after_step_done(traveler, actor)
+    return step
+
+
+def step_inspect(*, step: TravelerStep, actor, secret: str, username: str | None = None) -> TravelerStep:
+    """An inspector's buy-off: someone other than whoever performed the step or recorded its values."""
+    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    return _step_inspect(step=step, actor=actor, authority=authority)
+
+
+@transaction.atomic
+def _step_inspect(*, step, actor, authority):
+    traveler, step = lock_step(step.pk)
+    require_perm(actor, "inspect_step", "sign inspection buy-offs")
+    ensure_not_held(traveler)
+    if step.status != StepStatus.AWAITING_INSPECTION:
+        raise StepStateRefused(
+            f"step {step.sequence} is {step.get_status_display().lower()}, not awaiting inspection", field="step"
+        )
+    performer_ids = {step.performed_signature.signer_id} | set(
+        Measurement.objects.filter(step=step).values_list("recorded_by_id", flat=True)
+    )
+    if actor.pk in performer_ids:
+        raise SeparationOfDuties(
+            f"you performed step {step.sequence} or recorded its values: another inspector must buy it off",
+            field="actor",
+        )
+    qualification = qualification_check(user=actor, operation=step.operation, kind="inspect")
+    now = timezone.now()
+    signature = signature_record(
+        authority=authority,
+        meaning=Signature.Meaning.INSPECTED,
+        record_type="travelers.step",
+        record_id=step.pk,
+        content=step_content(step.pk, now),
+        qualification=qualification,
+        audit_chain=f"traveler:{traveler.pk}",
+        signed_at=now,
+    )
+    step.status = transition(step.status, StepStatus.COMPLETED, STEP_ALLOWED, f"step {step.sequence}")
+    step.inspected_signature, step.completed_at = signature, now
+    step.save(update_fields=["status", "inspected_signature", "completed_at"])
+    bump(traveler, step=step)
+    audit(
+        traveler,
+        action="step.inspected",
+        obj=step,
+        actor=actor,
+        changes={"status": ["awaiting_inspection", "completed"]},
+    )
+    emit(traveler, "step.completed", step=step)
+    _after_step_done(traveler, actor)
+    return step
+
+
+def step_skip(*, step: TravelerStep, actor, secret: str, reason: str, username: str | None = None) -> TravelerStep:
+    """A supervisor skips a step, saying why, with a signature."""
+    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    return _step_skip(step=step, actor=actor, authority=authority, reason=reason)
+
+
+@transaction.atomic
+def _step_skip(*, step, actor, authority, reason):
+    traveler, step = lock_step(step.pk)
+    require_perm(actor, "skip_step", "skip steps")
+    ensure_not_held(traveler)
+    if not (reason or "").strip():
+        raise StepStateRefused("say why the step is skipped", field="reason")
+    old = step.status
+    step.status = transition(step.status, StepStatus.SKIPPED, STEP_ALLOWED, f"step {step.sequence}")
+    step.skip_reason = reason.strip()
+    step.save(update_fields=["status", "skip_reason"])
+    now = timezone.now()
+    step.skip_signature = signature_record(
+        authority=authority,
+        meaning=Signature.Meaning.SKIPPED,
+        record_type="travelers.step",
+        record_id=step.pk,
+        content=step_content(step.pk, now),
+        audit_chain=f"traveler:{traveler.pk}",
+        comment=step.skip_reason,
+        signed_at=now,
+    )
+    step.completed_at = now
+    step.save(update_fields=["skip_signature", "completed_at"])
+    bump(traveler, step=step)
+    audit(
+        traveler,
+        action="step.skipped",
+        obj=step,
+        actor=actor,
+        changes={"status": [old, "skipped"]},
+        reason=step.skip_reason,
+    )
+    emit(traveler, "step.skipped", {"reason": step.skip_reason}, step=step)
+    _after_step_done(traveler, actor)
+    return step
+
+
+def _after_step_done(traveler, actor) -> None:
+    """When every step is done, the traveler awaits final quality sign-off."""
+    if traveler.steps.exclude(status__in=DONE_STEP_STATES).exists():
+        return
+    old = traveler.status
+    traveler.status = transition(
+        traveler.status, TravelerStatus.AWAITING_SIGNOFF, TRAVELER_ALLOWED, f"traveler {traveler.number}"
+    )
+    traveler.completed_at = timezone.now()
+    traveler.save(update_fields=["status", "completed_at"])
+    audit(traveler, action="traveler.completed", obj=traveler, actor=actor, changes={"status": [old, traveler.status]})
+    emit(traveler, "traveler.awaiting_signoff")
+
+
+# --- Holds ---------------------------------------------------------------------------------------------
+
+
+def hold_place(*, traveler, reason: str, actor, kind: str = Hold.Kind.MANUAL, ncr=None) -> Hold:
+    """Put a traveler on hold (inside the caller's transaction when an NCR does it)."""
+    with transaction.atomic():
+        traveler = lock_traveler(traveler.pk)
+        if kind == Hold.Kind.MANUAL:
+            require_perm(actor, "hold_traveler", "put travelers on hold")
+        ensure_open(traveler)
+        if not (reason or "").strip():
+            raise StepStateRefused("say why the traveler is held", field="reason")
+        hold = Hold.objects.create(
+            traveler=traveler, kind=kind, reason=reason.strip(), ncr=ncr, placed_at=timezone.now(), placed_by=actor
+        )
+        was = traveler.on_hold
+        traveler.on_hold = True
+        traveler.save(update_fields=["on_hold"])
+        traveler.item.on_hold = True
+        traveler.item.save(update_fields=["on_hold"])
+        bump(traveler)
+        audit(
+            traveler,
+            action="traveler.held",
+            obj=hold,
+            actor=actor,
+            changes={"on_hold": [was, True]},
+            reason=hold.reason,
+        )
+        emit(traveler, "traveler.held", {"reason": hold.reason, "hold_kind": kind, "ncr": ncr.number if ncr else None})
+        return hold
+
+
+def hold_release(*, hold: Hold, actor, secret: str, reason: str, username: str | None = None) -> Hold:
+    """Release a manual hold, signed. NCR holds are released by the NCR's disposition."""
+    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    return _hold_release(hold=hold, actor=actor, authority=authority, reason=reason)
+
+
+@transaction.atomic
+def _hold_release(*, hold, actor, authority, reason):
+    traveler = lock_traveler(hold.traveler_id)
+    hold = Hold.objects.get(pk=hold.pk)
+    require_perm(actor, "release_hold", "release holds")
+    ensure_open(traveler)
+    if hold.released_at:
+        raise StepStateRefused("this hold is already released", field="hold")
+    if hold.kind == Hold.Kind.NONCONFORMANCE:
+        raise StepStateRefused(f"this hold ends when {hold.ncr.number} is dispositioned", field="hold")
+    if not (reason or "").strip():
+        raise StepStateRefused("say why the hold is released", field="reason")
+    _close_hold(traveler, hold, actor, reason.strip(), authority=authority)
+    return hold
+
+
+def _close_hold(traveler, hold, actor, reason, *, authority=None, signature=None) -> None:
+    now = timezone.now()
+    hold.released_at, hold.released_by, hold.release_reason = now, actor, reason
+    hold.save(update_fields=["released_at", "released_by", "release_reason"])
+    if authority is not None:
+        from travelers.content import hold_content
+
+        hold.release_signature = signature_record(
+            authority=authority,
+            meaning=Signature.Meaning.RELEASED,
+            record_type="travelers.hold",
+            record_id=hold.pk,
+            content=hold_content(hold.pk, now),
+            audit_chain=f"traveler:{traveler.pk}",
+            comment=reason,
+            signed_at=now,
+        )
+    elif signature is not None:
+        hold.release_signature = signature
+    hold.save(update_fields=["release_signature"])
+    still_held = traveler.holds.filter(released_at__isnull=True).exists()
+    traveler.on_hold = still_held
+    traveler.save(update_fields=["on_hold"])
+    traveler.item.on_hold = still_held
+    traveler.item.save(update_fields=["on_hold"])
+    bump(traveler)
+    audit(
+        traveler,
+        action="traveler.hold_released",
+        obj=hold,
+        actor=actor,
+        changes={"on_hold": [True, still_held]},
+        reason=reason,
+    )
+    emit(traveler, "traveler.released_from_hold" if not still_held else "traveler.hold_released", {"reason": reason})

@@ -1,0 +1,242 @@
+"""Recording values, and correcting them without erasing anything."""
+
+from __future__ import annotations
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from mes.compliance.models import Signature
+from mes.compliance.signing import signature_record, signing_authenticate
+from travelers.content import correction_content, current_measurements
+from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused
+from travelers.judging import judge
+from travelers.models import Attachment, Measurement, TravelerCharacteristic
+from travelers.states import StepStatus
+
+from .common import audit, bump, emit, ensure_not_held, lock_step, require_perm
+from .execution import check_version
+
+SOURCES = {choice for choice, _ in Measurement.Source.choices}
+
+
+def _characteristic(step, characteristic) -> TravelerCharacteristic:
+    key = characteristic.pk if isinstance(characteristic, TravelerCharacteristic) else characteristic
+    lookup = {"pk": key} if isinstance(key, int) else {"code": key}
+    try:
+        return TravelerCharacteristic.objects.get(step=step, **lookup)
+    except TravelerCharacteristic.DoesNotExist:
+        raise MeasurementInvalid(f"step {step.sequence} has no characteristic {key}", field="characteristic") from None
+
+
+def _attachment(step, attachment_id):
+    if attachment_id is None:
+        raise MeasurementInvalid("attach a photo or file first", field="attachment")
+    attachment = Attachment.objects.filter(pk=attachment_id, step=step).first()
+    if attachment is None:
+        raise MeasurementInvalid(f"attachment {attachment_id} does not belong to this step", field="attachment")
+    return attachment
+
+
+def _new_measurement(
+    *, step, char, value, unit, source, device, actor, attachment_id, supersedes=None, reason="", save=True
+) -> Measurement:
+    if source not in SOURCES:
+        raise MeasurementInvalid(f"source must be one of {', '.join(sorted(SOURCES))}", field="source")
+    result = judge(char, str(value) if value is not None else "", unit or "")
+    attachment = _attachment(step, attachment_id) if char.kind == "attachment" else None
+    m = Measurement(
+        step=step,
+        characteristic=char,
+        entered_value=str(value).strip()[:500],
+        entered_unit=result.entered_unit,
+        value_numeric=result.value_numeric,
+        value_text=result.value_text,
+        value_bool=result.value_bool,
+        attachment=attachment,
+        judgment=result.judgment,
+        deviation=result.deviation,
+        spec_revision=char.spec_revision,
+        spec_unit=char.unit,
+        spec_lower=char.lower_limit,
+        spec_upper=char.upper_limit,
+        spec_nominal=char.nominal,
+        source=source,
+        device=device or "",
+        recorded_at=timezone.now(),
+        recorded_by=actor,
+        supersedes=supersedes,
+        correction_reason=reason,
+    )
+    if save:
+        m.save(force_insert=True)
+    else:  # the caller signs it first; the id is drawn now so the signed content can name it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
+            m.pk = cursor.fetchone()[0]
+    return m
+
+
+def _data(m: Measurement) -> dict:
+    return {
+        "value": {
+            "characteristic": m.characteristic.code,
+            "name": m.characteristic.name,
+            "value": m.value_numeric if m.value_numeric is not None else (m.value_text or None),
+            "unit": m.spec_unit or None,
+            "entered_value": m.entered_value,
+            "entered_unit": m.entered_unit or None,
+            "judgment": m.judgment,
+            "deviation": m.deviation,
+            "lower_limit": m.spec_lower,
+            "upper_limit": m.spec_upper,
+            "source": m.source,
+            "device": m.device or None,
+            "recorded_at": m.recorded_at,
+            "supersedes": str(m.supersedes_id) if m.supersedes_id else None,
+        }
+    }
+
+
+@transaction.atomic
+def measurement_record(
+    *,
+    step,
+    characteristic,
+    value,
+    actor,
+    unit: str = "",
+    source: str = "manual",
+    device: str = "",
+    attachment_id: int | None = None,
+    expected_version: int | None = None,
+) -> Measurement:
+    """Record one value at a started step. The server judges it; out of spec does what the
+    characteristic says (hold + NCR, or a warning). A characteristic that already has a value
+    refuses a second one with a conflict: that is a correction, which must be signed."""
+    traveler, step = lock_step(step.pk)
+    require_perm(actor, "perform_step", "record values")
+    ensure_not_held(traveler)
+    check_version(step, expected_version)
+    if step.status != StepStatus.IN_PROGRESS:
+        raise StepStateRefused(
+            f"step {step.sequence} is {step.get_status_display().lower()}: values are recorded while it is in progress",
+            field="step",
+        )
+    char = _characteristic(step, characteristic)
+    existing = current_measurements(list(step.measurements.filter(characteristic=char).select_related("recorded_by")))
+    if existing:
+        first = existing[0]
+        raise RecordConflict(
+            f"{char.name} was already recorded as {first.entered_value} {first.entered_unit} by "
+            f"{first.recorded_by.get_full_name() or first.recorded_by.username} at "
+            f"{timezone.localtime(first.recorded_at):%H:%M:%S}; correct it instead",
+            field="characteristic",
+        )
+    m = _new_measurement(
+        step=step,
+        char=char,
+        value=value,
+        unit=unit,
+        source=source,
+        device=device,
+        actor=actor,
+        attachment_id=attachment_id,
+    )
+    bump(traveler, step=step)
+    audit(
+        traveler,
+        action="measurement.recorded",
+        obj=m,
+        actor=actor,
+        changes={char.code: [None, f"{m.entered_value} {m.entered_unit}".strip()], "judgment": [None, m.judgment]},
+    )
+    emit(traveler, "measurement.recorded", _data(m), step=step)
+    if m.judgment == "out_of_spec" and char.on_out_of_spec == "hold":
+        from .quality import ncr_raise_for_measurement
+
+        ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
+    return m
+
+
+def measurement_correct(
+    *,
+    measurement: Measurement,
+    value,
+    actor,
+    secret: str,
+    reason: str,
+    unit: str = "",
+    username: str | None = None,
+    attachment_id: int | None = None,
+) -> Measurement:
+    """Supersede a value with a corrected one, signed, with a reason. The original stays."""
+    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    return _measurement_correct(
+        measurement=measurement,
+        value=value,
+        actor=actor,
+        authority=authority,
+        reason=reason,
+        unit=unit,
+        attachment_id=attachment_id,
+    )
+
+
+@transaction.atomic
+def _measurement_correct(*, measurement, value, actor, authority, reason, unit, attachment_id):
+    traveler, step = lock_step(measurement.step_id)
+    require_perm(actor, "correct_measurement", "correct recorded values")
+    ensure_not_held(traveler)
+    if step.status in (StepStatus.COMPLETED, StepStatus.SKIPPED):
+        raise StepStateRefused(f"step {step.sequence} is closed: raise a nonconformance instead", field="step")
+    if not (reason or "").strip():
+        raise MeasurementInvalid("say why the value is corrected", field="reason")
+    original = Measurement.objects.select_related("characteristic").get(pk=measurement.pk)
+    if Measurement.objects.filter(supersedes=original).exists():
+        raise RecordConflict("this value was already corrected; correct the newer one", field="measurement")
+    m = _new_measurement(
+        step=step,
+        char=original.characteristic,
+        value=value,
+        unit=unit,
+        source="manual",
+        device="",
+        actor=actor,
+        attachment_id=attachment_id,
+        supersedes=original,
+        reason=reason.strip(),
+        save=False,
+    )
+    signature = signature_record(
+        authority=authority,
+        meaning=Signature.Meaning.CORRECTED,
+        record_type="travelers.measurement",
+        record_id=m.pk,
+        content=correction_content(traveler, step, m),
+        audit_chain=f"traveler:{traveler.pk}",
+        comment=m.correction_reason,
+        signed_at=m.recorded_at,
+    )
+    m.correction_signature = signature
+    m.save(force_insert=True)
+    bump(traveler, step=step)
+    audit(
+        traveler,
+        action="measurement.corrected",
+        obj=m,
+        actor=actor,
+        reason=m.correction_reason,
+        changes={
+            original.characteristic.code: [
+                f"{original.entered_value} {original.entered_unit}".strip(),
+                f"{m.entered_value} {m.entered_unit}".strip(),
+            ],
+            "signature": [None, signature.pk],
+        },
+    )
+    emit(traveler, "measurement.corrected", _data(m), step=step)
+    if m.judgment == "out_of_spec" and original.characteristic.on_out_of_spec == "hold":
+        from .quality import ncr_raise_for_measurement
+
+        ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
+    return m

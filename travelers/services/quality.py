@@ -1,0 +1,241 @@
+"""Nonconformances: raised by an out-of-spec value or by hand; the traveler stays held until quality
+signs a disposition. Rework adds steps; scrap and return-to-vendor end the traveler."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from mes.compliance.canonical import decimal_text
+from mes.compliance.models import Signature
+from mes.compliance.signing import signature_record, signing_authenticate
+from mes.masterdata.models import Operation, WorkCenter
+from travelers.content import ncr_content
+from travelers.errors import NonconformanceRefused
+from travelers.models import Hold, Item, Nonconformance, TravelerCharacteristic, TravelerStep
+from travelers.states import NCR_ALLOWED, TRAVELER_ALLOWED, NcrStatus, StepStatus, TravelerStatus, transition
+
+from .common import audit, bump, emit, ensure_open, lock_traveler, require_perm
+from .execution import _close_hold, hold_place
+from .release import next_number
+
+
+def _ncr_create(*, traveler, step, measurement, description, actor, automatic) -> Nonconformance:
+    ncr = Nonconformance.objects.create(
+        number=next_number("travelers_ncr_number_seq", "NCR-", 6),
+        traveler=traveler,
+        step=step,
+        measurement=measurement,
+        description=description,
+        raised_at=timezone.now(),
+        raised_by=actor,
+        automatic=automatic,
+    )
+    audit(traveler, action="ncr.raised", obj=ncr, actor=actor, changes={"status": [None, "open"]}, reason=description)
+    emit(
+        traveler,
+        "ncr.raised",
+        {"ncr": {"number": ncr.number, "description": description, "automatic": automatic}},
+        step=step,
+    )
+    hold_place(
+        traveler=traveler, reason=f"{ncr.number}: {description}", actor=actor, kind=Hold.Kind.NONCONFORMANCE, ncr=ncr
+    )
+    return ncr
+
+
+def ncr_raise_for_measurement(*, traveler, step, measurement, actor) -> Nonconformance:
+    char = measurement.characteristic
+    unit = f" {char.unit}" if char.unit else ""
+    if measurement.value_numeric is not None and measurement.deviation:
+        side = "above the upper" if measurement.deviation > 0 else "below the lower"
+        limit = char.upper_limit if measurement.deviation > 0 else char.lower_limit
+        description = (
+            f"{char.name} measured {decimal_text(measurement.value_numeric)}{unit}, {side} limit "
+            f"{decimal_text(limit)}{unit} by {decimal_text(abs(measurement.deviation))}{unit}"
+        )
+    else:
+        description = f"{char.name} recorded as {measurement.entered_value}: out of spec"
+    return _ncr_create(
+        traveler=traveler, step=step, measurement=measurement, description=description, actor=actor, automatic=True
+    )
+
+
+@transaction.atomic
+def ncr_raise(*, traveler, description: str, actor, step: TravelerStep | None = None) -> Nonconformance:
+    traveler = lock_traveler(traveler.pk)
+    require_perm(actor, "raise_ncr", "raise nonconformances")
+    ensure_open(traveler)
+    if not (description or "").strip():
+        raise NonconformanceRefused("describe the nonconformance", field="description")
+    if step is not None and step.traveler_id != traveler.pk:
+        raise NonconformanceRefused("that step belongs to another traveler", field="step")
+    return _ncr_create(
+        traveler=traveler, step=step, measurement=None, description=description.strip(), actor=actor, automatic=False
+    )
+
+
+def ncr_disposition(
+    *,
+    ncr: Nonconformance,
+    disposition: str,
+    notes: str,
+    actor,
+    secret: str,
+    rework_steps: list[dict] | None = None,
+    username: str | None = None,
+) -> Nonconformance:
+    """Quality signs what happens to the nonconforming item. `rework_steps` (for rework or repair):
+    [{"operation": code, "title": str, "instructions": str, "work_center": code | None}]."""
+    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    return _ncr_disposition(
+        ncr=ncr, disposition=disposition, notes=notes, actor=actor, authority=authority, rework_steps=rework_steps or []
+    )
+
+
+def _add_rework_steps(traveler, ncr, rework_steps: list[dict]) -> list[TravelerStep]:
+    if not rework_steps:
+        raise NonconformanceRefused("a rework or repair needs at least one step", field="rework_steps")
+    after = ncr.step.sequence if ncr.step_id else 0
+    taken = set(traveler.steps.values_list("sequence", flat=True))
+    free = [after + i for i in range(1, len(rework_steps) + 1)]
+    if taken & set(free):  # no room right after the step: append at the end of the route
+        last = traveler.steps.aggregate(m=Max("sequence"))["m"] or 0
+        free = [last + i for i in range(1, len(rework_steps) + 1)]
+    created = []
+    for index, (sequence, spec) in enumerate(zip(free, rework_steps, strict=True)):
+        where = f"rework_steps[{index}]"
+        operation = Operation.objects.filter(code=spec.get("operation")).first()
+        if operation is None:
+            raise NonconformanceRefused(f"unknown operation {spec.get('operation')!r}", field=f"{where}.operation")
+        title = (spec.get("title") or "").strip()
+        if not title:
+            raise NonconformanceRefused("each rework step needs a title", field=f"{where}.title")
+        work_center = None
+        if spec.get("work_center"):
+            work_center = WorkCenter.objects.filter(site=traveler.site, code=spec["work_center"]).first()
+            if work_center is None:
+                raise NonconformanceRefused(
+                    f"no work center {spec['work_center']} at {traveler.site.code}", field=f"{where}.work_center"
+                )
+        created.append(
+            TravelerStep.objects.create(
+                traveler=traveler,
+                sequence=sequence,
+                origin=TravelerStep.Origin.REWORK,
+                operation=operation,
+                work_center=work_center or (ncr.step.work_center if ncr.step_id else None),
+                title=title,
+                instructions=spec.get("instructions", ""),
+                signoff="operator+inspector",
+                ncr=ncr,
+            )
+        )
+    if ncr.measurement_id:  # the reworked feature is measured again on the last rework step
+        char = ncr.measurement.characteristic
+        TravelerCharacteristic.objects.create(
+            step=created[-1],
+            spec_revision=char.spec_revision,
+            sequence=10,
+            code=char.code,
+            name=char.name,
+            kind=char.kind,
+            unit=char.unit,
+            nominal=char.nominal,
+            lower_limit=char.lower_limit,
+            upper_limit=char.upper_limit,
+            decimals=char.decimals,
+            choices=char.choices,
+            required=True,
+            on_out_of_spec=char.on_out_of_spec,
+        )
+    return created
+
+
+@transaction.atomic
+def _ncr_disposition(*, ncr, disposition, notes, actor, authority, rework_steps):
+    traveler = lock_traveler(ncr.traveler_id)
+    ncr = Nonconformance.objects.select_related("step__work_center", "measurement__characteristic").get(pk=ncr.pk)
+    require_perm(actor, "disposition_ncr", "disposition nonconformances")
+    ensure_open(traveler)
+    if disposition not in Nonconformance.Disposition.values:
+        raise NonconformanceRefused(
+            f"'{disposition}' is not a disposition: use {', '.join(Nonconformance.Disposition.values)}",
+            field="disposition",
+        )
+    if not (notes or "").strip():
+        raise NonconformanceRefused("explain the disposition", field="notes")
+    ncr.status = transition(ncr.status, NcrStatus.CLOSED, NCR_ALLOWED, ncr.number)
+    D = Nonconformance.Disposition  # noqa: N806
+    added = []
+    if disposition in (D.REWORK, D.REPAIR):
+        added = _add_rework_steps(traveler, ncr, rework_steps)
+    elif rework_steps:
+        raise NonconformanceRefused("only a rework or repair adds steps", field="rework_steps")
+    now = timezone.now()
+    ncr.disposition, ncr.disposition_notes, ncr.dispositioned_at = disposition, notes.strip(), now
+    ncr.save(update_fields=["status", "disposition", "disposition_notes", "dispositioned_at"])
+    ncr.disposition_signature = signature_record(
+        authority=authority,
+        meaning=Signature.Meaning.DISPOSITIONED,
+        record_type="travelers.ncr",
+        record_id=ncr.pk,
+        content=ncr_content(ncr.pk, now),
+        audit_chain=f"traveler:{traveler.pk}",
+        comment=ncr.disposition_notes,
+        signed_at=now,
+    )
+    ncr.save(update_fields=["disposition_signature"])
+    audit(
+        traveler,
+        action="ncr.dispositioned",
+        obj=ncr,
+        actor=actor,
+        reason=ncr.disposition_notes,
+        changes={
+            "status": ["open", "closed"],
+            "disposition": [None, disposition],
+            "rework_steps": [None, [s.sequence for s in added]] if added else [None, None],
+        },
+    )
+    emit(
+        traveler,
+        "ncr.dispositioned",
+        {"ncr": {"number": ncr.number, "disposition": disposition, "notes": ncr.disposition_notes}},
+    )
+    for hold in ncr.holds.filter(released_at__isnull=True):
+        _close_hold(
+            traveler,
+            hold,
+            actor,
+            f"{ncr.number} dispositioned: {ncr.get_disposition_display()}",
+            signature=ncr.disposition_signature,
+        )
+    if disposition in (D.SCRAP, D.RETURN_TO_VENDOR):
+        _end_traveler(traveler, actor, disposition)
+    elif added and traveler.status == TravelerStatus.AWAITING_SIGNOFF:
+        traveler.status = transition(traveler.status, TravelerStatus.ACTIVE, TRAVELER_ALLOWED, traveler.number)
+        traveler.save(update_fields=["status"])
+    return ncr
+
+
+def _end_traveler(traveler, actor, disposition) -> None:
+    old = traveler.status
+    traveler.status = transition(traveler.status, TravelerStatus.SCRAPPED, TRAVELER_ALLOWED, traveler.number)
+    traveler.closed_at = timezone.now()
+    traveler.save(update_fields=["status", "closed_at"])
+    Item.objects.filter(pk=traveler.item_id).update(status=Item.Status.SCRAPPED, quantity_available=0)
+    open_steps = traveler.steps.filter(status__in=[StepStatus.PENDING, StepStatus.IN_PROGRESS])
+    bump(traveler)
+    audit(
+        traveler,
+        action="traveler.scrapped" if disposition == "scrap" else "traveler.returned_to_vendor",
+        obj=traveler,
+        actor=actor,
+        changes={
+            "status": [old, traveler.status],
+            "open_steps": [list(open_steps.values_list("sequence", flat=True)), []],
+        },
+    )
+    emit(traveler, "traveler.scrapped", {"disposition": disposition})

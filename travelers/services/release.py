@@ -1,0 +1,190 @@
+"""Work orders in, travelers out: releasing a traveler binds it to the released routing and copies
+that routing's steps and characteristics as a snapshot no later master-data change can touch."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from mes.compliance.canonical import decimal_text
+from mes.masterdata.models import Routing
+from mes.masterdata.states import RoutingStatus
+from travelers.errors import ReleaseRefused
+from travelers.models import Item, Traveler, TravelerCharacteristic, TravelerStep, WorkOrder
+
+from .common import audit, emit, require_perm
+
+
+def next_number(sequence: str, prefix: str, width: int) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s)", [sequence])
+        return f"{prefix}{cursor.fetchone()[0]:0{width}d}"
+
+
+@transaction.atomic
+def work_order_create(
+    *,
+    number: str,
+    part_revision,
+    quantity: int,
+    site,
+    due_date=None,
+    source_system: str = "",
+    external_id: str = "",
+    actor=None,
+) -> WorkOrder:
+    if quantity <= 0:
+        raise ReleaseRefused(f"quantity must be positive, not {quantity}", field="quantity")
+    if WorkOrder.objects.filter(number=number).exists():
+        raise ReleaseRefused(f"work order {number} already exists", field="number")
+    order = WorkOrder.objects.create(
+        number=number,
+        part_revision=part_revision,
+        quantity=quantity,
+        site=site,
+        due_date=due_date,
+        source_system=source_system,
+        external_id=external_id,
+    )
+    from mes.compliance.audit import audit_record
+
+    audit_record(
+        chain=f"workorder:{order.pk}",
+        action="workorder.created",
+        object_type="travelers.workorder",
+        object_id=order.pk,
+        actor=actor,
+        changes={
+            "number": [None, number],
+            "part_revision": [None, str(part_revision)],
+            "quantity": [None, quantity],
+            "site": [None, site.code],
+            "source": [None, f"{source_system}:{external_id}".strip(":")],
+        },
+    )
+    return order
+
+
+def spec_revision_of(routing: Routing) -> str:
+    """Which spec a value is judged against: part, part revision and routing revision."""
+    part_revision = routing.part_revision
+    return f"{part_revision.part.number} rev {part_revision.revision} / routing r{routing.revision}"
+
+
+def _snapshot_steps(traveler: Traveler, routing: Routing) -> None:
+    spec_revision = spec_revision_of(routing)
+    steps = list(routing.steps.select_related("operation").prefetch_related("characteristics", "components__part"))
+    new_steps = TravelerStep.objects.bulk_create(
+        TravelerStep(
+            traveler=traveler,
+            sequence=s.sequence,
+            source_step=s,
+            operation=s.operation,
+            work_center_id=s.work_center_id,
+            title=s.title,
+            instructions=s.instructions,
+            signoff=s.signoff,
+            may_run_out_of_order=s.may_run_out_of_order,
+            components=[
+                {"part_id": c.part_id, "part_number": c.part.number, "quantity": str(c.quantity)}
+                for c in s.components.all()
+            ],
+        )
+        for s in steps
+    )
+    TravelerCharacteristic.objects.bulk_create(
+        TravelerCharacteristic(
+            step=new_step,
+            source=c,
+            spec_revision=spec_revision,
+            sequence=c.sequence,
+            code=c.code,
+            name=c.name,
+            kind=c.kind,
+            unit=c.unit,
+            nominal=c.nominal,
+            lower_limit=c.lower_limit,
+            upper_limit=c.upper_limit,
+            decimals=c.decimals,
+            choices=c.choices,
+            required=c.required,
+            on_out_of_spec=c.on_out_of_spec,
+        )
+        for new_step, s in zip(new_steps, steps, strict=True)
+        for c in s.characteristics.all()
+    )
+
+
+@transaction.atomic
+def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity: Decimal | None = None) -> Traveler:
+    """Create the unit (serial) or lot and its traveler, bound to the part revision's released routing."""
+    require_perm(actor, "release_traveler", "release travelers")
+    work_order = (
+        WorkOrder.objects.select_for_update().select_related("part_revision__part", "site").get(pk=work_order.pk)
+    )
+    if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
+        raise ReleaseRefused(f"work order {work_order.number} is {work_order.status}", field="work_order")
+    identifier = (identifier or "").strip()
+    if not identifier:
+        raise ReleaseRefused("a serial or lot number is required", field="identifier")
+    part = work_order.part_revision.part
+    routing = (
+        Routing.objects.select_related("part_revision__part")
+        .filter(part_revision=work_order.part_revision, status=RoutingStatus.RELEASED)
+        .first()
+    )
+    if routing is None:
+        raise ReleaseRefused(f"{work_order.part_revision} has no released routing", field="routing")
+    is_serial = part.tracking == "serial"
+    qty = Decimal(1) if is_serial else Decimal(quantity or 0)
+    if not is_serial and qty <= 0:
+        raise ReleaseRefused("a lot needs a positive quantity", field="quantity")
+    released_qty = sum(i.quantity for i in work_order.items.all())
+    if released_qty + qty > work_order.quantity:
+        raise ReleaseRefused(
+            f"work order {work_order.number} is for {work_order.quantity}; "
+            f"{decimal_text(released_qty)} already released",
+            field="quantity",
+        )
+    try:
+        with transaction.atomic():
+            item = Item.objects.create(
+                part=part,
+                part_revision=work_order.part_revision,
+                tracking=part.tracking,
+                identifier=identifier,
+                quantity=qty,
+                quantity_available=qty,
+                work_order=work_order,
+            )
+    except IntegrityError as exc:
+        kind = "serial number" if is_serial else "lot number"
+        raise ReleaseRefused(f"{part.number} {kind} {identifier} already exists", field="identifier") from exc
+    traveler = Traveler.objects.create(
+        number=next_number("travelers_traveler_number_seq", "T-", 7),
+        item=item,
+        work_order=work_order,
+        routing=routing,
+        site=work_order.site,
+        released_at=timezone.now(),
+        released_by=actor,
+    )
+    _snapshot_steps(traveler, routing)
+    if work_order.status == WorkOrder.Status.RELEASED:
+        work_order.status = WorkOrder.Status.IN_PROGRESS
+        work_order.save(update_fields=["status"])
+    audit(
+        traveler,
+        action="traveler.released",
+        obj=traveler,
+        actor=actor,
+        changes={
+            "item": [None, str(item)],
+            "routing": [None, str(routing)],
+            "work_order": [None, work_order.number],
+        },
+    )
+    emit(traveler, "traveler.released", {"routing_revision": routing.revision})
+    return traveler

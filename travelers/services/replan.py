@@ -1,0 +1,111 @@
+"""Re-planning an open traveler onto another released routing revision: explicit and signed. Steps
+not yet started are skipped with the re-plan as their reason; the new routing's later steps are added."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from mes.compliance.models import Signature
+from mes.compliance.signing import signature_record, signing_authenticate
+from mes.masterdata.states import RoutingStatus
+from travelers.content import traveler_content
+from travelers.errors import StepStateRefused
+from travelers.models import TravelerCharacteristic, TravelerStep
+from travelers.states import StepStatus
+
+from .common import audit, bump, emit, ensure_not_held, lock_traveler, require_perm
+from .release import spec_revision_of
+
+
+def traveler_replan(*, traveler, routing, actor, secret: str, reason: str, username: str | None = None):
+    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    return _traveler_replan(traveler=traveler, routing=routing, actor=actor, authority=authority, reason=reason)
+
+
+@transaction.atomic
+def _traveler_replan(*, traveler, routing, actor, authority, reason):
+    traveler = lock_traveler(traveler.pk)
+    require_perm(actor, "replan_traveler", "re-plan travelers")
+    ensure_not_held(traveler)
+    if routing.status != RoutingStatus.RELEASED or routing.part_revision_id != traveler.item.part_revision_id:
+        raise StepStateRefused("re-plan onto the released routing of the same part revision", field="routing")
+    if routing.pk == traveler.routing_id:
+        raise StepStateRefused("the traveler already follows this routing", field="routing")
+    if not (reason or "").strip():
+        raise StepStateRefused("say why the traveler is re-planned", field="reason")
+    reached = traveler.steps.exclude(status=StepStatus.PENDING).aggregate(m=Max("sequence"))["m"] or 0
+    now = timezone.now()
+    signature = signature_record(
+        authority=authority,
+        meaning=Signature.Meaning.REPLANNED,
+        record_type="travelers.traveler",
+        record_id=traveler.pk,
+        content=traveler_content(traveler.pk, now),
+        audit_chain=f"traveler:{traveler.pk}",
+        comment=reason,
+        signed_at=now,
+    )
+    dropped = list(traveler.steps.filter(status=StepStatus.PENDING).values_list("sequence", flat=True))
+    traveler.steps.filter(status=StepStatus.PENDING).update(
+        status=StepStatus.SKIPPED,
+        skip_reason=f"re-planned to routing r{routing.revision}: {reason}",
+        skip_signature=signature,
+        completed_at=now,
+    )
+    last = traveler.steps.aggregate(m=Max("sequence"))["m"] or 0
+    spec_revision = spec_revision_of(routing)
+    added = []
+    for offset, source in enumerate(routing.steps.filter(sequence__gt=reached).prefetch_related("characteristics"), 1):
+        step = TravelerStep.objects.create(
+            traveler=traveler,
+            sequence=last + offset,
+            origin=TravelerStep.Origin.REPLAN,
+            source_step=source,
+            operation_id=source.operation_id,
+            work_center_id=source.work_center_id,
+            title=source.title,
+            instructions=source.instructions,
+            signoff=source.signoff,
+            may_run_out_of_order=source.may_run_out_of_order,
+        )
+        TravelerCharacteristic.objects.bulk_create(
+            TravelerCharacteristic(
+                step=step,
+                source=c,
+                spec_revision=spec_revision,
+                sequence=c.sequence,
+                code=c.code,
+                name=c.name,
+                kind=c.kind,
+                unit=c.unit,
+                nominal=c.nominal,
+                lower_limit=c.lower_limit,
+                upper_limit=c.upper_limit,
+                decimals=c.decimals,
+                choices=c.choices,
+                required=c.required,
+                on_out_of_spec=c.on_out_of_spec,
+            )
+            for c in source.characteristics.all()
+        )
+        added.append(step.sequence)
+    old_routing = traveler.routing
+    traveler.routing = routing
+    traveler.save(update_fields=["routing"])
+    bump(traveler)
+    audit(
+        traveler,
+        action="traveler.replanned",
+        obj=traveler,
+        actor=actor,
+        reason=reason,
+        changes={
+            "routing": [str(old_routing), str(routing)],
+            "skipped_steps": [dropped, []],
+            "added_steps": [[], added],
+        },
+    )
+    emit(traveler, "traveler.replanned", {"routing_revision": routing.revision, "reason": reason})
+    return traveler
