@@ -277,6 +277,7 @@ class StepSpec:
     may_run_out_of_order: bool = False
     characteristics: tuple[CharSpec, ...] = ()
     drawings: tuple[DrawingSpec, ...] = ()
+    consumes: tuple[tuple[str, str], ...] = ()  # (part number, quantity) this step installs
 
 
 @dataclass(frozen=True)
@@ -898,13 +899,11 @@ ACTUATOR_ASSEMBLY = PartSpec(
             title="Kit and clean components",
             instructions=md("""
                 Kit one housing **7420-101**, one hinge pin **5517-305** and two bushings **BU-0412-06**.
-                Wipe with IPA. Record the serials and the bushing lot: they make the unit's genealogy.
+                Wipe with IPA. Scan each serial and the bushing lot as you kit them: they make the unit's
+                genealogy.
             """),
-            characteristics=(
-                text("HOUSING_SN", "Housing serial number"),
-                text("PIN_SN", "Hinge pin serial number"),
-                text("BUSHING_LOT", "Bushing lot number"),
-            ),
+            characteristics=(pass_fail("KIT_CLEAN", "Components clean and free of handling damage"),),
+            consumes=(("7420-101", "1"), ("5517-305", "1"), ("BU-0412-06", "2")),
         ),
         StepSpec(
             sequence=20,

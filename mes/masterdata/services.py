@@ -361,6 +361,25 @@ def characteristic_add(
     )
 
 
+@transaction.atomic
+def routing_step_component_add(*, step: RoutingStep, part, quantity=1) -> RoutingStepComponent:
+    """Declare that a draft step installs `quantity` of `part` (its bill of materials)."""
+    from decimal import Decimal, InvalidOperation
+
+    routing_ensure_editable(step.routing)
+    try:
+        quantity = Decimal(str(quantity))
+    except InvalidOperation:
+        raise RoutingNotEditable(f"'{quantity}' is not a quantity", field="quantity") from None
+    if not quantity.is_finite() or quantity <= 0:
+        raise RoutingNotEditable("the quantity must be positive", field="quantity")
+    if part.pk == step.routing.part_revision.part_id:
+        raise RoutingNotEditable("a part cannot consume itself", field="part")
+    if step.components.filter(part=part).exists():
+        raise RoutingNotEditable(f"step {step.sequence} already consumes {part.number}", field="part")
+    return RoutingStepComponent.objects.create(step=step, part=part, quantity=quantity)
+
+
 ALLOWED_INSTRUCTION_TYPES = {"image/png", "image/jpeg", "image/svg+xml", "application/pdf"}
 MAX_INSTRUCTION_BYTES = 20 * 1024 * 1024
 

@@ -151,7 +151,7 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _banner(self, url: str) -> None:
-        from mes.masterdata.management.commands.seed_demo import DEMO_PASSWORD, DEMO_USERS
+        from mes.masterdata.demo_data import DEMO_PASSWORD, DEMO_USERS
 
         lines = [
             "",

@@ -1,8 +1,10 @@
-"""`manage.py seed_demo`: load the demo factory (mes/masterdata/demo_data.py). `make run` runs it on every
-start, so it is idempotent: rows are found by natural key; a second run creates nothing and changes
-nothing. Master data converges to demo_data.py; what a user may change in the demo is set only when the
-row is created (passwords, due dates, qualification dates). A part revision that already has a released
-routing keeps it; routings are built only through the master-data services.
+"""`manage.py seed_demo`: load the demo factory (mes/masterdata/demo_data.py, travelers/demo.py).
+
+`make run` runs it on every start, so it is idempotent: rows are found by natural key; a second run
+creates nothing and changes nothing. Master data converges to demo_data.py; what a user may change in
+the demo is set only when the row is created (passwords, due dates, qualification dates). A part
+revision that already has a released routing keeps it; routings are built only through the
+master-data services, and demo travelers only through the traveler services.
 """
 
 from __future__ import annotations
@@ -34,7 +36,8 @@ from mes.masterdata.models import (
     WorkCenter,
 )
 from mes.masterdata.states import RoutingStatus
-from travelers.models import WorkOrder  # the demo composes every app; master data itself never imports it
+from travelers.demo import demo_travelers_seed
+from travelers.models import WorkOrder
 
 # The `make run` banner imports these from here.
 DEMO_PASSWORD = demo.DEMO_PASSWORD
@@ -254,6 +257,8 @@ def _routings(report, revisions, operations, work_centers, author) -> None:
             )
             for char in step_spec.characteristics:
                 services.characteristic_add(step=step, **char.as_kwargs())
+            for part_number, quantity in step_spec.consumes:
+                services.routing_step_component_add(step=step, part=revisions[part_number].part, quantity=quantity)
             for drawing in step_spec.drawings:
                 services.step_attachment_add(
                     step=step,
@@ -332,7 +337,7 @@ def _work_orders(report, sites, revisions, today: dt.date) -> None:
 
 
 @transaction.atomic
-def demo_seed(*, today: dt.date | None = None) -> SeedReport:
+def demo_seed(*, today: dt.date | None = None, with_travelers: bool = True) -> SeedReport:
     """Load the demo factory, or bring it back in line; one transaction, so never half a demo."""
     today = today or timezone.localdate()
     report = SeedReport()
@@ -344,13 +349,21 @@ def demo_seed(*, today: dt.date | None = None) -> SeedReport:
     _routings(report, revisions, operations, work_centers, author=users[demo.ROUTING_AUTHOR])
     _qualifications(report, users, operations, today)
     _work_orders(report, sites, revisions, today)
+    if with_travelers:
+        demo_travelers_seed(report)
     return report
 
 
 class Command(BaseCommand):
-    help = "Load the demo factory (three sites, parts with released routings, users in every role). Idempotent."
+    help = (
+        "Load the demo factory (three sites, parts with released routings, users in every role, travelers in "
+        "every state). Idempotent."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--no-travelers", action="store_true", help="Master data, users and work orders only.")
 
     def handle(self, *args, **options):
-        report = demo_seed()
+        report = demo_seed(with_travelers=not options["no_travelers"])
         if options["verbosity"] >= 1:
             self.stdout.write(report.render())

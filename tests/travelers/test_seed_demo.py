@@ -16,9 +16,9 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from mes.compliance.roles import ROLES
+from mes.compliance.verify import audit_problems
 from mes.masterdata import demo_data, services
 from mes.masterdata.errors import CodeNotMapped, QualificationExpired
-from mes.masterdata.management.commands.seed_demo import CREATED, DEMO_PASSWORD, DEMO_USERS, UPDATED, demo_seed
 from mes.masterdata.models import (
     Characteristic,
     Operation,
@@ -31,7 +31,8 @@ from mes.masterdata.models import (
     StepAttachment,
 )
 from mes.masterdata.states import RoutingStatus
-from travelers.models import WorkOrder
+from travelers.management.commands.seed_demo import CREATED, DEMO_PASSWORD, DEMO_USERS, UPDATED, demo_seed
+from travelers.models import Measurement, Nonconformance, Traveler, WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -47,15 +48,17 @@ def _fast_hasher_and_private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-def seed() -> str:
+def seed(*options: str) -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", *options, stdout=out)
     return out.getvalue()
 
 
 @pytest.fixture
 def seeded() -> str:
-    return seed()
+    """Master data only: the demo travelers (signed through the services) are slow, and one test below
+    loads them."""
+    return seed("--no-travelers")
 
 
 def row_counts() -> dict[str, int]:
@@ -70,7 +73,8 @@ def seeded_rows() -> str:
     )
 
 
-def test_seed_demo_run_twice_creates_and_changes_nothing_the_second_time(seeded):
+def test_seed_demo_run_twice_creates_and_changes_nothing_the_second_time():
+    seeded = seed()
     assert "Demo factory loaded" in seeded
     assert "sites              3 created" in seeded
     assert f"users              {len(DEMO_USERS)} created" in seeded
@@ -83,6 +87,23 @@ def test_seed_demo_run_twice_creates_and_changes_nothing_the_second_time(seeded)
     assert " created" not in second and " updated" not in second
     assert row_counts() == counts
     assert seeded_rows() == rows
+
+    # The demo travelers stand in every state, made through the services.
+    statuses = {(t.item.identifier): (t.status, t.on_hold) for t in Traveler.objects.select_related("item")}
+    assert statuses["H-24-0006"] == ("active", False)  # pending: nothing started
+    assert statuses["H-24-0005"] == ("active", False)  # in progress, with a correction
+    assert statuses["H-24-0004"] == ("active", True)  # held with an open NCR
+    assert statuses["H-24-0003"] == ("awaiting_signoff", False)
+    assert statuses["H-24-0001"] == ("closed", False)
+    assert Measurement.objects.filter(supersedes__isnull=False, step__traveler__item__identifier="H-24-0005").exists()
+    assert Nonconformance.objects.filter(traveler__item__identifier="H-24-0004", status="open").exists()
+    assembly = Traveler.objects.get(item__identifier="A-24-0001")
+    assert sorted(c.component.identifier for c in assembly.consumptions.select_related("component")) == [
+        "H-24-0001",
+        "L24-117",
+        "P-24-0001",
+    ]
+    assert not list(audit_problems())
 
 
 def test_every_role_has_a_demo_user_with_a_profile_and_only_managers_reach_the_admin(seeded):
@@ -232,7 +253,7 @@ def test_a_run_on_a_later_day_moves_no_date(seeded):
     qualification_dates = list(Qualification.objects.order_by("pk").values_list("valid_from", "expires_on"))
     assert due_dates["WO-WIC-10021"] == timezone.localdate() + dt.timedelta(days=7)
 
-    report = demo_seed(today=timezone.localdate() + dt.timedelta(days=40))
+    report = demo_seed(today=timezone.localdate() + dt.timedelta(days=40), with_travelers=False)
 
     assert report.total(CREATED) == report.total(UPDATED) == 0
     assert dict(WorkOrder.objects.values_list("number", "due_date")) == due_dates

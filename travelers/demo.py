@@ -1,0 +1,197 @@
+"""Demo travelers in every state, made through the services as a shop would make them: pending, in
+progress (with a correction), held with an open NCR, awaiting sign-off, closed, and an assembly whose
+genealogy holds a housing, a pin and a bushing lot. Idempotent: a scenario whose item exists is left."""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+
+from mes.compliance.models import SigningCredential
+from mes.masterdata.demo_data import DEMO_PASSWORD
+from mes.masterdata.states import RoutingStatus
+from travelers import services
+from travelers.models import Item, TravelerStep, WorkOrder
+from travelers.states import StepStatus
+
+# (work order, identifier, how far, lot quantity): "pending", "in_progress", "held", "awaiting", "closed"
+SCENARIOS = [
+    ("WO-QRO-30103", "L24-117", "closed", Decimal(200)),
+    ("WO-TLS-20418", "P-24-0001", "closed", None),
+    ("WO-WIC-10021", "H-24-0001", "closed", None),
+    ("WO-WIC-10021", "H-24-0002", "closed", None),
+    ("WO-WIC-10021", "H-24-0003", "awaiting", None),
+    ("WO-WIC-10021", "H-24-0004", "held", None),
+    ("WO-WIC-10021", "H-24-0005", "in_progress", None),
+    ("WO-WIC-10021", "H-24-0006", "pending", None),
+    ("WO-TLS-20417", "B-24-0101", "in_progress", None),
+    ("WO-QRO-30102", "V-24-0501", "awaiting", None),
+    ("WO-WIC-10035", "A-24-0001", "assembly", None),
+]
+
+KIT = {"H-24-0001": 1, "P-24-0001": 1, "L24-117": 2}  # what the demo assembly consumes
+
+CREW = {  # site: (operator, inspector)
+    "WIC": ("maria", "dwight"),
+    "TLS": ("luc", "ines"),
+    "QRO": ("lupita", "rosa"),
+}
+SUPERVISOR = "sandra"
+
+
+def tiny_png(rgb=(90, 120, 160), size=8) -> bytes:
+    """A small solid PNG, standing in for a photo taken at the tablet."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    row = b"\x00" + bytes(rgb) * size
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(row * size))
+        + chunk(b"IEND", b"")
+    )
+
+
+def value_for(char, index: int = 0) -> str:
+    """A plausible in-spec entry for a characteristic."""
+    if char.kind == "numeric":
+        low, high = char.lower_limit, char.upper_limit
+        centre = (
+            char.nominal
+            if char.nominal is not None
+            else ((low + high) / 2 if low is not None and high is not None else (low or high))
+        )
+        spread = ((high - low) / 10) if low is not None and high is not None else Decimal(0)
+        value = centre + spread * Decimal((index % 5) - 2) / 2
+        return f"{value:.{char.decimals}f}"
+    if char.kind == "pass_fail":
+        return "pass"
+    if char.kind == "choice":
+        return char.choices[0]
+    if char.kind == "text":
+        return f"HT-24-{117 + index}"
+    return "photo"
+
+
+def _user(username):
+    return get_user_model().objects.get(username=username)
+
+
+def _ready_to_sign(users) -> None:
+    for user in users:  # a demo lock from someone's experiments must not break the seed
+        SigningCredential.objects.filter(user=user).update(failed_attempts=0, locked_at=None, must_set_new_secret=False)
+
+
+def _record_all(step: TravelerStep, actor, index: int) -> None:
+    for char in step.characteristics.all():
+        if char.kind == "attachment":
+            attachment = services.attachment_add(
+                step=step,
+                filename=f"{char.code.lower()}.png",
+                content=tiny_png(),
+                content_type="image/png",
+                actor=actor,
+            )
+            services.measurement_record(
+                step=step, characteristic=char.code, value="photo", actor=actor, attachment_id=attachment.pk
+            )
+        else:
+            services.measurement_record(step=step, characteristic=char.code, value=value_for(char, index), actor=actor)
+
+
+def _run_step(step, operator, inspector, index, consume=None) -> None:
+    step = services.step_start(step=step, actor=operator)
+    for identifier, quantity in consume or []:
+        services.component_consume(step=step, identifier=identifier, quantity=quantity, actor=operator)
+    _record_all(step, operator, index)
+    step = services.step_perform(step=step, actor=operator, secret=DEMO_PASSWORD)
+    if step.status == StepStatus.AWAITING_INSPECTION:
+        services.step_inspect(step=step, actor=inspector, secret=DEMO_PASSWORD)
+
+
+def _scenario(order: WorkOrder, identifier: str, stage: str, quantity, index: int) -> None:
+    operator, inspector = (_user(u) for u in CREW[order.site.code])
+    supervisor = _user(SUPERVISOR)
+    _ready_to_sign([operator, inspector, supervisor])
+    traveler = services.traveler_release(work_order=order, identifier=identifier, actor=supervisor, quantity=quantity)
+    steps = list(traveler.steps.order_by("sequence"))
+    if stage == "pending":
+        return
+    if stage in ("closed", "awaiting"):
+        for step in steps:
+            _run_step(step, operator, inspector, index)
+        if stage == "closed":
+            services.traveler_signoff(traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD)
+        return
+    if stage == "assembly":
+        _run_step(steps[0], operator, inspector, index, consume=list(KIT.items()))
+        _run_step(steps[1], operator, inspector, index)
+        services.step_start(step=steps[2], actor=operator)
+        return
+    # In progress or held. In progress: the first step has a value typed wrong and corrected (signed).
+    first = steps[0]
+    numeric = [c for c in first.characteristics.all() if c.kind == "numeric"]
+    if stage == "in_progress" and numeric:
+        step = services.step_start(step=first, actor=operator)
+        char = numeric[0]
+        typo = services.measurement_record(
+            step=step, characteristic=char.code, value=value_for(char, index + 2), actor=operator
+        )
+        services.measurement_correct(
+            measurement=typo,
+            value=value_for(char, index),
+            actor=operator,
+            secret=DEMO_PASSWORD,
+            reason="digits transposed when typing",
+        )
+        for other in step.characteristics.exclude(pk=char.pk):
+            services.measurement_record(
+                step=step, characteristic=other.code, value=value_for(other, index), actor=operator
+            )
+        step = services.step_perform(step=step, actor=operator, secret=DEMO_PASSWORD)
+        if step.status == StepStatus.AWAITING_INSPECTION:
+            services.step_inspect(step=step, actor=inspector, secret=DEMO_PASSWORD)
+    else:
+        _run_step(first, operator, inspector, index)
+    _run_step(steps[1], operator, inspector, index)
+    current = services.step_start(step=steps[2], actor=operator)
+    if stage != "held":
+        return
+    limited = [
+        c
+        for c in current.characteristics.all()
+        if c.kind == "numeric" and c.upper_limit is not None and c.on_out_of_spec == "hold"
+    ]
+    if limited:  # a value over the limit holds the traveler and opens the NCR by itself
+        char = limited[0]
+        too_big = char.upper_limit + (char.upper_limit - (char.lower_limit or 0)) / 4
+        services.measurement_record(
+            step=current, characteristic=char.code, value=f"{too_big:.{char.decimals}f}", actor=operator
+        )
+    else:
+        services.ncr_raise(
+            traveler=traveler, step=current, actor=operator, description="Tool mark on the sealing face, 0.3 mm long"
+        )
+
+
+def demo_travelers_seed(report) -> None:
+    for index, (number, identifier, stage, quantity) in enumerate(SCENARIOS):
+        order = WorkOrder.objects.select_related("site", "part_revision__part").get(number=number)
+        if Item.objects.filter(part=order.part_revision.part, identifier=identifier).exists():
+            report.add("demo travelers", "already present")
+            continue
+        if not order.part_revision.routings.filter(status=RoutingStatus.RELEASED).exists():
+            report.add("demo travelers", "skipped")
+            report.notes.append(f"no demo traveler {identifier}: {order.part_revision} has no released routing")
+            continue
+        if stage == "assembly" and Item.objects.filter(identifier__in=KIT, status=Item.Status.AVAILABLE).count() < 3:
+            report.add("demo travelers", "skipped")
+            report.notes.append(f"no demo traveler {identifier}: its components are not all available")
+            continue
+        _scenario(order, identifier, stage, quantity, index)
+        report.add("demo travelers", "created")
