@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "ninja",  # serves its bundled Swagger UI (no CDN)
     "axes",
     "mes",
     "mes.masterdata",

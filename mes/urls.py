@@ -1,15 +1,26 @@
 from django.contrib import admin
-from django.urls import path
+from django.http import JsonResponse
+from django.urls import path, re_path
 from django.views.generic import RedirectView
 
+from mes.api import api
 from mes.health import healthz
 
 admin.site.site_header = "Traveler administration"
 admin.site.site_title = "Traveler"
 admin.site.index_title = "Master data, users and records"
 
+
+def api_not_found(request, *args, **kwargs):
+    return JsonResponse(
+        {"error": {"code": "not_found", "message": f"no API endpoint {request.path}", "field": None}}, status=404
+    )
+
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("api/", api.urls),
+    re_path(r"^api/", api_not_found),  # anything else under /api/ answers JSON, not an HTML page
     path("admin/", admin.site.urls),
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
 ]

@@ -323,3 +323,19 @@ def test_a_signature_moved_to_another_record_reads_as_broken(shop, traveler):
 
 def test_traveler_rows_stay_consistent(shop, traveler):
     assert Traveler.objects.filter(number__startswith="T-").count() == 1
+
+
+def test_use_as_is_after_a_rejection_brings_the_traveler_back_to_signoff(shop, traveler):
+    traveler = run_to_signoff(shop, traveler)
+    services.traveler_signoff(
+        traveler=traveler, approve=False, actor=shop.inspector, secret=PASSWORD, reason="paperwork query"
+    )
+    ncr = traveler.ncrs.get()
+    services.ncr_disposition(
+        ncr=ncr, disposition="use_as_is", notes="query answered by engineering", actor=shop.inspector, secret=PASSWORD
+    )
+    traveler.refresh_from_db()
+    assert traveler.status == TravelerStatus.AWAITING_SIGNOFF and not traveler.on_hold
+    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    traveler.refresh_from_db()
+    assert traveler.status == TravelerStatus.CLOSED

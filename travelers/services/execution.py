@@ -127,17 +127,20 @@ def _step_perform(*, step, actor, authority, expected_version):
     return step
 
 
-def step_inspect(*, step: TravelerStep, actor, secret: str, username: str | None = None) -> TravelerStep:
+def step_inspect(
+    *, step: TravelerStep, actor, secret: str, username: str | None = None, expected_version: int | None = None
+) -> TravelerStep:
     """An inspector's buy-off: someone other than whoever performed the step or recorded its values."""
     authority = signing_authenticate(user=actor, secret=secret, username=username)
-    return _step_inspect(step=step, actor=actor, authority=authority)
+    return _step_inspect(step=step, actor=actor, authority=authority, expected_version=expected_version)
 
 
 @transaction.atomic
-def _step_inspect(*, step, actor, authority):
+def _step_inspect(*, step, actor, authority, expected_version=None):
     traveler, step = lock_step(step.pk)
     require_perm(actor, "inspect_step", "sign inspection buy-offs")
     ensure_not_held(traveler)
+    check_version(step, expected_version)
     if step.status != StepStatus.AWAITING_INSPECTION:
         raise StepStateRefused(
             f"step {step.sequence} is {step.get_status_display().lower()}, not awaiting inspection", field="step"

@@ -17,7 +17,7 @@ from travelers.models import Hold, Item, Nonconformance, TravelerCharacteristic,
 from travelers.states import NCR_ALLOWED, TRAVELER_ALLOWED, NcrStatus, StepStatus, TravelerStatus, transition
 
 from .common import audit, bump, emit, ensure_open, lock_traveler, require_perm
-from .execution import _close_hold, hold_place
+from .execution import _after_step_done, _close_hold, hold_place
 from .release import next_number
 
 
@@ -217,6 +217,9 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, rework_steps)
     elif added and traveler.status == TravelerStatus.AWAITING_SIGNOFF:
         traveler.status = transition(traveler.status, TravelerStatus.ACTIVE, TRAVELER_ALLOWED, traveler.number)
         traveler.save(update_fields=["status"])
+    elif not added and traveler.status == TravelerStatus.ACTIVE:
+        # e.g. "use as is" after a rejection at sign-off: every step is done, so it awaits sign-off again
+        _after_step_done(traveler, actor)
     return ncr
 
 

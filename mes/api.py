@@ -1,0 +1,147 @@
+"""The JSON API under /api/ (django-ninja): authentication, error mapping and the apps' routers.
+OpenAPI at /api/openapi.json, interactive docs at /api/docs.
+
+Authentication: a bearer token (`Authorization: Bearer trv_…`, see mes.compliance.tokens) for
+integrations and scripts, or the Django session for the tablets' pages — a session POST needs the
+CSRF token (header X-CSRFToken), a bearer request does not (nothing is sent by the browser on its own).
+
+Every error has one body: {"error": {"code", "message", "field"}} — `code` is the error's name in
+snake_case, `message` a plain sentence, `field` the input it concerns (or null); a 422 on malformed
+input also lists every problem under "details"."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from mes.compliance.errors import SignatureRefused, SigningLocked
+from mes.compliance.tokens import api_token_user
+from mes.masterdata.errors import MasterDataError, NotQualified
+from travelers.api import router as travelers_router
+from travelers.errors import TravelerError
+
+log = logging.getLogger(__name__)
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer <token>`: the active user the (unrevoked) token belongs to."""
+
+    def authenticate(self, request, token):
+        return api_token_user(token)
+
+
+class SessionCsrfAuth(SessionAuth):
+    """The Django session; unsafe methods must carry the CSRF token. The CSRF check runs only when a
+    session user is there, so a request with no credentials at all gets 401, not a CSRF 403."""
+
+    def _get_key(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
+api = NinjaAPI(
+    title="Traveler API",
+    version="1",
+    description=__doc__,
+    auth=[TokenAuth(), SessionCsrfAuth()],
+    urls_namespace="api",
+)
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def error_response(request, status: int, code: str, message: str, field: str | None = None, details=None):
+    body = {"code": code, "message": message, "field": field}
+    if details is not None:
+        body["details"] = details
+    return api.create_response(request, {"error": body}, status=status)
+
+
+def _domain_error(status: int, code: str | None = None):
+    def handler(request, exc):
+        return error_response(
+            request, status, code or snake_case(type(exc).__name__), exc.message, getattr(exc, "field", None)
+        )
+
+    return handler
+
+
+@api.exception_handler(TravelerError)
+def traveler_error(request, exc: TravelerError):
+    return error_response(request, exc.status_code, snake_case(type(exc).__name__), exc.message, exc.field)
+
+
+api.add_exception_handler(SignatureRefused, _domain_error(403))
+api.add_exception_handler(SigningLocked, _domain_error(403, "signing_locked"))
+api.add_exception_handler(NotQualified, _domain_error(403))  # and QualificationExpired, its subclass
+api.add_exception_handler(MasterDataError, _domain_error(422))
+
+
+def _field_of(loc) -> str | None:
+    """("body", "payload", "rework_steps", 0, "title") -> "rework_steps[0].title"; ("path", "sequence")
+    -> "sequence". Body parameters carry the handler's parameter name second: it is dropped."""
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[2:] if len(parts) > 2 else parts[1:2]
+    elif parts:
+        parts = parts[1:]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or None
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    details = []
+    for error in exc.errors:
+        field = _field_of(error.get("loc", ()))
+        details.append({"field": field, "message": error.get("msg", "invalid"), "type": error.get("type")})
+    first = details[0] if details else {"field": None, "message": "invalid input"}
+    message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    if len(details) > 1:
+        message += f" (and {len(details) - 1} more)"
+    return error_response(request, 422, "validation_error", message, first["field"], details)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request, exc):
+    return error_response(
+        request, 401, "not_authenticated", "sign in, or send an API token as 'Authorization: Bearer <token>'"
+    )
+
+
+HTTP_CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed", 429: "throttled"}
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    code = "csrf_failed" if "CSRF" in exc.message else HTTP_CODES.get(exc.status_code, snake_case(type(exc).__name__))
+    return error_response(request, exc.status_code, code, exc.message)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return error_response(request, 403, "permission_denied", str(exc) or "you are not allowed to do this")
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def does_not_exist(request, exc):
+    return error_response(request, 404, "not_found", str(exc) or "not found", getattr(exc, "field", None))
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return error_response(request, 404, "not_found", str(exc) or "not found")
+
+
+api.add_router("/", travelers_router)
