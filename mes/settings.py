@@ -219,6 +219,8 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (
     f"file://{CELERY_QUEUE_DIR / 'results'}" if CELERY_BROKER_URL.startswith("filesystem") else CELERY_BROKER_URL
 )
 CELERY_BEAT_SCHEDULE: dict = {
+    "outbox-relay": {"task": "integrations.tasks.outbox_relay", "schedule": 2.0},
+    "adapters-poll-due": {"task": "integrations.tasks.adapters_poll_due", "schedule": 10.0},
     "qualification-expiry-scan": {
         "task": "mes.masterdata.tasks.qualification_expiry_scan",
         "schedule": 24 * 3600,

@@ -1,0 +1,109 @@
+"""The inbox: receive (idempotent, raw payload kept), process (parse → resolve → write, all or
+nothing), dead-letter with a plain reason, reprocess once the cause is fixed."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from travelers.errors import TravelerError
+
+from .errors import MessageRefused
+from .models import InboxMessage
+from .orders import WorkOrderIn, import_orders, resolve
+
+log = logging.getLogger(__name__)
+
+# message_type -> parser(payload: str, adapter) -> list[WorkOrderIn]; adapters register theirs.
+PARSERS: dict[str, Callable[[str, object], list[WorkOrderIn]]] = {}
+
+
+def register_parser(message_type: str):
+    def decorator(fn):
+        PARSERS[message_type] = fn
+        return fn
+
+    return decorator
+
+
+def idempotency_key(source_system: str, external_id: str, version: str) -> str:
+    return f"{source_system}|{external_id}|{version}"
+
+
+def inbox_receive(
+    *, adapter, source: str, external_id: str, version: str, message_type: str, payload: str
+) -> tuple[InboxMessage, bool]:
+    """Store a message once. Returns (message, created); a repeat returns the first one unchanged."""
+    key = idempotency_key(adapter.source_system, external_id, str(version))
+    existing = InboxMessage.objects.filter(idempotency_key=key).first()
+    if existing:
+        return existing, False
+    try:
+        with transaction.atomic():
+            message = InboxMessage.objects.create(
+                adapter=adapter,
+                idempotency_key=key,
+                source=source[:200],
+                external_id=external_id[:120],
+                version=str(version)[:60],
+                message_type=message_type,
+                payload=payload,
+                payload_sha256=hashlib.sha256(payload.encode("utf-8")).hexdigest(),
+                received_at=timezone.now(),
+            )
+    except IntegrityError:  # the same message arrived twice at once
+        return InboxMessage.objects.get(idempotency_key=key), False
+    return message, True
+
+
+def _parse(message: InboxMessage) -> list[WorkOrderIn]:
+    from .adapters import load_all
+
+    load_all()  # every adapter module registers its parsers
+    parser = PARSERS.get(message.message_type)
+    if parser is None:
+        raise MessageRefused(f"no parser for message type {message.message_type}", field="message_type")
+    return parser(message.payload, message.adapter)
+
+
+def inbox_process(message_id: int) -> InboxMessage:
+    """Process one message; safe to run again (a processed message is left as it is)."""
+    message = InboxMessage.objects.select_related("adapter__site").get(pk=message_id)
+    if message.status == InboxMessage.Status.PROCESSED:
+        return message
+    InboxMessage.objects.filter(pk=message.pk).update(attempts=message.attempts + 1)
+    try:
+        orders = _parse(message)
+        resolved = resolve(orders, adapter=message.adapter, source=message.source)  # outside: queues codes
+        with transaction.atomic():
+            locked = InboxMessage.objects.select_for_update().get(pk=message.pk)
+            if locked.status == InboxMessage.Status.PROCESSED:  # a parallel worker got there first
+                return locked
+            made = import_orders(resolved, adapter=message.adapter, message=locked)
+            locked.status = InboxMessage.Status.PROCESSED
+            locked.processed_at = timezone.now()
+            locked.reason = ""
+            locked.produced = {"work_orders": [w.number for w in made]}
+            locked.save(update_fields=["status", "processed_at", "reason", "produced"])
+            return locked
+    except (MessageRefused, TravelerError) as exc:
+        reason = exc.message
+    except Exception as exc:  # noqa: BLE001 - an unexpected failure is a dead letter too, never lost
+        log.exception("inbox message %s failed", message.pk)
+        reason = f"unexpected {type(exc).__name__}: {exc}"
+    InboxMessage.objects.filter(pk=message.pk).update(status=InboxMessage.Status.DEAD, reason=reason[:2000])
+    log.warning("dead letter", extra={"message": message.pk, "adapter": message.adapter.name, "reason": reason})
+    message.refresh_from_db()
+    return message
+
+
+def inbox_reprocess(message_id: int) -> InboxMessage:
+    """Try a dead letter again after its cause was fixed (e.g. the alias was mapped)."""
+    InboxMessage.objects.filter(pk=message_id, status=InboxMessage.Status.DEAD).update(
+        status=InboxMessage.Status.PENDING
+    )
+    return inbox_process(message_id)

@@ -1,0 +1,139 @@
+"""Adapters beside the legacy MES: their configuration, checkpoints, the inbox (idempotent, with the raw
+payload kept as provenance), dead letters, and per-adapter delivery of outbox events."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+
+class Adapter(models.Model):
+    class Kind(models.TextChoices):
+        LEGACY_DB = "legacy_db", "Legacy database"
+        FILE_DROP = "file_drop", "File drop (B2MML / CSV)"
+        WEBHOOK = "webhook", "REST webhook (outbound)"
+        REST_INBOUND = "rest_inbound", "REST push (inbound)"
+        MQTT = "mqtt", "MQTT"
+        OPCUA = "opcua", "OPC UA"
+
+    class State(models.TextChoices):
+        IDLE = "idle", "Idle"
+        OK = "ok", "OK"
+        FAILING = "failing", "Failing"
+        DISABLED = "disabled", "Disabled"
+
+    name = models.SlugField(max_length=60, unique=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    site = models.ForeignKey("masterdata.Site", on_delete=models.PROTECT, null=True, blank=True)
+    source_system = models.CharField(max_length=60, help_text="Name used to resolve this system's codes (aliases).")
+    inbound = models.BooleanField(default=True, help_text="Brings work orders or data in.")
+    outbound = models.BooleanField(default=False, help_text="Receives Traveler's events from the outbox.")
+    settings = models.JSONField(default=dict, blank=True, help_text="Connection settings; never secrets.")
+    secret_env = models.CharField(
+        max_length=80, blank=True, help_text="Name of the environment variable that holds this adapter's secret."
+    )
+    schedule_seconds = models.PositiveIntegerField(default=60, help_text="How often a polling adapter runs.")
+    enabled = models.BooleanField(default=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.IDLE)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def secret(self) -> str:
+        """The adapter's secret, read from the environment at use; empty if none is configured."""
+        import os
+
+        return os.environ.get(self.secret_env, "") if self.secret_env else ""
+
+
+class Checkpoint(models.Model):
+    """Where an adapter got to (last row id, last file, last timestamp): a restart resumes from here."""
+
+    adapter = models.ForeignKey(Adapter, on_delete=models.CASCADE, related_name="checkpoints")
+    key = models.CharField(max_length=60)
+    value = models.TextField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["adapter", "key"], name="checkpoint_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.adapter}:{self.key}={self.value[:40]}"
+
+
+class InboxMessage(models.Model):
+    """One inbound message, kept with its raw payload. The idempotency key (source, external id,
+    version) makes a repeat change nothing. A message that cannot be processed is a dead letter: kept
+    with its payload and a plain reason, reprocessable once the cause is fixed."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        DEAD = "dead", "Dead letter"
+
+    adapter = models.ForeignKey(Adapter, on_delete=models.PROTECT, related_name="inbox")
+    idempotency_key = models.CharField(max_length=300, unique=True)
+    source = models.CharField(max_length=200, help_text="File name, topic, table or URL it came from.")
+    external_id = models.CharField(max_length=120)
+    version = models.CharField(max_length=60, default="1")
+    message_type = models.CharField(max_length=60, help_text="e.g. b2mml.SyncProductionSchedule, csv.work_orders")
+    payload = models.TextField(help_text="Exactly as received.")
+    payload_sha256 = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    reason = models.TextField(blank=True, help_text="Why it is a dead letter, in plain words.")
+    processed_at = models.DateTimeField(null=True, blank=True)
+    produced = models.JSONField(default=dict, blank=True, help_text='What it made, e.g. {"work_orders": ["WO-1"]}')
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbox_status_idx"),
+            models.Index(fields=["adapter", "status"], name="inbox_adapter_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adapter}:{self.external_id} v{self.version} ({self.status})"
+
+
+class WorkOrderProvenance(models.Model):
+    """Which inbound message made which work order: for reconciliation and for the archive."""
+
+    work_order = models.ForeignKey("travelers.WorkOrder", on_delete=models.PROTECT, related_name="provenance")
+    message = models.ForeignKey(InboxMessage, on_delete=models.PROTECT, related_name="work_orders")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["work_order", "message"], name="provenance_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_order} ← {self.message}"
+
+
+class OutboxDelivery(models.Model):
+    """Delivery of one outbox message to one outbound adapter (at least once)."""
+
+    message = models.ForeignKey("events.OutboxMessage", on_delete=models.CASCADE, related_name="deliveries")
+    adapter = models.ForeignKey(Adapter, on_delete=models.CASCADE, related_name="deliveries")
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["message", "adapter"], name="delivery_unique")]
+        indexes = [
+            models.Index(fields=["adapter"], condition=Q(delivered_at__isnull=True), name="delivery_pending_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.message_id} → {self.adapter}"

@@ -1,0 +1,68 @@
+"""Celery tasks of the integrations: thin, idempotent, taking ids, calling the framework."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from .errors import DeliveryFailed
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(DeliveryFailed, ConnectionError),
+    retry_backoff=True,
+    retry_backoff_max=600,
+    max_retries=None,
+)
+def outbox_relay(batch: int = 200) -> int:
+    from .relay import relay_drain
+
+    return relay_drain(batch=batch).delivered
+
+
+@shared_task(
+    acks_late=True, autoretry_for=(ConnectionError, OSError), retry_backoff=True, retry_backoff_max=600, max_retries=10
+)
+def adapter_poll(adapter_id: int) -> int:
+    """Poll one inbound adapter (it resumes from its checkpoint; the inbox makes repeats harmless)."""
+    from .adapters import impl_for
+    from .adapters.base import adapter_failed, adapter_succeeded
+    from .models import Adapter
+
+    adapter = Adapter.objects.select_related("site").filter(pk=adapter_id, enabled=True, inbound=True).first()
+    if adapter is None:
+        return 0
+    try:
+        count = impl_for(adapter).poll()
+    except Exception as exc:
+        adapter_failed(adapter, f"{type(exc).__name__}: {exc}")
+        raise
+    adapter_succeeded(adapter)
+    return count
+
+
+@shared_task(acks_late=True)
+def adapters_poll_due() -> list[int]:
+    """Beat: queue a poll for every enabled inbound adapter whose schedule has come round."""
+    from .models import Adapter
+
+    now = timezone.now()
+    queued = []
+    for adapter in Adapter.objects.filter(enabled=True, inbound=True).exclude(kind__in=["rest_inbound", "mqtt"]):
+        last = adapter.last_success_at or adapter.last_error_at
+        if last is None or (now - last).total_seconds() >= adapter.schedule_seconds:
+            adapter_poll.delay(adapter.pk)
+            queued.append(adapter.pk)
+    return queued
+
+
+@shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=10)
+def inbox_process_task(message_id: int) -> str:
+    from .inbox import inbox_process
+
+    return inbox_process(message_id).status
