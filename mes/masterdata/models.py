@@ -266,6 +266,12 @@ class Characteristic(models.Model):
     choices = models.JSONField(default=list, blank=True, help_text="Allowed answers for a choice.")
     required = models.BooleanField(default=True)
     on_out_of_spec = models.CharField(max_length=8, choices=OnOutOfSpec.choices, default=OnOutOfSpec.HOLD)
+    device_endpoint = models.CharField(max_length=200, blank=True, help_text="OPC UA endpoint of the gauge.")
+    device_node = models.CharField(max_length=200, blank=True, help_text="OPC UA node id, e.g. ns=2;s=Gauge1.Value")
+    device_unit = models.CharField(max_length=30, blank=True, help_text="Unit the gauge reports in (pint).")
+    device_scale = models.DecimalField(
+        max_digits=18, decimal_places=9, default=1, help_text="Multiply the raw reading by this first."
+    )
 
     class Meta:
         ordering = ["step", "sequence", "id"]

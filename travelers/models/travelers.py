@@ -143,6 +143,8 @@ class TravelerCharacteristic(models.Model):
     on_out_of_spec = models.CharField(max_length=8)
     device_endpoint = models.CharField(max_length=200, blank=True, help_text="OPC UA endpoint of the gauge.")
     device_node = models.CharField(max_length=200, blank=True, help_text="OPC UA node id of the value.")
+    device_unit = models.CharField(max_length=30, blank=True)
+    device_scale = models.DecimalField(max_digits=18, decimal_places=9, default=1)
 
     class Meta:
         ordering = ["step", "sequence", "id"]

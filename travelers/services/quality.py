@@ -13,12 +13,12 @@ from mes.compliance.signing import signature_record, signing_authenticate
 from mes.masterdata.models import Operation, WorkCenter
 from travelers.content import ncr_content
 from travelers.errors import NonconformanceRefused
-from travelers.models import Hold, Item, Nonconformance, TravelerCharacteristic, TravelerStep
+from travelers.models import Hold, Item, Nonconformance, TravelerStep
 from travelers.states import NCR_ALLOWED, TRAVELER_ALLOWED, NcrStatus, StepStatus, TravelerStatus, transition
 
 from .common import audit, bump, emit, ensure_open, lock_traveler, require_perm
 from .execution import _after_step_done, _close_hold, hold_place
-from .release import next_number
+from .release import characteristic_snapshot, next_number
 
 
 def _ncr_create(*, traveler, step, measurement, description, actor, automatic) -> Nonconformance:
@@ -134,22 +134,9 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict]) -> list[TravelerS
         )
     if ncr.measurement_id:  # the reworked feature is measured again on the last rework step
         char = ncr.measurement.characteristic
-        TravelerCharacteristic.objects.create(
-            step=created[-1],
-            spec_revision=char.spec_revision,
-            sequence=10,
-            code=char.code,
-            name=char.name,
-            kind=char.kind,
-            unit=char.unit,
-            nominal=char.nominal,
-            lower_limit=char.lower_limit,
-            upper_limit=char.upper_limit,
-            decimals=char.decimals,
-            choices=char.choices,
-            required=True,
-            on_out_of_spec=char.on_out_of_spec,
-        )
+        remeasure = characteristic_snapshot(created[-1], char, char.spec_revision)
+        remeasure.source_id, remeasure.sequence, remeasure.required = char.source_id, 10, True
+        remeasure.save()
     return created
 
 

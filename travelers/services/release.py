@@ -73,6 +73,36 @@ def spec_revision_of(routing: Routing) -> str:
     return f"{part_revision.part.number} rev {part_revision.revision} / routing r{routing.revision}"
 
 
+SPEC_FIELDS = (
+    "sequence",
+    "code",
+    "name",
+    "kind",
+    "unit",
+    "nominal",
+    "lower_limit",
+    "upper_limit",
+    "decimals",
+    "choices",
+    "required",
+    "on_out_of_spec",
+    "device_endpoint",
+    "device_node",
+    "device_unit",
+    "device_scale",
+)
+
+
+def characteristic_snapshot(step, characteristic, spec_revision: str) -> TravelerCharacteristic:
+    """An unsaved copy of a routing characteristic's spec for a traveler step."""
+    return TravelerCharacteristic(
+        step=step,
+        source=characteristic,
+        spec_revision=spec_revision,
+        **{name: getattr(characteristic, name) for name in SPEC_FIELDS},
+    )
+
+
 def _snapshot_steps(traveler: Traveler, routing: Routing) -> None:
     spec_revision = spec_revision_of(routing)
     steps = list(routing.steps.select_related("operation").prefetch_related("characteristics", "components__part"))
@@ -95,23 +125,7 @@ def _snapshot_steps(traveler: Traveler, routing: Routing) -> None:
         for s in steps
     )
     TravelerCharacteristic.objects.bulk_create(
-        TravelerCharacteristic(
-            step=new_step,
-            source=c,
-            spec_revision=spec_revision,
-            sequence=c.sequence,
-            code=c.code,
-            name=c.name,
-            kind=c.kind,
-            unit=c.unit,
-            nominal=c.nominal,
-            lower_limit=c.lower_limit,
-            upper_limit=c.upper_limit,
-            decimals=c.decimals,
-            choices=c.choices,
-            required=c.required,
-            on_out_of_spec=c.on_out_of_spec,
-        )
+        characteristic_snapshot(new_step, c, spec_revision)
         for new_step, s in zip(new_steps, steps, strict=True)
         for c in s.characteristics.all()
     )

@@ -16,7 +16,7 @@ from travelers.models import TravelerCharacteristic, TravelerStep
 from travelers.states import StepStatus
 
 from .common import audit, bump, emit, ensure_not_held, lock_traveler, require_perm
-from .release import spec_revision_of
+from .release import characteristic_snapshot, spec_revision_of
 
 
 def traveler_replan(*, traveler, routing, actor, secret: str, reason: str, username: str | None = None):
@@ -71,24 +71,7 @@ def _traveler_replan(*, traveler, routing, actor, authority, reason):
             may_run_out_of_order=source.may_run_out_of_order,
         )
         TravelerCharacteristic.objects.bulk_create(
-            TravelerCharacteristic(
-                step=step,
-                source=c,
-                spec_revision=spec_revision,
-                sequence=c.sequence,
-                code=c.code,
-                name=c.name,
-                kind=c.kind,
-                unit=c.unit,
-                nominal=c.nominal,
-                lower_limit=c.lower_limit,
-                upper_limit=c.upper_limit,
-                decimals=c.decimals,
-                choices=c.choices,
-                required=c.required,
-                on_out_of_spec=c.on_out_of_spec,
-            )
-            for c in source.characteristics.all()
+            characteristic_snapshot(step, c, spec_revision) for c in source.characteristics.all()
         )
         added.append(step.sequence)
     old_routing = traveler.routing
