@@ -135,7 +135,7 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict]) -> list[TravelerS
     if ncr.measurement_id:  # the reworked feature is measured again on the last rework step
         char = ncr.measurement.characteristic
         remeasure = characteristic_snapshot(created[-1], char, char.spec_revision)
-        remeasure.source_id, remeasure.sequence, remeasure.required = char.source_id, 10, True
+        remeasure.sequence, remeasure.required = 10, True
         remeasure.save()
     return created
 
