@@ -94,10 +94,12 @@ SPEC_FIELDS = (
 
 
 def characteristic_snapshot(step, characteristic, spec_revision: str) -> TravelerCharacteristic:
-    """An unsaved copy of a routing characteristic's spec for a traveler step."""
+    """An unsaved copy of a spec for a traveler step: from a routing characteristic, or from another
+    traveler characteristic (a rework step re-measures what the NCR was about)."""
+    source_id = getattr(characteristic, "source_id", characteristic.pk)
     return TravelerCharacteristic(
         step=step,
-        source=characteristic,
+        source_id=source_id,
         spec_revision=spec_revision,
         **{name: getattr(characteristic, name) for name in SPEC_FIELDS},
     )
