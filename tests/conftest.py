@@ -36,7 +36,10 @@ def _plain_http_test_client(settings):
     # The test client speaks plain HTTP; production redirects to HTTPS. Tests don't collectstatic.
     settings.SECURE_SSL_REDIRECT = False
     # A fast hasher: PBKDF2 costs 0.3 s a check, and signing re-checks a secret every time.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "mes.compliance.hashers.SigningPinHasher",
+    ]
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -56,13 +56,22 @@ def audit_record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     with connection.cursor() as cursor:
+        # Take the chain's next number and lock its head in one statement; the head keeps the previous
+        # event's hash until this event's is known. A chain's first event inserts the head.
         cursor.execute(
-            "INSERT INTO compliance_auditchainhead (chain, last_seq, last_hash) VALUES (%s, 0, %s) "
-            "ON CONFLICT (chain) DO NOTHING",
-            [chain, GENESIS],
+            "UPDATE compliance_auditchainhead SET last_seq = last_seq + 1 WHERE chain = %s "
+            "RETURNING last_seq - 1, last_hash",
+            [chain],
         )
-        cursor.execute("SELECT last_seq, last_hash FROM compliance_auditchainhead WHERE chain = %s FOR UPDATE", [chain])
-        last_seq, last_hash = cursor.fetchone()
+        row = cursor.fetchone()
+        if row is None:
+            cursor.execute(
+                "INSERT INTO compliance_auditchainhead AS h (chain, last_seq, last_hash) VALUES (%s, 1, %s) "
+                "ON CONFLICT (chain) DO UPDATE SET last_seq = h.last_seq + 1 RETURNING h.last_seq - 1, h.last_hash",
+                [chain, GENESIS],
+            )
+            row = cursor.fetchone()
+        last_seq, last_hash = row
         event = AuditEvent(
             chain=chain,
             seq=last_seq + 1,
@@ -79,10 +88,7 @@ def audit_record(
         )
         event.hash = canonical_hash(event_hash_content(event))
         event.save(force_insert=True)
-        cursor.execute(
-            "UPDATE compliance_auditchainhead SET last_seq = %s, last_hash = %s WHERE chain = %s",
-            [event.seq, event.hash, chain],
-        )
+        cursor.execute("UPDATE compliance_auditchainhead SET last_hash = %s WHERE chain = %s", [event.hash, chain])
     return event
 
 

@@ -82,7 +82,8 @@ ROLES: dict[str, list[str]] = {
     "Supervisor": VIEW_MASTERDATA
     + VIEW_TRAVELERS
     + SUPERVISOR
-    + ["masterdata.view_unmappedcode", "compliance.view_profile"],
+    + ["masterdata.view_unmappedcode", "compliance.view_profile"]
+    + ["integrations.view_sync_status", "integrations.reprocess_message"],
     "Engineer": EDIT_MASTERDATA + VIEW_TRAVELERS + ["masterdata.view_qualification", "travelers.replan_traveler"],
     "Administrator": EDIT_MASTERDATA
     + VIEW_TRAVELERS

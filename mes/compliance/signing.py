@@ -213,7 +213,7 @@ def signing_pin_set(*, user, current_password: str, new_pin: str) -> None:
     if len(set(new_pin)) < 3:
         raise SignatureRefused("a PIN needs at least three different digits", field="new_pin")
     credential = _credential_for_update(user)
-    credential.pin_hash = make_password(new_pin)
+    credential.pin_hash = make_password(new_pin, hasher="pbkdf2_sha256_pin")
     credential.pin_set_at = timezone.now()
     credential.must_set_new_secret = False
     credential.save()

@@ -7,6 +7,7 @@ enter a value in any unit of the same dimension, converted here.
 from __future__ import annotations
 
 from decimal import Decimal
+import threading
 from functools import lru_cache
 
 import pint
@@ -14,11 +15,21 @@ import pint
 from .errors import InvalidUnit
 
 
-@lru_cache(maxsize=1)
+_registry: pint.UnitRegistry | None = None
+_registry_lock = threading.Lock()
+
+
 def registry() -> pint.UnitRegistry:
-    ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, non_int_type=Decimal)
-    ureg.formatter.default_format = "~"
-    return ureg
+    """The one unit registry of this process (pint refuses to mix units of two registries, so two
+    threads must never each build one)."""
+    global _registry
+    if _registry is None:
+        with _registry_lock:
+            if _registry is None:
+                ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True, non_int_type=Decimal)
+                ureg.formatter.default_format = "~"
+                _registry = ureg
+    return _registry
 
 
 _ALIASES = {"µm": "um", "μm": "um", "°C": "degC", "°F": "degF", "N·m": "N*m", "Nm": "N*m", "N.m": "N*m"}
@@ -29,14 +40,22 @@ def _normalize(text: str) -> str:
     return _ALIASES.get(text, text.replace("·", "*").replace("µ", "u").replace("μ", "u"))
 
 
+@lru_cache(maxsize=512)
+def _unit(normalized: str) -> pint.Unit | None:
+    try:
+        return registry().Unit(normalized)
+    except Exception:  # noqa: BLE001 - pint raises many kinds for garbage; all mean "not a unit"
+        return None
+
+
 def parse_unit(text: str, *, field: str = "unit") -> pint.Unit:
     """The pint unit for `text`, or InvalidUnit naming the text."""
     if not text or not text.strip():
         raise InvalidUnit("a unit is required", field=field)
-    try:
-        unit = registry().Unit(_normalize(text))
-    except Exception as exc:  # noqa: BLE001 - pint raises many kinds for garbage; all mean "not a unit"
-        raise InvalidUnit(f"unknown unit '{text}'", field=field) from exc
+    normalized = _normalize(text)
+    unit = _unit(normalized) if len(normalized) <= 60 else None
+    if unit is None:
+        raise InvalidUnit(f"unknown unit '{text}'", field=field)
     return unit
 
 

@@ -62,6 +62,7 @@ def test_pin_signs_and_needs_the_password_to_set():
     with pytest.raises(SignatureRefused, match="three different digits"):
         signing_pin_set(user=user, current_password=DEFAULT_PASSWORD, new_pin="111111")
     signing_pin_set(user=user, current_password=DEFAULT_PASSWORD, new_pin="482913")
+    assert SigningCredential.objects.get(user=user).pin_hash.startswith("pbkdf2_sha256_pin$60000$")
     assert signing_authenticate(user=user, secret="482913").method == "pin"
     assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD).method == "password"
 

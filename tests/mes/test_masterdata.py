@@ -323,3 +323,30 @@ def test_step_order_fields_are_kept():
         may_run_out_of_order=True,
     )
     assert step.requires_inspection and step.may_run_out_of_order
+
+
+def test_unit_registry_is_built_once_even_under_threads():
+    import threading
+
+    from mes.masterdata import units
+
+    units._registry = None
+    units._unit.cache_clear()
+    seen = []
+    barrier = threading.Barrier(8)
+
+    def convert_once():
+        barrier.wait()
+        seen.append(units.convert(Decimal("1"), "in", "mm"))
+
+    threads = [threading.Thread(target=convert_once) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen == [Decimal("25.4")] * 8
+
+
+def test_an_overlong_unit_is_refused_not_truncated():
+    with pytest.raises(InvalidUnit, match="unknown unit"):
+        convert(Decimal(1), "mm" + " " * 3 + "x" * 80, "mm")

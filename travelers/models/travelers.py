@@ -72,6 +72,7 @@ class TravelerStep(models.Model):
         "masterdata.RoutingStep", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     operation = models.ForeignKey("masterdata.Operation", on_delete=models.PROTECT, related_name="+")
+    operation_alias = models.CharField(max_length=60, blank=True, help_text="The site's own code, at release.")
     work_center = models.ForeignKey(
         "masterdata.WorkCenter", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, Subquery
 
 from mes.compliance.audit import audit_record
 from mes.events.services import outbox_emit
@@ -29,8 +29,12 @@ def lock_traveler(traveler_id: int) -> Traveler:
 
 
 def lock_step(step_id: int) -> tuple[Traveler, TravelerStep]:
-    traveler_id = TravelerStep.objects.values_list("traveler_id", flat=True).get(pk=step_id)
-    traveler = lock_traveler(traveler_id)
+    """The step's traveler, locked (found through the step in the same statement), then the step."""
+    traveler = (
+        Traveler.objects.select_for_update(of=("self",))
+        .select_related("site", "item__part", "item__part_revision", "work_order")
+        .get(pk=Subquery(TravelerStep.objects.filter(pk=step_id).values("traveler_id")[:1]))
+    )
     step = TravelerStep.objects.select_related("operation", "work_center").get(pk=step_id)
     return traveler, step
 
@@ -71,16 +75,21 @@ def audit(traveler: Traveler, *, action: str, obj, actor, changes: dict | None =
     )
 
 
-def operation_ref(operation, site) -> dict:
-    """A canonical operation with the site's own code for it, so any subscriber can read it."""
-    alias = (
-        OperationAlias.objects.filter(operation=operation, source_system=site.legacy_system)
+def site_aliases(site) -> dict[int, str]:
+    """operation id -> the site's own code for it (a site-specific alias wins over a system-wide one)."""
+    aliases = (
+        OperationAlias.objects.filter(source_system=site.legacy_system)
         .filter(Q(site=site) | Q(site__isnull=True))
-        .order_by("site_id")
-        .values_list("code", flat=True)
-        .first()
+        .order_by("-site_id")  # NULLs first, so the site's own code is written last and wins
+        .values_list("operation_id", "code")
     )
-    return {"code": operation.code, "name": operation.name, "site_alias": alias}
+    return dict(aliases)
+
+
+def operation_ref(step: TravelerStep) -> dict:
+    """A canonical operation with the site's own code for it (kept on the step at release), so any
+    subscriber can read it."""
+    return {"code": step.operation.code, "name": step.operation.name, "site_alias": step.operation_alias or None}
 
 
 def traveler_ref(traveler: Traveler) -> dict:
@@ -104,7 +113,7 @@ def emit(traveler: Traveler, event_type: str, data: dict | None = None, *, step:
             "sequence": step.sequence,
             "title": step.title,
             "status": step.status,
-            "operation": operation_ref(step.operation, traveler.site),
+            "operation": operation_ref(step),
             "work_center": step.work_center.code if step.work_center_id else None,
         }
     payload.update(data or {})

@@ -16,7 +16,7 @@ from travelers.errors import NonconformanceRefused
 from travelers.models import Hold, Item, Nonconformance, TravelerStep
 from travelers.states import NCR_ALLOWED, TRAVELER_ALLOWED, NcrStatus, StepStatus, TravelerStatus, transition
 
-from .common import audit, bump, emit, ensure_open, lock_traveler, require_perm
+from .common import audit, bump, emit, ensure_open, lock_traveler, require_perm, site_aliases
 from .execution import _after_step_done, _close_hold, hold_place
 from .release import characteristic_snapshot, next_number
 
@@ -125,6 +125,7 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict]) -> list[TravelerS
                 sequence=sequence,
                 origin=TravelerStep.Origin.REWORK,
                 operation=operation,
+                operation_alias=site_aliases(traveler.site).get(operation.pk, ""),
                 work_center=work_center or (ncr.step.work_center if ncr.step_id else None),
                 title=title,
                 instructions=spec.get("instructions", ""),

@@ -14,7 +14,7 @@ from mes.masterdata.states import RoutingStatus
 from travelers.errors import ReleaseRefused
 from travelers.models import Item, Traveler, TravelerCharacteristic, TravelerStep, WorkOrder
 
-from .common import audit, emit, require_perm
+from .common import audit, emit, require_perm, site_aliases
 
 
 def next_number(sequence: str, prefix: str, width: int) -> str:
@@ -107,6 +107,7 @@ def characteristic_snapshot(step, characteristic, spec_revision: str) -> Travele
 
 def _snapshot_steps(traveler: Traveler, routing: Routing) -> None:
     spec_revision = spec_revision_of(routing)
+    aliases = site_aliases(traveler.site)
     steps = list(routing.steps.select_related("operation").prefetch_related("characteristics", "components__part"))
     new_steps = TravelerStep.objects.bulk_create(
         TravelerStep(
@@ -114,6 +115,7 @@ def _snapshot_steps(traveler: Traveler, routing: Routing) -> None:
             sequence=s.sequence,
             source_step=s,
             operation=s.operation,
+            operation_alias=aliases.get(s.operation_id, ""),
             work_center_id=s.work_center_id,
             title=s.title,
             instructions=s.instructions,

@@ -15,7 +15,7 @@ from travelers.errors import StepStateRefused
 from travelers.models import TravelerCharacteristic, TravelerStep
 from travelers.states import StepStatus
 
-from .common import audit, bump, emit, ensure_not_held, lock_traveler, require_perm
+from .common import audit, bump, emit, ensure_not_held, lock_traveler, require_perm, site_aliases
 from .release import characteristic_snapshot, spec_revision_of
 
 
@@ -56,6 +56,7 @@ def _traveler_replan(*, traveler, routing, actor, authority, reason):
     )
     last = traveler.steps.aggregate(m=Max("sequence"))["m"] or 0
     spec_revision = spec_revision_of(routing)
+    aliases = site_aliases(traveler.site)
     added = []
     for offset, source in enumerate(routing.steps.filter(sequence__gt=reached).prefetch_related("characteristics"), 1):
         step = TravelerStep.objects.create(
@@ -64,6 +65,7 @@ def _traveler_replan(*, traveler, routing, actor, authority, reason):
             origin=TravelerStep.Origin.REPLAN,
             source_step=source,
             operation_id=source.operation_id,
+            operation_alias=aliases.get(source.operation_id, ""),
             work_center_id=source.work_center_id,
             title=source.title,
             instructions=source.instructions,

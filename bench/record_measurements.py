@@ -1,0 +1,318 @@
+"""Tablets recording measurements through the API, against the production server, beside the floor.
+
+    .venv/bin/python bench/record_measurements.py [--levels 1,20,100] [--seconds 20] [--workers 4]
+
+What it does, all on this machine:
+1. creates a scratch database `traveler_bench` on the server Traveler uses (the private one, or the
+   server of DATABASE_URL), migrates it, and builds a routing of 10 steps x 10 numeric characteristics
+   and one traveler per tablet, through the services;
+2. serves the app with gunicorn (gthread workers) and drives it with N asyncio tablets (httpx), each
+   recording the values of its own traveler step by step (start step, 10 values, sign), token auth;
+3. in the same run, the floor: raw psycopg doing the same writes (measurement + audit event + outbox
+   row in one transaction) at the same concurrency, with one connection per tablet;
+4. prints throughput and p50/p95/p99 latency of "record measurement" per level, and the ratio to the
+   floor. Bounded in time; stops by itself; drops the scratch database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DB_NAME = "traveler_bench"
+STEPS, CHARS = 10, 10
+PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway scratch database
+PIN = "482913"
+
+
+def scratch_database_url() -> str:
+    """The URL of a fresh scratch database on the same server as Traveler's."""
+    import psycopg
+
+    if os.environ.get("DATABASE_URL"):
+        base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+        admin_url = base._replace(path="/postgres").geturl()
+        url = base._replace(path=f"/{DB_NAME}").geturl()
+    else:
+        from mes import embedded
+
+        url = embedded.ensure_running(DB_NAME).rsplit("/", 1)[0] + f"/{DB_NAME}"
+        admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+    return url
+
+
+def drop_scratch(url: str) -> None:
+    import psycopg
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
+def build(tablets: int) -> list[dict]:
+    """Master data, one operator per tablet (token), one traveler per tablet. Returns the tablets."""
+    from django.contrib.auth.models import Group
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from mes.compliance.models import Profile
+    from mes.compliance.signing import signing_pin_set
+    from mes.compliance.tokens import api_token_issue
+    from mes.masterdata import services as md
+    from mes.masterdata.models import Operation, Part, PartRevision, Qualification, Site, WorkCenter
+    from travelers import services
+
+    call_command("migrate", verbosity=0)
+    site = Site.objects.create(code="BEN", name="Bench", time_zone="UTC", legacy_system="bench")
+    wc = WorkCenter.objects.create(site=site, code="CELL", name="Cell")
+    op = Operation.objects.create(code="MACHINING", name="Machining")
+    revision = PartRevision.objects.create(part=Part.objects.create(number="BENCH-1", name="Bench part"), revision="A")
+    routing = md.routing_create_draft(part_revision=revision)
+    for s in range(1, STEPS + 1):
+        step = md.routing_step_add(routing=routing, sequence=s * 10, operation=op, work_center=wc, title=f"Step {s}")
+        for c in range(1, CHARS + 1):
+            md.characteristic_add(
+                step=step,
+                code=f"D{c:02d}",
+                name=f"Diameter {c}",
+                unit="mm",
+                nominal=Decimal("10.000"),
+                lower_limit=Decimal("9.990"),
+                upper_limit=Decimal("10.010"),
+            )
+    md.routing_release(routing=routing)
+    user_model = __import__("django.contrib.auth", fromlist=["get_user_model"]).get_user_model()
+    boss = user_model.objects.create_user("boss", password=PASSWORD)
+    boss.groups.add(Group.objects.get(name="Supervisor"))
+    order = services.work_order_create(number="WO-BENCH", part_revision=revision, quantity=tablets, site=site)
+    today = timezone.localdate()
+    result = []
+    for t in range(tablets):
+        user = user_model.objects.create_user(f"op{t}", password=PASSWORD, first_name="Op", last_name=str(t))
+        Profile.objects.create(user=user, employee_number=f"B{t:04d}", printed_name=f"Operator {t}", site=site)
+        user.groups.add(Group.objects.get(name="Operator"))
+        Qualification.objects.create(
+            user=user, operation=op, kind="perform", valid_from=today, expires_on=today.replace(year=today.year + 1)
+        )
+        traveler = services.traveler_release(work_order=order, identifier=f"SN-{t:05d}", actor=boss)
+        signing_pin_set(user=user, current_password=PASSWORD, new_pin=PIN)  # operators sign with their PIN
+        _, key = api_token_issue(user=user, name="bench")
+        result.append({"traveler": traveler.number, "token": key})
+    return result
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
+
+
+async def tablet(client, base: str, tab: dict, deadline: float, latencies: list[float], counts: dict) -> None:
+    headers = {"Authorization": f"Bearer {tab['token']}"}
+    for s in range(1, STEPS + 1):
+        if time.monotonic() > deadline:
+            return
+        r = await client.post(f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}/start", headers=headers)
+        if r.status_code >= 400:
+            counts[f"start {r.status_code}"] += 1
+            return
+        for c in range(1, CHARS + 1):
+            if time.monotonic() > deadline:
+                return
+            body = {"characteristic": f"D{c:02d}", "value": f"{10 + (c % 3 - 1) * 0.002:.3f}", "unit": "mm"}
+            started = time.perf_counter()
+            r = await client.post(
+                f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}/measurements", headers=headers, json=body
+            )
+            latencies.append((time.perf_counter() - started) * 1000)
+            counts["ok" if r.status_code == 201 else f"record {r.status_code}"] += 1
+        r = await client.post(
+            f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}/sign",
+            headers=headers,
+            json={"meaning": "performed", "secret": PIN},
+        )
+        counts["signed" if r.status_code == 200 else f"sign {r.status_code}"] += 1
+
+
+async def drive(base: str, tablets: list[dict], seconds: float) -> dict:
+    import httpx
+
+    latencies: list[float] = []
+    counts = collections.Counter(ok=0, signed=0)
+    limits = httpx.Limits(max_connections=len(tablets) + 5, max_keepalive_connections=len(tablets) + 5)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        started = time.monotonic()
+        deadline = started + seconds
+        await asyncio.gather(*(tablet(client, base, t, deadline, latencies, counts) for t in tablets))
+        elapsed = time.monotonic() - started
+    return {
+        "rate": counts["ok"] / elapsed,
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+        "p99": percentile(latencies, 99),
+        "errors": sum(v for k, v in counts.items() if k not in ("ok", "signed")),
+        "counts": dict(counts),
+        "seconds": elapsed,
+    }
+
+
+def floor(url: str, concurrency: int, seconds: float) -> dict:
+    run = uuid.uuid4().hex[:8]
+    """Raw psycopg: measurement + audit event + outbox row in one transaction, per recorded value."""
+    import psycopg
+
+    stop = time.monotonic() + seconds
+    done, latencies, lock = [0], [], threading.Lock()
+    with psycopg.connect(url) as conn:
+        step_id, char_id, user_id = conn.execute(
+            "SELECT s.id, c.id, (SELECT id FROM auth_user WHERE username='op0') FROM travelers_travelerstep s "
+            "JOIN travelers_travelercharacteristic c ON c.step_id = s.id LIMIT 1"
+        ).fetchone()
+
+    def worker(n: int) -> None:
+        with psycopg.connect(url) as conn:
+            i = 0
+            while time.monotonic() < stop:
+                started = time.perf_counter()
+                with conn.transaction():
+                    conn.execute(
+                        "INSERT INTO travelers_measurement (step_id, characteristic_id, entered_value, entered_unit, "
+                        "value_numeric, value_text, judgment, deviation, spec_revision, spec_unit, spec_lower, "
+                        "spec_upper, source, device, recorded_at, recorded_by_id, correction_reason) VALUES "
+                        "(%s, %s, '10.000', 'mm', 10.0, '', 'in_spec', 0, 'r1', 'mm', 9.99, 10.01, 'manual', '', "
+                        "now(), %s, '')",
+                        (step_id, char_id, user_id),
+                    )
+                    conn.execute(
+                        "INSERT INTO compliance_auditevent (chain, seq, occurred_at, actor_id, actor_name, action, "
+                        "object_type, object_id, changes, reason, request_id, prev_hash, hash) VALUES "
+                        "(%s, %s, now(), %s, 'x', 'measurement.recorded', 'm', '1', '{}', '', '', %s, %s)",
+                        (f"floor:{run}:{n}", i + 1, user_id, "0" * 64, uuid.uuid4().hex * 2),
+                    )
+                    conn.execute(
+                        "INSERT INTO events_outboxmessage (message_id, created_at, event_type, schema_version, "
+                        "aggregate_type, aggregate_id, site_code, work_center_code, payload, attempts, last_error) "
+                        "VALUES (gen_random_uuid(), now(), 'measurement.recorded', 1, 'traveler', 'T', 'BEN', "
+                        "'CELL', '{}', 0, '')"
+                    )
+                i += 1
+                with lock:
+                    done[0] += 1
+                    latencies.append((time.perf_counter() - started) * 1000)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
+    started = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - started
+    return {"rate": done[0] / elapsed, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--levels", default="1,20,100")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+
+    url = scratch_database_url()
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+    os.environ["TRAVELER_HTTPS"] = "false"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+    tablets = build(sum(levels))  # each level works on travelers of its own
+    from django.db import connections
+
+    connections.close_all()
+    port = free_port()
+    env = {**os.environ, "DB_POOL_MAX": str(args.threads + 2), "WEB_CONCURRENCY": str(args.workers)}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "mes.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                import urllib.request
+
+                urllib.request.urlopen(f"{base}/healthz", timeout=2)  # noqa: S310 - loopback
+                break
+            except OSError:
+                time.sleep(0.5)
+        rows = []
+        offset = 0
+        for level in levels:
+            app = asyncio.run(drive(base, tablets[offset : offset + level], args.seconds))
+            offset += level
+            raw = floor(url, level, min(args.seconds, 10))
+            rows.append((level, app, raw))
+            print(json.dumps({"tablets": level, "app": app, "floor": raw}), flush=True)
+        print(
+            f"\nrecord measurement through the API (gunicorn {args.workers} workers x {args.threads} threads)"
+            " vs raw psycopg floor"
+        )
+        print(
+            f"{'tablets':>7} {'rec/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
+            f"{'floor/s':>9} {'app/floor':>9}"
+        )
+        for level, app, raw in rows:
+            print(
+                f"{level:>7} {app['rate']:>8.1f} {app['p50']:>8.1f} {app['p95']:>8.1f} {app['p99']:>8.1f} "
+                f"{app['errors']:>6} {raw['rate']:>9.1f} {app['rate'] / raw['rate']:>9.2%}"
+            )
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+        drop_scratch(url)
+
+
+if __name__ == "__main__":
+    main()
