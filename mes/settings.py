@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "mes.events",
     "travelers",
     "integrations",
+    "integrations.archive",
 ]
 
 MIDDLEWARE = [

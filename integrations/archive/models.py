@@ -1,0 +1,78 @@
+"""The data-lake archive's index in PostgreSQL: one record per archived traveler package, the
+retention rules that say how long it must be kept, and signed disposals."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class RetentionClass(models.Model):
+    """How long records must be kept, e.g. 10 years, 30 years, life of product (no end)."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=120)
+    years = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: life of product (no end).")
+    customer = models.CharField(max_length=120, blank=True, help_text="Applies to this customer's parts.")
+    part = models.ForeignKey("masterdata.Part", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                             help_text="Applies to this part (wins over the customer rule).")
+    is_default = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ArchiveRecord(models.Model):
+    """One archived traveler: where its BagIt package is, its fixity, and enough metadata to find it
+    without opening it (also after the traveler's rows have left the live database)."""
+
+    traveler_number = models.CharField(max_length=30, unique=True)
+    traveler = models.OneToOneField("travelers.Traveler", on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="archive_record")
+    part_number = models.CharField(max_length=40)
+    part_revision = models.CharField(max_length=10)
+    identifier = models.CharField(max_length=60, help_text="Serial or lot number.")
+    tracking = models.CharField(max_length=6)
+    work_order = models.CharField(max_length=40)
+    site_code = models.CharField(max_length=20)
+    released_at = models.DateTimeField()
+    closed_at = models.DateTimeField()
+    uri = models.CharField(max_length=500, help_text="Where the package is (file path or s3:// URI).")
+    package_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the packed bag (tar).")
+    size = models.PositiveBigIntegerField()
+    schema_version = models.CharField(max_length=10)
+    archived_at = models.DateTimeField()
+    retention = models.ForeignKey(RetentionClass, on_delete=models.PROTECT, related_name="records")
+    retain_until = models.DateField(null=True, blank=True, help_text="Empty: life of product.")
+    last_verified_at = models.DateTimeField(null=True, blank=True)
+    last_verify_ok = models.BooleanField(null=True, blank=True)
+    last_verify_problem = models.TextField(blank=True)
+    disposed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-closed_at"]
+        indexes = [
+            models.Index(fields=["identifier"], name="archive_identifier_idx"),
+            models.Index(fields=["part_number", "part_revision"], name="archive_part_idx"),
+            models.Index(fields=["work_order"], name="archive_work_order_idx"),
+            models.Index(fields=["site_code", "closed_at"], name="archive_site_closed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.traveler_number} → {self.uri}"
+
+
+class Disposal(models.Model):
+    """The signed approval and the record of disposing of a package after its retain-until date."""
+
+    record = models.OneToOneField(ArchiveRecord, on_delete=models.PROTECT, related_name="disposal")
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    approval_signature = models.ForeignKey("compliance.Signature", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    disposed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"disposal of {self.record.traveler_number}"
