@@ -221,3 +221,20 @@ def test_components_are_refused_when_they_should_be(shop, traveler, setup, messa
 def test_full_traveler_history_counts(shop, traveler):
     traveler = run_to_signoff(shop, traveler)
     assert Traveler.objects.get(pk=traveler.pk).status == TravelerStatus.AWAITING_SIGNOFF
+
+
+def test_rework_after_a_rejection_comes_after_the_last_step(shop, traveler):
+    traveler = run_to_signoff(shop, traveler)
+    services.traveler_signoff(
+        traveler=traveler, approve=False, actor=shop.inspector, secret=PASSWORD, reason="burr on the flange"
+    )
+    ncr = traveler.ncrs.get()
+    services.ncr_disposition(
+        ncr=ncr,
+        disposition="rework",
+        notes="deburr again",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        rework_steps=[{"operation": "MACHINING", "title": "Deburr flange"}],
+    )
+    assert traveler.steps.get(ncr=ncr).sequence == 41

@@ -97,8 +97,8 @@ def ncr_disposition(
 def _add_rework_steps(traveler, ncr, rework_steps: list[dict]) -> list[TravelerStep]:
     if not rework_steps:
         raise NonconformanceRefused("a rework or repair needs at least one step", field="rework_steps")
-    after = ncr.step.sequence if ncr.step_id else 0
     taken = set(traveler.steps.values_list("sequence", flat=True))
+    after = ncr.step.sequence if ncr.step_id else max(taken, default=0)  # no step: after the last one
     free = [after + i for i in range(1, len(rework_steps) + 1)]
     if taken & set(free):  # no room right after the step: append at the end of the route
         last = traveler.steps.aggregate(m=Max("sequence"))["m"] or 0
