@@ -175,7 +175,7 @@ SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout, not a shi
 STATION_IDLE_SECONDS = int(os.environ.get("STATION_IDLE_SECONDS", 300))  # a shop-floor tablet locks when idle
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-LOGIN_URL = "admin:login"
+LOGIN_URL = "travelers:station_login"  # badge + password or PIN; staff also have /admin/login/
 
 # --- Time: stored in UTC, shown in the site's zone (mes.masterdata.middleware) -------------------
 USE_TZ = True

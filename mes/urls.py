@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.http import JsonResponse
-from django.urls import path, re_path
-from django.views.generic import RedirectView
+from django.urls import include, path, re_path
 
 from mes.api import api
 from mes.health import healthz
@@ -22,5 +21,5 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # anything else under /api/ answers JSON, not an HTML page
     path("admin/", admin.site.urls),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("", include("travelers.urls")),
 ]

@@ -1,0 +1,142 @@
+"""Forms of the shop-floor pages. They check the shape of what was typed; the services decide everything
+else and raise domain errors, which `add_domain_error` puts beside the field they name."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from travelers.errors import RecordConflict
+
+CODE_ATTRS = {"autocomplete": "off", "autocapitalize": "characters", "autocorrect": "off", "spellcheck": "false"}
+
+
+class StationForm(forms.Form):
+    """A form whose errors may also come from a service. `field_map` turns a domain error's field into
+    this form's field; an unknown field becomes an error of the whole form. `conflict` is set when
+    someone else changed the step first (the page then offers to reload)."""
+
+    field_map: dict[str, str | None] = {}
+    conflict = False
+
+    def add_domain_error(self, exc) -> None:
+        field = getattr(exc, "field", None)
+        if isinstance(exc, RecordConflict) and field == "version":
+            self.conflict = True
+            self.add_error(None, _("Someone else changed this step — reload it to see what changed."))
+            return
+        field = self.field_map.get(field, field)
+        message = getattr(exc, "message", None) or str(exc)
+        if field and field in self.fields and not isinstance(self.fields[field].widget, forms.HiddenInput):
+            self.add_error(field, message)
+        else:
+            self.add_error(None, message)
+
+
+class BadgeLoginForm(StationForm):
+    badge = forms.CharField(
+        label=_("Badge"),
+        max_length=60,
+        help_text=_("Scan your badge or type your employee number."),
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "autofocus": True}),
+    )
+    secret = forms.CharField(
+        label=_("Password or signing PIN"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class WorkCenterForm(forms.Form):
+    work_center = forms.ChoiceField(label=_("Work center"))
+
+    def __init__(self, *args, work_centers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["work_center"].choices = [(f"{wc.site.code}/{wc.code}", str(wc)) for wc in work_centers]
+
+
+class ScanForm(StationForm):
+    code = forms.CharField(
+        label=_("Scan or type a serial, lot, work order or traveler"),
+        max_length=200,
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "autofocus": True, "enterkeyhint": "go", "data-scan": True}),
+    )
+
+
+class StartForm(StationForm):
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class MeasurementForm(StationForm):
+    value = forms.CharField(label=_("Value"), max_length=500, required=True)
+    unit = forms.CharField(label=_("Unit"), max_length=30, required=False)
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    field_map = {"characteristic": "value", "attachment": "value"}
+
+
+class PhotoForm(StationForm):
+    file = forms.FileField(
+        label=_("Photo or file"),
+        widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}),
+    )
+    characteristic = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    field_map = {"attachment": "file", "value": "file", "characteristic": "file"}
+
+
+class SigningForm(StationForm):
+    """The two components of an electronic signature: the user id (asked at the first signing of a
+    session only) and the password or signing PIN."""
+
+    username = forms.CharField(
+        label=_("Your user id"),
+        help_text=_("Asked at your first signing of this session. You may scan your badge."),
+        max_length=150,
+        widget=forms.TextInput(attrs=CODE_ATTRS | {"autocapitalize": "none"}),
+    )
+    secret = forms.CharField(
+        label=_("Password or signing PIN"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, need_user_id: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not need_user_id:
+            del self.fields["username"]
+
+
+class SignForm(SigningForm):
+    meaning = forms.ChoiceField(
+        choices=[("performed", _("I performed this step")), ("inspected", _("I inspected this step"))],
+        widget=forms.HiddenInput,
+    )
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    field_map = {"values": None, "step": None}
+
+    field_order = ["meaning", "username", "secret", "expected_version"]
+
+
+class CorrectionForm(SigningForm):
+    value = forms.CharField(label=_("Correct value"), max_length=500)
+    unit = forms.CharField(label=_("Unit"), max_length=30, required=False)
+    reason = forms.CharField(label=_("Why is it corrected?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    field_map = {"characteristic": "value", "attachment": "value"}
+
+    field_order = ["value", "unit", "reason", "username", "secret"]
+
+
+class ComponentForm(StationForm):
+    identifier = forms.CharField(
+        label=_("Scan the component's serial or lot"),
+        max_length=60,
+        widget=forms.TextInput(attrs={**CODE_ATTRS, "enterkeyhint": "done"}),
+    )
+    quantity = forms.DecimalField(label=_("Quantity (from a lot)"), required=False, min_value=0, max_digits=12)
+    part_number = forms.CharField(label=_("Part number (if asked)"), max_length=40, required=False)
+    expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class NcrForm(StationForm):
+    description = forms.CharField(label=_("What is wrong?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))

@@ -1,0 +1,6 @@
+"""Pages: each views module keeps its own urlpatterns (station, quality, printing, supervisor)."""
+
+from travelers.views import printing, quality, station, supervisor
+
+app_name = "travelers"
+urlpatterns = station.urlpatterns + quality.urlpatterns + printing.urlpatterns + supervisor.urlpatterns

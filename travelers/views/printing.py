@@ -1,0 +1,59 @@
+"""The printable traveler: the whole as-built record as a print-ready page and as a PDF (21 CFR
+11.10(b): complete, human-readable copies). Both render travelers.records.traveler_record — the same
+dict the archive stores as traveler.json — in a fixed number of queries.
+
+Anyone who may view travelers (travelers.view_traveler) may print one; others get 403, anonymous users
+go to settings.LOGIN_URL, an unknown traveler is 404."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+from django.urls import path
+from django.utils.cache import patch_cache_control
+from django.views.decorators.http import require_GET
+
+from travelers import printing, records, reports
+
+VIEW = "travelers.view_traveler"
+
+
+def _record(number: str) -> dict:
+    try:
+        traveler, on_traveler = reports.traveler_for_record(number)
+    except reports.RecordNotFound as exc:
+        raise Http404(exc.message) from None
+    return records.build_record(traveler, on_traveler)
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def traveler_print(request, number: str):
+    record = _record(number)
+    context = {
+        "record": record,
+        "zone": record["site"]["time_zone"],
+        "qr_svg": printing.qr_svg(record["traveler"]["qr_payload"]),
+    }
+    response = render(request, "print/traveler.html", context)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@require_GET
+@login_required
+@permission_required(VIEW, raise_exception=True)
+def traveler_print_pdf(request, number: str):
+    record = _record(number)
+    response = HttpResponse(printing.record_pdf(record), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{record["traveler"]["number"]}.pdf"'
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+urlpatterns = [
+    path("travelers/<str:number>/print/", traveler_print, name="traveler_print"),
+    path("travelers/<str:number>/print.pdf", traveler_print_pdf, name="traveler_pdf"),
+]

@@ -1,0 +1,456 @@
+"""The traveler screen on a tablet, and every action an operator or inspector takes on it.
+
+Each action calls one service. With htmx, a refused action answers the piece of page that holds the form,
+with the error beside the field (status as the JSON API would answer); a done action answers the whole
+screen (retargeted), so the route, the hold and the values all show what changed. Without JavaScript,
+the same URLs answer whole pages: the form with its errors, or a redirect to the step after success."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
+
+from travelers import selectors, services
+from travelers.forms import ComponentForm, CorrectionForm, MeasurementForm, NcrForm, PhotoForm, SignForm, StartForm
+from travelers.services.attachments import max_bytes
+from travelers.states import StepStatus
+
+from .screen_context import SIGN_STATEMENTS, load_screen, preview, screen_context, signature_view
+from .station_common import (
+    DOMAIN_ERRORS,
+    error_status,
+    is_partial,
+    mark_signed,
+    need_user_id,
+    signing_username,
+    station_context,
+    station_view,
+)
+
+SCREEN = "travelers/station/traveler.html"
+SCREEN_PARTIAL = "travelers/station/_screen.html"
+
+
+def _step(number: str, sequence: int):
+    try:
+        return selectors.step_by_sequence(number, sequence)
+    except selectors.RecordNotFound as exc:
+        raise Http404(exc.message) from None
+
+
+def _render(request, number, sequence, *, template, status=200, forms=None, char_id=None, **extra):
+    screen = load_screen(number, sequence)
+    context = station_context(request, **screen_context(request, screen, forms=forms, **extra))
+    if char_id is not None:
+        context["row"] = next((r for r in context.get("rows", []) if r.char.pk == char_id), None)
+    return render(request, template, context, status=status)
+
+
+def _refused(request, number, sequence, *, key, form, status, partial, page=SCREEN, char_id=None, **extra):
+    """The form again, with its errors: the piece of page for htmx, else the whole page."""
+    template = partial if is_partial(request) else page
+    return _render(
+        request, number, sequence, template=template, status=status, forms={key: form}, char_id=char_id, **extra
+    )
+
+
+def _done(request, number, sequence, notice: str, *, signed=None):
+    """After an action: the whole screen for htmx (into #traveler-screen), else back to the step."""
+    if is_partial(request):
+        response = _render(request, number, sequence, template=SCREEN_PARTIAL, notice=notice, signed=signed)
+        return reswap(retarget(response, "#traveler-screen"), "outerHTML")
+    messages.success(request, notice)
+    if signed is not None:
+        messages.info(request, _manifestation(signed))
+    return redirect("travelers:station_step", number=number, sequence=sequence)
+
+
+def _manifestation(sig) -> str:
+    """Printed name — meaning — UTC time (site time), as 21 CFR 11.50 asks on every screen."""
+    utc = sig.signed_at.astimezone(dt.UTC)
+    local = timezone.localtime(sig.signed_at)
+    return f"{sig.printed_name} — {sig.label} — {utc:%Y-%m-%d %H:%M:%S} UTC ({local:%Y-%m-%d %H:%M %Z})"
+
+
+# --- Reading --------------------------------------------------------------------------------------------
+
+
+@require_GET
+@station_view
+def traveler_page(request, number: str, sequence: int | None = None):
+    """The traveler: its route, and one step (the one in work unless another is asked for)."""
+    template = SCREEN_PARTIAL if is_partial(request) else SCREEN
+    return _render(request, number, sequence, template=template)
+
+
+# --- Running a step --------------------------------------------------------------------------------------
+
+
+@require_POST
+@station_view
+def step_start(request, number: str, sequence: int):
+    step = _step(number, sequence)
+    form = StartForm(request.POST, auto_id="id_start_%s")
+    status = 422
+    if form.is_valid():
+        try:
+            services.step_start(step=step, actor=request.user, expected_version=form.cleaned_data["expected_version"])
+        except DOMAIN_ERRORS as exc:
+            form.add_domain_error(exc)
+            status = error_status(exc)
+        else:
+            return _done(request, number, sequence, _("Step %(sequence)s started.") % {"sequence": sequence})
+    return _refused(
+        request, number, sequence, key="start", form=form, status=status, partial="travelers/station/_start_form.html"
+    )
+
+
+@require_POST
+@station_view
+def value_preview(request, number: str, sequence: int, char_id: int):
+    """Judge what is being typed, without saving anything."""
+    step = _step(number, sequence)
+    try:
+        char = selectors.step_characteristic(step.pk, char_id)
+    except selectors.RecordNotFound as exc:
+        raise Http404(exc.message) from None
+    judged = preview(char, request.POST.get("value", ""), request.POST.get("unit", ""))
+    if is_partial(request):
+        return render(request, "travelers/station/_judgment.html", {"judged": judged})
+    form = MeasurementForm(request.POST, auto_id=f"id_c{char.pk}_%s")
+    return _render(
+        request, number, sequence, template=SCREEN, forms={f"value:{char.pk}": form}, judgments={char.pk: judged}
+    )
+
+
+@require_POST
+@station_view
+def value_record(request, number: str, sequence: int, char_id: int):
+    step = _step(number, sequence)
+    form = MeasurementForm(request.POST, auto_id=f"id_c{char_id}_%s")
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            m = services.measurement_record(
+                step=step,
+                characteristic=char_id,
+                value=data["value"],
+                unit=data["unit"],
+                expected_version=data["expected_version"],
+                actor=request.user,
+            )
+        except DOMAIN_ERRORS as exc:
+            form.add_domain_error(exc)
+            status = error_status(exc)
+        else:
+            return _done(request, number, sequence, _recorded_notice(m))
+    return _refused(
+        request,
+        number,
+        sequence,
+        key=f"value:{char_id}",
+        form=form,
+        status=status,
+        partial="travelers/station/_char_row.html",
+        char_id=char_id,
+    )
+
+
+def _recorded_notice(m) -> str:
+    m, ncr = selectors.measurement_outcome(m.pk)
+    name, value = m.characteristic.name, f"{m.entered_value} {m.entered_unit}".strip()
+    if ncr:
+        return _("%(name)s is out of spec (%(value)s): the traveler is on hold and %(ncr)s is open.") % {
+            "name": name,
+            "value": value,
+            "ncr": ncr,
+        }
+    if m.judgment == "out_of_spec":
+        return _("%(name)s recorded: %(value)s — out of spec (warning).") % {"name": name, "value": value}
+    if m.judgment == "in_spec":
+        return _("%(name)s recorded: %(value)s — in spec.") % {"name": name, "value": value}
+    return _("%(name)s recorded: %(value)s.") % {"name": name, "value": value}
+
+
+@sensitive_post_parameters("secret")
+@require_http_methods(["GET", "POST"])
+@station_view
+def step_sign(request, number: str, sequence: int):
+    """Sign a step, "I performed this step" or "I inspected this step", with the password or PIN (and
+    the user id at the first signing of the session). A wrong secret is counted by the service."""
+    step = _step(number, sequence)
+    meaning = request.POST.get("meaning") or request.GET.get("meaning")
+    if meaning not in SIGN_STATEMENTS:
+        meaning = "inspected" if step.status == StepStatus.AWAITING_INSPECTION else "performed"
+    form = SignForm(
+        request.POST or None,
+        initial={"meaning": meaning, "expected_version": step.version},
+        need_user_id=need_user_id(request),
+        auto_id="id_sign_%s",
+    )
+    extra = {"sign_meaning": meaning, "sign_statement": SIGN_STATEMENTS[meaning]}
+    if request.method == "GET":
+        return _render(request, number, sequence, template="travelers/station/sign.html", forms={"sign": form}, **extra)
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        sign = services.step_perform if data["meaning"] == "performed" else services.step_inspect
+        try:
+            signed = sign(
+                step=step,
+                actor=request.user,
+                secret=data["secret"],
+                username=signing_username(request, data.get("username")),
+                expected_version=data["expected_version"],
+            )
+        except DOMAIN_ERRORS as exc:
+            form.add_domain_error(exc)
+            status = error_status(exc)
+        else:
+            mark_signed(request)
+            state = selectors.step_state(signed.pk)
+            sig = signature_view(
+                state.performed_signature if data["meaning"] == "performed" else state.inspected_signature
+            )
+            notice = _("Step %(sequence)s signed: %(meaning)s.") % {"sequence": sequence, "meaning": sig.label}
+            return _done(request, number, sequence, notice, signed=sig)
+    return _refused(
+        request,
+        number,
+        sequence,
+        key="sign",
+        form=form,
+        status=status,
+        partial="travelers/station/_sign_form.html",
+        page="travelers/station/sign.html",
+        **extra,
+    )
+
+
+@sensitive_post_parameters("secret")
+@require_http_methods(["GET", "POST"])
+@station_view
+def value_correct(request, number: str, sequence: int, measurement_id: int):
+    """Correct a recorded value: a new value, the reason, signed; the original stays, struck through."""
+    step = _step(number, sequence)
+    try:
+        original = selectors.measurement_by_id(measurement_id)
+    except selectors.RecordNotFound as exc:
+        raise Http404(exc.message) from None
+    if original.step_id != step.pk:
+        raise Http404(_("That value was not recorded at this step."))
+    form = CorrectionForm(request.POST or None, need_user_id=need_user_id(request), auto_id=f"id_m{original.pk}_%s")
+    extra = {"cform": form, "cm": original, "curl": request.path}
+    page = "travelers/station/correct.html"
+    if request.method == "GET":
+        return _render(
+            request,
+            number,
+            sequence,
+            template=page,
+            forms={f"correct:{original.pk}": form},
+            char_id=original.characteristic_id,
+            **extra,
+        )
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            m = services.measurement_correct(
+                measurement=original,
+                value=data["value"],
+                unit=data["unit"],
+                reason=data["reason"],
+                secret=data["secret"],
+                username=signing_username(request, data.get("username")),
+                actor=request.user,
+            )
+        except DOMAIN_ERRORS as exc:
+            form.add_domain_error(exc)
+            status = error_status(exc)
+        else:
+            mark_signed(request)
+            m, ncr = selectors.measurement_outcome(m.pk)
+            notice = _("%(name)s corrected: %(old)s → %(new)s.") % {
+                "name": m.characteristic.name,
+                "old": original.entered_value,
+                "new": m.entered_value,
+            }
+            if ncr:
+                notice += " " + _("Out of spec: the traveler is on hold and %(ncr)s is open.") % {"ncr": ncr}
+            return _done(request, number, sequence, notice, signed=signature_view(m.correction_signature))
+    return _refused(
+        request,
+        number,
+        sequence,
+        key=f"correct:{original.pk}",
+        form=form,
+        status=status,
+        partial="travelers/station/_correct_form.html",
+        page=page,
+        char_id=original.characteristic_id,
+        **extra,
+    )
+
+
+@require_POST
+@station_view
+def photo_add(request, number: str, sequence: int):
+    """A photo from the tablet's camera (or any accepted file) at the step. For an attachment-kind
+    characteristic, the photo is then recorded as its value (both or neither)."""
+    step = _step(number, sequence)
+    raw = request.POST.get("characteristic") or ""
+    char_id = int(raw) if raw.isdigit() else None
+    auto_id = f"id_c{char_id}_%s" if char_id else "id_photo_%s"
+    form = PhotoForm(request.POST, request.FILES, auto_id=auto_id)
+    status = 422
+    if form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            with transaction.atomic():
+                attachment = services.attachment_add(
+                    step=step,
+                    filename=upload.name or "photo",
+                    content=upload.read(max_bytes() + 1),
+                    content_type=upload.content_type or "",
+                    actor=request.user,
+                )
+                if char_id:
+                    services.measurement_record(
+                        step=step,
+                        characteristic=char_id,
+                        value=attachment.filename,
+                        attachment_id=attachment.pk,
+                        actor=request.user,
+                    )
+        except DOMAIN_ERRORS as exc:
+            form.add_domain_error(exc)
+            status = error_status(exc)
+        else:
+            return _done(request, number, sequence, _("Photo %(name)s attached.") % {"name": attachment.filename})
+    if char_id:
+        return _refused(
+            request,
+            number,
+            sequence,
+            key=f"photo:{char_id}",
+            form=form,
+            status=status,
+            partial="travelers/station/_char_row.html",
+            char_id=char_id,
+        )
+    return _refused(
+        request, number, sequence, key="photo", form=form, status=status, partial="travelers/station/_photo_form.html"
+    )
+
+
+@require_POST
+@station_view
+def component_consume(request, number: str, sequence: int):
+    """Install a component by scanning its serial (or draw a quantity from a lot)."""
+    step = _step(number, sequence)
+    form = ComponentForm(request.POST, auto_id="id_component_%s")
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            consumption = services.component_consume(
+                step=step,
+                identifier=data["identifier"],
+                part_number=data["part_number"] or None,
+                quantity=data["quantity"] if data["quantity"] is not None else 1,
+                expected_version=data["expected_version"],
+                actor=request.user,
+            )
+        except DOMAIN_ERRORS as exc:
+            form.add_domain_error(exc)
+            status = error_status(exc)
+        else:
+            component = selectors.consumption_state(consumption.pk).component
+            return _done(request, number, sequence, _("%(component)s installed.") % {"component": component})
+    return _refused(
+        request,
+        number,
+        sequence,
+        key="component",
+        form=form,
+        status=status,
+        partial="travelers/station/_component_form.html",
+    )
+
+
+@require_POST
+@station_view
+def ncr_raise(request, number: str, sequence: int):
+    """Raise a nonconformance at this step: the traveler is held until quality dispositions it."""
+    step = _step(number, sequence)
+    form = NcrForm(request.POST, auto_id="id_ncr_%s")
+    status = 422
+    if form.is_valid():
+        try:
+            ncr = services.ncr_raise(
+                traveler=step.traveler, step=step, description=form.cleaned_data["description"], actor=request.user
+            )
+        except DOMAIN_ERRORS as exc:
+            form.add_domain_error(exc)
+            status = error_status(exc)
+        else:
+            notice = _("%(ncr)s raised: the traveler is on hold until quality dispositions it.") % {"ncr": ncr.number}
+            return _done(request, number, sequence, notice)
+    return _refused(
+        request, number, sequence, key="ncr", form=form, status=status, partial="travelers/station/_ncr_form.html"
+    )
+
+
+# --- Files ------------------------------------------------------------------------------------------------
+
+INLINE_TYPES = {"image/png", "image/jpeg", "image/webp", "image/svg+xml"}
+
+
+def _protected_file(field_file, *, content_type: str, filename: str):
+    """A stored file, never from MEDIA_URL: sandboxed (an SVG or HTML inside cannot run script), the
+    declared type only (no sniffing), images inline, anything else downloaded."""
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise Http404(_("The file is missing.")) from None
+    response = FileResponse(
+        handle, content_type=content_type, as_attachment=content_type not in INLINE_TYPES, filename=filename
+    )
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cross-Origin-Resource-Policy"] = "same-origin"
+    return response
+
+
+@require_GET
+@station_view(cache_seconds=3600)
+def instruction_file(request, pk: int):
+    """A drawing or photo of a step's work instructions."""
+    try:
+        attachment = selectors.instruction_file(pk)
+    except selectors.RecordNotFound as exc:
+        raise Http404(exc.message) from None
+    name = attachment.file.name.rsplit("/", 1)[-1]
+    return _protected_file(attachment.file, content_type=attachment.content_type, filename=name)
+
+
+@require_GET
+@station_view(cache_seconds=3600)
+def record_file(request, pk: int):
+    """A photo or file taken at a step."""
+    try:
+        attachment = selectors.record_file(pk)
+    except selectors.RecordNotFound as exc:
+        raise Http404(exc.message) from None
+    return _protected_file(attachment.file, content_type=attachment.content_type, filename=attachment.filename)
