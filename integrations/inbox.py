@@ -96,7 +96,7 @@ def inbox_process(message_id: int) -> InboxMessage:
         log.exception("inbox message %s failed", message.pk)
         reason = f"unexpected {type(exc).__name__}: {exc}"
     InboxMessage.objects.filter(pk=message.pk).update(status=InboxMessage.Status.DEAD, reason=reason[:2000])
-    log.warning("dead letter", extra={"message": message.pk, "adapter": message.adapter.name, "reason": reason})
+    log.warning("dead letter", extra={"inbox_message": message.pk, "adapter": message.adapter.name, "reason": reason})
     message.refresh_from_db()
     return message
 

@@ -41,6 +41,11 @@ class Adapter(models.Model):
 
     class Meta:
         ordering = ["name"]
+        permissions = [
+            ("push_work_orders", "Can push work orders through a REST inbound adapter"),
+            ("view_sync_status", "Can see the sync status page"),
+            ("reprocess_message", "Can reprocess an inbound message (dead letter)"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -137,3 +142,25 @@ class OutboxDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.message_id} → {self.adapter}"
+
+
+class MachineState(models.Model):
+    """The latest state a machine reported (MQTT `legacy/v1/<site>/machines/<machine>/state`): one row
+    per machine, overwritten by newer reports; an older report arriving late changes nothing."""
+
+    adapter = models.ForeignKey(Adapter, on_delete=models.CASCADE, related_name="machine_states")
+    site_code = models.CharField(max_length=20)
+    machine = models.CharField(max_length=60)
+    state = models.CharField(max_length=40, help_text="As the machine reported it, e.g. running, idle, down.")
+    detail = models.JSONField(default=dict, blank=True, help_text="The whole report, as received.")
+    reported_at = models.DateTimeField(help_text="When the machine said it was so (or when it arrived).")
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["site_code", "machine"]
+        constraints = [
+            models.UniqueConstraint(fields=["site_code", "machine"], name="machinestate_unique_machine"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site_code}/{self.machine}: {self.state}"

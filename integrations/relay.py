@@ -82,11 +82,11 @@ def relay_run(*, batch: int = 200) -> RelayResult:
                 adapter_failed(adapter, errors[0])
             else:
                 adapter_succeeded(adapter)
-        OutboxDelivery.objects.bulk_create([d for d in deliveries.values() if d.pk is None], batch_size=500)
+        new = [d for d in deliveries.values() if d.pk is None]
+        known = [d for d in deliveries.values() if d.pk is not None]  # before bulk_create gives `new` their pks
+        OutboxDelivery.objects.bulk_create(new, batch_size=500)
         OutboxDelivery.objects.bulk_update(
-            [d for d in deliveries.values() if d.pk is not None],
-            ["delivered_at", "attempts", "last_error", "next_attempt_at"],
-            batch_size=500,
+            known, ["delivered_at", "attempts", "last_error", "next_attempt_at"], batch_size=500
         )
         done = [m.pk for m in messages if all(deliveries[(m.pk, a.pk)].delivered_at for a in adapters)]
         OutboxMessage.objects.filter(pk__in=done).update(delivered_at=now)

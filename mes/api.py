@@ -20,6 +20,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from integrations.api import router as integrations_router
+from integrations.api import schemas_router
 from mes.compliance.errors import SignatureRefused, SigningLocked
 from mes.compliance.tokens import api_token_user
 from mes.masterdata.errors import MasterDataError, NotQualified
@@ -145,3 +147,5 @@ def not_found(request, exc):
 
 
 api.add_router("/", travelers_router)
+api.add_router("/integrations/", integrations_router)
+api.add_router("/schemas/", schemas_router)

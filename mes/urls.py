@@ -21,5 +21,6 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # anything else under /api/ answers JSON, not an HTML page
     path("admin/", admin.site.urls),
+    path("", include("integrations.urls")),
     path("", include("travelers.urls")),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -11,7 +12,12 @@ from mes.compliance.canonical import jsonable
 
 from .models import OutboxMessage
 
-SCHEMA_BASE = "https://traveler.example/schemas/events"
+# Each event names its JSON Schema (Draft 2020-12), served at GET /api/schemas/<event_type>/v<n>.json.
+SCHEMA_PATH = "/api/schemas"
+
+
+def schema_url(event_type: str, schema_version: int = 1) -> str:
+    return f"{settings.PUBLIC_BASE_URL}{SCHEMA_PATH}/{event_type}/v{schema_version}.json"
 
 
 def outbox_emit(
@@ -36,7 +42,7 @@ def outbox_emit(
         "source": f"traveler/{site_code or 'global'}",
         "type": f"traveler.{event_type}",
         "time": now,
-        "dataschema": f"{SCHEMA_BASE}/{event_type}/v{schema_version}.json",
+        "dataschema": schema_url(event_type, schema_version),
         "datacontenttype": "application/json",
         "subject": f"{aggregate_type}/{aggregate_id}",
         "data": data,

@@ -1,0 +1,139 @@
+"""Admin of the integrations: adapters are configured here (a secret is named by its environment
+variable, never stored or shown); inbox messages, deliveries and provenance are records, read-only,
+with an action to reprocess dead letters."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from .inbox import inbox_reprocess
+from .models import Adapter, Checkpoint, InboxMessage, MachineState, OutboxDelivery, WorkOrderProvenance
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records of what happened: viewable, never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CheckpointInline(admin.TabularInline):
+    model = Checkpoint
+    extra = 0
+    fields = ["key", "value", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+
+@admin.register(Adapter)
+class AdapterAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "site", "inbound", "outbound", "enabled", "state", "last_success_at", "secret_set"]
+    list_filter = ["kind", "enabled", "state", "inbound", "outbound"]
+    search_fields = ["name", "source_system"]
+    readonly_fields = ["state", "last_success_at", "last_error", "last_error_at", "secret_set"]
+    inlines = [CheckpointInline]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "site", "source_system", "inbound", "outbound", "enabled"]}),
+        (
+            _("Connection"),
+            {
+                "fields": ["settings", "secret_env", "secret_set", "schedule_seconds"],
+                "description": _(
+                    "Settings hold no secret: name the environment variable that holds it in 'secret env'."
+                ),
+            },
+        ),
+        (_("Health"), {"fields": ["state", "last_success_at", "last_error", "last_error_at"]}),
+    ]
+
+    @admin.display(boolean=True, description=_("secret set"))
+    def secret_set(self, obj):
+        """Whether the named environment variable holds a value (never the value itself)."""
+        return bool(obj.secret_env) and bool(obj.secret())
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(admin.ModelAdmin):
+    list_display = ["adapter", "key", "short_value", "updated_at"]
+    list_filter = ["adapter"]
+    readonly_fields = ["updated_at"]
+
+    @admin.display(description=_("value"))
+    def short_value(self, obj):
+        return obj.value[:80]
+
+
+@admin.action(description=_("Reprocess the selected dead letters (and pending messages)"), permissions=["reprocess"])
+def reprocess(modeladmin, request, queryset):
+    done = dead = 0
+    for message in queryset.exclude(status=InboxMessage.Status.PROCESSED).order_by("received_at"):
+        result = inbox_reprocess(message.pk)
+        if result.status == InboxMessage.Status.PROCESSED:
+            done += 1
+        else:
+            dead += 1
+    modeladmin.message_user(
+        request, _("%(done)d processed, %(dead)d still dead letters.") % {"done": done, "dead": dead}
+    )
+    if dead:
+        modeladmin.message_user(request, _("See each dead letter's reason."), level=messages.WARNING)
+
+
+@admin.register(InboxMessage)
+class InboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["external_id", "version", "adapter", "message_type", "status", "attempts", "received_at"]
+    list_filter = ["status", "adapter", "message_type"]
+    search_fields = ["external_id", "idempotency_key", "source", "reason"]
+    date_hierarchy = "received_at"
+    actions = [reprocess]
+    readonly_fields = [
+        "adapter",
+        "idempotency_key",
+        "source",
+        "external_id",
+        "version",
+        "message_type",
+        "status",
+        "reason",
+        "attempts",
+        "received_at",
+        "processed_at",
+        "produced",
+        "payload_sha256",
+        "payload",
+    ]
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("integrations.reprocess_message")
+
+
+@admin.register(OutboxDelivery)
+class OutboxDeliveryAdmin(ReadOnlyAdmin):
+    list_display = ["message", "adapter", "delivered_at", "attempts", "next_attempt_at", "short_error"]
+    list_filter = ["adapter", ("delivered_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["message", "adapter"]
+    search_fields = ["message__message_id", "last_error"]
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj):
+        return obj.last_error[:120]
+
+
+@admin.register(WorkOrderProvenance)
+class WorkOrderProvenanceAdmin(ReadOnlyAdmin):
+    list_display = ["work_order", "message", "created_at"]
+    list_select_related = ["work_order", "message__adapter"]
+    search_fields = ["work_order__number", "message__external_id"]
+
+
+@admin.register(MachineState)
+class MachineStateAdmin(ReadOnlyAdmin):
+    list_display = ["site_code", "machine", "state", "reported_at", "received_at", "adapter"]
+    list_filter = ["site_code", "state", "adapter"]
+    search_fields = ["machine"]

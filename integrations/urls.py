@@ -1,0 +1,11 @@
+"""Pages of the integrations: the sync status page (included by mes.urls)."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "integrations"
+urlpatterns = [
+    path("integrations/status", views.sync_status, name="status"),
+    path("integrations/messages/<int:pk>/reprocess", views.message_reprocess, name="message_reprocess"),
+]

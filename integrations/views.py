@@ -1,0 +1,66 @@
+"""The sync status page: per adapter what came in, what went out, how far behind, what failed; dead
+letters with their reasons and a button to process them again once the cause is fixed.
+
+Supervisors (integrations.view_sync_status) and staff see it; reprocessing needs
+integrations.reprocess_message (or staff). Everyone else gets 403."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from . import selectors
+from .inbox import inbox_reprocess
+from .models import InboxMessage
+
+
+def can_view(user) -> bool:
+    return user.is_active and (user.is_staff or user.has_perm("integrations.view_sync_status"))
+
+
+def can_reprocess(user) -> bool:
+    return user.is_active and (user.is_staff or user.has_perm("integrations.reprocess_message"))
+
+
+@login_required
+@require_GET
+@vary_on_headers("HX-Request")
+def sync_status(request):
+    if not can_view(request.user):
+        raise PermissionDenied(_("Only supervisors and staff see the sync status."))
+    context = {
+        "adapters": selectors.adapters_status(),
+        "dead_letters": selectors.dead_letters(),
+        "stuck": selectors.stuck_messages(),
+        "machines": selectors.machine_states(),
+        "mqtt": selectors.mqtt_global(),
+        "totals": selectors.outbox_totals(),
+        "can_reprocess": can_reprocess(request.user),
+    }
+    template = "integrations/_status.html" if request.headers.get("HX-Request") else "integrations/status.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def message_reprocess(request, pk: int):
+    if not can_reprocess(request.user):
+        raise PermissionDenied(_("You may not reprocess inbound messages."))
+    message = get_object_or_404(InboxMessage, pk=pk)
+    if message.status == InboxMessage.Status.PROCESSED:
+        messages.info(request, _("Message %(id)s was already processed.") % {"id": pk})
+        return redirect("integrations:status")
+    message = inbox_reprocess(message.pk)
+    if message.status == InboxMessage.Status.PROCESSED:
+        made = ", ".join(message.produced.get("work_orders", [])) or _("nothing new")
+        messages.success(request, _("Message %(id)s processed: %(made)s.") % {"id": pk, "made": made})
+    else:
+        messages.error(
+            request, _("Message %(id)s is still a dead letter: %(reason)s") % {"id": pk, "reason": message.reason}
+        )
+    return redirect("integrations:status")

@@ -1,0 +1,151 @@
+"""OPC UA gauges: the simulated asyncua server (integrations/sim/gauges.py) in a thread on 127.0.0.1; a
+reading is scaled, converted and recorded as source=device; an unreachable or silent gauge fails
+within its timeout, plainly; the tablet's endpoint answers 201 or 503."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from decimal import Decimal
+
+import pytest
+
+from integrations.gauges import GaugeNotConfigured, GaugeUnreachable, gauge_read
+from integrations.models import Adapter
+from integrations.sim.gauges import GaugeServer
+from mes.events.models import OutboxMessage
+from mes.masterdata import services as md
+from mes.masterdata.models import Characteristic
+from tests.factories import PartFactory, PartRevisionFactory
+from tests.integrations.sync_support import free_port
+from tests.travelers import conftest as travelers_conftest
+from travelers import services
+from travelers.errors import NotAuthorized
+from travelers.models import TravelerCharacteristic
+
+shop = travelers_conftest.shop
+
+VALUES = {"Bore.Diameter": 12.701, "Bore.DiameterRaw": 12702, "Caliper.Length": 0.5003, "Torque.Cover": 25.4}
+
+
+@pytest.fixture(scope="module")
+def gauges():
+    endpoint = f"opc.tcp://127.0.0.1:{free_port()}/traveler/gauges"
+    with GaugeServer(endpoint, values=VALUES):
+        yield endpoint
+
+
+@pytest.fixture
+def gauged(shop, gauges):
+    """A traveler whose first step reads three gauges: one in mm, one in counts, one set to inches."""
+    revision = PartRevisionFactory(part=PartFactory(number="GAUGED-1"), revision="A")
+    routing = md.routing_create_draft(part_revision=revision)
+    step = md.routing_step_add(
+        routing=routing, sequence=10, operation=shop.ops["machining"], work_center=shop.wc, title="Gauge the bore"
+    )
+    limits = {
+        "unit": "mm",
+        "nominal": Decimal("12.700"),
+        "lower_limit": Decimal("12.690"),
+        "upper_limit": Decimal("12.710"),
+    }
+    for code in ("BORE_DIA", "BORE_RAW"):
+        md.characteristic_add(step=step, code=code, name=code.replace("_", " ").title(), **limits)
+    md.characteristic_add(
+        step=step, code="LENGTH", name="Length", unit="mm", lower_limit=Decimal("12.6"), upper_limit=Decimal("12.8")
+    )
+    md.characteristic_add(step=step, code="HAND", name="Entered by hand", **limits)
+    devices = {
+        "BORE_DIA": ("ns=2;s=Bore.Diameter", "mm", Decimal(1)),
+        "BORE_RAW": ("ns=2;s=Bore.DiameterRaw", "mm", Decimal("0.001")),
+        "LENGTH": ("ns=2;s=Caliper.Length", "in", Decimal(1)),
+    }
+    for code, (node, unit, scale) in devices.items():  # still a draft: the gauge is part of the spec
+        Characteristic.objects.filter(step=step, code=code).update(
+            device_endpoint=gauges, device_node=node, device_unit=unit, device_scale=scale
+        )
+    md.routing_release(routing=routing)
+    order = services.work_order_create(number="WO-G1", part_revision=revision, quantity=1, site=shop.site)
+    traveler = services.traveler_release(work_order=order, identifier="SN-G1", actor=shop.supervisor)
+    return services.step_start(step=traveler.steps.get(sequence=10), actor=shop.operator)
+
+
+@pytest.mark.django_db
+def test_opcua_gauge_read_records_the_value_as_a_device_reading(shop, gauged):
+    m = gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
+    assert (m.source, m.device, m.entered_value, m.entered_unit) == ("device", "ns=2;s=Bore.Diameter", "12.701", "mm")
+    assert m.value_numeric == Decimal("12.701") and m.judgment == "in_spec"
+    event = OutboxMessage.objects.filter(event_type="measurement.recorded").latest("id").payload["data"]["value"]
+    assert (event["source"], event["device"], event["value"]) == ("device", "ns=2;s=Bore.Diameter", "12.701")
+
+
+@pytest.mark.django_db
+def test_opcua_gauge_read_scales_counts_and_converts_inches(shop, gauged):
+    raw = gauge_read(step=gauged, characteristic_code="BORE_RAW", actor=shop.operator)
+    assert (raw.entered_value, raw.entered_unit, raw.value_numeric) == ("12.702", "mm", Decimal("12.702"))
+    length = gauge_read(step=gauged, characteristic_code="LENGTH", actor=shop.operator)
+    assert (length.entered_value, length.entered_unit) == ("0.5003", "in")  # what the gauge said
+    assert length.value_numeric == Decimal("12.70762") and length.judgment == "in_spec"  # 0.5003 in, in mm
+
+
+@pytest.mark.django_db
+def test_opcua_gauge_read_refuses_what_no_gauge_measures(shop, gauged):
+    with pytest.raises(GaugeNotConfigured, match="not read from a gauge"):
+        gauge_read(step=gauged, characteristic_code="HAND", actor=shop.operator)
+    with pytest.raises(NotAuthorized):
+        gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.inspector)
+    assert not gauged.measurements.exists()
+
+
+@pytest.mark.django_db
+def test_opcua_unreachable_gauge_fails_plainly_and_fast(shop, gauged):
+    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(
+        device_endpoint=f"opc.tcp://127.0.0.1:{free_port()}/nothing"
+    )
+    started = time.monotonic()
+    with pytest.raises(GaugeUnreachable, match="is unreachable") as failed:
+        gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
+    assert time.monotonic() - started < 3.5 and failed.value.status_code == 503
+    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_RAW").update(device_node="ns=2;s=No.Such.Gauge")
+    with pytest.raises(GaugeUnreachable, match="no readable node ns=2;s=No.Such.Gauge"):
+        gauge_read(step=gauged, characteristic_code="BORE_RAW", actor=shop.operator)
+    assert not gauged.measurements.exists()
+
+
+@pytest.mark.django_db
+def test_opcua_silent_gauge_times_out(shop, gauged):
+    Adapter.objects.create(name="gauges", kind=Adapter.Kind.OPCUA, source_system="shop", settings={"timeout": 0.5})
+    with socket.socket() as silent:  # accepts the connection, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(
+            device_endpoint=f"opc.tcp://127.0.0.1:{port}/silent"
+        )
+        started = time.monotonic()
+        with pytest.raises(GaugeUnreachable, match="did not answer within 0.5 s"):
+            gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.django_db
+def test_opcua_read_from_gauge_endpoint(client, shop, gauged):
+    client.force_login(shop.operator)  # the tablet's session
+
+    def read(characteristic):
+        payload = {"traveler": gauged.traveler.number, "step": 10, "characteristic": characteristic}
+        return client.post("/api/integrations/gauges/read", data=json.dumps(payload), content_type="application/json")
+
+    response = read("BORE_DIA")
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert answer["measurement"]["source"] == "device" and answer["measurement"]["device"] == "ns=2;s=Bore.Diameter"
+    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_RAW").update(
+        device_endpoint=f"opc.tcp://127.0.0.1:{free_port()}/off"
+    )
+    down = read("BORE_RAW")
+    assert down.status_code == 503
+    assert down.json()["error"]["code"] == "gauge_unreachable" and "switched on" in down.json()["error"]["message"]
+    hand = read("HAND")
+    assert hand.status_code == 422 and hand.json()["error"]["field"] == "characteristic"

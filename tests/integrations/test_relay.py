@@ -1,0 +1,105 @@
+"""The outbox relay: two relays side by side (SELECT … FOR UPDATE SKIP LOCKED) deliver each message once;
+the backlog and lag say how far behind it is, per adapter too."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+
+import pytest
+from django.db import connection, transaction
+
+from integrations import selectors
+from integrations.models import Adapter, OutboxDelivery
+from integrations.relay import outbox_backlog, relay_drain, relay_run
+from mes.events.models import OutboxMessage
+from mes.events.services import outbox_emit
+from tests.integrations.sync_support import Receiver, free_port
+
+SECRET_ENV = "TRAVELER_TEST_RELAY_SECRET"
+
+
+@pytest.fixture
+def secret(monkeypatch):
+    monkeypatch.setenv(SECRET_ENV, "relay-secret")
+
+
+def hook(name: str, url: str) -> Adapter:
+    settings = {"url": url, "timeout": 2}
+    return Adapter.objects.create(
+        name=name,
+        kind="webhook",
+        source_system=name,
+        outbound=True,
+        inbound=False,
+        secret_env=SECRET_ENV,
+        settings=settings,
+    )
+
+
+def emit_many(count: int) -> None:
+    with transaction.atomic():
+        for n in range(count):
+            outbox_emit(
+                event_type="step.started",
+                aggregate_type="traveler",
+                aggregate_id=f"T-{n:05d}",
+                data={"n": n},
+                site_code="WIC",
+                work_center_code="CELL-1",
+            )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_two_relays_in_parallel_deliver_each_message_once(secret):
+    emit_many(300)
+    delivered = []
+    start = threading.Barrier(2)
+
+    def relay():
+        try:
+            start.wait()
+            delivered.append(relay_drain(batch=20).delivered)
+        finally:
+            connection.close()
+
+    with Receiver(delay=0.003) as receiver:
+        hook("erp", receiver.url)
+        threads = [threading.Thread(target=relay) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    ids = Counter(r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests)
+    assert len(ids) == 300 and set(ids.values()) == {1}  # every message, once
+    assert sum(delivered) == 300 and all(n > 0 for n in delivered), delivered  # both relays took a share
+    assert OutboxMessage.objects.filter(delivered_at__isnull=True).count() == 0
+    assert OutboxDelivery.objects.count() == 300 and set(OutboxDelivery.objects.values_list("attempts", flat=True)) == {
+        1
+    }
+
+
+@pytest.mark.django_db
+def test_relay_backlog_and_lag_per_adapter(secret):
+    emit_many(12)
+    backlog = outbox_backlog()
+    assert backlog["pending"] == 12 and backlog["lag_seconds"] >= 0 and backlog["oldest_at"] is not None
+    with Receiver() as receiver:
+        hook("erp", receiver.url)
+        hook("mes-down", f"http://127.0.0.1:{free_port()}/hook")
+        result = relay_run()
+    assert result.delivered == 0 and result.failed == 12  # delivered only when every adapter has it
+    status = {row.adapter.name: row for row in selectors.adapters_status()}
+    assert status["erp"].backlog == 0 and status["erp"].adapter.out_delivered == 12
+    assert status["mes-down"].backlog == 12 and status["mes-down"].adapter.out_failing == 12
+    assert status["mes-down"].lag_seconds >= 0 and status["mes-down"].oldest_undelivered_at == backlog["oldest_at"]
+    assert outbox_backlog()["pending"] == 12
+    Adapter.objects.filter(name="mes-down").update(enabled=False)  # taken out of service
+    assert relay_drain().delivered == 12 and outbox_backlog() == {"pending": 0, "oldest_at": None, "lag_seconds": 0.0}
+
+
+@pytest.mark.django_db
+def test_relay_without_outbound_adapters_leaves_the_outbox_alone():
+    emit_many(3)
+    assert relay_run().delivered == 0
+    assert outbox_backlog()["pending"] == 3

@@ -1,0 +1,103 @@
+"""REST webhook (outbound): each event POSTed to a real HTTP server on 127.0.0.1, signed with HMAC-SHA256;
+2xx delivers, anything else is retried by the relay with its backoff; no secret, no send."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+import pytest
+
+from integrations.adapters.webhook import signature
+from integrations.models import Adapter, OutboxDelivery
+from integrations.relay import relay_drain, relay_run
+from mes.events.models import OutboxMessage
+from tests.integrations.sync_support import Receiver, free_port
+from tests.travelers import conftest as travelers_conftest
+
+shop, traveler = travelers_conftest.shop, travelers_conftest.traveler
+
+pytestmark = pytest.mark.django_db
+SECRET = "webhook-test-secret-1"
+
+
+@pytest.fixture
+def secret(monkeypatch):
+    monkeypatch.setenv("TRAVELER_TEST_WEBHOOK_SECRET", SECRET)
+    return SECRET
+
+
+def webhook(url: str, **fields) -> Adapter:
+    return Adapter.objects.create(
+        name=fields.pop("name", "erp-hook"),
+        kind=Adapter.Kind.WEBHOOK,
+        source_system="erp",
+        inbound=False,
+        outbound=True,
+        secret_env="TRAVELER_TEST_WEBHOOK_SECRET",
+        settings={"url": url, "timeout": 2},
+        **fields,
+    )
+
+
+def test_webhook_posts_each_event_signed_with_hmac(shop, traveler, secret):
+    events = {str(m.message_id): m for m in OutboxMessage.objects.all()}
+    with Receiver() as receiver:
+        adapter = webhook(receiver.url)
+        result = relay_drain()
+    assert result.delivered == len(events) > 0
+    assert len(receiver.requests) == len(events)
+    for request in receiver.requests:
+        headers, body = request["headers"], request["body"]
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["X-Traveler-Signature"], expected)
+        event = json.loads(body)
+        assert headers["X-Traveler-Event-Id"] == event["id"] and event == events[event["id"]].payload
+        assert headers["X-Traveler-Event-Type"] == events[event["id"]].event_type
+        assert headers["Content-Type"] == "application/cloudevents+json"
+        assert request["path"] == "/hooks/traveler"
+    adapter.refresh_from_db()
+    assert adapter.state == "ok"
+    assert signature(b"x", "k") == "sha256=" + hmac.new(b"k", b"x", hashlib.sha256).hexdigest()
+
+
+def test_webhook_error_answer_is_retried_with_backoff_then_delivered_once(shop, traveler, secret):
+    count = OutboxMessage.objects.count()
+    with Receiver(status=503) as receiver:
+        adapter = webhook(receiver.url)
+        first = relay_run()
+        assert first.delivered == 0 and first.failed == count
+        delivery = OutboxDelivery.objects.filter(adapter=adapter).first()
+        assert delivery.attempts == 1 and delivery.last_error.startswith("HTTP 503")
+        assert delivery.next_attempt_at is not None
+        assert relay_run().failed == 0  # backing off: nothing is tried before next_attempt_at
+        receiver.status = 200
+        OutboxDelivery.objects.update(next_attempt_at=None)  # the backoff has passed
+        second = relay_drain()
+    assert second.delivered == count
+    ids = [r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests]
+    assert len(ids) == 2 * count and len(set(ids)) == count  # one refused try and one delivery each
+    assert set(OutboxDelivery.objects.values_list("attempts", flat=True)) == {2}
+    adapter.refresh_from_db()
+    assert adapter.state == "ok"
+
+
+def test_webhook_receiver_down_keeps_every_event_waiting(shop, traveler, secret):
+    adapter = webhook(f"http://127.0.0.1:{free_port()}/hook")
+    result = relay_run()
+    assert result.delivered == 0 and result.failed == OutboxMessage.objects.count()
+    errors = set(OutboxDelivery.objects.values_list("last_error", flat=True))
+    assert len(errors) == 1 and "unreachable" in errors.pop()
+    adapter.refresh_from_db()
+    assert adapter.state == "failing" and "unreachable" in adapter.last_error
+
+
+def test_webhook_without_secret_sends_nothing(shop, traveler, monkeypatch):
+    monkeypatch.delenv("TRAVELER_TEST_WEBHOOK_SECRET", raising=False)
+    with Receiver() as receiver:
+        adapter = webhook(receiver.url)
+        relay_run()
+    assert receiver.requests == []
+    adapter.refresh_from_db()
+    assert "no secret: set TRAVELER_TEST_WEBHOOK_SECRET" in adapter.last_error
