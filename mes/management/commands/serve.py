@@ -26,6 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--no-seed", action="store_true", help="Skip loading the demo factory.")
+        parser.add_argument("--no-simulator", action="store_true", help="Do not run the legacy MES simulator.")
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
 
     def handle(self, *args, **opts):
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         call_command("collectstatic", interactive=False, verbosity=0)
         if not opts["no_seed"]:
             call_command("seed_demo")
+            call_command("seed_adapters")  # the demo's file drop and legacy-database adapters
         for folder in ("queue", "processed"):
             (settings.CELERY_QUEUE_DIR / folder).mkdir(parents=True, exist_ok=True)
 
@@ -87,6 +89,12 @@ class Command(BaseCommand):
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
         }
+        if settings.MQTT_URL:
+            commands["mqtt"] = [python, "manage.py", "mqtt_consume"]
+        if not opts["no_simulator"] and not opts["no_seed"]:
+            # The legacy MES beside Traveler: releases work orders for a while, then stops by itself.
+            commands["simulator"] = [python, "manage.py", "legacy_sim", "--interval", "30", "--count", "20"]
+        finishes_by_itself = {"simulator"}
         procs: dict[str, subprocess.Popen] = {}
         stopping = False
 
@@ -104,9 +112,10 @@ class Command(BaseCommand):
             self._banner(url)
             while not stopping:
                 for name, proc in procs.items():
-                    if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with code {proc.returncode}; stopping the rest")
-                        stopping = True
+                    if proc.poll() is None or (name in finishes_by_itself and proc.returncode == 0):
+                        continue
+                    self.stderr.write(f"{name} exited with code {proc.returncode}; stopping the rest")
+                    stopping = True
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
@@ -158,6 +167,8 @@ class Command(BaseCommand):
             f"Traveler is running at {url}/  (admin: {url}/admin/, health: {url}/healthz)",
             f"Demo logins (password for all: {DEMO_PASSWORD}):",
             *[f"  {u['username']:<12} {u['role']:<14} badge {u['employee_number']}" for u in DEMO_USERS],
+            f"MQTT: {'on, ' + settings.MQTT_URL if settings.MQTT_URL else 'off (set MQTT_URL to publish events)'}",
+            f"Integrations status: {url}/integrations/status   Station: {url}/   Quality: {url}/quality/",
             "Press Ctrl-C to stop the web server, the Celery worker and beat"
             + (" and the private PostgreSQL." if settings.DATABASE_SOURCE == "embedded" else "."),
             "",
