@@ -95,6 +95,7 @@ class Command(BaseCommand):
             # The legacy MES beside Traveler: releases work orders for a while, then stops by itself.
             commands["simulator"] = [python, "manage.py", "legacy_sim", "--interval", "30", "--count", "20"]
         finishes_by_itself = {"simulator"}
+        reported: set[str] = set()
         procs: dict[str, subprocess.Popen] = {}
         stopping = False
 
@@ -112,7 +113,11 @@ class Command(BaseCommand):
             self._banner(url)
             while not stopping:
                 for name, proc in procs.items():
-                    if proc.poll() is None or (name in finishes_by_itself and proc.returncode == 0):
+                    if proc.poll() is None or name in reported:
+                        continue
+                    if name in finishes_by_itself:  # the demo's simulator is an extra: its end stops nothing
+                        reported.add(name)
+                        self.stdout.write(f"{name} finished (exit code {proc.returncode}); the app keeps running")
                         continue
                     self.stderr.write(f"{name} exited with code {proc.returncode}; stopping the rest")
                     stopping = True
