@@ -6,14 +6,13 @@ enter a value in any unit of the same dimension, converted here.
 
 from __future__ import annotations
 
-from decimal import Decimal
 import threading
+from decimal import Decimal
 from functools import lru_cache
 
 import pint
 
 from .errors import InvalidUnit
-
 
 _registry: pint.UnitRegistry | None = None
 _registry_lock = threading.Lock()
