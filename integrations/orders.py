@@ -52,7 +52,7 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[tuple[Wo
     the unmapped-code queue (committed, so they stay queued) and refuse the whole message."""
     if not orders:
         raise MessageRefused("the message holds no work order", field="payload")
-    resolved, unmapped = [], []
+    resolved, unmapped, seen = [], [], set()
     for order in orders:
         if order.quantity is None or order.quantity <= 0:
             raise MessageRefused(f"{order.where}: quantity must be a positive whole number", field="quantity")
@@ -67,6 +67,9 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[tuple[Wo
                 f"{order.where}: unknown part {order.part_number} rev {order.part_revision}", field="part"
             )
         for code in order.operation_codes:
+            if (site.pk, code) in seen:  # each distinct code is resolved (or queued) once per message
+                continue
+            seen.add((site.pk, code))
             try:
                 operation_resolve(
                     source_system=adapter.source_system,
@@ -80,7 +83,7 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[tuple[Wo
                     },
                 )
             except CodeNotMapped as exc:
-                unmapped.append(exc.message)
+                unmapped.append(f"{order.where}: {exc.message}")
         resolved.append((order, site, part_revision))
     if unmapped:
         raise MessageRefused("; ".join(dict.fromkeys(unmapped)), field="operation")

@@ -40,7 +40,9 @@ def test_import_orders_prints_what_it_created_and_what_it_refused(drop, tmp_path
 
     assert "a.xml: imported: created WO-4401, WO-4402" in printed
     assert "b.csv: imported: created WO-C1, WO-C2" in printed
-    assert "c.xml: REFUSED: operation code 'ZZ-1' from legacy-wic (site WIC) is not mapped" in printed
+    refused = next(line for line in printed.splitlines() if line.startswith("c.xml: REFUSED: "))
+    assert "operation code 'ZZ-1' from legacy-wic (site WIC) is not mapped" in refused
+    assert "OperationsRequest[1]: " in refused  # says where in the file
     assert "d.xml: REFUSED: broken XML at line 1" in printed
     assert "4 work order(s) created from 4 file(s)" in printed
     assert error == "2 file(s) refused: c.xml, d.xml"  # a non-zero exit
