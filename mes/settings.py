@@ -237,12 +237,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 24 * 3600,
         "kwargs": {"days": 30},
     },
+    "archive-backlog-sweep": {"task": "integrations.archive.tasks.archive_backlog_sweep", "schedule": 15 * 60.0},
+    "archive-verify-weekly": {"task": "integrations.archive.tasks.archive_verify", "schedule": 7 * 24 * 3600.0},
 }
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- Integrations: MQTT off without a broker URL; the public address names the served JSON Schemas --
 MQTT_URL = os.environ.get("MQTT_URL", "")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+
+# --- Data-lake archive (docs/archive.md): a folder or s3://bucket/prefix; empty means VAR_DIR/"lake" ------
+DATA_LAKE_URL = os.environ.get("DATA_LAKE_URL", "")
 
 # --- Logging: one JSON object per line, each with the request id -----------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

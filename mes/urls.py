@@ -22,5 +22,6 @@ urlpatterns = [
     re_path(r"^api/", api_not_found),  # anything else under /api/ answers JSON, not an HTML page
     path("admin/", admin.site.urls),
     path("", include("integrations.urls")),
+    path("archive/", include("integrations.archive.urls")),
     path("", include("travelers.urls")),
 ]

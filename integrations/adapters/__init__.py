@@ -12,6 +12,7 @@ MODULES = {
     "rest_inbound": "integrations.adapters.rest_inbound",
     "mqtt": "integrations.adapters.mqtt",
     "opcua": "integrations.adapters.opcua",
+    "archive": "integrations.archive.adapter",
 }
 
 

@@ -14,8 +14,14 @@ class RetentionClass(models.Model):
     name = models.CharField(max_length=120)
     years = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: life of product (no end).")
     customer = models.CharField(max_length=120, blank=True, help_text="Applies to this customer's parts.")
-    part = models.ForeignKey("masterdata.Part", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                             help_text="Applies to this part (wins over the customer rule).")
+    part = models.ForeignKey(
+        "masterdata.Part",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Applies to this part (wins over the customer rule).",
+    )
     is_default = models.BooleanField(default=False)
 
     class Meta:
@@ -30,8 +36,9 @@ class ArchiveRecord(models.Model):
     without opening it (also after the traveler's rows have left the live database)."""
 
     traveler_number = models.CharField(max_length=30, unique=True)
-    traveler = models.OneToOneField("travelers.Traveler", on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="archive_record")
+    traveler = models.OneToOneField(
+        "travelers.Traveler", on_delete=models.SET_NULL, null=True, blank=True, related_name="archive_record"
+    )
     part_number = models.CharField(max_length=40)
     part_revision = models.CharField(max_length=10)
     identifier = models.CharField(max_length=60, help_text="Serial or lot number.")
@@ -51,9 +58,16 @@ class ArchiveRecord(models.Model):
     last_verify_ok = models.BooleanField(null=True, blank=True)
     last_verify_problem = models.TextField(blank=True)
     disposed_at = models.DateTimeField(null=True, blank=True)
+    index_uri = models.CharField(max_length=500, blank=True, help_text="The traveler's row of the Parquet index.")
+    facts_uri = models.CharField(max_length=500, blank=True, help_text="Its measurement facts (Parquet).")
+    facts_rows = models.PositiveIntegerField(default=0, help_text="Values in the facts file, superseded ones too.")
+    object_lock = models.CharField(
+        max_length=20, blank=True, help_text="S3 Object Lock set on the package: COMPLIANCE, LEGAL_HOLD or empty."
+    )
 
     class Meta:
         ordering = ["-closed_at"]
+        permissions = [("dispose_package", "Can approve the disposal of an archived package")]
         indexes = [
             models.Index(fields=["identifier"], name="archive_identifier_idx"),
             models.Index(fields=["part_number", "part_revision"], name="archive_part_idx"),
@@ -76,3 +90,23 @@ class Disposal(models.Model):
 
     def __str__(self) -> str:
         return f"disposal of {self.record.traveler_number}"
+
+
+class ArchiveAttempt(models.Model):
+    """A traveler whose archiving failed and waits for the next try (the visible backlog says why).
+    Removed when the package is written."""
+
+    traveler = models.OneToOneField(
+        "travelers.Traveler", on_delete=models.CASCADE, related_name="archive_attempt", null=True, blank=True
+    )
+    traveler_number = models.CharField(max_length=30, unique=True)
+    attempts = models.PositiveIntegerField(default=0)
+    first_failed_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["first_failed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.traveler_number}: {self.attempts} failed attempt(s)"

@@ -96,6 +96,7 @@ class Signature(models.Model):
         REPLANNED = "replanned", "Re-planned"
         REMOVED = "removed", "Removed a component"
         RELEASED = "released", "Released a hold"
+        DISPOSED = "disposed", "Approved disposal"
 
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     printed_name = models.CharField(max_length=150)

@@ -191,12 +191,17 @@ def signature_record(
     return signature
 
 
-def signature_verify(signature: Signature) -> bool:
-    """True when the record, as it stood when signed, still hashes to what was signed."""
+def signed_content(signature: Signature) -> dict:
+    """The content `signature` covers, rebuilt as it stood when signed (the verifier; the archive)."""
     content_fn = _SIGNABLE.get(signature.record_type)
     if content_fn is None:
         raise LookupError(f"no content function registered for {signature.record_type}")
-    content = content_fn(signature.record_id, signature.signed_at)
+    return content_fn(signature.record_id, signature.signed_at)
+
+
+def signature_verify(signature: Signature) -> bool:
+    """True when the record, as it stood when signed, still hashes to what was signed."""
+    content = signed_content(signature)
     return canonical_hash(signed_envelope(signature=signature, content=content)) == signature.content_hash
 
 

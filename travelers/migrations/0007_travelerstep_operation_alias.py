@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('travelers', '0006_characteristic_gauge_snapshot'),
+        ("travelers", "0006_characteristic_gauge_snapshot"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='travelerstep',
-            name='operation_alias',
+            model_name="travelerstep",
+            name="operation_alias",
             field=models.CharField(blank=True, help_text="The site's own code, at release.", max_length=60),
         ),
     ]

@@ -6,91 +6,134 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('compliance', '0005_api_tokens'),
-        ('masterdata', '0005_characteristic_gauge'),
-        ('travelers', '0007_travelerstep_operation_alias'),
+        ("compliance", "0005_api_tokens"),
+        ("masterdata", "0005_characteristic_gauge"),
+        ("travelers", "0007_travelerstep_operation_alias"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ArchiveRecord',
+            name="ArchiveRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('traveler_number', models.CharField(max_length=30, unique=True)),
-                ('part_number', models.CharField(max_length=40)),
-                ('part_revision', models.CharField(max_length=10)),
-                ('identifier', models.CharField(help_text='Serial or lot number.', max_length=60)),
-                ('tracking', models.CharField(max_length=6)),
-                ('work_order', models.CharField(max_length=40)),
-                ('site_code', models.CharField(max_length=20)),
-                ('released_at', models.DateTimeField()),
-                ('closed_at', models.DateTimeField()),
-                ('uri', models.CharField(help_text='Where the package is (file path or s3:// URI).', max_length=500)),
-                ('package_sha256', models.CharField(help_text='SHA-256 of the packed bag (tar).', max_length=64)),
-                ('size', models.PositiveBigIntegerField()),
-                ('schema_version', models.CharField(max_length=10)),
-                ('archived_at', models.DateTimeField()),
-                ('retain_until', models.DateField(blank=True, help_text='Empty: life of product.', null=True)),
-                ('last_verified_at', models.DateTimeField(blank=True, null=True)),
-                ('last_verify_ok', models.BooleanField(blank=True, null=True)),
-                ('last_verify_problem', models.TextField(blank=True)),
-                ('disposed_at', models.DateTimeField(blank=True, null=True)),
-                ('traveler', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='archive_record', to='travelers.traveler')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("traveler_number", models.CharField(max_length=30, unique=True)),
+                ("part_number", models.CharField(max_length=40)),
+                ("part_revision", models.CharField(max_length=10)),
+                ("identifier", models.CharField(help_text="Serial or lot number.", max_length=60)),
+                ("tracking", models.CharField(max_length=6)),
+                ("work_order", models.CharField(max_length=40)),
+                ("site_code", models.CharField(max_length=20)),
+                ("released_at", models.DateTimeField()),
+                ("closed_at", models.DateTimeField()),
+                ("uri", models.CharField(help_text="Where the package is (file path or s3:// URI).", max_length=500)),
+                ("package_sha256", models.CharField(help_text="SHA-256 of the packed bag (tar).", max_length=64)),
+                ("size", models.PositiveBigIntegerField()),
+                ("schema_version", models.CharField(max_length=10)),
+                ("archived_at", models.DateTimeField()),
+                ("retain_until", models.DateField(blank=True, help_text="Empty: life of product.", null=True)),
+                ("last_verified_at", models.DateTimeField(blank=True, null=True)),
+                ("last_verify_ok", models.BooleanField(blank=True, null=True)),
+                ("last_verify_problem", models.TextField(blank=True)),
+                ("disposed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "traveler",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="archive_record",
+                        to="travelers.traveler",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-closed_at'],
+                "ordering": ["-closed_at"],
             },
         ),
         migrations.CreateModel(
-            name='Disposal',
+            name="Disposal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField()),
-                ('disposed_at', models.DateTimeField()),
-                ('approval_signature', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='compliance.signature')),
-                ('approved_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('record', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='disposal', to='archive.archiverecord')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("reason", models.TextField()),
+                ("disposed_at", models.DateTimeField()),
+                (
+                    "approval_signature",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="compliance.signature"
+                    ),
+                ),
+                (
+                    "approved_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "record",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="disposal", to="archive.archiverecord"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RetentionClass',
+            name="RetentionClass",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=30, unique=True)),
-                ('name', models.CharField(max_length=120)),
-                ('years', models.PositiveSmallIntegerField(blank=True, help_text='Empty: life of product (no end).', null=True)),
-                ('customer', models.CharField(blank=True, help_text="Applies to this customer's parts.", max_length=120)),
-                ('is_default', models.BooleanField(default=False)),
-                ('part', models.ForeignKey(blank=True, help_text='Applies to this part (wins over the customer rule).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='masterdata.part')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(max_length=30, unique=True)),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "years",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Empty: life of product (no end).", null=True
+                    ),
+                ),
+                (
+                    "customer",
+                    models.CharField(blank=True, help_text="Applies to this customer's parts.", max_length=120),
+                ),
+                ("is_default", models.BooleanField(default=False)),
+                (
+                    "part",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Applies to this part (wins over the customer rule).",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="masterdata.part",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['code'],
+                "ordering": ["code"],
             },
         ),
         migrations.AddField(
-            model_name='archiverecord',
-            name='retention',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='records', to='archive.retentionclass'),
+            model_name="archiverecord",
+            name="retention",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="records", to="archive.retentionclass"
+            ),
         ),
         migrations.AddIndex(
-            model_name='archiverecord',
-            index=models.Index(fields=['identifier'], name='archive_identifier_idx'),
+            model_name="archiverecord",
+            index=models.Index(fields=["identifier"], name="archive_identifier_idx"),
         ),
         migrations.AddIndex(
-            model_name='archiverecord',
-            index=models.Index(fields=['part_number', 'part_revision'], name='archive_part_idx'),
+            model_name="archiverecord",
+            index=models.Index(fields=["part_number", "part_revision"], name="archive_part_idx"),
         ),
         migrations.AddIndex(
-            model_name='archiverecord',
-            index=models.Index(fields=['work_order'], name='archive_work_order_idx'),
+            model_name="archiverecord",
+            index=models.Index(fields=["work_order"], name="archive_work_order_idx"),
         ),
         migrations.AddIndex(
-            model_name='archiverecord',
-            index=models.Index(fields=['site_code', 'closed_at'], name='archive_site_closed_idx'),
+            model_name="archiverecord",
+            index=models.Index(fields=["site_code", "closed_at"], name="archive_site_closed_idx"),
         ),
     ]

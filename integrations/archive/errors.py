@@ -1,0 +1,29 @@
+"""Errors of the archive: a plain message (shown in the backlog, the admin and the commands)."""
+
+from __future__ import annotations
+
+from integrations.errors import IntegrationError
+
+
+class ArchiveError(IntegrationError):
+    """Something stopped a traveler from being archived; it stays in the backlog and is tried again."""
+
+
+class NotArchivable(ArchiveError):
+    """The traveler is still open: only closed or scrapped travelers are archived."""
+
+
+class PackageProblem(ArchiveError):
+    """The package cannot be built faithfully (an attachment is missing or does not match its SHA-256)."""
+
+
+class StoreUnavailable(ArchiveError):
+    """The data lake did not take or give back a package (network, permissions, full disk)."""
+
+
+class PackageUnreadable(ArchiveError):
+    """A package is missing from the lake or cannot be read back as a valid bag."""
+
+
+class DisposalRefused(ArchiveError):
+    """Disposal is not allowed (not yet past retain-until, life of product, no permission, no reason)."""
