@@ -15,6 +15,7 @@ class Adapter(models.Model):
         REST_INBOUND = "rest_inbound", "REST push (inbound)"
         MQTT = "mqtt", "MQTT"
         OPCUA = "opcua", "OPC UA"
+        ARCHIVE = "archive", "Data-lake archive (outbound)"
 
     class State(models.TextChoices):
         IDLE = "idle", "Idle"

@@ -87,7 +87,7 @@ ROLES: dict[str, list[str]] = {
     "Engineer": EDIT_MASTERDATA + VIEW_TRAVELERS + ["masterdata.view_qualification", "travelers.replan_traveler"],
     "Administrator": EDIT_MASTERDATA
     + VIEW_TRAVELERS
-    + ["travelers.release_traveler", "compliance.unlock_signing"]
+    + ["travelers.release_traveler", "compliance.unlock_signing", "archive.dispose_package"]
     + [
         "masterdata.add_qualification",
         "masterdata.change_qualification",

@@ -96,12 +96,14 @@ def test_seed_adapters_configures_the_demo_adapters_once(settings, tmp_path):
     SiteFactory(code="TLS", legacy_system="legacy-tls")
 
     printed, _ = run("seed_adapters")
-    assert "Adapters: 2 created" in printed
+    assert "Adapters: 3 created" in printed
     drop, db = Adapter.objects.get(name="wic-file-drop"), Adapter.objects.get(name="tls-legacy-db")
+    archive = Adapter.objects.get(name="data-lake-archive")
+    assert (archive.kind, archive.inbound, archive.outbound) == ("archive", False, True)
     assert drop.settings["inbox"] == str(tmp_path / "dropbox" / "wic" / "inbox")
     assert all((tmp_path / "dropbox" / "wic" / f).is_dir() for f in ("inbox", "done", "failed", "outbox"))
     assert (db.source_system, db.secret_env, db.settings["plant"]) == ("legacy-tls", "LEGACY_DB_URL", "FR20")
     assert drop.outbound and db.outbound
 
     printed, _ = run("seed_adapters")
-    assert "Adapters: 0 created, 2 already present" in printed and Adapter.objects.count() == 2
+    assert "Adapters: 0 created, 3 already present" in printed and Adapter.objects.count() == 3

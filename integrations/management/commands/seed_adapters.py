@@ -79,11 +79,19 @@ ADAPTERS: list[AdapterSpec] = [
         schedule_seconds=15,
         settings=lambda: {**legacy.MAPPING, "plant": legacy.PLANTS["TLS"], "simulator": True, "lag_seconds": 1},
     ),
+    AdapterSpec(  # archives every closed traveler into the data lake (DATA_LAKE_URL, default var/lake)
+        name="data-lake-archive",
+        kind=Adapter.Kind.ARCHIVE,
+        site=None,
+        inbound=False,
+        outbound=True,
+        settings=dict,
+    ),
 ]
 
 
 class Command(BaseCommand):
-    help = "Configure the demo adapters (file drop for WIC, legacy database for TLS); idempotent."
+    help = "Configure the demo adapters (file drop for WIC, legacy database for TLS, data-lake archive); idempotent."
 
     def handle(self, *args, **options):
         created = present = skipped = 0

@@ -67,7 +67,7 @@ class Command(BaseCommand):
         adapter, created = Adapter.objects.update_or_create(
             name="data-lake-archive",
             defaults={
-                "kind": "archive",
+                "kind": Adapter.Kind.ARCHIVE,
                 "source_system": "traveler",
                 "inbound": False,
                 "outbound": True,
