@@ -22,6 +22,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from integrations.api import router as integrations_router
 from integrations.api import schemas_router
+from integrations.traceability.api import router as trace_router
 from mes.compliance.errors import SignatureRefused, SigningLocked
 from mes.compliance.tokens import api_token_user
 from mes.masterdata.errors import MasterDataError, NotQualified
@@ -149,3 +150,4 @@ def not_found(request, exc):
 api.add_router("/", travelers_router)
 api.add_router("/integrations/", integrations_router)
 api.add_router("/schemas/", schemas_router)
+api.add_router("/trace/", trace_router)

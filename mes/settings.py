@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "travelers",
     "integrations",
     "integrations.archive",
+    "integrations.traceability",
 ]
 
 MIDDLEWARE = [
