@@ -67,7 +67,8 @@ def test_typed_value_survives_going_offline_and_a_save_offline_is_sent_when_back
     page.context.set_offline(False)
     expect(notice).to_contain_text("Bore diameter recorded: 12.702 mm — in spec.")
     expect(banner).to_be_hidden()
-    assert page.evaluate("key => localStorage.getItem(key)", kept) is None  # the server has it: forgotten
+    # The server has it: the tablet forgets it (after the swap settles, so wait rather than read once).
+    page.wait_for_function("key => localStorage.getItem(key) === null", arg=kept)
     assert list(Measurement.objects.filter(step__traveler=traveler).values_list("entered_value", flat=True)) == [
         "12.702"
     ]
