@@ -1,5 +1,6 @@
-"""The JSON API under /api/ (django-ninja): authentication, error mapping and the apps' routers.
-OpenAPI at /api/openapi.json, interactive docs at /api/docs.
+"""The JSON API under /api/ (django-ninja): authentication and error mapping. Each app mounts its own
+router and domain errors from its AppConfig.ready() (`mount`, `map_errors`), so this module knows no app
+above it. OpenAPI at /api/openapi.json, interactive docs at /api/docs.
 
 Authentication: a bearer token (`Authorization: Bearer trv_…`, see mes.compliance.tokens) for
 integrations and scripts, or the Django session for the tablets' pages — a session POST needs the
@@ -20,14 +21,9 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from integrations.api import router as integrations_router
-from integrations.api import schemas_router
-from integrations.traceability.api import router as trace_router
 from mes.compliance.errors import SignatureRefused, SigningLocked
 from mes.compliance.tokens import api_token_user
 from mes.masterdata.errors import MasterDataError, NotQualified
-from travelers.api import router as travelers_router
-from travelers.errors import TravelerError
 
 log = logging.getLogger(__name__)
 
@@ -78,9 +74,24 @@ def _domain_error(status: int, code: str | None = None):
     return handler
 
 
-@api.exception_handler(TravelerError)
-def traveler_error(request, exc: TravelerError):
+def status_code_error(request, exc):
+    """For an app's domain errors that carry their own HTTP status (`status_code`), message and field."""
     return error_response(request, exc.status_code, snake_case(type(exc).__name__), exc.message, exc.field)
+
+
+_mounted: set[int] = set()
+
+
+def mount(prefix: str, router) -> None:
+    """Mount an app's router (once, however often its ready() runs)."""
+    if id(router) not in _mounted:
+        _mounted.add(id(router))
+        api.add_router(prefix, router)
+
+
+def map_errors(error_class) -> None:
+    """Answer an app's domain errors (with status_code, message, field) as JSON error bodies."""
+    api.add_exception_handler(error_class, status_code_error)
 
 
 api.add_exception_handler(SignatureRefused, _domain_error(403))
@@ -145,9 +156,3 @@ def does_not_exist(request, exc):
 @api.exception_handler(Http404)
 def not_found(request, exc):
     return error_response(request, 404, "not_found", str(exc) or "not found")
-
-
-api.add_router("/", travelers_router)
-api.add_router("/integrations/", integrations_router)
-api.add_router("/schemas/", schemas_router)
-api.add_router("/trace/", trace_router)

@@ -9,3 +9,11 @@ class TravelersConfig(AppConfig):
         from . import content
 
         content.register()  # teaches the signature verifier how to rebuild signed travelers' content
+
+        from mes.api import map_errors, mount
+
+        from .api import router
+        from .errors import TravelerError
+
+        mount("/", router)
+        map_errors(TravelerError)

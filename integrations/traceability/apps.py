@@ -2,8 +2,15 @@ from django.apps import AppConfig
 
 
 class TraceabilityConfig(AppConfig):
-    """An app only for its management commands, its index migration and its static file: no models."""
+    """An app for its management commands, its index migration, its static file and its API router."""
 
     name = "integrations.traceability"
     label = "traceability"
     verbose_name = "Traceability search"
+
+    def ready(self) -> None:
+        from mes.api import mount
+
+        from .api import router
+
+        mount("/trace/", router)
