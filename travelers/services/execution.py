@@ -80,6 +80,22 @@ def _missing_required(step: TravelerStep) -> list[str]:
     return [c.code for c in chars if c.required and c.pk not in have]
 
 
+def _sign_step(traveler, step, actor, authority, meaning: str, kind: str, now):
+    """Sign a step's content as it stands now, with the signer's qualification to `kind` its operation
+    (an expired or missing one refuses the signing)."""
+    qualification = qualification_check(user=actor, operation=step.operation, kind=kind)
+    return signature_record(
+        authority=authority,
+        meaning=meaning,
+        record_type="travelers.step",
+        record_id=step.pk,
+        content=step_content(step.pk, now),
+        qualification=qualification,
+        audit_chain=f"traveler:{traveler.pk}",
+        signed_at=now,
+    )
+
+
 def step_perform(
     *, step: TravelerStep, actor, secret: str, username: str | None = None, expected_version: int | None = None
 ) -> TravelerStep:
@@ -101,18 +117,8 @@ def _step_perform(*, step, actor, authority, expected_version):
     missing = _missing_required(step)
     if missing:
         raise StepStateRefused(f"step {step.sequence} still needs a value for {', '.join(missing)}", field="values")
-    qualification = qualification_check(user=actor, operation=step.operation, kind="perform")
     now = timezone.now()
-    signature = signature_record(
-        authority=authority,
-        meaning=Signature.Meaning.PERFORMED,
-        record_type="travelers.step",
-        record_id=step.pk,
-        content=step_content(step.pk, now),
-        qualification=qualification,
-        audit_chain=f"traveler:{traveler.pk}",
-        signed_at=now,
-    )
+    signature = _sign_step(traveler, step, actor, authority, Signature.Meaning.PERFORMED, "perform", now)
     target = StepStatus.AWAITING_INSPECTION if step.requires_inspection else StepStatus.COMPLETED
     old = step.status
     step.status = transition(step.status, target, STEP_ALLOWED, f"step {step.sequence}")
@@ -153,18 +159,8 @@ def _step_inspect(*, step, actor, authority, expected_version=None):
             f"you performed step {step.sequence} or recorded its values: another inspector must buy it off",
             field="actor",
         )
-    qualification = qualification_check(user=actor, operation=step.operation, kind="inspect")
     now = timezone.now()
-    signature = signature_record(
-        authority=authority,
-        meaning=Signature.Meaning.INSPECTED,
-        record_type="travelers.step",
-        record_id=step.pk,
-        content=step_content(step.pk, now),
-        qualification=qualification,
-        audit_chain=f"traveler:{traveler.pk}",
-        signed_at=now,
-    )
+    signature = _sign_step(traveler, step, actor, authority, Signature.Meaning.INSPECTED, "inspect", now)
     step.status = transition(step.status, StepStatus.COMPLETED, STEP_ALLOWED, f"step {step.sequence}")
     step.inspected_signature, step.completed_at = signature, now
     step.save(update_fields=["status", "inspected_signature", "completed_at"])
