@@ -525,22 +525,27 @@ class RoutingAdmin(ServiceBackedAdmin):
             self.message_user(request, f"Made {draft} from r{routing.revision}.", messages.SUCCESS)
 
 
+# The spec, shown in the step's inline and on the page; the page adds the gauge that "read from gauge" uses.
+CHARACTERISTIC_FIELDS = (
+    "sequence",
+    "code",
+    "name",
+    "kind",
+    "unit",
+    "nominal",
+    "lower_limit",
+    "upper_limit",
+    "decimals",
+    "choices",
+    "required",
+    "on_out_of_spec",
+)
+GAUGE_FIELDS = ("device_endpoint", "device_node", "device_unit", "device_scale")
+
+
 class CharacteristicInline(DraftContentInline, ServiceInline, admin.TabularInline):
     model = Characteristic
-    fields = (
-        "sequence",
-        "code",
-        "name",
-        "kind",
-        "unit",
-        "nominal",
-        "lower_limit",
-        "upper_limit",
-        "decimals",
-        "choices",
-        "required",
-        "on_out_of_spec",
-    )
+    fields = CHARACTERISTIC_FIELDS
     extra = 0
 
     def routing_of(self, parent):
@@ -709,21 +714,7 @@ class CharacteristicAdmin(DraftRoutingContentAdmin):
     list_filter = ("kind", "required", "on_out_of_spec")
     search_fields = ("code", "name")
     list_select_related = ("step__routing__part_revision__part",)
-    fields = (
-        "step",
-        "sequence",
-        "code",
-        "name",
-        "kind",
-        "unit",
-        "nominal",
-        "lower_limit",
-        "upper_limit",
-        "decimals",
-        "choices",
-        "required",
-        "on_out_of_spec",
-    )
+    fields = ("step", *CHARACTERISTIC_FIELDS, *GAUGE_FIELDS)
 
     def routing_of(self, obj):
         return obj.step.routing
