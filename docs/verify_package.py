@@ -2,19 +2,28 @@
 """Check a Traveler archive package without Traveler: Python 3.11+ and the `bagit` library only.
 
     pip install "bagit>=1.8,<2"
-    python verify_package.py T-000123-1a2b3c4d5e6f.tar      # a package as stored in the data lake
-    python verify_package.py T-000123/                      # an unpacked package (a BagIt bag)
-    python verify_package.py traveler.json                  # the record alone (no fixity, no files)
+    python verify_package.py PACKAGE.tar [--key-file integrity.keys | --key ID:BASE64]
+    python verify_package.py T-000123/            # an unpacked package (a BagIt bag)
+    python verify_package.py traveler.json        # the record alone (no fixity, no files)
 
-It reports OK or BROKEN for:
+The key is the installation's integrity key (docs/operations.md, "Key custody"): the same file as
+INTEGRITY_KEY_FILE ("<key id> <base64 secret>" a line) or one key inline. Without it, the structure is
+checked (fixity, links, heads, what each signature covers) but not the keyed hashes, and the result says so.
+
+It reports OK, BROKEN or NOT CHECKED for:
   - the bag: BagIt fixity of every file (payload and tag manifests), as `bagit` validates it;
-  - every electronic signature: its content hash is recomputed from traveler.json — the SHA-256 of the
-    canonical JSON of {record_type, record_id, record, signer_id, printed_name, meaning, signed_at} —
-    and compared with the stored hash; each value the signature covers must read the same in the record;
-  - the traveler's audit trail: each event's hash recomputed over its fields, each pointing at the one
-    before (the first at 64 zeros), numbered 1, 2, 3… without a gap;
+  - every electronic signature: the HMAC-SHA256 of the canonical JSON of its envelope — {envelope,
+    record_type, record_id, record, signer_id, printed_name, meaning, signed_at, method, qualification_id,
+    qualification, comment, key_id} — under the key `key_id`, compared with the stored hash; and each value
+    the signature covers must read the same in the record;
+  - the audit chains (the traveler's, its work order's, and the events about its signers while it was
+    open): each event's keyed hash over its fields, each pointing at the one before (a whole chain starts
+    at 64 zeros, numbered 1, 2, 3… without a gap), and a whole chain's head at its last event — so
+    removing the last events shows even after re-bagging;
+  - the integrity checkpoint that covered the traveler: its seal (HMAC of the document without "seal"),
+    and that the head it states for the traveler's chain is an event of the package with that hash;
   - every attachment: its SHA-256 as recorded at upload.
-Exit status: 0 when everything is OK, 1 when anything is BROKEN, 2 when the package cannot be read.
+Exit status: 0 when everything checked is OK, 1 when anything is BROKEN, 2 when it cannot be read.
 
 Canonical JSON: UTF-8, keys sorted, no whitespace (separators "," and ":"), non-ASCII kept as is. In
 traveler.json every decimal, time and date is already a string, so json.dumps with those options
@@ -23,7 +32,11 @@ reproduces the bytes that were hashed. See docs/archive.md.
 
 from __future__ import annotations
 
+import argparse
+import base64
+import binascii
 import hashlib
+import hmac
 import json
 import sys
 import tarfile
@@ -60,31 +73,81 @@ AUDIT_HASHED = (
     "changes",
     "reason",
     "request_id",
+    "seal",
+    "key_id",
     "prev_hash",
 )
+SIGNATURE_ENVELOPE = (
+    "envelope",
+    "record_type",
+    "record_id",
+    "signer_id",
+    "printed_name",
+    "meaning",
+    "signed_at",
+    "method",
+    "qualification_id",
+    "qualification",
+    "comment",
+    "key_id",
+)
+NOT_CHECKED = None  # a result that is neither OK nor BROKEN
 
 
-def canonical_sha256(value) -> str:
-    data = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    return hashlib.sha256(data).hexdigest()
+def canonical(value) -> bytes:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def read_keys(args) -> dict[str, bytes]:
+    lines = []
+    if args.key_file:
+        lines += Path(args.key_file).read_text().splitlines()
+    for item in args.key or []:
+        lines.append(item.replace(":", " ", 1))
+    found = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        key_id, _, secret = line.partition(" ")
+        try:
+            found[key_id] = base64.b64decode(secret.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"the secret of key {key_id!r} is not base64") from None
+    return found
 
 
 class Results:
-    def __init__(self) -> None:
-        self.lines: list[tuple[str, bool, str]] = []
+    def __init__(self, keys: dict[str, bytes]) -> None:
+        self.keys = keys
+        self.lines: list[tuple[str, bool | None, str]] = []
 
-    def add(self, what: str, ok: bool, why: str = "") -> None:
+    def add(self, what: str, ok: bool | None, why: str = "") -> None:
         self.lines.append((what, ok, why))
 
     @property
     def ok(self) -> bool:
-        return all(ok for _, ok, _ in self.lines)
+        return all(ok is not False for _, ok, _ in self.lines)
+
+    def keyed(self, content, key_id: str, digest: str) -> tuple[bool | None, str]:
+        """(True/False/NOT_CHECKED, why) for a keyed hash."""
+        if not key_id:
+            return False, "carries no key id: it was never keyed"
+        key = self.keys.get(key_id)
+        if key is None:
+            return NOT_CHECKED, f"keyed with {key_id!r}, not given (--key-file)"
+        if hmac.compare_digest(hmac.new(key, canonical(content), hashlib.sha256).hexdigest(), digest):
+            return True, ""
+        return False, "does not match its keyed hash"
 
     def print(self) -> None:
+        labels = {True: "OK     ", False: "BROKEN ", NOT_CHECKED: "NOT CHECKED"}
         for what, ok, why in self.lines:
-            print(f"{'OK    ' if ok else 'BROKEN'}  {what}" + (f" — {why}" if why else ""))
-        broken = sum(1 for _, ok, _ in self.lines if not ok)
-        print(f"RESULT: {'OK' if not broken else 'BROKEN'} ({len(self.lines)} checks, {broken} broken)")
+            print(f"{labels[ok]} {what}" + (f" — {why}" if why else ""))
+        broken = sum(1 for _, ok, _ in self.lines if ok is False)
+        unchecked = sum(1 for _, ok, _ in self.lines if ok is NOT_CHECKED)
+        result = "BROKEN" if broken else ("OK, keyed hashes not checked (give the key)" if unchecked else "OK")
+        print(f"RESULT: {result} ({len(self.lines)} checks, {broken} broken, {unchecked} not checked)")
 
 
 def check_signatures(envelope: dict, out: Results) -> None:
@@ -94,18 +157,6 @@ def check_signatures(envelope: dict, out: Results) -> None:
         what = f"signature {sig['id']}: {sig['printed_name']} — {sig['meaning']} — {sig['signed_at']}"
         if sig.get("content") is None:
             out.add(what, False, f"no signed content in the package: {sig.get('content_error', '')}")
-            continue
-        envelope_hashed = {
-            "record_type": sig["record_type"],
-            "record_id": sig["record_id"],
-            "record": sig["content"],
-            "signer_id": sig["signer_id"],
-            "printed_name": sig["printed_name"],
-            "meaning": sig["meaning"],
-            "signed_at": sig["signed_at"],
-        }
-        if canonical_sha256(envelope_hashed) != sig["content_hash"]:
-            out.add(what, False, "content does not match the stored content hash")
             continue
         listed = shown.get(sig["id"])
         keys = ("printed_name", "meaning", "signed_at", "signer_id", "content_hash")
@@ -127,26 +178,71 @@ def check_signatures(envelope: dict, out: Results) -> None:
                     f"value {value['id']} ({value['characteristic']}): {', '.join(changed)} differ from what was signed"
                 )
                 break
-        out.add(what, not why, why)
+        if why:
+            out.add(what, False, why)
+            continue
+        signed = {k: sig.get(k) for k in SIGNATURE_ENVELOPE} | {"record": sig["content"]}
+        ok, why = out.keyed(signed, sig.get("key_id", ""), sig["content_hash"])
+        out.add(what, ok, f"the signed content {why}" if why else "")
     unsigned = sorted(set(shown) - {s["id"] for s in envelope["signatures"]})
     if unsigned:
         out.add("signatures", False, f"no signed content for signature(s) {unsigned}")
 
 
-def check_audit(envelope: dict, out: Results) -> None:
-    audit = envelope["audit"]
-    previous, expected, why = GENESIS, 1, ""
-    for event in audit["events"]:
+def check_chain(chain: dict, out: Results) -> None:
+    """Links, numbering and the head of one chain; its keyed hashes when the key is given."""
+    events, complete = chain["events"], chain.get("from_genesis", True)
+    previous = GENESIS if complete else (events[0]["prev_hash"] if events else GENESIS)
+    expected = 1 if complete else (events[0]["seq"] if events else 1)
+    why, unchecked = "", False
+    for event in events:
         if event["seq"] != expected:
             why = f"event #{expected} is missing"
         elif event["prev_hash"] != previous:
             why = f"event #{event['seq']} does not point at the event before it"
-        elif canonical_sha256({k: event[k] for k in AUDIT_HASHED}) != event["hash"]:
-            why = f"event #{event['seq']} ({event['action']}) does not match its hash"
+        else:
+            ok, reason = out.keyed({k: event[k] for k in AUDIT_HASHED}, event.get("key_id", ""), event["hash"])
+            if ok is False:
+                why = f"event #{event['seq']} ({event['action']}) {reason}"
+            unchecked = unchecked or ok is NOT_CHECKED
         if why:
             break
         previous, expected = event["hash"], expected + 1
-    out.add(f"audit trail {audit['chain']} ({len(audit['events'])} events)", not why, why)
+    head = chain.get("head")
+    if not why and head is not None:
+        last = (events[-1]["seq"], events[-1]["hash"]) if events else (0, GENESIS)
+        if (head["seq"], head["hash"]) != last:
+            why = f"its head is event #{head['seq']}, the package's events end at #{last[0]}: events were removed"
+    what = f"audit trail {chain['chain']} ({len(events)} events{'' if complete else ', a part'})"
+    if why:
+        out.add(what, False, why)
+    else:
+        out.add(
+            what,
+            NOT_CHECKED if unchecked else True,
+            "links and head checked; keyed hashes need the key" if unchecked else "",
+        )
+
+
+def check_checkpoint(envelope: dict, out: Results) -> None:
+    checkpoint = (envelope.get("integrity") or {}).get("checkpoint")
+    if checkpoint is None:
+        out.add("integrity checkpoint", False, "the package carries none")
+        return
+    what = f"integrity checkpoint {checkpoint['number']} ({checkpoint['created_at']})"
+    chain = envelope["audit"]["chain"]
+    events = {e["seq"]: e["hash"] for e in envelope["audit"]["events"]}
+    stated = [(seq, digest) for name, seq, digest in checkpoint["heads"] if name == chain]
+    if not stated:
+        out.add(what, False, f"it does not cover {chain}")
+        return
+    if any(events.get(seq) != digest for seq, digest in stated):
+        out.add(what, False, f"it says {chain} reached an event the package lacks or holds differently")
+        return
+    ok, why = out.keyed(
+        {k: v for k, v in checkpoint.items() if k != "seal"}, checkpoint.get("key_id", ""), checkpoint.get("seal", "")
+    )
+    out.add(what, ok, f"its seal {why}" if why else "")
 
 
 def check_attachments(envelope: dict, bag: Path, out: Results) -> None:
@@ -177,8 +273,10 @@ def load_envelope(path: Path, out: Results) -> dict | None:
     if envelope.get("schema") != SCHEMA:
         out.add("traveler.json", False, f"schema {envelope.get('schema')!r} is not {SCHEMA!r}")
         return None
-    number = envelope.get("traveler_number")
-    out.add(f"traveler.json: {number}, schema version {envelope.get('schema_version')}", True)
+    if envelope.get("schema_version") != "2":
+        out.add("traveler.json", False, f"schema version {envelope.get('schema_version')!r}: this checks version 2")
+        return None
+    out.add(f"traveler.json: {envelope.get('traveler_number')}, schema version 2", True)
     return envelope
 
 
@@ -192,8 +290,8 @@ def unpack(tar_path: Path, into: Path) -> Path:
     return into / roots.pop()
 
 
-def verify(path: Path) -> Results:
-    out = Results()
+def verify(path: Path, keys: dict[str, bytes]) -> Results:
+    out = Results(keys)
     with tempfile.TemporaryDirectory(prefix="verify-package-") as tmp:
         if path.is_file() and path.suffix == ".json":
             envelope, bag = load_envelope(path, out), None
@@ -202,23 +300,31 @@ def verify(path: Path) -> Results:
             envelope = check_bag(bag, out)
         if envelope is not None:
             check_signatures(envelope, out)
-            check_audit(envelope, out)
+            for chain in [envelope["audit"], *envelope.get("related_audit", [])]:
+                check_chain(chain, out)
+            check_checkpoint(envelope, out)
             if bag is not None:
                 check_attachments(envelope, bag, out)
     return out
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or argv[1] in ("-h", "--help"):
-        print(__doc__)
-        return 2
-    path = Path(argv[1])
+    parser = argparse.ArgumentParser(
+        description="Check a Traveler archive package.",
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("package", type=Path)
+    parser.add_argument("--key-file", help='the integrity key file ("<key id> <base64 secret>" a line)')
+    parser.add_argument("--key", action="append", help="one key as ID:BASE64 (repeatable)")
+    args = parser.parse_args(argv[1:])
     try:
-        results = verify(path)
+        keys = read_keys(args)
+        results = verify(args.package, keys)
     except (OSError, ValueError, tarfile.TarError) as exc:
-        print(f"cannot read {path}: {exc}")
+        print(f"cannot read {args.package}: {exc}")
         return 2
-    print(f"package: {path}")
+    print(f"package: {args.package}")
     results.print()
     return 0 if results.ok else 1
 

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from mes.compliance.alerts import integrity_summary
+
 from . import selectors
 from .inbox import inbox_reprocess
 from .models import InboxMessage
@@ -41,6 +43,7 @@ def sync_status(request):
         "mqtt": selectors.mqtt_global(),
         "totals": selectors.outbox_totals(),
         "can_reprocess": can_reprocess(request.user),
+        "integrity": integrity_summary(),
     }
     template = "integrations/_status.html" if request.headers.get("HX-Request") else "integrations/status.html"
     return render(request, template, context)

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "template_partials",
     "ninja",  # serves its bundled Swagger UI (no CDN)
     "axes",
+    "pgtrigger",
     "mes",
     "mes.masterdata",
     "mes.compliance",
@@ -114,6 +115,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "mes.compliance.alerts.alert_context",
             ],
         },
     },
@@ -164,6 +166,15 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 SIGNING_FAILURE_LIMIT = int(os.environ.get("SIGNING_FAILURE_LIMIT", 3))
+
+# --- Record integrity (mes/compliance/keys.py, docs/operations.md): keys held outside the database ---
+INTEGRITY_KEYS = os.environ.get("INTEGRITY_KEYS", "")
+INTEGRITY_KEY_FILE = os.environ.get("INTEGRITY_KEY_FILE", "")
+INTEGRITY_KEY_ID = os.environ.get("INTEGRITY_KEY_ID", "")
+# A signed checkpoint of every audit chain's head goes to the data lake this often (and before archiving).
+INTEGRITY_CHECKPOINT_SECONDS = int(os.environ.get("INTEGRITY_CHECKPOINT_SECONDS", 15 * 60))
+# A full checkpoint (every chain) at least this often; the ones between list only the chains that moved.
+INTEGRITY_FULL_CHECKPOINT_SECONDS = int(os.environ.get("INTEGRITY_FULL_CHECKPOINT_SECONDS", 24 * 3600))
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
 # Lock the account, not the address: a shop-floor tablet is shared by a whole shift, and locking its
@@ -240,12 +251,22 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "archive-backlog-sweep": {"task": "integrations.archive.tasks.archive_backlog_sweep", "schedule": 15 * 60.0},
     "archive-verify-weekly": {"task": "integrations.archive.tasks.archive_verify", "schedule": 7 * 24 * 3600.0},
+    "integrity-checkpoint": {
+        "task": "mes.compliance.tasks.integrity_checkpoint",
+        "schedule": float(INTEGRITY_CHECKPOINT_SECONDS),
+    },
+    "integrity-verify-daily": {"task": "mes.compliance.tasks.integrity_verify", "schedule": 24 * 3600.0},
 }
+# Triggers are installed by migrations (and checked by the verifier), never by a bare migrate hook.
+PGTRIGGER_INSTALL_ON_MIGRATE = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 
 # --- Integrations: MQTT off without a broker URL; the public address names the served JSON Schemas --
 MQTT_URL = os.environ.get("MQTT_URL", "")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+
+# --- Backups (mes/backup.py, docs/operations.md): a folder or s3://bucket/prefix; empty means VAR_DIR/"backups"
+BACKUP_URL = os.environ.get("BACKUP_URL", "")
 
 # --- Data-lake archive (docs/archive.md): a folder or s3://bucket/prefix; empty means VAR_DIR/"lake" ------
 DATA_LAKE_URL = os.environ.get("DATA_LAKE_URL", "")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 
 import pytest
@@ -9,6 +10,11 @@ import pytest
 from mes import embedded
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# The integrity key of the test runs (a test key, public on purpose): set in the environment too, so the
+# workers and servers tests start as subprocesses seal and check with the same key.
+TEST_INTEGRITY_KEYS = "test-1:" + base64.b64encode(b"traveler test integrity key 0001").decode()
+os.environ["INTEGRITY_KEYS"] = TEST_INTEGRITY_KEYS
 
 
 def pytest_unconfigure(config):
@@ -32,9 +38,12 @@ def require_service(reason: str):
 
 
 @pytest.fixture(autouse=True)
-def _plain_http_test_client(settings):
+def _plain_http_test_client(settings, tmp_path_factory):
     # The test client speaks plain HTTP; production redirects to HTTPS. Tests don't collectstatic.
     settings.SECURE_SSL_REDIRECT = False
+    settings.INTEGRITY_KEYS, settings.INTEGRITY_KEY_FILE, settings.INTEGRITY_KEY_ID = TEST_INTEGRITY_KEYS, "", ""
+    # Each test has a data lake of its own (packages, Parquet, integrity checkpoints).
+    settings.DATA_LAKE_URL = str(tmp_path_factory.mktemp("lake"))
     # A fast hasher: PBKDF2 costs 0.3 s a check, and signing re-checks a secret every time.
     settings.PASSWORD_HASHERS = [
         "django.contrib.auth.hashers.MD5PasswordHasher",

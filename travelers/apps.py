@@ -6,9 +6,10 @@ class TravelersConfig(AppConfig):
     verbose_name = "Travelers"
 
     def ready(self) -> None:
-        from . import content
+        from . import content, integrity
 
         content.register()  # teaches the signature verifier how to rebuild signed travelers' content
+        integrity.register()  # and the records verifier how to check traveler records in batches
 
         from mes.api import map_errors, mount
 

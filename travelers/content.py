@@ -1,18 +1,47 @@
-"""The canonical content of each signed record, rebuilt as it stood at a given time.
+"""The canonical content of traveler records: what signatures sign, and what audit events seal.
 
-Signatures hash this content (mes.compliance.signing); the verifier calls the same functions, so a
-value altered after signing makes the signature read as broken. Measurements and signatures are
-immutable, so "as of" a signing time is always recomputable. The archive's standalone checker
-(docs/) rebuilds the same dictionaries from traveler.json."""
+**Signed content, as it stood when signed.** A signature made at time t covers the record as it was
+just before t: the routing revision the traveler then followed, the steps (with their characteristics
+and limits) it then had, the values, holds, NCRs, consumptions and attachments that then existed, in
+the state they then were. Every traveler record carries the time it came to be (and, if it changed
+since, the time of that change), and every change to a traveler is stamped strictly after the one
+before it (travelers.services.common.clock), so "before t" is exact: what the signing itself did is
+stamped t and left out; what came later (rework steps after a rejection, the steps a re-plan adds) is
+stamped later and left out too. The verifier rebuilds the same dictionaries from the same rows.
+
+**Seals.** `record_state(...)` is each record's whole current content; the audit event of every change
+carries its SHA-256 (mes.compliance.audit.record_seal) and reconciliation compares it with the row.
+
+`History` loads everything one or many travelers' contents are built from in a fixed number of
+queries, so the verifier rebuilds a million travelers' signatures in batches, without N+1.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
+
+from mes.compliance.models import Signature
 from mes.compliance.signing import register_signable
 
-from .models import Consumption, Hold, Measurement, Nonconformance, Traveler, TravelerStep
+from .models import (
+    Attachment,
+    Consumption,
+    Hold,
+    Measurement,
+    Nonconformance,
+    Traveler,
+    TravelerCharacteristic,
+    TravelerReplan,
+    TravelerStep,
+)
+
+# --- One record's content --------------------------------------------------------------------------------
 
 
-def measurement_content(m: Measurement) -> dict:
+def measurement_content(m: Measurement, *, attachment_sha256: str | None = None) -> dict:
+    if attachment_sha256 is None and m.attachment_id:
+        attachment_sha256 = m.attachment.sha256
     return {
         "id": m.pk,
         "characteristic": m.characteristic.code,
@@ -21,7 +50,7 @@ def measurement_content(m: Measurement) -> dict:
         "value_numeric": m.value_numeric,
         "value_text": m.value_text,
         "value_bool": m.value_bool,
-        "attachment_sha256": m.attachment.sha256 if m.attachment_id else None,
+        "attachment_sha256": attachment_sha256,
         "judgment": m.judgment,
         "spec": {"unit": m.spec_unit, "lower": m.spec_lower, "upper": m.spec_upper, "revision": m.spec_revision},
         "source": m.source,
@@ -33,123 +62,61 @@ def measurement_content(m: Measurement) -> dict:
     }
 
 
-def current_measurements(measurements, as_of=None) -> list[Measurement]:
-    """The values standing at `as_of` (all, if None): recorded by then and not superseded by then."""
-    pool = [m for m in measurements if as_of is None or m.recorded_at <= as_of]
-    superseded = {m.supersedes_id for m in pool if m.supersedes_id}
-    return [m for m in pool if m.pk not in superseded]
-
-
-def _step_measurements(step_ids, as_of):
-    rows = (
-        Measurement.objects.filter(step_id__in=step_ids, recorded_at__lte=as_of)
-        .select_related("characteristic", "attachment")
-        .order_by("step_id", "characteristic__sequence", "characteristic_id", "recorded_at", "id")
-    )
-    return current_measurements(list(rows), as_of)
-
-
-def _components(traveler_id, step_ids, as_of) -> list[dict]:
-    rows = Consumption.objects.filter(traveler_id=traveler_id, step_id__in=step_ids, consumed_at__lte=as_of)
-    return [
-        {"id": c.pk, "step": c.step_id, "component": c.component_id, "quantity": c.quantity}
-        for c in rows.order_by("id")
-        if c.removed_at is None or c.removed_at > as_of
-    ]
-
-
-def step_content(step_id, as_of) -> dict:
-    step = TravelerStep.objects.select_related("traveler", "operation", "work_center").get(pk=step_id)
+def characteristic_content(c: TravelerCharacteristic) -> dict:
     return {
-        "traveler": step.traveler.number,
-        "step": {
-            "id": step.pk,
-            "sequence": step.sequence,
-            "title": step.title,
-            "operation": step.operation.code,
-            "work_center": step.work_center.code if step.work_center_id else None,
-            "skip_reason": step.skip_reason,
-        },
-        "values": [measurement_content(m) for m in _step_measurements([step.pk], as_of)],
-        "components": _components(step.traveler_id, [step.pk], as_of),
+        "id": c.pk,
+        "code": c.code,
+        "name": c.name,
+        "kind": c.kind,
+        "unit": c.unit,
+        "nominal": c.nominal,
+        "lower": c.lower_limit,
+        "upper": c.upper_limit,
+        "decimals": c.decimals,
+        "choices": c.choices,
+        "required": c.required,
+        "on_out_of_spec": c.on_out_of_spec,
+        "spec_revision": c.spec_revision,
     }
 
 
-def traveler_content(traveler_id, as_of) -> dict:
-    traveler = Traveler.objects.select_related("item__part", "item__part_revision", "routing", "work_order").get(
-        pk=traveler_id
-    )
-    steps = list(
-        traveler.steps.select_related("operation", "performed_signature", "inspected_signature", "skip_signature")
-    )
-    ncrs = traveler.ncrs.filter(raised_at__lte=as_of).select_related("disposition_signature").order_by("number")
+def step_snapshot(step: TravelerStep, characteristics: Iterable[TravelerCharacteristic]) -> dict:
+    """What a step copied when it joined the traveler; never changes (database guard). Its work center
+    is left out: it may be dispatched elsewhere while pending (a signed step states where it was done)."""
     return {
-        "traveler": traveler.number,
-        "item": {
-            "part": traveler.item.part.number,
-            "revision": traveler.item.part_revision.revision,
-            "identifier": traveler.item.identifier,
-            "quantity": traveler.item.quantity,
-        },
-        "work_order": traveler.work_order.number,
-        "routing_revision": traveler.routing.revision,
-        "steps": [
-            {
-                "id": s.pk,
-                "sequence": s.sequence,
-                "operation": s.operation.code,
-                "origin": s.origin,
-                "signatures": [
-                    sig.content_hash
-                    for sig in (s.performed_signature, s.inspected_signature, s.skip_signature)
-                    if sig and sig.signed_at <= as_of
-                ],
-            }
-            for s in steps
-        ],
-        "values": [measurement_content(m) for m in _step_measurements([s.pk for s in steps], as_of)],
-        "components": _components(traveler.pk, [s.pk for s in steps], as_of),
-        "ncrs": [
-            {
-                "number": n.number,
-                "disposition": n.disposition if n.dispositioned_at and n.dispositioned_at <= as_of else "",
-                "signature": n.disposition_signature.content_hash
-                if n.disposition_signature_id and n.disposition_signature.signed_at <= as_of
-                else None,
-            }
-            for n in ncrs
-        ],
+        "id": step.pk,
+        "sequence": step.sequence,
+        "origin": step.origin,
+        "operation": step.operation.code,
+        "title": step.title,
+        "instructions": step.instructions,
+        "signoff": step.signoff,
+        "may_run_out_of_order": step.may_run_out_of_order,
+        "components": step.components,
+        "ncr": step.ncr_id,
+        "created_at": step.created_at,
+        "characteristics": [characteristic_content(c) for c in characteristics],
     }
 
 
-def correction_content(traveler, step, m: Measurement) -> dict:
-    return {"traveler": traveler.number, "step": step.sequence, "value": measurement_content(m)}
-
-
-def measurement_record_content(measurement_id, as_of) -> dict:
-    m = Measurement.objects.select_related("characteristic", "attachment", "step__traveler").get(pk=measurement_id)
-    return correction_content(m.step.traveler, m.step, m)
-
-
-def ncr_content(ncr_id, as_of) -> dict:
-    ncr = Nonconformance.objects.select_related("traveler", "step").get(pk=ncr_id)
-    rework = list(ncr.rework_steps.order_by("sequence").values_list("sequence", "operation__code", "title"))
+def attachment_content(a: Attachment) -> dict:
     return {
-        "number": ncr.number,
-        "traveler": ncr.traveler.number,
-        "step": ncr.step.sequence if ncr.step_id else None,
-        "measurement": ncr.measurement_id,
-        "description": ncr.description,
-        "disposition": ncr.disposition,
-        "disposition_notes": ncr.disposition_notes,
-        "rework_steps": [list(r) for r in rework],
+        "id": a.pk,
+        "step": a.step_id,
+        "ncr": a.ncr_id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size": a.size,
+        "sha256": a.sha256,
+        "uploaded_at": a.uploaded_at,
+        "uploaded_by": a.uploaded_by_id,
     }
 
 
-def hold_content(hold_id, as_of) -> dict:
-    hold = Hold.objects.select_related("traveler").get(pk=hold_id)
+def hold_content(hold: Hold, traveler_number: str) -> dict:
+    """A hold as its release signs it."""
     return {
-        "traveler": hold.traveler.number,
+        "traveler": traveler_number,
         "hold": hold.pk,
         "kind": hold.kind,
         "reason": hold.reason,
@@ -157,10 +124,10 @@ def hold_content(hold_id, as_of) -> dict:
     }
 
 
-def consumption_content(consumption_id, as_of) -> dict:
-    c = Consumption.objects.select_related("traveler", "component__part").get(pk=consumption_id)
+def consumption_content(c: Consumption, traveler_number: str) -> dict:
+    """A consumption as its removal signs it."""
     return {
-        "traveler": c.traveler.number,
+        "traveler": traveler_number,
         "consumption": c.pk,
         "component": str(c.component),
         "quantity": c.quantity,
@@ -168,10 +135,357 @@ def consumption_content(consumption_id, as_of) -> dict:
     }
 
 
+def ncr_content(ncr: Nonconformance, traveler_number: str, step_sequence, rework: list[TravelerStep]) -> dict:
+    """An NCR as its disposition signs it (with the rework steps the disposition adds)."""
+    return {
+        "number": ncr.number,
+        "traveler": traveler_number,
+        "step": step_sequence,
+        "measurement": ncr.measurement_id,
+        "description": ncr.description,
+        "disposition": ncr.disposition,
+        "disposition_notes": ncr.disposition_notes,
+        "rework_steps": [[s.sequence, s.operation.code, s.title] for s in sorted(rework, key=lambda s: s.sequence)],
+    }
+
+
+def correction_content(traveler, step, m: Measurement) -> dict:
+    return {"traveler": traveler.number, "step": step.sequence, "value": measurement_content(m)}
+
+
+# --- Whole states, for seals ---------------------------------------------------------------------------------
+
+
+def hold_state(h: Hold) -> dict:
+    return {
+        "id": h.pk,
+        "traveler": h.traveler_id,
+        "kind": h.kind,
+        "reason": h.reason,
+        "ncr": h.ncr_id,
+        "placed_at": h.placed_at,
+        "placed_by": h.placed_by_id,
+        "released_at": h.released_at,
+        "released_by": h.released_by_id,
+        "release_reason": h.release_reason,
+        "release_signature": h.release_signature_id,
+    }
+
+
+def ncr_state(n: Nonconformance) -> dict:
+    return {
+        "id": n.pk,
+        "number": n.number,
+        "traveler": n.traveler_id,
+        "step": n.step_id,
+        "measurement": n.measurement_id,
+        "description": n.description,
+        "automatic": n.automatic,
+        "raised_at": n.raised_at,
+        "raised_by": n.raised_by_id,
+        "status": n.status,
+        "disposition": n.disposition,
+        "disposition_notes": n.disposition_notes,
+        "dispositioned_at": n.dispositioned_at,
+        "disposition_signature": n.disposition_signature_id,
+    }
+
+
+def consumption_state(c: Consumption) -> dict:
+    return {
+        "id": c.pk,
+        "traveler": c.traveler_id,
+        "step": c.step_id,
+        "component": c.component_id,
+        "quantity": c.quantity,
+        "consumed_at": c.consumed_at,
+        "consumed_by": c.consumed_by_id,
+        "active": c.active,
+        "removed_at": c.removed_at,
+        "removed_by": c.removed_by_id,
+        "removal_reason": c.removal_reason,
+        "removal_signature": c.removal_signature_id,
+    }
+
+
+def steps_state(steps: Iterable[TravelerStep], characteristics_of) -> list[dict]:
+    """The snapshots of steps added together (at release, by a rework, by a re-plan), in sequence order."""
+    return [step_snapshot(s, characteristics_of(s)) for s in sorted(steps, key=lambda s: s.sequence)]
+
+
+def current_measurements(measurements, as_of=None) -> list[Measurement]:
+    """The values standing just before `as_of` (all, if None): recorded before it, not superseded before it."""
+    pool = [m for m in measurements if as_of is None or m.recorded_at < as_of]
+    superseded = {m.supersedes_id for m in pool if m.supersedes_id}
+    return [m for m in pool if m.pk not in superseded]
+
+
+def _before(moment, as_of) -> bool:
+    return moment is not None and moment < as_of
+
+
+# --- Everything about some travelers, loaded at once -----------------------------------------------------------
+
+
+class History:
+    """The rows one or many travelers' signed contents and seals are built from, in ten queries."""
+
+    def __init__(self, traveler_ids: Iterable[int], *, step_ids: Iterable[int] | None = None):
+        ids = list(traveler_ids)
+        self.travelers = {
+            t.pk: t
+            for t in Traveler.objects.filter(pk__in=ids).select_related(
+                "item__part", "item__part_revision", "work_order", "routing"
+            )
+        }
+        steps = TravelerStep.objects.filter(traveler_id__in=ids).select_related("operation", "work_center")
+        if step_ids is not None:
+            steps = steps.filter(pk__in=list(step_ids))
+        self.steps = {s.pk: s for s in steps.order_by("traveler_id", "sequence")}
+        by_step = {"step_id__in": list(self.steps)}
+        self.characteristics: dict[int, list[TravelerCharacteristic]] = defaultdict(list)
+        for c in TravelerCharacteristic.objects.filter(**by_step).order_by("step_id", "sequence", "id"):
+            self.characteristics[c.step_id].append(c)
+        self.attachments = list(Attachment.objects.filter(**by_step).order_by("uploaded_at", "id"))
+        sha = {a.pk: a.sha256 for a in self.attachments}
+        self.measurements = list(
+            Measurement.objects.filter(**by_step)
+            .select_related("characteristic")
+            .order_by("step_id", "characteristic__sequence", "characteristic_id", "recorded_at", "id")
+        )
+        self._attachment_sha = sha
+        self.consumptions = list(
+            Consumption.objects.filter(traveler_id__in=ids).select_related("component__part").order_by("id")
+        )
+        self.ncrs = list(Nonconformance.objects.filter(traveler_id__in=ids).select_related("step").order_by("number"))
+        self.holds = list(Hold.objects.filter(traveler_id__in=ids).order_by("placed_at", "id"))
+        self.replans = list(
+            TravelerReplan.objects.filter(traveler_id__in=ids)
+            .select_related("from_routing", "to_routing")
+            .order_by("replanned_at", "id")
+        )
+        signature_ids = {
+            sig_id
+            for s in self.steps.values()
+            for sig_id in (s.performed_signature_id, s.inspected_signature_id, s.skip_signature_id)
+            if sig_id
+        } | {n.disposition_signature_id for n in self.ncrs if n.disposition_signature_id}
+        self.signatures = {s.pk: s for s in Signature.objects.filter(pk__in=signature_ids)}
+
+    # -- lookups ------------------------------------------------------------------------------------------
+
+    def row(self, record_type: str, pk: int):
+        """A loaded measurement, NCR, hold or consumption by its signature's record type and id."""
+        if not hasattr(self, "_rows"):
+            self._rows = (
+                {("travelers.measurement", m.pk): m for m in self.measurements}
+                | {("travelers.ncr", n.pk): n for n in self.ncrs}
+                | {("travelers.hold", h.pk): h for h in self.holds}
+                | {("travelers.consumption", c.pk): c for c in self.consumptions}
+            )
+        return self._rows[(record_type, pk)]
+
+    def characteristics_of(self, step: TravelerStep) -> list[TravelerCharacteristic]:
+        return self.characteristics.get(step.pk, [])
+
+    def steps_of(self, traveler_id: int) -> list[TravelerStep]:
+        return [s for s in self.steps.values() if s.traveler_id == traveler_id]
+
+    def _values(self, step_ids: set[int], as_of) -> list[dict]:
+        pool = [m for m in self.measurements if m.step_id in step_ids]
+        return [
+            measurement_content(m, attachment_sha256=self._attachment_sha.get(m.attachment_id))
+            for m in current_measurements(pool, as_of)
+        ]
+
+    def _components(self, step_ids: set[int], as_of) -> list[dict]:
+        return [
+            {
+                "id": c.pk,
+                "step": c.step_id,
+                "component": c.component_id,
+                "quantity": c.quantity,
+                "removed": _before(c.removed_at, as_of),
+                "removal_reason": c.removal_reason if _before(c.removed_at, as_of) else "",
+            }
+            for c in self.consumptions
+            if c.step_id in step_ids and c.consumed_at < as_of
+        ]
+
+    def _attachments(self, step_ids: set[int], as_of) -> list[dict]:
+        return [
+            {"id": a.pk, "step": a.step_id, "filename": a.filename, "sha256": a.sha256}
+            for a in self.attachments
+            if a.step_id in step_ids and a.uploaded_at < as_of
+        ]
+
+    def routing_revision(self, traveler: Traveler, as_of) -> int:
+        """The revision of the routing the traveler followed just before `as_of`."""
+        replans = [r for r in self.replans if r.traveler_id == traveler.pk]
+        if not replans:
+            return traveler.routing.revision
+        earlier = [r for r in replans if r.replanned_at < as_of]
+        return earlier[-1].to_routing.revision if earlier else replans[0].from_routing.revision
+
+    def _signature_hash(self, signature_id, as_of):
+        sig = self.signatures.get(signature_id) if signature_id else None
+        return sig.content_hash if sig is not None and sig.signed_at < as_of else None
+
+    # -- signed contents ----------------------------------------------------------------------------------
+
+    def step_content(self, step: TravelerStep, as_of, *, skip_reason: str | None = None) -> dict:
+        """A step as its performer, inspector or skipper signs it, just before `as_of`."""
+        traveler = self.travelers[step.traveler_id]
+        ids = {step.pk}
+        return {
+            "traveler": traveler.number,
+            "step": {
+                "id": step.pk,
+                "sequence": step.sequence,
+                "title": step.title,
+                "operation": step.operation.code,
+                "work_center": step.work_center.code if step.work_center_id else None,
+                "origin": step.origin,
+                "signoff": step.signoff,
+                "skip_reason": step.skip_reason if skip_reason is None else skip_reason,
+            },
+            "characteristics": [characteristic_content(c) for c in self.characteristics_of(step)],
+            "values": self._values(ids, as_of),
+            "components": self._components(ids, as_of),
+            "attachments": self._attachments(ids, as_of),
+        }
+
+    def traveler_content(self, traveler_id: int, as_of) -> dict:
+        """The whole traveler as its approval, rejection or re-plan signs it, just before `as_of`."""
+        traveler = self.travelers[traveler_id]
+        steps = [s for s in self.steps_of(traveler_id) if s.created_at < as_of]
+        ids = {s.pk for s in steps}
+        return {
+            "traveler": traveler.number,
+            "item": {
+                "part": traveler.item.part.number,
+                "revision": traveler.item.part_revision.revision,
+                "identifier": traveler.item.identifier,
+                "quantity": traveler.item.quantity,
+            },
+            "work_order": traveler.work_order.number,
+            "routing_revision": self.routing_revision(traveler, as_of),
+            "steps": [
+                {
+                    "id": s.pk,
+                    "sequence": s.sequence,
+                    "operation": s.operation.code,
+                    "origin": s.origin,
+                    "title": s.title,
+                    "characteristics": [characteristic_content(c) for c in self.characteristics_of(s)],
+                    "signatures": [
+                        h
+                        for h in (
+                            self._signature_hash(s.performed_signature_id, as_of),
+                            self._signature_hash(s.inspected_signature_id, as_of),
+                            self._signature_hash(s.skip_signature_id, as_of),
+                        )
+                        if h
+                    ],
+                }
+                for s in steps
+            ],
+            "values": self._values(ids, as_of),
+            "components": self._components(ids, as_of),
+            "attachments": self._attachments(ids, as_of),
+            "holds": [
+                {
+                    "id": h.pk,
+                    "kind": h.kind,
+                    "reason": h.reason,
+                    "released": _before(h.released_at, as_of),
+                    "release_reason": h.release_reason if _before(h.released_at, as_of) else "",
+                }
+                for h in self.holds
+                if h.traveler_id == traveler_id and h.placed_at < as_of
+            ],
+            "ncrs": [
+                {
+                    "number": n.number,
+                    "description": n.description,
+                    "disposition": n.disposition if _before(n.dispositioned_at, as_of) else "",
+                    "signature": self._signature_hash(n.disposition_signature_id, as_of),
+                }
+                for n in self.ncrs
+                if n.traveler_id == traveler_id and n.raised_at < as_of
+            ],
+        }
+
+    def ncr_content(self, ncr: Nonconformance) -> dict:
+        rework = [s for s in self.steps.values() if s.ncr_id == ncr.pk]
+        number = self.travelers[ncr.traveler_id].number
+        return ncr_content(ncr, number, ncr.step.sequence if ncr.step_id else None, rework)
+
+    # -- seals: each record's whole current state ------------------------------------------------------------
+
+    def sealed_records(self, traveler_id: int) -> Iterable[tuple[str, str, dict]]:
+        """(object type, object id, state) of every record of the traveler that an audit event seals."""
+        step_ids = {s.pk for s in self.steps_of(traveler_id)}
+        sha = self._attachment_sha
+        for m in self.measurements:
+            if m.step_id in step_ids:
+                yield (
+                    "travelers.measurement",
+                    str(m.pk),
+                    measurement_content(m, attachment_sha256=sha.get(m.attachment_id)),
+                )
+        for a in self.attachments:
+            if a.step_id in step_ids:
+                yield "travelers.attachment", str(a.pk), attachment_content(a)
+        for h in self.holds:
+            if h.traveler_id == traveler_id:
+                yield "travelers.hold", str(h.pk), hold_state(h)
+        for n in self.ncrs:
+            if n.traveler_id == traveler_id:
+                yield "travelers.nonconformance", str(n.pk), ncr_state(n)
+        for c in self.consumptions:
+            if c.traveler_id == traveler_id:
+                yield "travelers.consumption", str(c.pk), consumption_state(c)
+
+
+# --- Registered with mes.compliance.signing: content(record_id, as_of) ------------------------------------------
+
+
+def step_content(step_id, as_of, *, skip_reason: str | None = None) -> dict:
+    step = TravelerStep.objects.only("traveler_id").get(pk=step_id)
+    history = History([step.traveler_id], step_ids=[int(step_id)])
+    return history.step_content(history.steps[int(step_id)], as_of, skip_reason=skip_reason)
+
+
+def traveler_content(traveler_id, as_of) -> dict:
+    return History([int(traveler_id)]).traveler_content(int(traveler_id), as_of)
+
+
+def measurement_record_content(measurement_id, as_of) -> dict:
+    m = Measurement.objects.select_related("characteristic", "attachment", "step__traveler").get(pk=measurement_id)
+    return correction_content(m.step.traveler, m.step, m)
+
+
+def _ncr_signed(ncr_id, as_of) -> dict:
+    ncr = Nonconformance.objects.select_related("traveler", "step").get(pk=ncr_id)
+    rework = list(ncr.rework_steps.select_related("operation"))
+    return ncr_content(ncr, ncr.traveler.number, ncr.step.sequence if ncr.step_id else None, rework)
+
+
+def _hold_signed(hold_id, as_of) -> dict:
+    hold = Hold.objects.select_related("traveler").get(pk=hold_id)
+    return hold_content(hold, hold.traveler.number)
+
+
+def _consumption_signed(consumption_id, as_of) -> dict:
+    c = Consumption.objects.select_related("traveler", "component__part").get(pk=consumption_id)
+    return consumption_content(c, c.traveler.number)
+
+
 def register() -> None:
     register_signable("travelers.step", step_content)
     register_signable("travelers.traveler", traveler_content)
     register_signable("travelers.measurement", measurement_record_content)
-    register_signable("travelers.ncr", ncr_content)
-    register_signable("travelers.hold", hold_content)
-    register_signable("travelers.consumption", consumption_content)
+    register_signable("travelers.ncr", _ncr_signed)
+    register_signable("travelers.hold", _hold_signed)
+    register_signable("travelers.consumption", _consumption_signed)

@@ -1,6 +1,8 @@
 """Demo travelers in every state, made through the services as a shop would make them: pending, in
-progress (with a correction), held with an open NCR, awaiting sign-off, closed, and an assembly whose
-genealogy holds a housing, a pin and a bushing lot. Idempotent: a scenario whose item exists is left."""
+progress (with a correction), held with an open NCR, awaiting sign-off, closed, an assembly whose
+genealogy holds a housing, a pin and a bushing lot, one re-planned onto a new routing revision with a
+tighter tolerance, and one rejected at final sign-off, reworked and approved — the two histories whose
+signatures must still verify years later. Idempotent: a scenario whose item exists is left."""
 
 from __future__ import annotations
 
@@ -11,7 +13,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 
 from mes.compliance.models import SigningCredential
+from mes.masterdata import services as masterdata
 from mes.masterdata.demo_data import DEMO_PASSWORD
+from mes.masterdata.models import Routing
 from mes.masterdata.states import RoutingStatus
 from travelers import services
 from travelers.models import Item, TravelerStep, WorkOrder
@@ -30,7 +34,10 @@ SCENARIOS = [
     ("WO-TLS-20417", "B-24-0101", "in_progress", None),
     ("WO-QRO-30102", "V-24-0501", "awaiting", None),
     ("WO-WIC-10035", "A-24-0001", "assembly", None),
+    ("WO-WIC-10022", "H-24-0007", "replanned", None),
+    ("WO-WIC-10022", "H-24-0008", "reworked", None),
 ]
+ENGINEER = "camille"
 
 KIT = {"H-24-0001": 1, "P-24-0001": 1, "L24-117": 2}  # what the demo assembly consumes
 
@@ -128,6 +135,42 @@ def _scenario(order: WorkOrder, identifier: str, stage: str, quantity, index: in
         if stage == "closed":
             services.traveler_signoff(traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD)
         return
+    if stage == "replanned":
+        _run_step(steps[0], operator, inspector, index)
+        routing = _tighter_revision(traveler.routing)
+        traveler = services.traveler_replan(
+            traveler=traveler,
+            routing=routing,
+            actor=supervisor,
+            secret=DEMO_PASSWORD,
+            reason=f"engineering change: routing r{routing.revision} tightens a tolerance",
+        )
+        for step in traveler.steps.filter(status=StepStatus.PENDING).order_by("sequence"):
+            _run_step(step, operator, inspector, index)
+        traveler.refresh_from_db()
+        services.traveler_signoff(traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD)
+        return
+    if stage == "reworked":
+        for step in steps:
+            _run_step(step, operator, inspector, index)
+        traveler.refresh_from_db()
+        services.traveler_signoff(
+            traveler=traveler, approve=False, actor=inspector, secret=DEMO_PASSWORD, reason="burr on the flange edge"
+        )
+        ncr = traveler.ncrs.get(status="open")
+        services.ncr_disposition(
+            ncr=ncr,
+            disposition="rework",
+            notes="deburr the flange edge and inspect again",
+            actor=inspector,
+            secret=DEMO_PASSWORD,
+            rework_steps=[{"operation": steps[0].operation.code, "title": "Deburr the flange edge"}],
+        )
+        for step in traveler.steps.filter(status=StepStatus.PENDING).order_by("sequence"):
+            _run_step(step, operator, inspector, index)
+        traveler.refresh_from_db()
+        services.traveler_signoff(traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD)
+        return
     if stage == "assembly":
         _run_step(steps[0], operator, inspector, index, consume=list(KIT.items()))
         _run_step(steps[1], operator, inspector, index)
@@ -177,6 +220,23 @@ def _scenario(order: WorkOrder, identifier: str, stage: str, quantity, index: in
         services.ncr_raise(
             traveler=traveler, step=current, actor=operator, description="Tool mark on the sealing face, 0.3 mm long"
         )
+
+
+def _tighter_revision(routing: Routing) -> Routing:
+    """The part revision's next routing revision, released, with the upper limit of its first toleranced
+    characteristic after the first step brought in by a tenth of its tolerance (made once)."""
+    newer = Routing.objects.filter(part_revision=routing.part_revision, revision__gt=routing.revision)
+    if newer.filter(status=RoutingStatus.RELEASED).exists():
+        return newer.get(status=RoutingStatus.RELEASED)
+    engineer = _user(ENGINEER)
+    draft = masterdata.routing_new_revision(routing=routing, actor=engineer)
+    for step in draft.steps.order_by("sequence")[1:]:
+        char = step.characteristics.filter(kind="numeric", lower_limit__isnull=False, upper_limit__isnull=False).first()
+        if char is not None:
+            char.upper_limit -= (char.upper_limit - char.lower_limit) / 10
+            char.save(update_fields=["upper_limit"])
+            break
+    return masterdata.routing_release(routing=draft, actor=engineer)
 
 
 def demo_travelers_seed(report) -> None:

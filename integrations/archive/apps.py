@@ -9,10 +9,14 @@ class ArchiveConfig(AppConfig):
     verbose_name = "Data-lake archive"
 
     def ready(self) -> None:
+        from mes.compliance.checkpoints import register_store
         from mes.compliance.signing import register_signable
 
+        from .checkpoint_store import LakeCheckpointStore
         from .services import disposal_signed_content
 
+        # The integrity checkpoints are written to (and read back from) the data lake.
+        register_store(LakeCheckpointStore)
         # Teaches the signature verifier how to rebuild what a disposal approval signed.
         register_signable("archive.archiverecord", disposal_signed_content)
         # bagit logs every file it moves and hashes at INFO: keep its warnings and errors only.

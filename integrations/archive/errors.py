@@ -17,6 +17,11 @@ class PackageProblem(ArchiveError):
     """The package cannot be built faithfully (an attachment is missing or does not match its SHA-256)."""
 
 
+class IntegrityRefused(ArchiveError):
+    """The traveler's record does not verify (signatures, audit chain, reconciliation): it is not sealed
+    into the archive until quality has investigated (docs/operations.md, "When the verifier alerts")."""
+
+
 class StoreUnavailable(ArchiveError):
     """The data lake did not take or give back a package (network, permissions, full disk)."""
 

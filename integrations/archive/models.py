@@ -3,8 +3,14 @@ retention rules that say how long it must be kept, and signed disposals."""
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
+
+from mes.compliance import guards
+
+# What re-verifying a package may update on its record; everything else is written once.
+VERIFICATION_FIELDS = ["last_verified_at", "last_verify_ok", "last_verify_problem"]
 
 
 class RetentionClass(models.Model):
@@ -74,6 +80,26 @@ class ArchiveRecord(models.Model):
             models.Index(fields=["work_order"], name="archive_work_order_idx"),
             models.Index(fields=["site_code", "closed_at"], name="archive_site_closed_idx"),
         ]
+        triggers = [
+            guards.refuse("not_deleted", pgtrigger.Delete, "archive record % is never deleted", "OLD.id"),
+            guards.refuse(
+                "written_once",
+                pgtrigger.Update,
+                "archive record %: only its verification and (once) its disposal are ever updated",
+                "OLD.id",
+                # the traveler link empties when the traveler's rows leave the live database
+                condition=pgtrigger.AnyChange(exclude=[*VERIFICATION_FIELDS, "disposed_at", "traveler"]),
+            ),
+            guards.refuse(
+                "disposed_once",
+                pgtrigger.Update,
+                "archive record % was disposed of: that never changes",
+                "OLD.id",
+                condition=pgtrigger.Condition(
+                    "(OLD.disposed_at IS NOT NULL AND OLD.disposed_at IS DISTINCT FROM NEW.disposed_at)"
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.traveler_number} → {self.uri}"
@@ -87,6 +113,9 @@ class Disposal(models.Model):
     approval_signature = models.ForeignKey("compliance.Signature", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
     disposed_at = models.DateTimeField()
+
+    class Meta:
+        triggers = [guards.append_only("a disposal")]
 
     def __str__(self) -> str:
         return f"disposal of {self.record.traveler_number}"

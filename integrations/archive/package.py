@@ -6,10 +6,12 @@ one tar (docs/archive.md describes the layout and the JSON schema):
     <traveler>/data/traveler.pdf                        record_pdf of the same record
     <traveler>/data/attachments/<sha256>-<filename>     every photo and file, as uploaded
 
-The envelope (`schema` "traveler.archive", `schema_version` "1") holds the as-built record
-(travelers.records), every signature with the content it covers as it stood when signed (so a verifier
-without Traveler recomputes each content hash), the traveler's audit chain with every field and hash, and
-the raw inbound messages its work order came from.
+The envelope (`schema` "traveler.archive", `schema_version` "2") holds the as-built record
+(travelers.records), every signature with the envelope it signed — the content as it stood when signed,
+method, qualification, comment, key id — (so a verifier recomputes each keyed content hash), the
+traveler's audit chain with every field and hash and its head, its work order's chain, the events about
+its signers during its life (refused signings, lockouts), the integrity checkpoint that covered it with
+the key id, and the raw inbound messages its work order came from.
 
 The package is reproducible: the record is "as of" the closing time, the PDF is made in reportlab's
 invariant mode, and the tar has fixed owners, modes and times, so the same traveler packed twice the
@@ -33,9 +35,10 @@ from django.conf import settings
 from reportlab import rl_config
 
 from integrations.models import WorkOrderProvenance
+from mes.compliance import keys
 from mes.compliance.canonical import canonical_bytes, jsonable
 from mes.compliance.models import AuditChainHead, AuditEvent, Signature
-from mes.compliance.signing import signed_content
+from mes.compliance.signing import ENVELOPE_VERSION, signed_content
 from travelers.printing import record_pdf
 from travelers.records import traveler_record
 
@@ -44,7 +47,7 @@ from .errors import PackageProblem
 log = logging.getLogger(__name__)
 
 SCHEMA = "traveler.archive"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 CHECKSUMS = ["sha256", "sha512"]
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 
@@ -77,7 +80,7 @@ class Built:
 
 
 def _signature(sig: Signature) -> dict:
-    """What a verifier needs to recompute the signature's hash: the envelope fields of
+    """What a verifier needs to recompute the signature's keyed hash: the envelope fields of
     mes.compliance.signing.signed_envelope, the content as it stood when signed, and the stored hash.
     A signature whose content cannot be rebuilt (no content function) is kept, marked, not dropped."""
     try:
@@ -94,6 +97,11 @@ def _signature(sig: Signature) -> dict:
         "meaning": sig.meaning,
         "signed_at": sig.signed_at,
         "method": sig.method,
+        "qualification_id": sig.qualification_id,
+        "qualification": sig.qualification_text,
+        "comment": sig.comment,
+        "key_id": sig.key_id,
+        "envelope": ENVELOPE_VERSION,
         "content": content,
         "content_hash": sig.content_hash,
     }
@@ -116,8 +124,28 @@ def _event(e: AuditEvent) -> dict:
         "changes": e.changes,
         "reason": e.reason,
         "request_id": e.request_id,
+        "seal": e.seal,
+        "key_id": e.key_id,
         "prev_hash": e.prev_hash,
         "hash": e.hash,
+    }
+
+
+def _chain(chain: str, *, since=None, until=None) -> dict:
+    """An audit chain as the package carries it: whole with its head (no `until`), or its events up to
+    `until` (from the first when `since` is None, else from `since`). `from_genesis` says it starts at
+    event #1; `head` is given only for a whole chain, whose last event it must be."""
+    events = AuditEvent.objects.filter(chain=chain).order_by("seq")
+    if since is not None:
+        events = events.filter(occurred_at__gte=since)
+    if until is not None:
+        events = events.filter(occurred_at__lte=until)
+    head = AuditChainHead.objects.filter(chain=chain).first() if until is None else None
+    return {
+        "chain": chain,
+        "from_genesis": since is None,
+        "head": {"seq": head.last_seq, "hash": head.last_hash} if head else None,
+        "events": [_event(e) for e in events],
     }
 
 
@@ -146,14 +174,13 @@ def attachment_name(attachment: dict) -> str:
     return f"attachments/{attachment['sha256']}-{filename}"
 
 
-def archive_envelope(traveler, *, retention: Retention) -> dict:
-    """traveler.json of a closed traveler, as plain JSON types (canonical JSON when written)."""
+def archive_envelope(traveler, *, retention: Retention, checkpoint: dict | None = None) -> dict:
+    """traveler.json of a closed traveler, as plain JSON types (canonical JSON when written).
+    `checkpoint` is the integrity checkpoint document that covered its chains when it was archived."""
     record = traveler_record(traveler, now=traveler.closed_at)
     signature_ids = [s["id"] for s in record["signatures"]]
     signatures = Signature.objects.filter(pk__in=signature_ids).order_by("signed_at", "id")
-    chain = f"traveler:{traveler.pk}"
-    events = AuditEvent.objects.filter(chain=chain).order_by("seq")
-    head = AuditChainHead.objects.filter(chain=chain).first()
+    signer_ids = sorted({s.signer_id for s in signatures})
     provenance = (
         WorkOrderProvenance.objects.filter(work_order_id=traveler.work_order_id)
         .select_related("message__adapter")
@@ -172,10 +199,14 @@ def archive_envelope(traveler, *, retention: Retention) -> dict:
         },
         "record": record,
         "signatures": [_signature(s) for s in signatures],
-        "audit": {
-            "chain": chain,
-            "head": {"seq": head.last_seq, "hash": head.last_hash} if head else None,
-            "events": [_event(e) for e in events],
+        "audit": _chain(f"traveler:{traveler.pk}"),
+        "related_audit": [_chain(f"workorder:{traveler.work_order_id}", until=traveler.closed_at)]
+        + [_chain(f"user:{pk}", since=traveler.released_at, until=traveler.closed_at) for pk in signer_ids],
+        "integrity": {
+            "hash": "HMAC-SHA256 of the canonical JSON, keyed with the integrity key named by key_id",
+            "key_id": keys.current().id,
+            "key_fingerprint": keys.fingerprint(keys.current()),
+            "checkpoint": checkpoint,
         },
         "inbound_messages": [_inbound(p) for p in provenance],
         "attachments": [

@@ -4,10 +4,13 @@
     archive_verify(record)                 -> list of problems (verify_archive, the weekly task)
     archive_dispose(record=..., actor=..., secret=..., reason=...) -> Disposal
 
-Archiving is idempotent: the traveler row is locked while its package is made; an ArchiveRecord for
-its number means the work is done. A failure (store unreachable, worker killed) leaves the traveler
-closed and unarchived — in `selectors.archive_backlog()` with the reason — and the next try completes
-it. A package already in the lake from an interrupted try is adopted, never written twice.
+Archiving seals only what verifies: the traveler's chains, signatures and reconciliation are checked
+first (travelers.integrity) and a failure refuses it visibly (backlog, ERROR log); then a checkpoint of
+its chains is written to the lake and carried in the package. Archiving is idempotent: the traveler row
+is locked while its package is made; an ArchiveRecord for its number means the work is done. A failure
+(store unreachable, worker killed, a record that does not verify) leaves the traveler closed and
+unarchived — in `selectors.archive_backlog()` with the reason — and the next try completes it. A package
+already in the lake from an interrupted try is adopted, never written twice.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from mes.compliance import checkpoints
 from mes.compliance.audit import audit_record
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
+from travelers.integrity import traveler_chains, traveler_findings
 from travelers.models import Traveler
 from travelers.states import TravelerStatus
 
 from . import lake as lakes
 from . import package, parquet, verify
-from .errors import DisposalRefused, NotArchivable, PackageProblem, StoreUnavailable
+from .errors import DisposalRefused, IntegrityRefused, NotArchivable, PackageProblem, StoreUnavailable
 from .models import ArchiveAttempt, ArchiveRecord, Disposal, RetentionClass
 
 log = logging.getLogger(__name__)
@@ -80,7 +85,8 @@ def traveler_archive(*, traveler_id: int, lake: lakes.Lake | None = None, with_p
     if done is not None:
         return done
     try:
-        return _archive(traveler_id, lake or lakes.Lake(), with_pdf=with_pdf)
+        checkpoint = _verified_and_checkpointed(traveler_id)
+        return _archive(traveler_id, lake or lakes.Lake(), with_pdf=with_pdf, checkpoint=checkpoint)
     except NotArchivable:
         raise
     except Exception as exc:
@@ -88,8 +94,25 @@ def traveler_archive(*, traveler_id: int, lake: lakes.Lake | None = None, with_p
         raise
 
 
+def _verified_and_checkpointed(traveler_id: int) -> dict:
+    """Refuse a traveler whose record does not verify; else checkpoint its chains and return the document."""
+    traveler = Traveler.objects.select_related("work_order").get(pk=traveler_id)
+    if traveler.status not in TERMINAL or traveler.closed_at is None:
+        raise NotArchivable(f"traveler {traveler.number} is {traveler.get_status_display().lower()}, not closed")
+    problems = traveler_findings(traveler)
+    if problems:
+        log.error("archive: %s does not verify; not archived", traveler.number, extra={"problems": problems[:20]})
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise IntegrityRefused(
+            f"{traveler.number} does not verify, so it is not sealed into the archive: "
+            + "; ".join(problems[:3])
+            + more
+        )
+    return checkpoints.checkpoint_document(checkpoints.checkpoint_covering(traveler_chains(traveler)))
+
+
 @transaction.atomic
-def _archive(traveler_id: int, lake: lakes.Lake, *, with_pdf: bool) -> ArchiveRecord:
+def _archive(traveler_id: int, lake: lakes.Lake, *, with_pdf: bool, checkpoint: dict) -> ArchiveRecord:
     traveler = (
         Traveler.objects.select_for_update(of=("self",))
         .select_related("site", "item__part", "item__part_revision", "work_order")
@@ -102,7 +125,9 @@ def _archive(traveler_id: int, lake: lakes.Lake, *, with_pdf: bool) -> ArchiveRe
         raise NotArchivable(f"traveler {traveler.number} is {traveler.get_status_display().lower()}, not closed")
     rc = retention_class_for(traveler.item.part)
     retain_until = retain_until_of(traveler.closed_at, rc)
-    envelope = package.archive_envelope(traveler, retention=package.Retention(rc.code, rc.name, rc.years, retain_until))
+    envelope = package.archive_envelope(
+        traveler, retention=package.Retention(rc.code, rc.name, rc.years, retain_until), checkpoint=checkpoint
+    )
     site, closed, number = traveler.site.code, traveler.closed_at, traveler.number
     with tempfile.TemporaryDirectory(prefix="traveler-archive-") as tmp:
         stored = _adopt(lake, site, closed, number)

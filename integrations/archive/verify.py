@@ -1,6 +1,8 @@
 """Checking a package from its bytes alone, the way docs/verify_package.py does without Traveler:
-the bag's fixity (bagit), every signature's content hash recomputed from traveler.json and its signed
-values compared with the record's, the audit chain's hashes and links, and each attachment's SHA-256.
+the bag's fixity (bagit), every signature's keyed content hash recomputed from traveler.json and its
+signed values compared with the record's, the audit chains' keyed hashes and links and their heads, the
+integrity checkpoint's seal and what it says of the traveler's chain, and each attachment's SHA-256.
+Keys come from this installation's key ring (mes.compliance.keys).
 
 Both implementations follow the rules of docs/archive.md; the tests run them on the same packages."""
 
@@ -13,8 +15,10 @@ from pathlib import Path
 
 import bagit
 
+from mes.compliance import keys
 from mes.compliance.audit import GENESIS
-from mes.compliance.canonical import canonical_hash
+from mes.compliance.canonical import canonical_bytes, canonical_hash
+from mes.compliance.checkpoints import document_seal_content
 
 from .package import SCHEMA
 
@@ -46,8 +50,32 @@ AUDIT_FIELDS = (
     "changes",
     "reason",
     "request_id",
+    "seal",
+    "key_id",
     "prev_hash",
 )
+ENVELOPE_FIELDS = (
+    "envelope",
+    "record_type",
+    "record_id",
+    "signer_id",
+    "printed_name",
+    "meaning",
+    "signed_at",
+    "method",
+    "qualification_id",
+    "qualification",
+    "comment",
+    "key_id",
+)
+
+
+def keyed(content, key_id: str, digest: str) -> tuple[bool, str]:
+    """(ok, why) of a keyed hash under this installation's ring."""
+    key = keys.get(key_id) if key_id else None
+    if key is None:
+        return False, f"key {key_id!r} is not in this installation's ring" if key_id else "not keyed"
+    return (key.mac(canonical_bytes(content)) == digest), "does not match its keyed hash"
 
 
 @dataclass
@@ -82,17 +110,10 @@ def check_signatures(envelope: dict, report: Report) -> None:
         if sig.get("content") is None:
             report.add(what, False, f"no signed content in the package: {sig.get('content_error', '')}")
             continue
-        signed = {
-            "record_type": sig["record_type"],
-            "record_id": sig["record_id"],
-            "record": sig["content"],
-            "signer_id": sig["signer_id"],
-            "printed_name": sig["printed_name"],
-            "meaning": sig["meaning"],
-            "signed_at": sig["signed_at"],
-        }
-        if canonical_hash(signed) != sig["content_hash"]:
-            report.add(what, False, "the signed content does not hash to the stored content hash")
+        signed = {k: sig.get(k) for k in ENVELOPE_FIELDS} | {"record": sig["content"]}
+        ok, why = keyed(signed, sig.get("key_id", ""), sig["content_hash"])
+        if not ok:
+            report.add(what, False, f"the signed content {why}")
             continue
         shown = listed.get(sig["id"])
         if shown is None or any(
@@ -118,22 +139,62 @@ def check_signatures(envelope: dict, report: Report) -> None:
         report.add("signatures", False, f"no signed content for signature(s) {sorted(missing)}")
 
 
-def check_audit(envelope: dict, report: Report) -> None:
-    audit = envelope["audit"]
-    prev, expected = GENESIS, 1
-    why = ""
-    for event in audit["events"]:
+def chain_problem(chain: dict) -> str:
+    """Why a chain of the package is broken ("" when it is not): links, keyed hashes; numbering from 1 for a
+    chain carried from its first event; its head at the last event when given (a removed last event shows)."""
+    events = chain["events"]
+    complete = chain.get("from_genesis", True)
+    prev = GENESIS if complete else (events[0]["prev_hash"] if events else GENESIS)
+    expected = 1 if complete else (events[0]["seq"] if events else 1)
+    for event in events:
         if event["seq"] != expected:
-            why = f"event #{expected} is missing"
-            break
+            return f"event #{expected} is missing"
         if event["prev_hash"] != prev:
-            why = f"event #{event['seq']} does not point at its predecessor"
-            break
-        if canonical_hash({k: event[k] for k in AUDIT_FIELDS}) != event["hash"]:
-            why = f"event #{event['seq']} ({event['action']}) does not match its hash"
-            break
+            return f"event #{event['seq']} does not point at its predecessor"
+        content = {k: event[k] for k in AUDIT_FIELDS}
+        if event.get("key_id"):
+            ok, why = keyed(content, event["key_id"], event["hash"])
+            if not ok:
+                return f"event #{event['seq']} ({event['action']}) {why}"
+        elif canonical_hash(content) != event["hash"]:
+            return f"event #{event['seq']} ({event['action']}) does not match its hash"
         prev, expected = event["hash"], expected + 1
-    report.add(f"audit chain {audit['chain']} ({len(audit['events'])} events)", not why, why)
+    head = chain.get("head")
+    if head is not None:
+        last = (events[-1]["seq"], events[-1]["hash"]) if events else (0, GENESIS)
+        if (head["seq"], head["hash"]) != last:
+            return f"its head is event #{head['seq']}, the package's events end at #{last[0]}: events were removed"
+    return ""
+
+
+def check_audit(envelope: dict, report: Report) -> None:
+    for chain in [envelope["audit"], *envelope.get("related_audit", [])]:
+        why = chain_problem(chain)
+        report.add(f"audit chain {chain['chain']} ({len(chain['events'])} events)", not why, why)
+
+
+def check_checkpoint(envelope: dict, report: Report) -> None:
+    """The checkpoint that covered the traveler: sealed, and saying of its chain what the package holds."""
+    checkpoint = (envelope.get("integrity") or {}).get("checkpoint")
+    if checkpoint is None:
+        report.add("integrity checkpoint", False, "the package carries no checkpoint")
+        return
+    what = f"integrity checkpoint {checkpoint['number']} ({checkpoint['created_at']})"
+    ok, why = keyed(document_seal_content(checkpoint), checkpoint.get("key_id", ""), checkpoint.get("seal", ""))
+    if not ok:
+        report.add(what, False, f"its seal {why}")
+        return
+    events = {e["seq"]: e["hash"] for e in envelope["audit"]["events"]}
+    chain = envelope["audit"]["chain"]
+    stated = [(seq, digest) for name, seq, digest in checkpoint["heads"] if name == chain]
+    if not stated:
+        report.add(what, False, f"it does not cover {chain}")
+        return
+    for seq, digest in stated:
+        if events.get(seq) != digest:
+            report.add(what, False, f"it says {chain} reached #{seq} with another hash: events were removed or altered")
+            return
+    report.add(what, True)
 
 
 def check_attachments(envelope: dict, bag_dir: Path, report: Report) -> None:
@@ -164,5 +225,6 @@ def check_bag(bag_dir: Path) -> Report:
         return report
     check_signatures(envelope, report)
     check_audit(envelope, report)
+    check_checkpoint(envelope, report)
     check_attachments(envelope, bag_dir, report)
     return report

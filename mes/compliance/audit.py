@@ -1,8 +1,12 @@
 """Writing the audit trail: `audit_record` is called by every service, inside its transaction.
 
 Events are grouped in chains (one per traveler, "masterdata", "user:<id>"…) so that tablets working
-on different travelers never wait on each other; within a chain the head row is locked, the event
-gets the next number and the hash of the previous event, and the head moves on."""
+on different travelers never wait on each other. Within a chain the head row is locked, the event gets
+the next number and the previous event's hash, its own hash is keyed with the integrity key (HMAC-
+SHA256; mes.compliance.keys), and the head moves one step on — the database refuses any other move.
+
+A chain is registered (its head inserted empty) the first time it is written, so a chain that later
+disappears is noticed by the verifier and by the checkpoints in the data lake."""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from django.utils import timezone
 
 from mes.observability import current_request_id
 
-from .canonical import canonical_hash, jsonable
+from . import keys
+from .canonical import canonical_bytes, canonical_hash, jsonable
 from .models import AuditEvent
 
 GENESIS = "0" * 64
@@ -25,7 +30,7 @@ def printed_name_of(user) -> str:
 
 
 def event_hash_content(event: AuditEvent) -> dict:
-    """Exactly what an event's hash covers, in canonical form (also used by the verifier)."""
+    """Exactly what an event's hash covers, in canonical form (also used by the verifiers)."""
     return {
         "chain": event.chain,
         "seq": event.seq,
@@ -38,8 +43,33 @@ def event_hash_content(event: AuditEvent) -> dict:
         "changes": event.changes,
         "reason": event.reason,
         "request_id": event.request_id,
+        "seal": event.seal,
+        "key_id": event.key_id,
         "prev_hash": event.prev_hash,
     }
+
+
+def event_hash(event: AuditEvent, key: keys.Key) -> str:
+    return key.mac(canonical_bytes(event_hash_content(event)))
+
+
+def record_seal(content) -> str:
+    """The seal of a record's content: plain SHA-256, protected by the keyed hash of the event holding it."""
+    return canonical_hash(content)
+
+
+def _lock_head(cursor, chain: str) -> tuple[int, str]:
+    cursor.execute("SELECT last_seq, last_hash FROM compliance_auditchainhead WHERE chain = %s FOR UPDATE", [chain])
+    row = cursor.fetchone()
+    if row is None:  # the chain's first event: register it (empty), then lock it as any other
+        cursor.execute(
+            "INSERT INTO compliance_auditchainhead (chain, last_seq, last_hash) VALUES (%s, 0, %s) "
+            "ON CONFLICT (chain) DO NOTHING",
+            [chain, GENESIS],
+        )
+        cursor.execute("SELECT last_seq, last_hash FROM compliance_auditchainhead WHERE chain = %s FOR UPDATE", [chain])
+        row = cursor.fetchone()
+    return row
 
 
 def audit_record(
@@ -51,27 +81,15 @@ def audit_record(
     actor=None,
     changes: dict | None = None,
     reason: str = "",
+    seal: str = "",
 ) -> AuditEvent:
-    """Append one event to `chain`. Must run inside the transaction that makes the change."""
+    """Append one event to `chain`. Must run inside the transaction that makes the change. `seal` is
+    record_seal() of the changed record's content, for the records reconciliation checks."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    key = keys.current()
     with connection.cursor() as cursor:
-        # Take the chain's next number and lock its head in one statement; the head keeps the previous
-        # event's hash until this event's is known. A chain's first event inserts the head.
-        cursor.execute(
-            "UPDATE compliance_auditchainhead SET last_seq = last_seq + 1 WHERE chain = %s "
-            "RETURNING last_seq - 1, last_hash",
-            [chain],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            cursor.execute(
-                "INSERT INTO compliance_auditchainhead AS h (chain, last_seq, last_hash) VALUES (%s, 1, %s) "
-                "ON CONFLICT (chain) DO UPDATE SET last_seq = h.last_seq + 1 RETURNING h.last_seq - 1, h.last_hash",
-                [chain, GENESIS],
-            )
-            row = cursor.fetchone()
-        last_seq, last_hash = row
+        last_seq, last_hash = _lock_head(cursor, chain)
         event = AuditEvent(
             chain=chain,
             seq=last_seq + 1,
@@ -84,14 +102,14 @@ def audit_record(
             changes=jsonable(changes or {}),
             reason=reason or "",
             request_id=current_request_id() or "",
+            seal=seal,
+            key_id=key.id,
             prev_hash=last_hash or GENESIS,
         )
-        event.hash = canonical_hash(event_hash_content(event))
+        event.hash = event_hash(event, key)
         event.save(force_insert=True)
-        cursor.execute("UPDATE compliance_auditchainhead SET last_hash = %s WHERE chain = %s", [event.hash, chain])
+        cursor.execute(
+            "UPDATE compliance_auditchainhead SET last_seq = %s, last_hash = %s WHERE chain = %s",
+            [event.seq, event.hash, chain],
+        )
     return event
-
-
-def diff(before: dict, after: dict) -> dict:
-    """field -> [old, new] for the fields that changed."""
-    return {k: [before.get(k), after.get(k)] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}

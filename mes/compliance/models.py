@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
+
+from . import guards
 
 
 class Profile(models.Model):
@@ -40,11 +43,23 @@ class SigningCredential(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The newest event of each audit chain: makes a removed last event detectable."""
+    """The registry of audit chains and the newest event of each: makes a removed last event, and a
+    removed chain, detectable. A chain is registered empty (0, genesis) and its head only ever moves
+    one event forward, onto an event that exists (database guard); checkpoints in the data lake keep
+    copies of the heads outside the database (mes.compliance.checkpoints)."""
 
     chain = models.CharField(max_length=80, primary_key=True)
     last_seq = models.PositiveBigIntegerField()
     last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        triggers = [
+            guards.refuse(
+                "head_not_deleted", pgtrigger.Delete, "audit chain % is registered: it cannot be removed", "OLD.chain"
+            ),
+            guards.head_registered_empty(),
+            guards.head_only_advances(),
+        ]
 
     def __str__(self) -> str:
         return f"{self.chain} @ {self.last_seq}"
@@ -52,8 +67,11 @@ class AuditChainHead(models.Model):
 
 class AuditEvent(models.Model):
     """One append-only, hash-chained audit event (21 CFR 11.10(e)). The database refuses UPDATE and
-    DELETE (migration trigger). Each chain (e.g. one traveler) numbers its events 1, 2, 3… and each
-    event carries the hash of the one before; `manage.py verify_audit` walks the chains."""
+    DELETE. Each chain (e.g. one traveler) numbers its events 1, 2, 3… and each event carries the hash
+    of the one before; its own hash is keyed (HMAC-SHA256 with the integrity key `key_id`, held outside
+    the database), so nobody without the key can rewrite it. `seal` is the SHA-256 of the canonical
+    content of the record the event is about, as the change left it (reconciliation compares it with
+    the row). `manage.py verify_audit` walks the chains."""
 
     chain = models.CharField(max_length=80)
     seq = models.PositiveBigIntegerField()
@@ -66,6 +84,8 @@ class AuditEvent(models.Model):
     changes = models.JSONField(default=dict, blank=True, help_text="field -> [old, new]")
     reason = models.TextField(blank=True)
     request_id = models.CharField(max_length=64, blank=True)
+    seal = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the record's content after the change.")
+    key_id = models.CharField(max_length=32, blank=True, help_text="The integrity key of the hash.")
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
@@ -76,6 +96,7 @@ class AuditEvent(models.Model):
             models.Index(fields=["object_type", "object_id"], name="auditevent_object_idx"),
             models.Index(fields=["occurred_at"], name="auditevent_time_idx"),
         ]
+        triggers = [guards.append_only("the audit trail")]
 
     def __str__(self) -> str:
         return f"{self.chain}#{self.seq} {self.action}"
@@ -83,7 +104,9 @@ class AuditEvent(models.Model):
 
 class Signature(models.Model):
     """An electronic signature (21 CFR 11.50, 11.70): who, printed name, meaning, server UTC time,
-    and the SHA-256 of the canonical content it signed. Immutable (database trigger)."""
+    and the keyed hash (HMAC-SHA256, integrity key `key_id`) of the canonical envelope it signed: the
+    record's content as it stood when signed, bound to signer, meaning, time, method, qualification
+    and comment. Immutable (database trigger)."""
 
     class Meaning(models.TextChoices):
         PERFORMED = "performed", "Performed"
@@ -111,10 +134,12 @@ class Signature(models.Model):
     )
     qualification_text = models.CharField(max_length=200, blank=True)
     comment = models.TextField(blank=True)
+    key_id = models.CharField(max_length=32, blank=True, help_text="The integrity key of the content hash.")
 
     class Meta:
         ordering = ["signed_at", "id"]
         indexes = [models.Index(fields=["record_type", "record_id"], name="signature_record_idx")]
+        triggers = [guards.append_only("a signature")]
 
     def __str__(self) -> str:
         return f"{self.printed_name} — {self.get_meaning_display()} — {self.signed_at:%Y-%m-%d %H:%M:%S} UTC"
@@ -141,3 +166,68 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class IntegrityCheckpoint(models.Model):
+    """A signed copy of the audit chains' heads, written once to the data lake (mes.compliance.checkpoints).
+    This row only says where it is; the verifier reads and checks the document in the lake."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", "Every chain"
+        DELTA = "delta", "Chains moved since the previous checkpoint"
+
+    number = models.PositiveBigIntegerField(unique=True)
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    created_at = models.DateTimeField()
+    chains = models.PositiveBigIntegerField(help_text="Chains listed in this checkpoint.")
+    chains_total = models.PositiveBigIntegerField(help_text="Chains registered when it was made.")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of every head, in chain order.")
+    key_id = models.CharField(max_length=32)
+    seal = models.CharField(max_length=64, help_text="HMAC of the checkpoint document.")
+    uri = models.CharField(max_length=500)
+    object_lock = models.CharField(max_length=20, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        triggers = [guards.append_only("an integrity checkpoint")]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.number} ({self.kind}, {self.chains} chains)"
+
+
+class CheckpointedHead(models.Model):
+    """The head of each chain as the last checkpoint listed it, so the next one lists only what moved.
+    Bookkeeping only: the verifier trusts the lake, never this table."""
+
+    chain = models.CharField(max_length=80, primary_key=True)
+    seq = models.PositiveBigIntegerField()
+    checkpoint = models.PositiveBigIntegerField(default=0, help_text="Number of the checkpoint that listed it.")
+
+    def __str__(self) -> str:
+        return f"{self.chain} @ {self.seq}"
+
+
+class IntegrityRun(models.Model):
+    """One run of the verifier (manage.py verify_audit, the daily task): what it checked and found. The
+    newest failed run raises the integrity alert on QA's and administrators' screens."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    scope = models.CharField(max_length=200, default="all", help_text="What was checked (all, or named chains).")
+    ok = models.BooleanField(null=True)
+    counts = models.JSONField(default=dict, blank=True, help_text="What was checked, by kind.")
+    problems = models.JSONField(default=list, blank=True, help_text="Plain findings (the first 500).")
+    problem_count = models.PositiveIntegerField(default=0)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledgement = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        permissions = [("view_integrity", "Can see integrity alerts and verifier runs")]
+
+    def __str__(self) -> str:
+        state = "running" if self.ok is None else ("ok" if self.ok else f"{self.problem_count} problems")
+        return f"integrity run {self.started_at:%Y-%m-%d %H:%M} ({state})"

@@ -58,6 +58,7 @@ VIEW_TRAVELERS = [
 ]
 OPERATOR = ["travelers.perform_step", "travelers.correct_measurement", "travelers.hold_traveler", "travelers.raise_ncr"]
 INSPECTOR = [
+    "compliance.view_integrity",
     "travelers.inspect_step",
     "travelers.correct_measurement",
     "travelers.hold_traveler",
@@ -88,6 +89,7 @@ ROLES: dict[str, list[str]] = {
     "Administrator": EDIT_MASTERDATA
     + VIEW_TRAVELERS
     + ["travelers.release_traveler", "compliance.unlock_signing", "archive.dispose_package"]
+    + ["compliance.view_integrity"]
     + [
         "masterdata.add_qualification",
         "masterdata.change_qualification",

@@ -9,8 +9,9 @@ Signing is two calls, so that a wrong secret is counted even though the signing 
 
 `signing_authenticate` runs in its own transaction (call it before opening the one of the change):
 a failure is committed, logged and audited, and the threshold locks signing. `signature_record`
-stores the SHA-256 of the canonical content signed; `signature_verify` recomputes it from the record
-as it is now, through the content function its app registered with `register_signable`.
+stores the keyed hash (HMAC-SHA256 with the integrity key, mes.compliance.keys) of the canonical
+envelope signed; `signature_verify` rebuilds the record's content as it stood at the signing time,
+through the content function its app registered with `register_signable`, and recomputes it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 
+from . import keys
 from .audit import audit_record, printed_name_of
-from .canonical import canonical_hash
+from .canonical import canonical_bytes
 from .errors import SignatureRefused, SigningLocked
 from .models import Signature, SigningCredential
 
@@ -40,10 +42,15 @@ def register_signable(record_type: str, content: Callable[[str, object], dict]) 
     _SIGNABLE[record_type] = content
 
 
+ENVELOPE_VERSION = 2
+
+
 def signed_envelope(*, signature: Signature, content: dict) -> dict:
-    """What the hash covers: the record's content bound to who signed it, meaning and time (11.70),
-    so the signature can be neither moved to another record nor re-attributed undetected."""
+    """What the hash covers: the record's content bound to who signed it, meaning and time (11.70), and
+    to how (method), by what right (qualification) and with what comment, so the signature can be
+    neither moved to another record nor re-attributed nor re-worded undetected."""
     return {
+        "envelope": ENVELOPE_VERSION,
         "record_type": signature.record_type,
         "record_id": signature.record_id,
         "record": content,
@@ -51,6 +58,11 @@ def signed_envelope(*, signature: Signature, content: dict) -> dict:
         "printed_name": signature.printed_name,
         "meaning": signature.meaning,
         "signed_at": signature.signed_at,
+        "method": signature.method,
+        "qualification_id": signature.qualification_id,
+        "qualification": signature.qualification_text,
+        "comment": signature.comment,
+        "key_id": signature.key_id,
     }
 
 
@@ -165,6 +177,7 @@ def signature_record(
     if meaning not in Signature.Meaning.values:
         raise SignatureRefused(f"'{meaning}' is not a signature meaning", field="meaning")
     user = authority.user
+    key = keys.current()
     signature = Signature(
         signer=user,
         printed_name=printed_name_of(user),
@@ -176,17 +189,23 @@ def signature_record(
         qualification=qualification,
         qualification_text=str(qualification) if qualification else "",
         comment=comment,
+        key_id=key.id,
     )
-    signature.content_hash = canonical_hash(signed_envelope(signature=signature, content=content))
+    signature.content_hash = key.mac(canonical_bytes(signed_envelope(signature=signature, content=content)))
     signature.save(force_insert=True)
     audit_record(
         chain=audit_chain or f"{record_type}:{record_id}",
         action="signature.signed",
-        object_type=record_type,
-        object_id=record_id,
+        object_type="compliance.signature",
+        object_id=signature.pk,
         actor=user,
-        changes={"meaning": [None, meaning], "content_hash": [None, signature.content_hash]},
+        changes={
+            "record": [None, f"{record_type}:{record_id}"],
+            "meaning": [None, meaning],
+            "content_hash": [None, signature.content_hash],
+        },
         reason=comment,
+        seal=signature.content_hash,
     )
     return signature
 
@@ -199,10 +218,18 @@ def signed_content(signature: Signature) -> dict:
     return content_fn(signature.record_id, signature.signed_at)
 
 
+def signature_matches(signature: Signature, content: dict) -> bool:
+    """True when `content` is what `signature` signed (its keyed hash matches). IntegrityKeyMissing when
+    the signature's key is not in this installation's ring; a signature without a key id was never
+    keyed and cannot be trusted."""
+    if not signature.key_id:
+        return False
+    return keys.check(signed_envelope(signature=signature, content=content), signature.key_id, signature.content_hash)
+
+
 def signature_verify(signature: Signature) -> bool:
     """True when the record, as it stood when signed, still hashes to what was signed."""
-    content = signed_content(signature)
-    return canonical_hash(signed_envelope(signature=signature, content=content)) == signature.content_hash
+    return signature_matches(signature, signed_content(signature))
 
 
 # --- Managing the secrets ------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from . import guards
 from .states import RoutingStatus
 
 code_validator = RegexValidator(
@@ -156,7 +157,7 @@ class PartRevision(models.Model):
 
 class Routing(models.Model):
     """One revision of the route that makes a part revision. Released revisions are immutable,
-    enforced by the services and by database triggers (migration 0002)."""
+    enforced by the services and by database triggers (mes.masterdata.guards)."""
 
     part_revision = models.ForeignKey(PartRevision, on_delete=models.PROTECT, related_name="routings")
     revision = models.PositiveIntegerField()
@@ -183,6 +184,7 @@ class Routing(models.Model):
                 name="routing_one_released_per_part_revision",
             ),
         ]
+        triggers = [guards.routing_guard()]
 
     def __str__(self) -> str:
         return f"{self.part_revision} routing r{self.revision} ({self.status})"
@@ -211,6 +213,7 @@ class RoutingStep(models.Model):
     class Meta:
         ordering = ["routing", "sequence"]
         constraints = [models.UniqueConstraint(fields=["routing", "sequence"], name="routingstep_unique_sequence")]
+        triggers = [guards.content_guard(via_step=False)]
 
     def __str__(self) -> str:
         return f"{self.sequence} {self.title}"
@@ -236,6 +239,7 @@ class StepAttachment(models.Model):
 
     class Meta:
         ordering = ["step", "id"]
+        triggers = [guards.content_guard(via_step=True)]
 
     def __str__(self) -> str:
         return self.title
@@ -284,6 +288,7 @@ class Characteristic(models.Model):
                 name="characteristic_limits_ordered",
             ),
         ]
+        triggers = [guards.content_guard(via_step=True)]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -340,6 +345,7 @@ class RoutingStepComponent(models.Model):
             models.UniqueConstraint(fields=["step", "part"], name="routingstepcomponent_unique_part"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="routingstepcomponent_quantity_positive"),
         ]
+        triggers = [guards.content_guard(via_step=True)]
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.part.number}"

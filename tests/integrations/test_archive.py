@@ -27,6 +27,7 @@ from pypdf import PdfReader
 
 from integrations.archive import lake as lakes
 from integrations.archive import selectors, services, tasks
+from integrations.archive import verify as archive_verify
 from integrations.archive.adapter import Impl
 from integrations.archive.errors import DisposalRefused, StoreUnavailable
 from integrations.archive.models import ArchiveAttempt, ArchiveRecord, Disposal, RetentionClass
@@ -36,10 +37,13 @@ from mes.celery import app
 from mes.compliance.models import AuditEvent, Signature
 from mes.compliance.signing import signature_verify
 from mes.events.models import OutboxMessage
+from mes.masterdata.services import characteristic_add, routing_new_revision, routing_release
+from tests.conftest import TEST_INTEGRITY_KEYS
 from tests.factories import UserFactory
-from tests.travelers.conftest import PASSWORD, do_step, shop, step_of, traveler  # noqa: F401 - fixtures
+from tests.tampering import as_superuser
+from tests.travelers.conftest import PASSWORD, do_step, shop, step_of  # noqa: F401 - fixtures
 from travelers import services as ts
-from travelers.models import Item, TravelerCharacteristic
+from travelers.models import Item
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +61,24 @@ def lake_dir(settings, tmp_path):
     return tmp_path / "lake"
 
 
+def photo_traveler(shop):  # noqa: F811 - the fixture
+    """SN-0001 on routing r2 of the shop's housing, whose bore step also asks for a photo (optional)."""
+    draft = routing_new_revision(routing=shop.routing)
+    characteristic_add(
+        step=draft.steps.get(sequence=10), code="PHOTO", name="Bore photo", kind="attachment", required=False
+    )
+    routing_release(routing=draft)
+    return ts.traveler_release(work_order=shop.order, identifier="SN-0001", actor=shop.supervisor)
+
+
+@pytest.fixture
+def traveler(shop):  # noqa: F811 - this module's traveler has a photo to take
+    return photo_traveler(shop)
+
+
 def closed_traveler(shop, traveler):  # noqa: F811 - the fixtures
-    """A traveler with a measurement photo, a corrected value, a file, an inspection buy-off and the final
-    approval; its work order came from a (recorded) inbound message."""
+    """A traveler (from photo_traveler) with a measurement photo, a corrected value, a file, an inspection
+    buy-off and the final approval; its work order came from a (recorded) inbound message."""
     adapter = Adapter.objects.create(name="legacy-wic", kind="file_drop", source_system="legacy-wic")
     message = InboxMessage.objects.create(
         adapter=adapter,
@@ -73,18 +92,7 @@ def closed_traveler(shop, traveler):  # noqa: F811 - the fixtures
         status=InboxMessage.Status.PROCESSED,
     )
     WorkOrderProvenance.objects.create(work_order=shop.order, message=message)
-    bore = step_of(traveler, 10)
-    TravelerCharacteristic.objects.create(
-        step=bore,
-        code="PHOTO",
-        name="Bore photo",
-        kind="attachment",
-        sequence=99,
-        spec_revision="A",
-        required=False,
-        on_out_of_spec="warn",
-    )
-    step = ts.step_start(step=bore, actor=shop.operator)
+    step = ts.step_start(step=step_of(traveler, 10), actor=shop.operator)
     photo = ts.attachment_add(
         step=step, filename="bore.png", content=PNG, content_type="image/png", actor=shop.operator
     )
@@ -131,10 +139,11 @@ def unpack(tar_path: Path, into: Path) -> Path:
     return bag
 
 
-def run_verifier(path: Path) -> subprocess.CompletedProcess:
+def run_verifier(path: Path, *, key: bool = True) -> subprocess.CompletedProcess:
     # -I: isolated (no project on sys.path, no PYTHON* variables): the script needs only bagit.
+    given = ["--key", TEST_INTEGRITY_KEYS] if key else []
     return subprocess.run(
-        [sys.executable, "-I", str(VERIFY), str(path)], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-I", str(VERIFY), str(path), *given], capture_output=True, text=True, timeout=60, check=False
     )
 
 
@@ -145,7 +154,7 @@ def pdf_text(content: bytes) -> str:
 # --- The package -------------------------------------------------------------------------------------------
 
 
-def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_event(closed, lake_dir, tmp_path):
+def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_event(shop, closed, lake_dir, tmp_path):  # noqa: E501, F811
     record = services.traveler_archive(traveler_id=closed.pk)
     (tar_path,) = packages(lake_dir)
     assert record.uri == str(tar_path)
@@ -164,7 +173,7 @@ def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_ev
     assert info["Traveler-Part-Number"] == "HSG-1" and info["Traveler-Part-Revision"] == "A"
     assert info["Traveler-Serial-Number"] == "SN-0001" and info["Traveler-Work-Order"] == "WO-1"
     assert info["Traveler-Site"] == "WIC" and info["Retention-Class"] == "aerospace-30y"
-    assert info["Retain-Until"] == record.retain_until.isoformat() and info["Archive-Schema-Version"] == "1"
+    assert info["Retain-Until"] == record.retain_until.isoformat() and info["Archive-Schema-Version"] == "2"
     assert info["Producing-Software-Version"] == "0.1.0" and "Bagging-Date" in info and "Payload-Oxum" in info
 
     raw = (bag_dir / "data" / "traveler.json").read_bytes()
@@ -172,7 +181,7 @@ def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_ev
     assert raw == json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     assert (envelope["schema"], envelope["schema_version"], envelope["software_version"]) == (
         "traveler.archive",
-        "1",
+        "2",
         "0.1.0",
     )
     rec = envelope["record"]
@@ -194,6 +203,15 @@ def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_ev
         (e.seq, e.hash, e.prev_hash, e.action) for e in events
     ]
     assert set(envelope["audit"]["events"][0]) >= {"occurred_at", "actor_id", "actor_name", "changes", "reason"}
+    assert envelope["audit"]["head"] == {"seq": events[-1].seq, "hash": events[-1].hash}
+    # the work order's chain, and what happened to its signers' credentials while it was open
+    related = {c["chain"]: c for c in envelope["related_audit"]}
+    assert f"workorder:{shop.order.pk}" in related and related[f"workorder:{shop.order.pk}"]["from_genesis"]
+    assert {f"user:{shop.operator.pk}", f"user:{shop.inspector.pk}"} <= set(related)
+    # the checkpoint that covered it, sealed with the integrity key named beside it
+    integrity = envelope["integrity"]
+    assert integrity["key_id"] == "test-1" and integrity["checkpoint"]["key_id"] == "test-1"
+    assert [f"traveler:{closed.pk}", events[-1].seq, events[-1].hash] in integrity["checkpoint"]["heads"]
     # the raw inbound message the work order came from
     (inbound,) = envelope["inbound_messages"]
     assert inbound["payload"] == ORDER_XML and inbound["message_type"] == "b2mml.SyncProductionSchedule"
@@ -220,7 +238,10 @@ def test_archive_verifier_reports_every_signature_ok_then_broken_after_tampering
     signature_lines = [line for line in done.stdout.splitlines() if " signature " in f" {line} "]
     assert len(signature_lines) == 7 and all(line.startswith("OK") for line in signature_lines)
     assert "OK      audit trail" in done.stdout and "OK      bag: BagIt fixity" in done.stdout
-    assert done.stdout.rstrip().endswith("(12 checks, 0 broken)")  # bag, json, 7 signatures, audit, 2 files
+    # bag, json, 7 signatures, 4 audit chains (traveler, work order, 2 signers), checkpoint, 2 files
+    assert done.stdout.rstrip().endswith("(16 checks, 0 broken, 0 not checked)"), done.stdout
+    without_key = run_verifier(Path(record.uri), key=False)
+    assert without_key.returncode == 0 and "RESULT: OK, keyed hashes not checked" in without_key.stdout
     assert services.archive_check(record) == []  # the app's own check agrees
 
     # Tamper with a value in traveler.json: without re-bagging, the fixity and the signatures break
@@ -244,7 +265,37 @@ def test_archive_verifier_reports_every_signature_ok_then_broken_after_tampering
     envelope["signatures"][0]["content"]["traveler"] = "T-999999"
     path.write_bytes(json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
     done = run_verifier(path)  # traveler.json alone
-    assert done.returncode == 1 and "content does not match the stored content hash" in done.stdout
+    assert done.returncode == 1 and "the signed content does not match its keyed hash" in done.stdout
+
+
+def test_a_rebagged_package_without_its_last_events_is_broken(closed, lake_dir, tmp_path):
+    """The review's attack: remove the last audit events from traveler.json and re-bag. Both verifiers
+    compare the chain with its head and with the checkpoint, so it shows even without the key."""
+    record = services.traveler_archive(traveler_id=closed.pk)
+    bag_dir = unpack(Path(record.uri), tmp_path / "rebagged")
+    path = bag_dir / "data" / "traveler.json"
+    envelope = json.loads(path.read_bytes())
+    envelope["audit"]["events"] = envelope["audit"]["events"][:-3]
+    path.write_bytes(json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+    bagit.Bag(str(bag_dir)).save(manifests=True)
+    for key in (True, False):
+        done = run_verifier(bag_dir, key=key)
+        assert done.returncode == 1 and "OK      bag: BagIt fixity" in done.stdout
+        assert "events were removed" in done.stdout
+    report = archive_verify.check_bag(bag_dir)
+    assert any("events were removed" in p for p in report.problems)
+    # moving the head back as well still contradicts the sealed checkpoint
+    envelope["audit"]["head"] = {
+        "seq": envelope["audit"]["events"][-1]["seq"],
+        "hash": envelope["audit"]["events"][-1]["hash"],
+    }
+    path.write_bytes(json.dumps(envelope, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode())
+    bagit.Bag(str(bag_dir)).save(manifests=True)
+    done = run_verifier(bag_dir)
+    assert (
+        done.returncode == 1 and "integrity checkpoint" in done.stdout and "lacks or holds differently" in done.stdout
+    )
+    assert any("integrity checkpoint" in p for p in archive_verify.check_bag(bag_dir).problems)
 
 
 def test_verify_package_script_needs_only_the_standard_library_and_bagit():
@@ -265,11 +316,19 @@ def test_archive_twice_writes_once(closed, lake_dir, monkeypatch):
     first = services.traveler_archive(traveler_id=closed.pk)
     mtime = Path(first.uri).stat().st_mtime_ns
     puts = []
-    monkeypatch.setattr(LocalFileSystem, "put_file", lambda *a, **k: puts.append(a))
+    put_file = LocalFileSystem.put_file
+
+    def spy(fs, local, remote, *args, **kwargs):  # packages are counted, checkpoints written
+        if str(local).endswith(".tar"):
+            puts.append(local)
+            return None
+        return put_file(fs, local, remote, *args, **kwargs)
+
+    monkeypatch.setattr(LocalFileSystem, "put_file", spy)
     again = services.traveler_archive(traveler_id=closed.pk)
     assert again.pk == first.pk and puts == []
     # even with the index row gone (e.g. a restored database), the package is found and not rewritten
-    ArchiveRecord.objects.all().delete()
+    as_superuser("DELETE FROM archive_archiverecord")
     third = services.traveler_archive(traveler_id=closed.pk)
     assert third.uri == first.uri and third.package_sha256 == first.package_sha256 and puts == []
     assert len(packages(lake_dir)) == 1 and Path(first.uri).stat().st_mtime_ns == mtime
@@ -277,7 +336,7 @@ def test_archive_twice_writes_once(closed, lake_dir, monkeypatch):
     # reproducible: packed again (same day), the same traveler gives the same bytes, so the same name
     monkeypatch.undo()
     Path(first.uri).unlink()
-    ArchiveRecord.objects.all().delete()
+    as_superuser("DELETE FROM archive_archiverecord")
     fourth = services.traveler_archive(traveler_id=closed.pk)
     assert (fourth.uri, fourth.package_sha256, fourth.size) == (first.uri, first.package_sha256, first.size)
 
@@ -528,7 +587,8 @@ def test_disposal_refused_before_retain_until_and_recorded_with_a_signature_afte
     assert Path(record.uri).exists() and not Disposal.objects.exists()
 
     yesterday = timezone.now().date() - dt.timedelta(days=1)
-    ArchiveRecord.objects.filter(pk=record.pk).update(retain_until=yesterday)
+    # thirty years later, as it were (the database lets no one shorten a retention)
+    as_superuser("UPDATE archive_archiverecord SET retain_until = %s WHERE id = %s", [yesterday, record.pk])
     record.refresh_from_db()
     with pytest.raises(DisposalRefused, match="may not approve"):
         services.archive_dispose(record=record, actor=shop.operator, secret=PASSWORD, reason="retention over")

@@ -22,7 +22,6 @@ from tests.integrations.sync_support import free_port
 from tests.travelers import conftest as travelers_conftest
 from travelers import services
 from travelers.errors import NotAuthorized
-from travelers.models import TravelerCharacteristic
 
 shop = travelers_conftest.shop
 
@@ -36,10 +35,11 @@ def gauges():
         yield endpoint
 
 
-@pytest.fixture
-def gauged(shop, gauges):
-    """A traveler whose first step reads three gauges: one in mm, one in counts, one set to inches."""
-    revision = PartRevisionFactory(part=PartFactory(number="GAUGED-1"), revision="A")
+def gauged_traveler(shop, gauges, *, number="GAUGED-1", devices: dict | None = None):
+    """A traveler whose first step reads three gauges: one in mm, one in counts, one set to inches. The
+    gauges are part of the released spec (a traveler's copy never changes), so `devices` may replace
+    any of them: code -> (endpoint, node, unit, scale)."""
+    revision = PartRevisionFactory(part=PartFactory(number=number), revision="A")
     routing = md.routing_create_draft(part_revision=revision)
     step = md.routing_step_add(
         routing=routing, sequence=10, operation=shop.ops["machining"], work_center=shop.wc, title="Gauge the bore"
@@ -56,19 +56,24 @@ def gauged(shop, gauges):
         step=step, code="LENGTH", name="Length", unit="mm", lower_limit=Decimal("12.6"), upper_limit=Decimal("12.8")
     )
     md.characteristic_add(step=step, code="HAND", name="Entered by hand", **limits)
-    devices = {
-        "BORE_DIA": ("ns=2;s=Bore.Diameter", "mm", Decimal(1)),
-        "BORE_RAW": ("ns=2;s=Bore.DiameterRaw", "mm", Decimal("0.001")),
-        "LENGTH": ("ns=2;s=Caliper.Length", "in", Decimal(1)),
-    }
-    for code, (node, unit, scale) in devices.items():  # still a draft: the gauge is part of the spec
+    settings = {
+        "BORE_DIA": (gauges, "ns=2;s=Bore.Diameter", "mm", Decimal(1)),
+        "BORE_RAW": (gauges, "ns=2;s=Bore.DiameterRaw", "mm", Decimal("0.001")),
+        "LENGTH": (gauges, "ns=2;s=Caliper.Length", "in", Decimal(1)),
+    } | (devices or {})
+    for code, (endpoint, node, unit, scale) in settings.items():  # still a draft: the gauge is part of the spec
         Characteristic.objects.filter(step=step, code=code).update(
-            device_endpoint=gauges, device_node=node, device_unit=unit, device_scale=scale
+            device_endpoint=endpoint, device_node=node, device_unit=unit, device_scale=scale
         )
     md.routing_release(routing=routing)
-    order = services.work_order_create(number="WO-G1", part_revision=revision, quantity=1, site=shop.site)
-    traveler = services.traveler_release(work_order=order, identifier="SN-G1", actor=shop.supervisor)
+    order = services.work_order_create(number=f"WO-{number}", part_revision=revision, quantity=1, site=shop.site)
+    traveler = services.traveler_release(work_order=order, identifier=f"SN-{number}", actor=shop.supervisor)
     return services.step_start(step=traveler.steps.get(sequence=10), actor=shop.operator)
+
+
+@pytest.fixture
+def gauged(shop, gauges):
+    return gauged_traveler(shop, gauges)
 
 
 @pytest.mark.django_db
@@ -99,30 +104,33 @@ def test_opcua_gauge_read_refuses_what_no_gauge_measures(shop, gauged):
 
 
 @pytest.mark.django_db
-def test_opcua_unreachable_gauge_fails_plainly_and_fast(shop, gauged):
-    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(
-        device_endpoint=f"opc.tcp://127.0.0.1:{free_port()}/nothing"
+def test_opcua_unreachable_gauge_fails_plainly_and_fast(shop, gauges):
+    gauged = gauged_traveler(
+        shop,
+        gauges,
+        devices={
+            "BORE_DIA": (f"opc.tcp://127.0.0.1:{free_port()}/nothing", "ns=2;s=Bore.Diameter", "mm", Decimal(1)),
+            "BORE_RAW": (gauges, "ns=2;s=No.Such.Gauge", "mm", Decimal(1)),
+        },
     )
     started = time.monotonic()
     with pytest.raises(GaugeUnreachable, match="is unreachable") as failed:
         gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
     assert time.monotonic() - started < 3.5 and failed.value.status_code == 503
-    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_RAW").update(device_node="ns=2;s=No.Such.Gauge")
     with pytest.raises(GaugeUnreachable, match="no readable node ns=2;s=No.Such.Gauge"):
         gauge_read(step=gauged, characteristic_code="BORE_RAW", actor=shop.operator)
     assert not gauged.measurements.exists()
 
 
 @pytest.mark.django_db
-def test_opcua_silent_gauge_times_out(shop, gauged):
+def test_opcua_silent_gauge_times_out(shop, gauges):
     Adapter.objects.create(name="gauges", kind=Adapter.Kind.OPCUA, source_system="shop", settings={"timeout": 0.5})
     with socket.socket() as silent:  # accepts the connection, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen()
         port = silent.getsockname()[1]
-        TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(
-            device_endpoint=f"opc.tcp://127.0.0.1:{port}/silent"
-        )
+        silent_gauge = (f"opc.tcp://127.0.0.1:{port}/silent", "ns=2;s=Bore.Diameter", "mm", Decimal(1))
+        gauged = gauged_traveler(shop, gauges, devices={"BORE_DIA": silent_gauge})
         started = time.monotonic()
         with pytest.raises(GaugeUnreachable, match="did not answer within 0.5 s"):
             gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
@@ -130,7 +138,9 @@ def test_opcua_silent_gauge_times_out(shop, gauged):
 
 
 @pytest.mark.django_db
-def test_opcua_read_from_gauge_endpoint(client, shop, gauged):
+def test_opcua_read_from_gauge_endpoint(client, shop, gauges):
+    off = (f"opc.tcp://127.0.0.1:{free_port()}/off", "ns=2;s=Bore.DiameterRaw", "mm", Decimal("0.001"))
+    gauged = gauged_traveler(shop, gauges, devices={"BORE_RAW": off})
     client.force_login(shop.operator)  # the tablet's session
 
     def read(characteristic):
@@ -141,9 +151,6 @@ def test_opcua_read_from_gauge_endpoint(client, shop, gauged):
     assert response.status_code == 201, response.content
     answer = response.json()
     assert answer["measurement"]["source"] == "device" and answer["measurement"]["device"] == "ns=2;s=Bore.Diameter"
-    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_RAW").update(
-        device_endpoint=f"opc.tcp://127.0.0.1:{free_port()}/off"
-    )
     down = read("BORE_RAW")
     assert down.status_code == 503
     assert down.json()["error"]["code"] == "gauge_unreachable" and "switched on" in down.json()["error"]["message"]

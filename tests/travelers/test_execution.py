@@ -258,20 +258,16 @@ def test_every_change_is_audited_in_one_chain(shop, traveler):
     actions = list(AuditEvent.objects.filter(chain=f"traveler:{traveler.pk}").values_list("action", flat=True))
     assert actions == [
         "traveler.released",
+        "steps.added",
         "step.started",
         "measurement.recorded",
         "measurement.recorded",
         "signature.signed",
         "step.performed",
     ]
-    assert list(AuditEvent.objects.filter(chain=f"traveler:{traveler.pk}").values_list("seq", flat=True)) == [
-        1,
-        2,
-        3,
-        4,
-        5,
-        6,
-    ]
+    assert list(AuditEvent.objects.filter(chain=f"traveler:{traveler.pk}").values_list("seq", flat=True)) == list(
+        range(1, 8)
+    )
 
 
 # --- Records the database itself protects ------------------------------------------------------------

@@ -204,12 +204,13 @@ def test_components_are_refused_when_they_should_be(shop, traveler, setup, messa
         identifier = "LOT-B1"
     elif setup == "unknown":
         identifier = "NOPE"
-    elif setup == "in_production":
-        other = services.traveler_release(work_order=shop.order, identifier="SN-0003", actor=shop.supervisor)
-        identifier = other.item.identifier
-        step_parts = step.components
-        step_parts.append({"part_id": other.item.part_id, "part_number": "HSG-1", "quantity": "1"})
-        type(step).objects.filter(pk=step.pk).update(components=step_parts)
+    elif setup == "in_production":  # a pin whose own traveler is still open
+        pin = _closed_pin(shop, "PIN-0009")
+        order = services.work_order_create(number="WO-PIN-0004", part_revision=shop.pin_rev, quantity=1, site=shop.site)
+        identifier = services.traveler_release(
+            work_order=order, identifier="PIN-0004", actor=shop.supervisor
+        ).item.identifier
+        assert pin.status == Item.Status.AVAILABLE
     else:
         pin = _closed_pin(shop, identifier)
         Item.objects.filter(pk=pin.pk).update(**({"on_hold": True} if setup == "held" else {"status": "scrapped"}))

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mes.compliance.models import Signature, SigningCredential
 from tests.factories import UserFactory
+from tests.tampering import as_superuser
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
 from tests.travelers.test_api import long_traveler
 from travelers import records, services
@@ -195,8 +196,12 @@ def test_signatures_are_verified_and_an_altered_record_shows_broken(shop, travel
     assert r.status_code == 200 and b"<html" not in r.content
     html = r.content.decode()
     assert html.count(">verified<") == 5 and ">BROKEN<" not in html
-    # Someone edits a signed step behind the application's back: its signature no longer matches.
-    TravelerStep.objects.filter(traveler=traveler, sequence=20).update(title="Torque the lid")
+    # Someone with full database rights edits a signed step behind the application's back (the guards
+    # refuse it to anyone else): its signatures no longer match.
+    as_superuser(
+        "UPDATE travelers_travelerstep SET title = 'Torque the lid' WHERE traveler_id = %s AND sequence = 20",
+        [traveler.pk],
+    )
     html = client.get(url).content.decode()
     assert "<html" in html  # without htmx, a page of its own
     assert html.count(">BROKEN<") == 2 and html.count(">verified<") == 3  # step 20: performed and inspected

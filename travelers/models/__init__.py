@@ -2,7 +2,7 @@ from .genealogy import Consumption
 from .orders import Item, WorkOrder
 from .quality import Nonconformance
 from .records import Attachment, Measurement
-from .travelers import Hold, Traveler, TravelerCharacteristic, TravelerStep
+from .travelers import Hold, Traveler, TravelerCharacteristic, TravelerReplan, TravelerStep
 
 __all__ = [
     "Attachment",
@@ -13,6 +13,7 @@ __all__ = [
     "Nonconformance",
     "Traveler",
     "TravelerCharacteristic",
+    "TravelerReplan",
     "TravelerStep",
     "WorkOrder",
 ]

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from . import guards
 from .orders import Item
 from .travelers import Traveler, TravelerStep
 
@@ -43,6 +44,16 @@ class Consumption(models.Model):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="consumption_quantity_positive"),
         ]
         indexes = [models.Index(fields=["component"], name="consumption_component_idx")]
+        triggers = [
+            guards.not_deleted("consumption"),
+            guards.insert_while_open("a consumption"),
+            guards.update_while_open("a consumption"),
+            guards.frozen_once("consumption", "OLD.active = false", "removed"),
+            guards.frozen_fields(
+                "consumption",
+                ["traveler", "step", "component", "component_is_serial", "quantity", "consumed_at", "consumed_by"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.component} in {self.traveler}"

@@ -8,6 +8,7 @@ from django.db import models
 
 from travelers.states import NcrStatus
 
+from . import guards
 from .travelers import Traveler, TravelerStep
 
 
@@ -40,6 +41,16 @@ class Nonconformance(models.Model):
     class Meta:
         ordering = ["-raised_at"]
         indexes = [models.Index(fields=["status"], name="ncr_status_idx")]
+        triggers = [
+            guards.not_deleted("nonconformance"),
+            guards.insert_while_open("a nonconformance"),
+            guards.update_while_open("a nonconformance"),
+            guards.frozen_once("nonconformance", "OLD.status = 'closed'", "dispositioned"),
+            guards.frozen_fields(
+                "nonconformance",
+                ["number", "traveler", "step", "measurement", "description", "raised_at", "raised_by", "automatic"],
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.number

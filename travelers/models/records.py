@@ -5,6 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from mes.compliance import guards as compliance_guards
+
+from . import guards
 from .travelers import TravelerCharacteristic, TravelerStep
 
 
@@ -29,6 +32,10 @@ class Attachment(models.Model):
 
     class Meta:
         ordering = ["uploaded_at", "id"]
+        triggers = [
+            compliance_guards.append_only("an attachment"),
+            guards.insert_while_open("an attachment", via_step=True),
+        ]
 
     def __str__(self) -> str:
         return self.filename
@@ -88,6 +95,10 @@ class Measurement(models.Model):
         indexes = [
             models.Index(fields=["characteristic", "recorded_at"], name="measurement_char_time_idx"),
             models.Index(fields=["judgment"], name="measurement_judgment_idx"),
+        ]
+        triggers = [
+            compliance_guards.append_only("a recorded value (a correction supersedes it)"),
+            guards.insert_while_open("a value", via_step=True),
         ]
 
     def __str__(self) -> str:

@@ -6,8 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from mes.compliance import guards as compliance_guards
 from travelers.states import StepStatus, TravelerStatus
 
+from . import guards
 from .orders import Item, WorkOrder
 
 
@@ -32,6 +34,9 @@ class Traveler(models.Model):
         "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     version = models.PositiveIntegerField(default=1)
+    changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Time of the last change: every later change is stamped after it."
+    )
 
     class Meta:
         ordering = ["-released_at", "number"]
@@ -52,9 +57,33 @@ class Traveler(models.Model):
             models.Index(fields=["status", "on_hold"], name="traveler_status_idx"),
             models.Index(fields=["site", "status"], name="traveler_site_status_idx"),
         ]
+        triggers = [
+            guards.not_deleted("traveler"),
+            guards.frozen_once("traveler", "OLD.status IN ('closed', 'scrapped')", "closed"),
+            guards.frozen_fields("traveler", ["number", "item", "work_order", "site", "released_at", "released_by"]),
+        ]
 
     def __str__(self) -> str:
         return self.number
+
+
+# What a step copies at release (or when rework or a re-plan adds it): it never changes afterwards. Its
+# work center may change while the step is pending (work dispatched to another cell), never after.
+STEP_SNAPSHOT = [
+    "traveler",
+    "sequence",
+    "origin",
+    "source_step",
+    "operation",
+    "operation_alias",
+    "title",
+    "instructions",
+    "signoff",
+    "may_run_out_of_order",
+    "components",
+    "ncr",
+    "created_at",
+]
 
 
 class TravelerStep(models.Model):
@@ -105,6 +134,7 @@ class TravelerStep(models.Model):
         related_name="rework_steps",
         help_text="The NCR whose rework added this step.",
     )
+    created_at = models.DateTimeField(help_text="When the step joined the traveler (release, rework or re-plan).")
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
@@ -113,6 +143,19 @@ class TravelerStep(models.Model):
             models.UniqueConstraint(fields=["traveler", "sequence"], name="travelerstep_unique_sequence"),
         ]
         indexes = [models.Index(fields=["work_center", "status"], name="travelerstep_wc_status_idx")]
+        triggers = [
+            guards.not_deleted("step"),
+            guards.insert_while_open("a step"),
+            guards.update_while_open("a step"),
+            guards.frozen_once("step", "OLD.status IN ('completed', 'skipped')", "done", allow=("version",)),
+            guards.frozen_fields("step", STEP_SNAPSHOT),
+            guards.refuse_when(
+                "work_center_while_pending",
+                "OLD.status <> 'pending' AND OLD.work_center_id IS DISTINCT FROM NEW.work_center_id",
+                "step % has started: its work center never changes",
+            ),
+            guards.set_once("step", ["performed_signature_id", "inspected_signature_id", "skip_signature_id"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sequence} {self.title}"
@@ -150,6 +193,10 @@ class TravelerCharacteristic(models.Model):
     class Meta:
         ordering = ["step", "sequence", "id"]
         constraints = [models.UniqueConstraint(fields=["step", "code"], name="travelerchar_unique_code")]
+        triggers = [
+            compliance_guards.append_only("a traveler characteristic (frozen at release; a re-plan adds new ones)"),
+            guards.insert_on_pending_step(),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
@@ -182,6 +229,38 @@ class Hold(models.Model):
     class Meta:
         ordering = ["traveler", "placed_at"]
         indexes = [models.Index(fields=["traveler"], condition=Q(released_at__isnull=True), name="hold_open_idx")]
+        triggers = [
+            guards.not_deleted("hold"),
+            guards.insert_while_open("a hold"),
+            guards.update_while_open("a hold"),
+            guards.frozen_once("hold", "OLD.released_at IS NOT NULL", "released"),
+            guards.frozen_fields("hold", ["traveler", "kind", "reason", "ncr", "placed_at", "placed_by"]),
+        ]
 
     def __str__(self) -> str:
         return f"hold on {self.traveler}: {self.reason[:40]}"
+
+
+class TravelerReplan(models.Model):
+    """A signed re-plan of an open traveler onto another released routing revision of its part revision.
+    The routing a traveler followed at any moment is known from these (signatures are rebuilt with it)."""
+
+    traveler = models.ForeignKey(Traveler, on_delete=models.PROTECT, related_name="replans")
+    from_routing = models.ForeignKey("masterdata.Routing", on_delete=models.PROTECT, related_name="+")
+    to_routing = models.ForeignKey("masterdata.Routing", on_delete=models.PROTECT, related_name="+")
+    replanned_at = models.DateTimeField()
+    replanned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    signature = models.ForeignKey("compliance.Signature", on_delete=models.PROTECT, related_name="+")
+    skipped_steps = models.JSONField(default=list, help_text="Sequences of the pending steps it skipped.")
+    added_steps = models.JSONField(default=list, help_text="Sequences of the steps it added.")
+
+    class Meta:
+        ordering = ["traveler", "replanned_at", "id"]
+        triggers = [
+            compliance_guards.append_only("a re-plan"),
+            guards.insert_while_open("a re-plan"),
+        ]
+
+    def __str__(self) -> str:
+        return f"re-plan of {self.traveler} at {self.replanned_at:%Y-%m-%d %H:%M}"

@@ -7,12 +7,13 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
 
+from travelers.content import attachment_content
 from travelers.errors import AttachmentRefused
 from travelers.models import Attachment
+from travelers.states import DONE_STEP_STATES
 
-from .common import audit, bump, ensure_open, lock_step, require_perm
+from .common import audit, bump, clock, ensure_not_held, ensure_open, lock_step, require_perm
 
 # Content types we accept, each with the leading bytes its files must start with.
 SIGNATURES = {
@@ -33,7 +34,15 @@ def max_bytes() -> int:
 def attachment_add(*, step, filename: str, content: bytes, content_type: str, actor, ncr=None) -> Attachment:
     traveler, step = lock_step(step.pk)
     require_perm(actor, "raise_ncr" if ncr is not None else "perform_step", "attach files")
-    ensure_open(traveler)
+    if ncr is None:  # evidence of the work: only while the step is being done
+        ensure_not_held(traveler)
+        if step.status in DONE_STEP_STATES:
+            raise AttachmentRefused(
+                f"step {step.sequence} is {step.get_status_display().lower()}: its record is signed and closed",
+                field="step",
+            )
+    else:  # evidence of a nonconformance: while the traveler is open, held or not
+        ensure_open(traveler)
     content_type = (content_type or "").split(";")[0].strip().lower()
     if content_type not in SIGNATURES:
         raise AttachmentRefused(
@@ -59,17 +68,18 @@ def attachment_add(*, step, filename: str, content: bytes, content_type: str, ac
         content_type=content_type,
         size=len(content),
         sha256=digest,
-        uploaded_at=timezone.now(),
+        uploaded_at=clock(traveler),
         uploaded_by=actor,
     )
     attachment.file.save(name, ContentFile(content), save=False)
     attachment.save()
-    bump(traveler, step=step)
+    bump(traveler, step=None if step.status in DONE_STEP_STATES else step)
     audit(
         traveler,
         action="attachment.added",
         obj=attachment,
         actor=actor,
         changes={"file": [None, name], "sha256": [None, digest], "size": [None, len(content)]},
+        state=attachment_content(attachment),
     )
     return attachment

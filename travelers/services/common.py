@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, Subquery
+import datetime as dt
 
-from mes.compliance.audit import audit_record
+from django.db.models import Q, Subquery
+from django.utils import timezone
+
+from mes.compliance.audit import audit_record, record_seal
 from mes.events.services import outbox_emit
 from mes.masterdata.models import OperationAlias
 from travelers.errors import NotAuthorized, TravelerHeld, TravelerNotOpen
-from travelers.models import Traveler, TravelerStep
+from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
 from travelers.states import OPEN_TRAVELER_STATES
 
 
@@ -54,16 +57,41 @@ def ensure_not_held(traveler: Traveler) -> None:
         raise TravelerHeld(f"traveler {traveler.number} is on hold: {reason}", field="traveler")
 
 
+def clock(traveler: Traveler) -> dt.datetime:
+    """The time to stamp a change of `traveler` with: now, yet always after its previous change, whatever
+    the clocks of the servers say. Signatures are rebuilt "as of just before" their time, so the order
+    of a traveler's stamps must be the order of its changes (travelers.content). Call it once per change,
+    under the traveler's lock, and stamp everything the change makes with it; bump() stores it."""
+    now = timezone.now()
+    if traveler.changed_at is not None and now <= traveler.changed_at:
+        now = traveler.changed_at + dt.timedelta(microseconds=1)
+    traveler.changed_at = now
+    return now
+
+
 def bump(traveler: Traveler, *, step: TravelerStep | None = None) -> None:
-    """Advance the version of what changed, so a client holding an older version sees a conflict."""
+    """Advance the version of what changed, so a client holding an older version sees a conflict, and
+    store the traveler's last-change time (see clock)."""
     traveler.version += 1
-    Traveler.objects.filter(pk=traveler.pk).update(version=traveler.version)
+    if traveler.changed_at is None:
+        clock(traveler)
+    Traveler.objects.filter(pk=traveler.pk).update(version=traveler.version, changed_at=traveler.changed_at)
     if step is not None:
         step.version += 1
         TravelerStep.objects.filter(pk=step.pk).update(version=step.version)
 
 
-def audit(traveler: Traveler, *, action: str, obj, actor, changes: dict | None = None, reason: str = ""):
+def audit(
+    traveler: Traveler,
+    *,
+    action: str,
+    obj,
+    actor,
+    changes: dict | None = None,
+    reason: str = "",
+    state: dict | None = None,
+):
+    """An event in the traveler's audit chain about `obj`; `state` (travelers.content) is sealed in it."""
     return audit_record(
         chain=f"traveler:{traveler.pk}",
         action=action,
@@ -72,6 +100,32 @@ def audit(traveler: Traveler, *, action: str, obj, actor, changes: dict | None =
         actor=actor,
         changes=changes,
         reason=reason,
+        seal=record_seal(state) if state is not None else "",
+    )
+
+
+def audit_steps_added(traveler: Traveler, steps: list[TravelerStep], *, actor, origin: str, reason: str = ""):
+    """One event for steps joining the traveler (release, rework, re-plan), sealing their snapshots with
+    their characteristics and limits, so a limit changed behind the services' back is found."""
+    from travelers.content import steps_state
+
+    chars: dict[int, list[TravelerCharacteristic]] = {}
+    for c in TravelerCharacteristic.objects.filter(step__in=[s.pk for s in steps]).order_by(
+        "step_id", "sequence", "id"
+    ):
+        chars.setdefault(c.step_id, []).append(c)
+    return audit(
+        traveler,
+        action="steps.added",
+        obj=traveler,
+        actor=actor,
+        reason=reason,
+        changes={
+            "origin": [None, origin],
+            "steps": [None, sorted(s.sequence for s in steps)],
+            "step_ids": [None, sorted(s.pk for s in steps)],
+        },
+        state=steps_state(steps, lambda s: chars.get(s.pk, [])),
     )
 
 

@@ -6,12 +6,11 @@ counted even though the action fails), then make the change and the signature in
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
 from mes.masterdata.services import qualification_check
-from travelers.content import current_measurements, step_content
+from travelers.content import current_measurements, hold_content, hold_state, step_content
 from travelers.errors import RecordConflict, SeparationOfDuties, StepOutOfOrder, StepStateRefused
 from travelers.models import Hold, Measurement, TravelerStep
 from travelers.states import (
@@ -23,7 +22,7 @@ from travelers.states import (
     transition,
 )
 
-from .common import audit, bump, emit, ensure_not_held, ensure_open, lock_step, lock_traveler, require_perm
+from .common import audit, bump, clock, emit, ensure_not_held, ensure_open, lock_step, lock_traveler, require_perm
 
 
 def check_version(step: TravelerStep, expected_version: int | None) -> None:
@@ -66,7 +65,7 @@ def step_start(*, step: TravelerStep, actor, expected_version: int | None = None
             field="step",
         )
     step.status = transition(step.status, StepStatus.IN_PROGRESS, STEP_ALLOWED, f"step {step.sequence}")
-    step.started_at, step.started_by = timezone.now(), actor
+    step.started_at, step.started_by = clock(traveler), actor
     step.save(update_fields=["status", "started_at", "started_by"])
     bump(traveler, step=step)
     audit(traveler, action="step.started", obj=step, actor=actor, changes={"status": ["pending", "in_progress"]})
@@ -81,8 +80,8 @@ def _missing_required(step: TravelerStep) -> list[str]:
 
 
 def _sign_step(traveler, step, actor, authority, meaning: str, kind: str, now):
-    """Sign a step's content as it stands now, with the signer's qualification to `kind` its operation
-    (an expired or missing one refuses the signing)."""
+    """Sign a step's content as it stood just before `now`, with the signer's qualification to `kind`
+    its operation (an expired or missing one refuses the signing)."""
     qualification = qualification_check(user=actor, operation=step.operation, kind=kind)
     return signature_record(
         authority=authority,
@@ -117,7 +116,7 @@ def _step_perform(*, step, actor, authority, expected_version):
     missing = _missing_required(step)
     if missing:
         raise StepStateRefused(f"step {step.sequence} still needs a value for {', '.join(missing)}", field="values")
-    now = timezone.now()
+    now = clock(traveler)
     signature = _sign_step(traveler, step, actor, authority, Signature.Meaning.PERFORMED, "perform", now)
     target = StepStatus.AWAITING_INSPECTION if step.requires_inspection else StepStatus.COMPLETED
     old = step.status
@@ -159,7 +158,7 @@ def _step_inspect(*, step, actor, authority, expected_version=None):
             f"you performed step {step.sequence} or recorded its values: another inspector must buy it off",
             field="actor",
         )
-    now = timezone.now()
+    now = clock(traveler)
     signature = _sign_step(traveler, step, actor, authority, Signature.Meaning.INSPECTED, "inspect", now)
     step.status = transition(step.status, StepStatus.COMPLETED, STEP_ALLOWED, f"step {step.sequence}")
     step.inspected_signature, step.completed_at = signature, now
@@ -192,21 +191,20 @@ def _step_skip(*, step, actor, authority, reason):
         raise StepStateRefused("say why the step is skipped", field="reason")
     old = step.status
     step.status = transition(step.status, StepStatus.SKIPPED, STEP_ALLOWED, f"step {step.sequence}")
-    step.skip_reason = reason.strip()
-    step.save(update_fields=["status", "skip_reason"])
-    now = timezone.now()
+    reason = reason.strip()
+    now = clock(traveler)
     step.skip_signature = signature_record(
         authority=authority,
         meaning=Signature.Meaning.SKIPPED,
         record_type="travelers.step",
         record_id=step.pk,
-        content=step_content(step.pk, now),
+        content=step_content(step.pk, now, skip_reason=reason),
         audit_chain=f"traveler:{traveler.pk}",
-        comment=step.skip_reason,
+        comment=reason,
         signed_at=now,
     )
-    step.completed_at = now
-    step.save(update_fields=["skip_signature", "completed_at"])
+    step.skip_reason, step.completed_at = reason, now
+    step.save(update_fields=["status", "skip_reason", "skip_signature", "completed_at"])
     bump(traveler, step=step)
     audit(
         traveler,
@@ -229,8 +227,8 @@ def _after_step_done(traveler, actor) -> None:
     traveler.status = transition(
         traveler.status, TravelerStatus.AWAITING_SIGNOFF, TRAVELER_ALLOWED, f"traveler {traveler.number}"
     )
-    traveler.completed_at = timezone.now()
-    traveler.save(update_fields=["status", "completed_at"])
+    traveler.completed_at = clock(traveler)
+    traveler.save(update_fields=["status", "completed_at", "changed_at"])
     audit(traveler, action="traveler.completed", obj=traveler, actor=actor, changes={"status": [old, traveler.status]})
     emit(traveler, "traveler.awaiting_signoff")
 
@@ -248,7 +246,7 @@ def hold_place(*, traveler, reason: str, actor, kind: str = Hold.Kind.MANUAL, nc
         if not (reason or "").strip():
             raise StepStateRefused("say why the traveler is held", field="reason")
         hold = Hold.objects.create(
-            traveler=traveler, kind=kind, reason=reason.strip(), ncr=ncr, placed_at=timezone.now(), placed_by=actor
+            traveler=traveler, kind=kind, reason=reason.strip(), ncr=ncr, placed_at=clock(traveler), placed_by=actor
         )
         was = traveler.on_hold
         traveler.on_hold = True
@@ -263,6 +261,7 @@ def hold_place(*, traveler, reason: str, actor, kind: str = Hold.Kind.MANUAL, nc
             actor=actor,
             changes={"on_hold": [was, True]},
             reason=hold.reason,
+            state=hold_state(hold),
         )
         emit(traveler, "traveler.held", {"reason": hold.reason, "hold_kind": kind, "ncr": ncr.number if ncr else None})
         return hold
@@ -291,25 +290,22 @@ def _hold_release(*, hold, actor, authority, reason):
 
 
 def _close_hold(traveler, hold, actor, reason, *, authority=None, signature=None) -> None:
-    now = timezone.now()
+    """Release `hold` in one statement: signed by `authority` now, or by an NCR's disposition `signature`."""
+    now = clock(traveler)
     hold.released_at, hold.released_by, hold.release_reason = now, actor, reason
-    hold.save(update_fields=["released_at", "released_by", "release_reason"])
     if authority is not None:
-        from travelers.content import hold_content
-
-        hold.release_signature = signature_record(
+        signature = signature_record(
             authority=authority,
             meaning=Signature.Meaning.RELEASED,
             record_type="travelers.hold",
             record_id=hold.pk,
-            content=hold_content(hold.pk, now),
+            content=hold_content(hold, traveler.number),
             audit_chain=f"traveler:{traveler.pk}",
             comment=reason,
             signed_at=now,
         )
-    elif signature is not None:
-        hold.release_signature = signature
-    hold.save(update_fields=["release_signature"])
+    hold.release_signature = signature
+    hold.save(update_fields=["released_at", "released_by", "release_reason", "release_signature"])
     still_held = traveler.holds.filter(released_at__isnull=True).exists()
     traveler.on_hold = still_held
     traveler.save(update_fields=["on_hold"])
@@ -323,5 +319,6 @@ def _close_hold(traveler, hold, actor, reason, *, authority=None, signature=None
         actor=actor,
         changes={"on_hold": [True, still_held]},
         reason=reason,
+        state=hold_state(hold),
     )
     emit(traveler, "traveler.released_from_hold" if not still_held else "traveler.hold_released", {"reason": reason})

@@ -5,16 +5,15 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
-from travelers.content import consumption_content
+from travelers.content import consumption_content, consumption_state
 from travelers.errors import ComponentRefused, StepStateRefused
 from travelers.models import Consumption, Item
 from travelers.states import StepStatus
 
-from .common import audit, bump, emit, ensure_not_held, lock_step, require_perm
+from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
 
 
 def _find_component(identifier: str, part_number: str | None) -> Item:
@@ -86,7 +85,7 @@ def component_consume(
                 component=component,
                 component_is_serial=component.tracking == Item.Tracking.SERIAL,
                 quantity=qty,
-                consumed_at=timezone.now(),
+                consumed_at=clock(traveler),
                 consumed_by=actor,
             )
     except IntegrityError as exc:  # the partial unique index: installed elsewhere at the same moment
@@ -102,6 +101,7 @@ def component_consume(
         obj=consumption,
         actor=actor,
         changes={"component": [None, str(component)], "quantity": [None, qty]},
+        state=consumption_state(consumption),
     )
     emit(
         traveler,
@@ -130,21 +130,20 @@ def _component_remove(*, consumption, reason, actor, authority):
         raise ComponentRefused("this component was already removed", field="consumption")
     if not (reason or "").strip():
         raise ComponentRefused("say why the component is removed", field="reason")
-    now = timezone.now()
+    now = clock(traveler)
     consumption.active, consumption.removed_at, consumption.removed_by = False, now, actor
     consumption.removal_reason = reason.strip()
-    consumption.save(update_fields=["active", "removed_at", "removed_by", "removal_reason"])
     consumption.removal_signature = signature_record(
         authority=authority,
         meaning=Signature.Meaning.REMOVED,
         record_type="travelers.consumption",
         record_id=consumption.pk,
-        content=consumption_content(consumption.pk, now),
+        content=consumption_content(consumption, traveler.number),
         audit_chain=f"traveler:{traveler.pk}",
         comment=consumption.removal_reason,
         signed_at=now,
     )
-    consumption.save(update_fields=["removal_signature"])
+    consumption.save(update_fields=["active", "removed_at", "removed_by", "removal_reason", "removal_signature"])
     component = Item.objects.select_for_update().get(pk=consumption.component_id)
     component.quantity_available += consumption.quantity
     component.status = Item.Status.AVAILABLE
@@ -157,6 +156,7 @@ def _component_remove(*, consumption, reason, actor, authority):
         actor=actor,
         reason=consumption.removal_reason,
         changes={"active": [True, False]},
+        state=consumption_state(consumption),
     )
     emit(
         traveler,

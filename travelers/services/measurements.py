@@ -7,13 +7,13 @@ from django.utils import timezone
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
-from travelers.content import correction_content, current_measurements
+from travelers.content import correction_content, current_measurements, measurement_content
 from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused
 from travelers.judging import judge
 from travelers.models import Attachment, Measurement, TravelerCharacteristic
 from travelers.states import StepStatus
 
-from .common import audit, bump, emit, ensure_not_held, lock_step, require_perm
+from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
 from .execution import check_version
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
@@ -38,7 +38,7 @@ def _attachment(step, attachment_id):
 
 
 def _new_measurement(
-    *, step, char, value, unit, source, device, actor, attachment_id, supersedes=None, reason="", save=True
+    *, step, char, value, unit, source, device, actor, attachment_id, at, supersedes=None, reason="", save=True
 ) -> Measurement:
     if source not in SOURCES:
         raise MeasurementInvalid(f"source must be one of {', '.join(sorted(SOURCES))}", field="source")
@@ -62,7 +62,7 @@ def _new_measurement(
         spec_nominal=char.nominal,
         source=source,
         device=device or "",
-        recorded_at=timezone.now(),
+        recorded_at=at,
         recorded_by=actor,
         supersedes=supersedes,
         correction_reason=reason,
@@ -141,6 +141,7 @@ def measurement_record(
         device=device,
         actor=actor,
         attachment_id=attachment_id,
+        at=clock(traveler),
     )
     bump(traveler, step=step)
     audit(
@@ -149,6 +150,7 @@ def measurement_record(
         obj=m,
         actor=actor,
         changes={char.code: [None, f"{m.entered_value} {m.entered_unit}".strip()], "judgment": [None, m.judgment]},
+        state=measurement_content(m),
     )
     emit(traveler, "measurement.recorded", _data(m), step=step)
     if m.judgment == "out_of_spec" and char.on_out_of_spec == "hold":
@@ -203,6 +205,7 @@ def _measurement_correct(*, measurement, value, actor, authority, reason, unit, 
         device="",
         actor=actor,
         attachment_id=attachment_id,
+        at=clock(traveler),
         supersedes=original,
         reason=reason.strip(),
         save=False,
@@ -233,6 +236,7 @@ def _measurement_correct(*, measurement, value, actor, authority, reason, unit, 
             ],
             "signature": [None, signature.pk],
         },
+        state=measurement_content(m),
     )
     emit(traveler, "measurement.corrected", _data(m), step=step)
     if m.judgment == "out_of_spec" and original.characteristic.on_out_of_spec == "hold":

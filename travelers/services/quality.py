@@ -5,18 +5,17 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from mes.compliance.canonical import decimal_text
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
 from mes.masterdata.models import Operation, WorkCenter
-from travelers.content import ncr_content
+from travelers.content import ncr_content, ncr_state
 from travelers.errors import NonconformanceRefused
 from travelers.models import Hold, Item, Nonconformance, TravelerStep
 from travelers.states import NCR_ALLOWED, TRAVELER_ALLOWED, NcrStatus, StepStatus, TravelerStatus, transition
 
-from .common import audit, bump, emit, ensure_open, lock_traveler, require_perm, site_aliases
+from .common import audit, audit_steps_added, clock, emit, ensure_open, lock_traveler, require_perm, site_aliases
 from .execution import _after_step_done, _close_hold, hold_place
 from .release import characteristic_snapshot, next_number
 
@@ -28,11 +27,19 @@ def _ncr_create(*, traveler, step, measurement, description, actor, automatic) -
         step=step,
         measurement=measurement,
         description=description,
-        raised_at=timezone.now(),
+        raised_at=clock(traveler),
         raised_by=actor,
         automatic=automatic,
     )
-    audit(traveler, action="ncr.raised", obj=ncr, actor=actor, changes={"status": [None, "open"]}, reason=description)
+    audit(
+        traveler,
+        action="ncr.raised",
+        obj=ncr,
+        actor=actor,
+        changes={"status": [None, "open"]},
+        reason=description,
+        state=ncr_state(ncr),
+    )
     emit(
         traveler,
         "ncr.raised",
@@ -94,7 +101,7 @@ def ncr_disposition(
     )
 
 
-def _add_rework_steps(traveler, ncr, rework_steps: list[dict]) -> list[TravelerStep]:
+def _add_rework_steps(traveler, ncr, rework_steps: list[dict], now) -> list[TravelerStep]:
     if not rework_steps:
         raise NonconformanceRefused("a rework or repair needs at least one step", field="rework_steps")
     taken = set(traveler.steps.values_list("sequence", flat=True))
@@ -131,6 +138,7 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict]) -> list[TravelerS
                 instructions=spec.get("instructions", ""),
                 signoff="operator+inspector",
                 ncr=ncr,
+                created_at=now,
             )
         )
     if ncr.measurement_id:  # the reworked feature is measured again on the last rework step
@@ -156,25 +164,26 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, rework_steps)
         raise NonconformanceRefused("explain the disposition", field="notes")
     ncr.status = transition(ncr.status, NcrStatus.CLOSED, NCR_ALLOWED, ncr.number)
     D = Nonconformance.Disposition  # noqa: N806
-    added = []
-    if disposition in (D.REWORK, D.REPAIR):
-        added = _add_rework_steps(traveler, ncr, rework_steps)
-    elif rework_steps:
+    if disposition not in (D.REWORK, D.REPAIR) and rework_steps:
         raise NonconformanceRefused("only a rework or repair adds steps", field="rework_steps")
-    now = timezone.now()
+    now = clock(traveler)
+    added = _add_rework_steps(traveler, ncr, rework_steps, now) if disposition in (D.REWORK, D.REPAIR) else []
     ncr.disposition, ncr.disposition_notes, ncr.dispositioned_at = disposition, notes.strip(), now
-    ncr.save(update_fields=["status", "disposition", "disposition_notes", "dispositioned_at"])
     ncr.disposition_signature = signature_record(
         authority=authority,
         meaning=Signature.Meaning.DISPOSITIONED,
         record_type="travelers.ncr",
         record_id=ncr.pk,
-        content=ncr_content(ncr.pk, now),
+        content=ncr_content(ncr, traveler.number, ncr.step.sequence if ncr.step_id else None, added),
         audit_chain=f"traveler:{traveler.pk}",
         comment=ncr.disposition_notes,
         signed_at=now,
     )
-    ncr.save(update_fields=["disposition_signature"])
+    ncr.save(update_fields=["status", "disposition", "disposition_notes", "dispositioned_at", "disposition_signature"])
+    if added:
+        audit_steps_added(
+            traveler, added, actor=actor, origin="rework", reason=f"{ncr.number}: {ncr.disposition_notes}"
+        )
     audit(
         traveler,
         action="ncr.dispositioned",
@@ -186,6 +195,7 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, rework_steps)
             "disposition": [None, disposition],
             "rework_steps": [None, [s.sequence for s in added]] if added else [None, None],
         },
+        state=ncr_state(ncr),
     )
     emit(
         traveler,
@@ -213,12 +223,16 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, rework_steps)
 
 def _end_traveler(traveler, actor, disposition) -> None:
     old = traveler.status
+    open_steps = list(
+        traveler.steps.filter(status__in=[StepStatus.PENDING, StepStatus.IN_PROGRESS]).values_list(
+            "sequence", flat=True
+        )
+    )
     traveler.status = transition(traveler.status, TravelerStatus.SCRAPPED, TRAVELER_ALLOWED, traveler.number)
-    traveler.closed_at = timezone.now()
-    traveler.save(update_fields=["status", "closed_at"])
+    traveler.closed_at = clock(traveler)
+    traveler.version += 1  # the last change: a scrapped traveler is read-only from here on (database guard)
+    traveler.save(update_fields=["status", "closed_at", "version", "changed_at"])
     Item.objects.filter(pk=traveler.item_id).update(status=Item.Status.SCRAPPED, quantity_available=0)
-    open_steps = traveler.steps.filter(status__in=[StepStatus.PENDING, StepStatus.IN_PROGRESS])
-    bump(traveler)
     audit(
         traveler,
         action="traveler.scrapped" if disposition == "scrap" else "traveler.returned_to_vendor",
@@ -226,7 +240,7 @@ def _end_traveler(traveler, actor, disposition) -> None:
         actor=actor,
         changes={
             "status": [old, traveler.status],
-            "open_steps": [list(open_steps.values_list("sequence", flat=True)), []],
+            "open_steps": [open_steps, []],
         },
     )
     emit(traveler, "traveler.scrapped", {"disposition": disposition})

@@ -14,7 +14,7 @@ from mes.masterdata.states import RoutingStatus
 from travelers.errors import ReleaseRefused
 from travelers.models import Item, Traveler, TravelerCharacteristic, TravelerStep, WorkOrder
 
-from .common import audit, emit, require_perm, site_aliases
+from .common import audit, audit_steps_added, emit, require_perm, site_aliases
 
 
 def next_number(sequence: str, prefix: str, width: int) -> str:
@@ -105,7 +105,7 @@ def characteristic_snapshot(step, characteristic, spec_revision: str) -> Travele
     )
 
 
-def _snapshot_steps(traveler: Traveler, routing: Routing) -> None:
+def _snapshot_steps(traveler: Traveler, routing: Routing) -> list[TravelerStep]:
     spec_revision = spec_revision_of(routing)
     aliases = site_aliases(traveler.site)
     steps = list(routing.steps.select_related("operation").prefetch_related("characteristics", "components__part"))
@@ -125,6 +125,7 @@ def _snapshot_steps(traveler: Traveler, routing: Routing) -> None:
                 {"part_id": c.part_id, "part_number": c.part.number, "quantity": str(c.quantity)}
                 for c in s.components.all()
             ],
+            created_at=traveler.released_at,
         )
         for s in steps
     )
@@ -133,6 +134,7 @@ def _snapshot_steps(traveler: Traveler, routing: Routing) -> None:
         for new_step, s in zip(new_steps, steps, strict=True)
         for c in s.characteristics.all()
     )
+    return new_steps
 
 
 @transaction.atomic
@@ -180,16 +182,18 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
     except IntegrityError as exc:
         kind = "serial number" if is_serial else "lot number"
         raise ReleaseRefused(f"{part.number} {kind} {identifier} already exists", field="identifier") from exc
+    now = timezone.now()
     traveler = Traveler.objects.create(
         number=next_number("travelers_traveler_number_seq", "T-", 7),
         item=item,
         work_order=work_order,
         routing=routing,
         site=work_order.site,
-        released_at=timezone.now(),
+        released_at=now,
         released_by=actor,
+        changed_at=now,
     )
-    _snapshot_steps(traveler, routing)
+    steps = _snapshot_steps(traveler, routing)
     if work_order.status == WorkOrder.Status.RELEASED:
         work_order.status = WorkOrder.Status.IN_PROGRESS
         work_order.save(update_fields=["status"])
@@ -204,5 +208,6 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
             "work_order": [None, work_order.number],
         },
     )
+    audit_steps_added(traveler, steps, actor=actor, origin="routing", reason=f"routing r{routing.revision}")
     emit(traveler, "traveler.released", {"routing_revision": routing.revision})
     return traveler

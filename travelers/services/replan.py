@@ -5,17 +5,26 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
 from mes.masterdata.states import RoutingStatus
 from travelers.content import traveler_content
 from travelers.errors import StepStateRefused
-from travelers.models import TravelerCharacteristic, TravelerStep
+from travelers.models import TravelerCharacteristic, TravelerReplan, TravelerStep
 from travelers.states import StepStatus
 
-from .common import audit, bump, emit, ensure_not_held, lock_traveler, require_perm, site_aliases
+from .common import (
+    audit,
+    audit_steps_added,
+    bump,
+    clock,
+    emit,
+    ensure_not_held,
+    lock_traveler,
+    require_perm,
+    site_aliases,
+)
 from .release import characteristic_snapshot, spec_revision_of
 
 
@@ -33,10 +42,11 @@ def _traveler_replan(*, traveler, routing, actor, authority, reason):
         raise StepStateRefused("re-plan onto the released routing of the same part revision", field="routing")
     if routing.pk == traveler.routing_id:
         raise StepStateRefused("the traveler already follows this routing", field="routing")
-    if not (reason or "").strip():
+    reason = (reason or "").strip()
+    if not reason:
         raise StepStateRefused("say why the traveler is re-planned", field="reason")
     reached = traveler.steps.exclude(status=StepStatus.PENDING).aggregate(m=Max("sequence"))["m"] or 0
-    now = timezone.now()
+    now = clock(traveler)
     signature = signature_record(
         authority=authority,
         meaning=Signature.Meaning.REPLANNED,
@@ -71,12 +81,24 @@ def _traveler_replan(*, traveler, routing, actor, authority, reason):
             instructions=source.instructions,
             signoff=source.signoff,
             may_run_out_of_order=source.may_run_out_of_order,
+            created_at=now,
         )
         TravelerCharacteristic.objects.bulk_create(
             characteristic_snapshot(step, c, spec_revision) for c in source.characteristics.all()
         )
-        added.append(step.sequence)
+        added.append(step)
     old_routing = traveler.routing
+    TravelerReplan.objects.create(
+        traveler=traveler,
+        from_routing=old_routing,
+        to_routing=routing,
+        replanned_at=now,
+        replanned_by=actor,
+        reason=reason,
+        signature=signature,
+        skipped_steps=dropped,
+        added_steps=[s.sequence for s in added],
+    )
     traveler.routing = routing
     traveler.save(update_fields=["routing"])
     bump(traveler)
@@ -89,8 +111,10 @@ def _traveler_replan(*, traveler, routing, actor, authority, reason):
         changes={
             "routing": [str(old_routing), str(routing)],
             "skipped_steps": [dropped, []],
-            "added_steps": [[], added],
+            "added_steps": [[], [s.sequence for s in added]],
         },
     )
+    if added:
+        audit_steps_added(traveler, added, actor=actor, origin="replan", reason=reason)
     emit(traveler, "traveler.replanned", {"routing_revision": routing.revision, "reason": reason})
     return traveler

@@ -4,7 +4,6 @@ outbox) or reject with a reason (a nonconformance holds it)."""
 from __future__ import annotations
 
 from django.db import transaction
-from django.utils import timezone
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
@@ -13,7 +12,7 @@ from travelers.errors import StepStateRefused
 from travelers.models import Item, Measurement, WorkOrder
 from travelers.states import TRAVELER_ALLOWED, NcrStatus, TravelerStatus, transition
 
-from .common import audit, bump, emit, ensure_not_held, lock_traveler, require_perm
+from .common import audit, bump, clock, emit, ensure_not_held, lock_traveler, require_perm
 
 
 def traveler_signoff(*, traveler, approve: bool, actor, secret: str, reason: str = "", username: str | None = None):
@@ -58,7 +57,7 @@ def _traveler_signoff(*, traveler, approve, actor, authority, reason):
     reason = (reason or "").strip()
     if not approve and not reason:
         raise StepStateRefused("say why the traveler is rejected", field="reason")
-    now = timezone.now()
+    now = clock(traveler)
     signature = signature_record(
         authority=authority,
         meaning=Signature.Meaning.APPROVED if approve else Signature.Meaning.REJECTED,
@@ -73,9 +72,9 @@ def _traveler_signoff(*, traveler, approve, actor, authority, reason):
     if approve:
         traveler.status = transition(old, TravelerStatus.CLOSED, TRAVELER_ALLOWED, traveler.number)
         traveler.closed_at, traveler.final_signature = now, signature
-        traveler.save(update_fields=["status", "closed_at", "final_signature"])
+        traveler.version += 1  # the last change: a closed traveler is read-only from here on (database guard)
+        traveler.save(update_fields=["status", "closed_at", "final_signature", "version", "changed_at"])
         Item.objects.filter(pk=traveler.item_id).update(status=Item.Status.AVAILABLE)
-        bump(traveler)
         audit(traveler, action="traveler.closed", obj=traveler, actor=actor, changes={"status": [old, "closed"]})
         emit(traveler, "traveler.closed", closed_summary(traveler))
         _complete_work_order(traveler.work_order_id, actor)

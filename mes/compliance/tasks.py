@@ -1,0 +1,25 @@
+"""Celery tasks of record integrity: thin, idempotent, calling the services.
+
+integrity_checkpoint()   beat, every INTEGRITY_CHECKPOINT_SECONDS: the heads that moved, to the data lake
+integrity_verify()       beat, daily: the whole verifier; a finding raises the alert (mes.compliance.alerts)
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError, ConnectionError), retry_backoff=30, max_retries=10)
+def integrity_checkpoint() -> int | None:
+    from .checkpoints import checkpoint_write
+
+    checkpoint = checkpoint_write()
+    return checkpoint.number if checkpoint else None
+
+
+@shared_task(acks_late=True)
+def integrity_verify() -> dict:
+    from .alerts import integrity_check_run
+
+    run = integrity_check_run()
+    return {"run": run.pk, "ok": run.ok, "problems": run.problem_count}
