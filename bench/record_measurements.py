@@ -34,6 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import scratch  # noqa: E402 - bench/ beside this file
+
 DB_NAME = "traveler_bench"
 STEPS, CHARS = 10, 10
 PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway scratch database
@@ -244,6 +247,7 @@ def main() -> None:
 
     url = scratch_database_url()
     os.environ["DATABASE_URL"] = url
+    os.environ.update(scratch.key_environment())  # the same integrity key in every process
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     os.environ["TRAVELER_HTTPS"] = "false"
     os.environ["LOG_LEVEL"] = "WARNING"

@@ -23,39 +23,29 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+import scratch  # noqa: E402 - bench/ beside this file
+
 DB_NAME = "traveler_trace_bench"
 GOALS_MS = {"exact": 20, "trace": 200, "partial": 300, "recall": 1000}
 
 
 def server_urls() -> tuple[str, str]:
-    """(admin URL, scratch database URL) on the server Traveler uses."""
-    if os.environ.get("DATABASE_URL"):
-        base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-        return base._replace(path="/postgres").geturl(), base._replace(path=f"/{DB_NAME}").geturl()
-    from mes import embedded
-
-    url = embedded.ensure_running()
-    return url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[0] + f"/{DB_NAME}"
+    return scratch.server_urls(DB_NAME)
 
 
 def admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(server_urls()[0], autocommit=True) as conn:
-        conn.execute(sql)
+    scratch.admin(DB_NAME, sql)
 
 
 def manage(env: dict, *args: str) -> None:
-    subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], env=env, check=True, cwd=ROOT)
+    scratch.manage(env, *args)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -75,6 +65,7 @@ def main() -> int:
     _, url = server_urls()
     lake = Path(tempfile.gettempdir()) / f"{DB_NAME}_lake"
     env = {**os.environ, "DATABASE_URL": url, "DATA_LAKE_URL": str(lake), "DB_POOL_MAX": "2"}
+    env.update(scratch.key_environment())
     if not args.reuse:
         admin(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
         admin(f'CREATE DATABASE "{DB_NAME}"')

@@ -231,18 +231,22 @@ class History:
     """The rows one or many travelers' signed contents and seals are built from, in ten queries."""
 
     def __init__(self, traveler_ids: Iterable[int], *, step_ids: Iterable[int] | None = None):
-        ids = list(traveler_ids)
+        """`traveler_ids`: every traveler whose id lies between the smallest and the largest given is loaded
+        (a range reads faster than a long list; batches are ranges of ids)."""
+        ids = sorted(traveler_ids)
+        lo, hi = (ids[0], ids[-1]) if ids else (0, -1)
         self.travelers = {
             t.pk: t
-            for t in Traveler.objects.filter(pk__in=ids).select_related(
+            for t in Traveler.objects.filter(pk__range=(lo, hi)).select_related(
                 "item__part", "item__part_revision", "work_order", "routing"
             )
         }
-        steps = TravelerStep.objects.filter(traveler_id__in=ids).select_related("operation", "work_center")
+        steps = TravelerStep.objects.filter(traveler__id__range=(lo, hi)).select_related("operation", "work_center")
         if step_ids is not None:
             steps = steps.filter(pk__in=list(step_ids))
         self.steps = {s.pk: s for s in steps.order_by("traveler_id", "sequence")}
-        by_step = {"step_id__in": list(self.steps)}
+        by_step = {"step__traveler__id__range": (lo, hi)} if step_ids is None else {"step_id__in": list(self.steps)}
+        ids = (lo, hi)
         self.characteristics: dict[int, list[TravelerCharacteristic]] = defaultdict(list)
         for c in TravelerCharacteristic.objects.filter(**by_step).order_by("step_id", "sequence", "id"):
             self.characteristics[c.step_id].append(c)
@@ -255,12 +259,14 @@ class History:
         )
         self._attachment_sha = sha
         self.consumptions = list(
-            Consumption.objects.filter(traveler_id__in=ids).select_related("component__part").order_by("id")
+            Consumption.objects.filter(traveler__id__range=ids).select_related("component__part").order_by("id")
         )
-        self.ncrs = list(Nonconformance.objects.filter(traveler_id__in=ids).select_related("step").order_by("number"))
-        self.holds = list(Hold.objects.filter(traveler_id__in=ids).order_by("placed_at", "id"))
+        self.ncrs = list(
+            Nonconformance.objects.filter(traveler__id__range=ids).select_related("step").order_by("number")
+        )
+        self.holds = list(Hold.objects.filter(traveler__id__range=ids).order_by("placed_at", "id"))
         self.replans = list(
-            TravelerReplan.objects.filter(traveler_id__in=ids)
+            TravelerReplan.objects.filter(traveler__id__range=ids)
             .select_related("from_routing", "to_routing")
             .order_by("replanned_at", "id")
         )
@@ -271,6 +277,23 @@ class History:
             if sig_id
         } | {n.disposition_signature_id for n in self.ncrs if n.disposition_signature_id}
         self.signatures = {s.pk: s for s in Signature.objects.filter(pk__in=signature_ids)}
+        # indexes, so building any content costs what it holds, not the size of the batch
+        self._by_traveler: dict[int, list[TravelerStep]] = defaultdict(list)
+        for s in self.steps.values():
+            self._by_traveler[s.traveler_id].append(s)
+        self._by_step: dict[str, dict[int, list]] = {
+            "m": defaultdict(list),
+            "c": defaultdict(list),
+            "a": defaultdict(list),
+        }
+        for kind, rows in (("m", self.measurements), ("c", self.consumptions), ("a", self.attachments)):
+            for row in rows:
+                self._by_step[kind][row.step_id].append(row)
+        self._of_traveler: dict[str, dict[int, list]] = {}
+        for kind, rows in (("h", self.holds), ("n", self.ncrs), ("c", self.consumptions), ("r", self.replans)):
+            index = self._of_traveler[kind] = defaultdict(list)
+            for row in rows:
+                index[row.traveler_id].append(row)
 
     # -- lookups ------------------------------------------------------------------------------------------
 
@@ -289,10 +312,18 @@ class History:
         return self.characteristics.get(step.pk, [])
 
     def steps_of(self, traveler_id: int) -> list[TravelerStep]:
-        return [s for s in self.steps.values() if s.traveler_id == traveler_id]
+        return self._by_traveler.get(traveler_id, [])
+
+    def _of_steps(self, kind: str, step_ids) -> list:
+        """The loaded rows of `kind` at these steps, in the order they were loaded."""
+        index = self._by_step[kind]
+        rows = [row for step_id in sorted(step_ids) for row in index.get(step_id, ())]
+        if kind == "a":
+            rows.sort(key=lambda a: (a.uploaded_at, a.pk))
+        return rows
 
     def _values(self, step_ids: set[int], as_of) -> list[dict]:
-        pool = [m for m in self.measurements if m.step_id in step_ids]
+        pool = self._of_steps("m", step_ids)
         return [
             measurement_content(m, attachment_sha256=self._attachment_sha.get(m.attachment_id))
             for m in current_measurements(pool, as_of)
@@ -308,20 +339,20 @@ class History:
                 "removed": _before(c.removed_at, as_of),
                 "removal_reason": c.removal_reason if _before(c.removed_at, as_of) else "",
             }
-            for c in self.consumptions
-            if c.step_id in step_ids and c.consumed_at < as_of
+            for c in sorted(self._of_steps("c", step_ids), key=lambda c: c.pk)
+            if c.consumed_at < as_of
         ]
 
     def _attachments(self, step_ids: set[int], as_of) -> list[dict]:
         return [
             {"id": a.pk, "step": a.step_id, "filename": a.filename, "sha256": a.sha256}
-            for a in self.attachments
-            if a.step_id in step_ids and a.uploaded_at < as_of
+            for a in self._of_steps("a", step_ids)
+            if a.uploaded_at < as_of
         ]
 
     def routing_revision(self, traveler: Traveler, as_of) -> int:
         """The revision of the routing the traveler followed just before `as_of`."""
-        replans = [r for r in self.replans if r.traveler_id == traveler.pk]
+        replans = self._of_traveler["r"].get(traveler.pk, [])
         if not replans:
             return traveler.routing.revision
         earlier = [r for r in replans if r.replanned_at < as_of]
@@ -401,8 +432,8 @@ class History:
                     "released": _before(h.released_at, as_of),
                     "release_reason": h.release_reason if _before(h.released_at, as_of) else "",
                 }
-                for h in self.holds
-                if h.traveler_id == traveler_id and h.placed_at < as_of
+                for h in self._of_traveler["h"].get(traveler_id, [])
+                if h.placed_at < as_of
             ],
             "ncrs": [
                 {
@@ -411,13 +442,13 @@ class History:
                     "disposition": n.disposition if _before(n.dispositioned_at, as_of) else "",
                     "signature": self._signature_hash(n.disposition_signature_id, as_of),
                 }
-                for n in self.ncrs
-                if n.traveler_id == traveler_id and n.raised_at < as_of
+                for n in self._of_traveler["n"].get(traveler_id, [])
+                if n.raised_at < as_of
             ],
         }
 
     def ncr_content(self, ncr: Nonconformance) -> dict:
-        rework = [s for s in self.steps.values() if s.ncr_id == ncr.pk]
+        rework = [s for s in self.steps_of(ncr.traveler_id) if s.ncr_id == ncr.pk]
         number = self.travelers[ncr.traveler_id].number
         return ncr_content(ncr, number, ncr.step.sequence if ncr.step_id else None, rework)
 
@@ -427,25 +458,16 @@ class History:
         """(object type, object id, state) of every record of the traveler that an audit event seals."""
         step_ids = {s.pk for s in self.steps_of(traveler_id)}
         sha = self._attachment_sha
-        for m in self.measurements:
-            if m.step_id in step_ids:
-                yield (
-                    "travelers.measurement",
-                    str(m.pk),
-                    measurement_content(m, attachment_sha256=sha.get(m.attachment_id)),
-                )
-        for a in self.attachments:
-            if a.step_id in step_ids:
-                yield "travelers.attachment", str(a.pk), attachment_content(a)
-        for h in self.holds:
-            if h.traveler_id == traveler_id:
-                yield "travelers.hold", str(h.pk), hold_state(h)
-        for n in self.ncrs:
-            if n.traveler_id == traveler_id:
-                yield "travelers.nonconformance", str(n.pk), ncr_state(n)
-        for c in self.consumptions:
-            if c.traveler_id == traveler_id:
-                yield "travelers.consumption", str(c.pk), consumption_state(c)
+        for m in self._of_steps("m", step_ids):
+            yield "travelers.measurement", str(m.pk), measurement_content(m, attachment_sha256=sha.get(m.attachment_id))
+        for a in self._of_steps("a", step_ids):
+            yield "travelers.attachment", str(a.pk), attachment_content(a)
+        for h in self._of_traveler["h"].get(traveler_id, []):
+            yield "travelers.hold", str(h.pk), hold_state(h)
+        for n in self._of_traveler["n"].get(traveler_id, []):
+            yield "travelers.nonconformance", str(n.pk), ncr_state(n)
+        for c in self._of_traveler["c"].get(traveler_id, []):
+            yield "travelers.consumption", str(c.pk), consumption_state(c)
 
 
 # --- Registered with mes.compliance.signing: content(record_id, as_of) ------------------------------------------

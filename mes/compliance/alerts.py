@@ -20,10 +20,10 @@ from .verify import verify_records
 log = logging.getLogger(__name__)
 
 
-def integrity_check_run(*, first_only: bool = False) -> IntegrityRun:
+def integrity_check_run(*, first_only: bool = False, workers: int = 1) -> IntegrityRun:
     """Verify everything, keep the run, alert on a finding (see the module docstring)."""
     run = IntegrityRun.objects.create(started_at=timezone.now(), scope="all")
-    report = verify_records(first_only=first_only)
+    report = verify_records(first_only=first_only, workers=workers)
     with transaction.atomic():
         run.finished_at = timezone.now()
         run.ok = report.ok

@@ -161,6 +161,15 @@ def ring() -> Ring:
     return _ring
 
 
+def child_environment() -> dict[str, str]:
+    """What a process this one starts (web, worker, beat) needs to use the same key ring: a laptop's key
+    file is otherwise only looked for by processes on the private PostgreSQL, not by ones given its URL."""
+    loaded = ring()
+    if getattr(settings, "INTEGRITY_KEYS", "") or getattr(settings, "INTEGRITY_KEY_FILE", ""):
+        return {}
+    return {"INTEGRITY_KEY_FILE": loaded.source}
+
+
 def current() -> Key:
     """The key that seals new records."""
     return ring().current

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
 from . import checkpoints, guards, keys
@@ -74,13 +75,29 @@ class Report:
 
 # --- What the apps add ----------------------------------------------------------------------------------------
 
-RecordsCheck = Callable[[Report], None]
+RecordsCheck = Callable[..., None]  # check(report, shard=(index, count) or None)
 _records_checks: dict[str, tuple[RecordsCheck, frozenset[str]]] = {}
 
 
 def register_records_check(name: str, check: RecordsCheck, *, signature_types: Iterable[str] = ()) -> None:
-    """An app's batch check of its records; it verifies the signatures of `signature_types` itself."""
+    """An app's batch check of its records (`check(report, shard=None)`; with shard=(i, n) it checks its
+    i-th of n parts, so processes can share the work); it verifies the signatures of `signature_types`."""
     _records_checks[name] = (check, frozenset(signature_types))
+
+
+def _records_shard(name: str, shard: tuple[int, int], first_only: bool) -> Report:
+    """One part of an app's records check, in a worker process (which opens its own connection)."""
+    report = Report(first_only=first_only)
+    _records_checks[name][0](report, shard=shard)
+    return report
+
+
+def _merge(into: Report, part: Report) -> None:
+    for finding in part.findings:
+        into.add(finding.check, finding.where, finding.message)
+    into.total += part.total - len(part.findings)
+    for what, n in part.counts.items():
+        into.count(what, n)
 
 
 # --- 1. guards, 2. keys ------------------------------------------------------------------------------------------
@@ -289,9 +306,14 @@ def check_other_signatures(report: Report) -> None:
 
 
 def verify_records(
-    *, chains: list[str] | None = None, first_only: bool = False, checkpoints_until: dt.datetime | None = None
+    *,
+    chains: list[str] | None = None,
+    first_only: bool = False,
+    checkpoints_until: dt.datetime | None = None,
+    workers: int = 1,
 ) -> Report:
-    """Run every check (or only the chain checks of `chains`); see the module docstring."""
+    """Run every check (or only the chain checks of `chains`); see the module docstring. With `workers`
+    above 1 the apps' records checks run in that many processes while this one walks the chains."""
     report = Report(first_only=first_only)
     if chains:
         check_chains(report, chains=chains)
@@ -299,14 +321,39 @@ def verify_records(
     check_guards(report)
     check_keys(report)
     state = check_checkpoints(report, until=checkpoints_until)
-    check_chains(report, state=state)
-    for check, _ in _records_checks.values():
-        if report.done:
-            break
-        check(report)
+    if workers > 1 and not connection.in_atomic_block:  # other processes see committed rows only
+        _parallel(report, state, workers)
+    else:
+        check_chains(report, state=state)
+        for check, _ in _records_checks.values():
+            if report.done:
+                break
+            check(report)
     if not report.done:
         check_other_signatures(report)
     return report
+
+
+def _parallel(report: Report, state, workers: int) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from django.db import connections
+
+    for conn in connections.all():  # no connection (nor pool) crosses the fork
+        conn.close()
+        close_pool = getattr(conn, "close_pool", None)
+        if close_pool:
+            close_pool()
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        parts = [
+            pool.submit(_records_shard, name, (i, workers), report.first_only)
+            for name in _records_checks
+            for i in range(workers)
+        ]
+        check_chains(report, state=state)  # meanwhile, here
+        for part in parts:
+            _merge(report, part.result())
 
 
 def audit_problems(chains: list[str] | None = None) -> list[Finding]:

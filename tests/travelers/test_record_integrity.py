@@ -319,3 +319,17 @@ def test_the_verifier_names_what_it_checked(shop, traveler, capsys):
     for what in ("signatures", "records", "events", "chains", "checkpoints"):
         assert what in out
     assert json.loads(json.dumps(IntegrityRun.objects.get().counts))["signatures"] == Signature.objects.count()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_verifier_shares_the_records_between_processes(shop, traveler):
+    """verify_audit --workers N: worker processes check the records while the chains are walked; they
+    report the same, findings included."""
+    traveler = closed(shop, traveler)
+    serial, parallel = verify_records(workers=1), verify_records(workers=2)
+    assert parallel.ok and parallel.counts == serial.counts
+    bore = Measurement.objects.get(step__traveler=traveler, characteristic__code="BORE_DIA")
+    with transaction.atomic():
+        as_superuser("UPDATE travelers_measurement SET entered_value = '12.690' WHERE id = %s", [bore.pk])
+    found = [str(f) for f in verify_records(workers=2).findings]
+    assert any(f"travelers_measurement {bore.pk}" in f for f in found), found

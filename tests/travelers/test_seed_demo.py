@@ -16,7 +16,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from mes.compliance.roles import ROLES
-from mes.compliance.verify import audit_problems
+from mes.compliance.signing import signed_content
+from mes.compliance.verify import verify_records
 from mes.masterdata import demo_data, services
 from mes.masterdata.errors import CodeNotMapped, QualificationExpired
 from mes.masterdata.models import (
@@ -103,7 +104,15 @@ def test_seed_demo_run_twice_creates_and_changes_nothing_the_second_time():
         "L24-117",
         "P-24-0001",
     ]
-    assert not list(audit_problems())
+    # a re-planned traveler and a rejected, reworked and approved one: closed, and every signature verifies
+    replanned = Traveler.objects.get(item__identifier="H-24-0007")
+    replan = replanned.replans.get()
+    assert replanned.status == "closed" and replan.to_routing.revision == replan.from_routing.revision + 1
+    assert signed_content(replan.signature)["routing_revision"] == replan.from_routing.revision
+    reworked = Traveler.objects.get(item__identifier="H-24-0008")
+    assert reworked.status == "closed" and reworked.steps.filter(origin="rework", status="completed").exists()
+    assert reworked.ncrs.get().disposition == "rework"
+    assert [str(f) for f in verify_records().findings] == []
 
 
 def test_every_role_has_a_demo_user_with_a_profile_and_only_managers_reach_the_admin(seeded):

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from mes import embedded
+from mes.compliance import keys
 
 
 class Command(BaseCommand):
@@ -42,6 +43,7 @@ class Command(BaseCommand):
 
         env = os.environ.copy()
         env["DATABASE_URL"] = self._database_url()
+        env.update(keys.child_environment())  # the same integrity key in every process
         env.setdefault("TRAVELER_HTTPS", "false")
         python = sys.executable
         bind = f"{opts['host']}:{opts['port']}"

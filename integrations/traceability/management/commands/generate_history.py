@@ -26,11 +26,16 @@ the generator keeps referential integrity itself."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import random
+import subprocess
+import sys
 import time
 from decimal import Decimal
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
@@ -39,6 +44,7 @@ from django.utils import timezone
 from mes.compliance.models import Profile
 from mes.masterdata import services as md
 from mes.masterdata.models import Operation, Part, PartRevision, RoutingStep, Site, WorkCenter
+from travelers.models import Traveler
 
 BLOCK = 1000
 KINDS = (("lot", 100), ("pin", 450), ("sub", 300), ("asm", 150))
@@ -81,6 +87,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--travelers", type=int, default=100_000)
+        parser.add_argument(
+            "--seal-workers", type=int, default=2, help="Processes that seal signatures and audit chains (keyed)."
+        )
+        parser.add_argument("--seal-shard", default="", help=argparse.SUPPRESS)  # i/n: one sealing process
         parser.add_argument("--measurements-per-traveler", type=int, default=10)
         parser.add_argument(
             "--archived-only",
@@ -93,11 +103,11 @@ class Command(BaseCommand):
         parser.add_argument("--years", type=int, default=6, help="How far back the history goes.")
 
     def handle(self, *args, **opts):
+        if opts["seal_shard"]:
+            return self._seal_shard(opts["seal_shard"])
         name = connection.settings_dict["NAME"]
         if name == "traveler":
             raise CommandError("refusing to fill the development database 'traveler': use a scratch database")
-        from travelers.models import Traveler
-
         if Traveler.objects.exists():
             raise CommandError(f"database {name} already has travelers: generate into an empty scratch database")
         self.rng = random.Random(opts["seed"])
@@ -123,10 +133,50 @@ class Command(BaseCommand):
                 self._archive(cursor, opts["archived_only"], opts["lake"])
                 self._restore_indexes(cursor, indexes)
                 self._sequences(cursor)
+        self._seal(opts["seal_workers"])
         with connection.cursor() as cursor:  # as autovacuum would: statistics, and the visibility map
-            for table in BIG_TABLES:
+            for table in (*BIG_TABLES, "compliance_auditevent", "compliance_auditchainhead"):
                 cursor.execute(f"VACUUM (ANALYZE) {table}")
         self._say("vacuumed and analyzed; done")
+
+    # --- sealing: keyed signatures and audit chains, as the services would have written them -----------------
+
+    def _names(self) -> dict[int, str]:
+        from mes.compliance.models import Profile
+
+        return dict(Profile.objects.values_list("user_id", "printed_name"))
+
+    def _seal(self, workers: int) -> None:
+        """Seal in `workers` processes (each a shard of the travelers), then the work orders' chains here."""
+        from integrations.traceability.history_seal import seal_work_orders
+
+        connection.close()
+        workers = max(1, workers)
+        procs = [
+            subprocess.Popen(  # noqa: S603 - our own manage.py with our own arguments
+                [sys.executable, "manage.py", "generate_history", "--seal-shard", f"{i}/{workers}"],
+                cwd=str(Path(settings.BASE_DIR)),
+            )
+            for i in range(workers)
+        ]
+        failed = [p.args[-1] for p in procs if p.wait() != 0]
+        if failed:
+            raise CommandError(f"sealing shard(s) {', '.join(failed)} failed")
+        events = seal_work_orders(self._names())
+        self._say(f"sealed in {workers} process(es); {events:,} work-order events")
+
+    def _seal_shard(self, shard: str) -> None:
+        from integrations.traceability.history_seal import seal_travelers
+
+        index, count = (int(x) for x in shard.split("/"))
+        self.start = time.perf_counter()
+        ids = list(
+            Traveler.objects.extra(where=["id %% %s = %s"], params=[count, index])  # noqa: S610 - integers only
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        signatures, events = seal_travelers(ids, self._names())
+        self._say(f"shard {shard}: {len(ids):,} travelers, {signatures:,} signatures keyed, {events:,} audit events")
 
     # --- helpers -------------------------------------------------------------------------------------------
 
@@ -470,7 +520,7 @@ class Command(BaseCommand):
             INSERT INTO travelers_travelerstep (id, traveler_id, sequence, origin, source_step_id, operation_id,
                 operation_alias, work_center_id, title, instructions, signoff, may_run_out_of_order, components,
                 status, started_at, started_by_id, completed_at, performed_signature_id, inspected_signature_id,
-                skip_reason, version)
+                skip_reason, version, created_at)
             SELECT t.id * 8 + g.k, t.id, g.sequence, 'routing', g.routing_step_id, g.operation_id,
                    coalesce(a.code, ''), w.work_center_id, g.title, '', g.signoff, false, g.components,
                    CASE WHEN done THEN 'completed' ELSE 'pending' END,
@@ -479,7 +529,7 @@ class Command(BaseCommand):
                    CASE WHEN done THEN t.released_at + make_interval(hours => (2 * g.k + 1)::int) END,
                    CASE WHEN done THEN (t.id * 8 + g.k) * 4 END,
                    CASE WHEN done AND g.signoff = 'operator+inspector' THEN (t.id * 8 + g.k) * 4 + 1 END,
-                   '', 1
+                   '', 1, t.released_at
             FROM travelers_traveler t
             JOIN gen_step g ON g.routing_id = t.routing_id
             CROSS JOIN LATERAL (SELECT t.status = 'closed' OR g.k < 2 AS done) d
@@ -538,7 +588,7 @@ class Command(BaseCommand):
         # signatures: performed and inspected per step, final approval per closed traveler, corrections
         sig = (
             "INSERT INTO compliance_signature (id, signer_id, printed_name, meaning, signed_at, record_type, "
-            "record_id, content_hash, method, qualification_id, qualification_text, comment) "
+            "record_id, content_hash, method, qualification_id, qualification_text, comment, key_id) "
         )
         names = "(SELECT printed_name FROM compliance_profile p WHERE p.user_id = {who})"
         cursor.execute(
@@ -546,23 +596,24 @@ class Command(BaseCommand):
             + f"""
             SELECT s.performed_signature_id, s.started_by_id, {names.format(who="s.started_by_id")}, 'performed',
                    s.completed_at, 'travelers.step', s.id::text, md5(s.id::text) || md5(s.id::text), 'password',
-                   NULL::bigint, '', ''
+                   NULL::bigint, '', '', ''
             FROM travelers_travelerstep s WHERE s.performed_signature_id IS NOT NULL
             UNION ALL
             SELECT s.inspected_signature_id, x.who, {names.format(who="x.who")}, 'inspected',
                    s.completed_at + interval '10 minutes', 'travelers.step', s.id::text,
-                   md5(s.id::text || 'i') || md5(s.id::text || 'i'), 'pin', NULL::bigint, '', ''
+                   md5(s.id::text || 'i') || md5(s.id::text || 'i'), 'pin', NULL::bigint, '', '', ''
             FROM travelers_travelerstep s CROSS JOIN LATERAL (SELECT {inspectors} + 0 * s.id AS who) x
             WHERE s.inspected_signature_id IS NOT NULL
             UNION ALL
             SELECT t.final_signature_id, x.who, {names.format(who="x.who")}, 'approved', t.closed_at,
-                   'travelers.traveler', t.id::text, md5(t.number) || md5(t.number), 'password', NULL::bigint, '', ''
+                   'travelers.traveler', t.id::text, md5(t.number) || md5(t.number), 'password', NULL::bigint,
+                   '', '', ''
             FROM travelers_traveler t CROSS JOIN LATERAL (SELECT {inspectors} + 0 * t.id AS who) x
             WHERE t.final_signature_id IS NOT NULL
             UNION ALL
             SELECT m.correction_signature_id, m.recorded_by_id, {names.format(who="m.recorded_by_id")},
                    'corrected', m.recorded_at, 'travelers.measurement', m.id::text, md5(m.id::text) || md5('c'),
-                   'password', NULL::bigint, '', 're-measured'
+                   'password', NULL::bigint, '', 're-measured', ''
             FROM travelers_measurement m WHERE m.correction_signature_id IS NOT NULL"""
         )
         self._say(f"{cursor.rowcount:,} signatures")
@@ -587,7 +638,7 @@ class Command(BaseCommand):
             )
             {sig} SELECT 3000000000000 + ncr.id, x.who, {names.format(who="x.who")}, 'dispositioned',
                    ncr.dispositioned_at, 'travelers.ncr', ncr.id::text, md5(ncr.number) || md5(ncr.number),
-                   'password', NULL::bigint, '', 'within MRB'
+                   'password', NULL::bigint, '', 'within MRB', ''
             FROM ncr CROSS JOIN LATERAL (SELECT {inspectors} + 0 * ncr.id AS who) x"""
         )
         self._say(f"{cursor.rowcount:,} NCRs, dispositioned")

@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -33,14 +34,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--checkpoints-until", help="Compare with the checkpoints made by this time only (a restored backup)."
         )
+        parser.add_argument(
+            "--workers", type=int, default=os.cpu_count() or 1, help="Processes for the records (default: the CPUs)."
+        )
 
     def handle(self, *args, **opts):
         until = _moment(opts["checkpoints_until"]) if opts["checkpoints_until"] else None
         if opts["chain"] or opts["no_record"] or until:
-            report = verify_records(chains=opts["chain"], first_only=opts["first"], checkpoints_until=until)
+            report = verify_records(
+                chains=opts["chain"], first_only=opts["first"], checkpoints_until=until, workers=opts["workers"]
+            )
             findings, total, counts = [str(f) for f in report.findings], report.total, report.counts
         else:
-            run = integrity_check_run(first_only=opts["first"])
+            run = integrity_check_run(first_only=opts["first"], workers=opts["workers"])
             findings = [f"{p['where']}: {p['message']}" for p in run.problems]
             total, counts = run.problem_count, run.counts
         shown = findings if opts["all"] else findings[:20]
