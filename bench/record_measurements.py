@@ -183,10 +183,15 @@ async def drive(base: str, tablets: list[dict], seconds: float) -> dict:
 
 
 def floor(url: str, concurrency: int, seconds: float) -> dict:
-    run = uuid.uuid4().hex[:8]
-    """Raw psycopg: measurement + audit event + outbox row in one transaction, per recorded value."""
+    """Raw psycopg: measurement + audit event (its chain head locked and moved on, the event's HMAC) +
+    outbox row in one transaction, per recorded value — what the database must do whatever the app."""
+    import hashlib
+    import hmac
+
     import psycopg
 
+    run = uuid.uuid4().hex[:8]
+    secret = os.urandom(32)
     stop = time.monotonic() + seconds
     done, latencies, lock = [0], [], threading.Lock()
     with psycopg.connect(url) as conn:
@@ -196,11 +201,21 @@ def floor(url: str, concurrency: int, seconds: float) -> dict:
         ).fetchone()
 
     def worker(n: int) -> None:
+        chain = f"floor:{run}:{n}"
         with psycopg.connect(url) as conn:
+            conn.execute(
+                "INSERT INTO compliance_auditchainhead (chain, last_seq, last_hash) VALUES (%s, 0, %s)",
+                (chain, "0" * 64),
+            )
+            conn.commit()
             i = 0
             while time.monotonic() < stop:
                 started = time.perf_counter()
                 with conn.transaction():
+                    seq, prev = conn.execute(
+                        "SELECT last_seq, last_hash FROM compliance_auditchainhead WHERE chain = %s FOR UPDATE",
+                        (chain,),
+                    ).fetchone()
                     conn.execute(
                         "INSERT INTO travelers_measurement (step_id, characteristic_id, entered_value, entered_unit, "
                         "value_numeric, value_text, judgment, deviation, spec_revision, spec_unit, spec_lower, "
@@ -209,11 +224,17 @@ def floor(url: str, concurrency: int, seconds: float) -> dict:
                         "now(), %s, '')",
                         (step_id, char_id, user_id),
                     )
+                    content = json.dumps([chain, seq + 1, "measurement.recorded", prev], separators=(",", ":"))
+                    digest = hmac.new(secret, content.encode(), hashlib.sha256).hexdigest()
                     conn.execute(
                         "INSERT INTO compliance_auditevent (chain, seq, occurred_at, actor_id, actor_name, action, "
-                        "object_type, object_id, changes, reason, request_id, prev_hash, hash) VALUES "
-                        "(%s, %s, now(), %s, 'x', 'measurement.recorded', 'm', '1', '{}', '', '', %s, %s)",
-                        (f"floor:{run}:{n}", i + 1, user_id, "0" * 64, uuid.uuid4().hex * 2),
+                        "object_type, object_id, changes, reason, request_id, seal, key_id, prev_hash, hash) VALUES "
+                        "(%s, %s, now(), %s, 'x', 'measurement.recorded', 'm', '1', '{}', '', '', '', 'bench', %s, %s)",
+                        (chain, seq + 1, user_id, prev, digest),
+                    )
+                    conn.execute(
+                        "UPDATE compliance_auditchainhead SET last_seq = %s, last_hash = %s WHERE chain = %s",
+                        (seq + 1, digest, chain),
                     )
                     conn.execute(
                         "INSERT INTO events_outboxmessage (message_id, created_at, event_type, schema_version, "

@@ -62,7 +62,8 @@ def main() -> int:
             started = time.perf_counter()
             code = (
                 "from mes.compliance.checkpoints import checkpoint_write as w; "
-                "c = w(full=%s, chains=['workorder:1']); print(c.chains)"
+                "from mes.compliance.models import AuditChainHead as H; "
+                "c = w(full=%s, chains=[H.objects.order_by('chain').first().chain]); print(c.chains)"
             )
             out = scratch.manage(env, "shell", "-c", code % (kind == "full"), capture=True).stdout
             chains = out.strip().splitlines()[-1]
