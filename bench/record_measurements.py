@@ -76,8 +76,8 @@ def build(tablets: int) -> list[dict]:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from mes.compliance.credentials import signing_pin_set
     from mes.compliance.models import Profile
-    from mes.compliance.signing import signing_pin_set
     from mes.compliance.tokens import api_token_issue
     from mes.masterdata import services as md
     from mes.masterdata.models import Operation, Part, PartRevision, Qualification, Site, WorkCenter

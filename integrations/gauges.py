@@ -18,6 +18,7 @@ from mes.masterdata.units import convert
 from travelers.errors import MeasurementInvalid, NotAuthorized, TravelerError
 from travelers.models import Measurement, TravelerCharacteristic
 from travelers.services import measurement_record
+from travelers.services.measurements import DeviceReading
 
 from .adapters.opcua import DEFAULT_TIMEOUT, GaugeReadFailed, read_value
 from .models import Adapter
@@ -84,7 +85,6 @@ def gauge_read(*, step, characteristic_code: str, actor) -> Measurement:
         characteristic=char.code,
         value=format(value.normalize(), "f"),
         unit=unit,
-        source=Measurement.Source.DEVICE,
-        device=char.device_node,
+        reading=DeviceReading(device=char.device_node, endpoint=endpoint),
         actor=actor,
     )

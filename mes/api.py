@@ -21,7 +21,8 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
-from mes.compliance.errors import SignatureRefused, SigningLocked
+from mes.compliance.errors import CredentialRefused, SignatureRefused, SigningLocked
+from mes.compliance.sessions import is_idle, mark_seen, sign_out
 from mes.compliance.tokens import api_token_user
 from mes.masterdata.errors import MasterDataError, NotQualified
 
@@ -29,20 +30,40 @@ log = logging.getLogger(__name__)
 
 
 class TokenAuth(HttpBearer):
-    """`Authorization: Bearer <token>`: the active user the (unrevoked) token belongs to."""
+    """`Authorization: Bearer <token>`: the active user the (unrevoked) token belongs to. A token has no
+    signing session: each signing through it gives the user id as well as the secret."""
 
     def authenticate(self, request, token):
-        return api_token_user(token)
+        user = api_token_user(token)
+        if user is not None:
+            request.signing_session_key = None
+        return user
 
 
 class SessionCsrfAuth(SessionAuth):
     """The Django session; unsafe methods must carry the CSRF token. The CSRF check runs only when a
-    session user is there, so a request with no credentials at all gets 401, not a CSRF 403."""
+    session user is there, so a request with no credentials at all gets 401, not a CSRF 403. A tablet's
+    session that went idle is closed here as on the pages (mes.compliance.sessions)."""
 
     def _get_key(self, request):
         if not request.user.is_authenticated:
             return None
+        if is_idle(request):
+            sign_out(request)
+            return None
         return super()._get_key(request)
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user is not None:
+            mark_seen(request)
+            request.signing_session_key = request.session.session_key
+        return user
+
+
+def signing_session_key(request) -> str | None:
+    """The signing session of an API request (the browser session's; none for a bearer token)."""
+    return getattr(request, "signing_session_key", None)
 
 
 api = NinjaAPI(
@@ -95,6 +116,7 @@ def map_errors(error_class) -> None:
 
 
 api.add_exception_handler(SignatureRefused, _domain_error(403))
+api.add_exception_handler(CredentialRefused, _domain_error(422))
 api.add_exception_handler(SigningLocked, _domain_error(403, "signing_locked"))
 api.add_exception_handler(NotQualified, _domain_error(403))  # and QualificationExpired, its subclass
 api.add_exception_handler(MasterDataError, _domain_error(422))

@@ -15,6 +15,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
 
+from mes.api import signing_session_key
 from mes.compliance.audit import printed_name_of
 from travelers import selectors, services
 from travelers.services.attachments import max_bytes
@@ -717,6 +718,7 @@ def measurement_correct(request, id: int, payload: CorrectIn):  # noqa: A002 - t
         attachment_id=payload.attachment_id,
         secret=payload.secret,
         username=payload.username,
+        session_key=signing_session_key(request),
         actor=_actor(request),
     )
     return Status(201, _measurement_result(m.pk))
@@ -734,6 +736,7 @@ def step_sign(request, number: str, sequence: int, payload: SignIn):
             actor=actor,
             secret=payload.secret,
             username=payload.username,
+            session_key=signing_session_key(request),
             expected_version=payload.expected_version,
         )
         which = "performed_signature"
@@ -743,6 +746,7 @@ def step_sign(request, number: str, sequence: int, payload: SignIn):
             actor=actor,
             secret=payload.secret,
             username=payload.username,
+            session_key=signing_session_key(request),
             expected_version=payload.expected_version,
         )
         which = "inspected_signature"
@@ -754,7 +758,12 @@ def step_skip(request, number: str, sequence: int, payload: ReasonSignedIn):
     """A supervisor skips a step, saying why, signed."""
     step = selectors.step_by_sequence(number, sequence)
     step = services.step_skip(
-        step=step, actor=_actor(request), secret=payload.secret, reason=payload.reason, username=payload.username
+        step=step,
+        actor=_actor(request),
+        secret=payload.secret,
+        reason=payload.reason,
+        username=payload.username,
+        session_key=signing_session_key(request),
     )
     return _signed_step(step.pk, "skip_signature")
 
@@ -775,7 +784,12 @@ def hold_release(request, id: int, payload: ReasonSignedIn):  # noqa: A002
     """Release a manual hold, signed, with a reason (an NCR's hold ends with its disposition)."""
     hold = selectors.hold_by_id(id)
     hold = services.hold_release(
-        hold=hold, actor=_actor(request), secret=payload.secret, reason=payload.reason, username=payload.username
+        hold=hold,
+        actor=_actor(request),
+        secret=payload.secret,
+        reason=payload.reason,
+        username=payload.username,
+        session_key=signing_session_key(request),
     )
     hold = selectors.hold_state(hold.pk)
     return _hold(hold, traveler_number=hold.traveler.number)
@@ -815,6 +829,7 @@ def ncr_disposition(request, number: str, payload: DispositionIn):
         rework_steps=[s.model_dump() for s in payload.rework_steps],
         secret=payload.secret,
         username=payload.username,
+        session_key=signing_session_key(request),
         actor=_actor(request),
     )
     return _ncr_out(ncr.pk)
@@ -847,6 +862,7 @@ def component_remove(request, id: int, payload: ReasonSignedIn):  # noqa: A002
         reason=payload.reason,
         secret=payload.secret,
         username=payload.username,
+        session_key=signing_session_key(request),
         actor=_actor(request),
     )
     c = selectors.consumption_state(consumption.pk)
@@ -867,6 +883,7 @@ def traveler_signoff(request, number: str, payload: SignoffIn):
         reason=payload.reason,
         secret=payload.secret,
         username=payload.username,
+        session_key=signing_session_key(request),
         actor=_actor(request),
     )
     traveler, signature, ncr = selectors.signoff_state(traveler.pk)

@@ -116,9 +116,9 @@ def _run_step(step, operator, inspector, index, consume=None) -> None:
     for identifier, quantity in consume or []:
         services.component_consume(step=step, identifier=identifier, quantity=quantity, actor=operator)
     _record_all(step, operator, index)
-    step = services.step_perform(step=step, actor=operator, secret=DEMO_PASSWORD)
+    step = services.step_perform(step=step, actor=operator, secret=DEMO_PASSWORD, username=operator.get_username())
     if step.status == StepStatus.AWAITING_INSPECTION:
-        services.step_inspect(step=step, actor=inspector, secret=DEMO_PASSWORD)
+        services.step_inspect(step=step, actor=inspector, secret=DEMO_PASSWORD, username=inspector.get_username())
 
 
 def _scenario(order: WorkOrder, identifier: str, stage: str, quantity, index: int) -> None:
@@ -133,7 +133,13 @@ def _scenario(order: WorkOrder, identifier: str, stage: str, quantity, index: in
         for step in steps:
             _run_step(step, operator, inspector, index)
         if stage == "closed":
-            services.traveler_signoff(traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD)
+            services.traveler_signoff(
+                traveler=traveler,
+                approve=True,
+                actor=inspector,
+                secret=DEMO_PASSWORD,
+                username=inspector.get_username(),
+            )
         return
     if stage == "replanned":
         _run_step(steps[0], operator, inspector, index)
@@ -143,19 +149,27 @@ def _scenario(order: WorkOrder, identifier: str, stage: str, quantity, index: in
             routing=routing,
             actor=supervisor,
             secret=DEMO_PASSWORD,
+            username=supervisor.get_username(),
             reason=f"engineering change: routing r{routing.revision} tightens a tolerance",
         )
         for step in traveler.steps.filter(status=StepStatus.PENDING).order_by("sequence"):
             _run_step(step, operator, inspector, index)
         traveler.refresh_from_db()
-        services.traveler_signoff(traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD)
+        services.traveler_signoff(
+            traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD, username=inspector.get_username()
+        )
         return
     if stage == "reworked":
         for step in steps:
             _run_step(step, operator, inspector, index)
         traveler.refresh_from_db()
         services.traveler_signoff(
-            traveler=traveler, approve=False, actor=inspector, secret=DEMO_PASSWORD, reason="burr on the flange edge"
+            traveler=traveler,
+            approve=False,
+            actor=inspector,
+            secret=DEMO_PASSWORD,
+            username=inspector.get_username(),
+            reason="burr on the flange edge",
         )
         ncr = traveler.ncrs.get(status="open")
         services.ncr_disposition(
@@ -164,12 +178,15 @@ def _scenario(order: WorkOrder, identifier: str, stage: str, quantity, index: in
             notes="deburr the flange edge and inspect again",
             actor=inspector,
             secret=DEMO_PASSWORD,
+            username=inspector.get_username(),
             rework_steps=[{"operation": steps[0].operation.code, "title": "Deburr the flange edge"}],
         )
         for step in traveler.steps.filter(status=StepStatus.PENDING).order_by("sequence"):
             _run_step(step, operator, inspector, index)
         traveler.refresh_from_db()
-        services.traveler_signoff(traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD)
+        services.traveler_signoff(
+            traveler=traveler, approve=True, actor=inspector, secret=DEMO_PASSWORD, username=inspector.get_username()
+        )
         return
     if stage == "assembly":
         _run_step(steps[0], operator, inspector, index, consume=list(KIT.items()))
@@ -190,15 +207,16 @@ def _scenario(order: WorkOrder, identifier: str, stage: str, quantity, index: in
             value=value_for(char, index),
             actor=operator,
             secret=DEMO_PASSWORD,
+            username=operator.get_username(),
             reason="digits transposed when typing",
         )
         for other in step.characteristics.exclude(pk=char.pk):
             services.measurement_record(
                 step=step, characteristic=other.code, value=value_for(other, index), actor=operator
             )
-        step = services.step_perform(step=step, actor=operator, secret=DEMO_PASSWORD)
+        step = services.step_perform(step=step, actor=operator, secret=DEMO_PASSWORD, username=operator.get_username())
         if step.status == StepStatus.AWAITING_INSPECTION:
-            services.step_inspect(step=step, actor=inspector, secret=DEMO_PASSWORD)
+            services.step_inspect(step=step, actor=inspector, secret=DEMO_PASSWORD, username=inspector.get_username())
     else:
         _run_step(first, operator, inspector, index)
     _run_step(steps[1], operator, inspector, index)

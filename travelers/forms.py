@@ -140,3 +140,53 @@ class ComponentForm(StationForm):
 
 class NcrForm(StationForm):
     description = forms.CharField(label=_("What is wrong?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PasswordChangeForm(StationForm):
+    current_password = forms.CharField(
+        label=_("Current password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_password = forms.CharField(
+        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    new_password2 = forms.CharField(
+        label=_("New password, again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_password") and data.get("new_password") != data.get("new_password2"):
+            self.add_error("new_password2", _("The two new passwords differ."))
+        return data
+
+
+class PinSetForm(StationForm):
+    current_password = forms.CharField(
+        label=_("Your password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
+    new_pin = forms.CharField(
+        label=_("New signing PIN (6 to 12 digits)"),
+        strip=False,
+        max_length=12,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    new_pin2 = forms.CharField(
+        label=_("New signing PIN, again"),
+        strip=False,
+        max_length=12,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("new_pin") and data.get("new_pin") != data.get("new_pin2"):
+            self.add_error("new_pin2", _("The two PINs differ."))
+        return data
+
+
+class UnlockForm(SigningForm):
+    user = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why is signing unlocked?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    field_order = ["user", "reason", "username", "secret"]

@@ -323,10 +323,18 @@ def disposal_signed_content(record_id, as_of) -> dict:
     return disposal_content(record, record.disposal.reason)
 
 
-def archive_dispose(*, record: ArchiveRecord, actor, secret: str, reason: str, username: str | None = None) -> Disposal:
+def archive_dispose(
+    *,
+    record: ArchiveRecord,
+    actor,
+    secret: str,
+    reason: str,
+    username: str | None = None,
+    session_key: str | None = None,
+) -> Disposal:
     """Dispose of a package after its retain-until date, with the approver's signature ("disposed"):
     the package and its Parquet rows leave the lake; the ArchiveRecord stays as the record of it."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _dispose(record.pk, actor=actor, authority=authority, reason=reason)
 
 

@@ -63,12 +63,37 @@ def integrity_alert() -> IntegrityRun | None:
     return run if run is not None and not run.ok else None
 
 
+def locked_signers() -> list:
+    """Who cannot sign (locked after wrong secrets) or log in (locked after failed logins) right now."""
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    from .models import SigningCredential
+
+    signing = list(
+        SigningCredential.objects.filter(locked_at__isnull=False).select_related("user__profile").order_by("locked_at")
+    )
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    logins = list(
+        AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since)
+        .order_by("-attempt_time")
+        .values_list("username", flat=True)
+    )
+    return [("signing", c.user) for c in signing] + [("login", name) for name in logins]
+
+
 def alert_context(request) -> dict:
-    """Template context: `integrity_alert` for QA and administrators (one query, only for them)."""
+    """Template context: `integrity_alert` for QA and administrators, `locked_signers` for whoever may unlock
+    them (a query each, only for them)."""
     user = getattr(request, "user", None)
-    if user is None or not user.is_authenticated or not user.has_perm("compliance.view_integrity"):
+    if user is None or not user.is_authenticated:
         return {}
-    return {"integrity_alert": integrity_alert()}
+    context = {}
+    if user.has_perm("compliance.view_integrity"):
+        context["integrity_alert"] = integrity_alert()
+    if user.has_perm("compliance.unlock_signing"):
+        context["locked_signers"] = locked_signers()
+    return context
 
 
 def integrity_summary() -> dict:

@@ -2,6 +2,18 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
+def _login_failed(sender, credentials=None, request=None, **kwargs) -> None:
+    from .credentials import login_failure_record
+
+    login_failure_record(username=(credentials or {}).get("username", ""), where=getattr(request, "path", ""))
+
+
+def _locked_out(sender, request=None, username=None, **kwargs) -> None:
+    from .credentials import login_failure_record
+
+    login_failure_record(username=username or "", where=getattr(request, "path", ""), locked=True)
+
+
 def _harden_after_migrate(sender, using=None, **kwargs) -> None:
     if sender.label == "compliance":  # once per migrate, whatever the apps migrated
         from .guards import harden_bypass
@@ -15,10 +27,24 @@ class ComplianceConfig(AppConfig):
     verbose_name = "Compliance (roles, signatures, audit trail)"
 
     def ready(self) -> None:
+        from mes.api import mount
+
         from . import checks  # noqa: F401 - registers the system checks
+        from .api import router
+        from .credentials import unlock_signed_content
+        from .signing import register_signable
+
+        mount("/", router)
+        register_signable("compliance.signingunlock", unlock_signed_content)
         from .roles import sync_after_migrate
 
         # Groups need the permissions Django creates after migrating, hence post_migrate.
         post_migrate.connect(sync_after_migrate, dispatch_uid="compliance.roles_sync")
         # Trigger migrations re-open pgtrigger's per-session bypass; close it again after each migrate.
         post_migrate.connect(_harden_after_migrate, dispatch_uid="compliance.guards_harden")
+        # Failed logins and lockouts (Django's and django-axes' signals) go into the audit trail.
+        from axes.signals import user_locked_out
+        from django.contrib.auth.signals import user_login_failed
+
+        user_login_failed.connect(_login_failed, dispatch_uid="compliance.login_failed")
+        user_locked_out.connect(_locked_out, dispatch_uid="compliance.locked_out")

@@ -21,5 +21,5 @@ class SigningLocked(SignatureRefused):
     pass
 
 
-class AuditTrailBroken(ComplianceError):
-    pass
+class CredentialRefused(ComplianceError):
+    """A new password, PIN or profile value that is not acceptable (a 422: fix the input)."""

@@ -18,6 +18,7 @@ import pgtrigger
 from django.db import connection
 
 REFUSED = "integrity_constraint_violation"
+USER_GUARD = "traveler_user_guard"  # auth.User's guard, written by compliance migration 0010
 
 HARDENED_IGNORE = """
 CREATE OR REPLACE FUNCTION public._pgtrigger_should_ignore(trigger_name NAME) RETURNS BOOLEAN AS $$
@@ -106,13 +107,25 @@ def guard_problems() -> list[str]:
     """Declared triggers that are missing or disabled, and a re-opened bypass switch (for the verifier)."""
     problems = []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'pgtrigger_%%'")
+        cursor.execute(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal "
+            "AND (tgname LIKE 'pgtrigger_%%' OR tgname = %s)",
+            [USER_GUARD],
+        )
         installed = dict(cursor.fetchall())
         cursor.execute(
             "SELECT prosrc FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
             "WHERE n.nspname = 'public' AND p.proname = '_pgtrigger_should_ignore'"
         )
         row = cursor.fetchone()
+    if USER_GUARD not in installed:
+        problems.append(f"database guard auth_user.{USER_GUARD} is not installed")
+    elif installed[USER_GUARD] == "D":
+        problems.append(f"database guard auth_user.{USER_GUARD} is disabled")
+    if USER_GUARD not in installed:
+        problems.append(f"database guard auth_user.{USER_GUARD} is not installed")
+    elif installed[USER_GUARD] == "D":
+        problems.append(f"database guard auth_user.{USER_GUARD} is disabled")
     for model, trigger in pgtrigger.registered():
         pgid = trigger.get_pgid(model)
         where = f"{model._meta.db_table}.{trigger.name}"

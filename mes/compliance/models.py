@@ -17,6 +17,16 @@ class Profile(models.Model):
 
     class Meta:
         ordering = ["employee_number"]
+        triggers = [
+            guards.refuse("not_deleted", pgtrigger.Delete, "profile % is never deleted: deactivate the user", "OLD.id"),
+            guards.refuse(
+                "badge_kept",
+                pgtrigger.Update,
+                "profile %: the badge number and the user are never reassigned (deactivate, and make a new one)",
+                "OLD.id",
+                condition=pgtrigger.AnyChange("employee_number", "user"),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.printed_name} ({self.employee_number})"
@@ -29,10 +39,13 @@ class SigningCredential(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="signing")
     pin_hash = models.CharField(max_length=128, blank=True)
     pin_set_at = models.DateTimeField(null=True, blank=True)
+    password_changed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owner last chose their password (ageing counts from here)."
+    )
     failed_attempts = models.PositiveSmallIntegerField(default=0)
     locked_at = models.DateTimeField(null=True, blank=True)
     must_set_new_secret = models.BooleanField(
-        default=False, help_text="Set when an administrator reset the password or PIN."
+        default=False, help_text="Set when someone else set the password or PIN (an administrator, at creation)."
     )
 
     class Meta:
@@ -40,6 +53,41 @@ class SigningCredential(models.Model):
 
     def __str__(self) -> str:
         return f"signing credential of {self.user}"
+
+
+class SigningUnlock(models.Model):
+    """A signer's signing unlocked by a supervisor after failed attempts: who, why, and their signature."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signing_unlocks")
+    username = models.CharField(max_length=150)
+    locked_at = models.DateTimeField()
+    failed_attempts = models.PositiveSmallIntegerField()
+    reason = models.TextField()
+    unlocked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    unlocked_at = models.DateTimeField()
+    signature = models.ForeignKey("compliance.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-unlocked_at"]
+        triggers = [guards.append_only("a signing unlock")]
+
+    def __str__(self) -> str:
+        return f"{self.username} unlocked {self.unlocked_at:%Y-%m-%d %H:%M}"
+
+
+class SigningSession(models.Model):
+    """A continuous period of controlled access in which someone has signed with both components (user id
+    and secret): later signings in it need the secret only (21 CFR 11.200(a)(1)). Keyed by the browser
+    session, which ends at logout and at the station's idle lock; API tokens have none (every signing
+    through a token gives both components)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+    last_signed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"signing session of {self.user} since {self.started_at:%Y-%m-%d %H:%M}"
 
 
 class AuditChainHead(models.Model):
@@ -120,6 +168,11 @@ class Signature(models.Model):
         REMOVED = "removed", "Removed a component"
         RELEASED = "released", "Released a hold"
         DISPOSED = "disposed", "Approved disposal"
+        COSIGNED = "cosigned", "Co-signed"
+        UNLOCKED = "unlocked", "Unlocked signing"
+        REVIEWED = "reviewed", "Reviewed"
+        RELEASE_APPROVED = "release_approved", "Approved for release"
+        ENGINEERING_APPROVED = "engineering_approved", "Approved (engineering)"
 
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     printed_name = models.CharField(max_length=150)
@@ -163,6 +216,7 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["user", "name"]
+        permissions = [("revoke_apitoken", "Can revoke API tokens")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -89,7 +89,7 @@ ROLES: dict[str, list[str]] = {
     "Administrator": EDIT_MASTERDATA
     + VIEW_TRAVELERS
     + ["travelers.release_traveler", "compliance.unlock_signing", "archive.dispose_package"]
-    + ["compliance.view_integrity"]
+    + ["compliance.view_integrity", "compliance.view_apitoken", "compliance.revoke_apitoken"]
     + [
         "masterdata.add_qualification",
         "masterdata.change_qualification",

@@ -21,15 +21,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import check_password
 from django.db import transaction
 from django.utils import timezone
 
-from . import keys
+from mes.events.services import outbox_emit
+
+from . import credentials, keys
 from .audit import audit_record, printed_name_of
 from .canonical import canonical_bytes
 from .errors import SignatureRefused, SigningLocked
-from .models import Signature, SigningCredential
+from .models import Signature
 
 log = logging.getLogger(__name__)
 
@@ -79,22 +81,22 @@ class SigningAuthority:
     at: object = field(default_factory=timezone.now)
 
 
-def _credential_for_update(user) -> SigningCredential:
-    SigningCredential.objects.get_or_create(user=user)
-    return SigningCredential.objects.select_for_update().get(user=user)
-
-
-def signing_authenticate(*, user, secret: str, username: str | None = None) -> SigningAuthority:
+def signing_authenticate(
+    *, user, secret: str, username: str | None = None, session_key: str | None = None
+) -> SigningAuthority:
     """Re-authenticate `user` for signing with their password or personal PIN.
 
-    `username` is the user id typed at the first signing of a session (11.200(a)(1)(i)); when given it
-    must be the signed-in user's: nobody signs for someone else."""
+    21 CFR 11.200(a)(1): the first signing of a continuous session (`session_key`, the browser session;
+    none for an API token) needs both components — the user id (`username`, which must be the signed-in
+    user's: nobody signs for someone else) and the secret; later ones in the same session the secret.
+    A secret someone else set, or one older than its maximum age, does not sign (see credentials)."""
     if user is None or not user.is_authenticated or not user.is_active:
         raise SignatureRefused("sign in before signing", field="secret")
-    if username is not None and username.strip() != user.get_username():
+    typed = (username or "").strip()
+    if typed and typed != user.get_username():
         _refuse(user, "the user id typed is not the signed-in user's")
     with transaction.atomic():
-        credential = _credential_for_update(user)
+        credential = credentials.credential_for_update(user)
         if credential.locked_at:
             raise SigningLocked(
                 f"signing is locked for {printed_name_of(user)} since {credential.locked_at:%Y-%m-%d %H:%M} UTC "
@@ -103,18 +105,34 @@ def signing_authenticate(*, user, secret: str, username: str | None = None) -> S
             )
         if credential.must_set_new_secret:
             raise SignatureRefused(
-                "your password or PIN was reset by an administrator: choose a new one before you sign",
+                "your password or PIN was set by someone else: choose a new one before you sign",
                 field="secret",
+            )
+        if not typed and not credentials.session_continues(session_key, user):
+            raise SignatureRefused(
+                "type your user id as well as your password or PIN: this is your first signing of this session",
+                field="username",
             )
         method = None
         if secret and credential.pin_hash and check_password(secret, credential.pin_hash):
             method = "pin"
         elif secret and user.check_password(secret):
             method = "password"
+        if method == "pin" and credentials.pin_expired(credential):
+            raise SignatureRefused(
+                f"your signing PIN is older than {credentials.pin_max_age().days} days: choose a new one",
+                field="secret",
+            )
+        if method == "password" and credentials.password_expired(user, credential):
+            raise SignatureRefused(
+                f"your password is older than {credentials.password_max_age().days} days: change it before you sign",
+                field="secret",
+            )
         if method:
             if credential.failed_attempts:
                 credential.failed_attempts = 0
                 credential.save(update_fields=["failed_attempts"])
+            credentials.session_touch(session_key, user)
             return SigningAuthority(user=user, method=method)
     _refuse(user, "wrong password or PIN")
     raise AssertionError("unreachable")
@@ -123,7 +141,7 @@ def signing_authenticate(*, user, secret: str, username: str | None = None) -> S
 def _refuse(user, message: str) -> None:
     """Count, log and audit a refused signing in its own committed transaction; then raise."""
     with transaction.atomic():
-        credential = _credential_for_update(user)
+        credential = credentials.credential_for_update(user)
         credential.failed_attempts += 1
         locked_now = credential.failed_attempts >= failure_limit() and not credential.locked_at
         if locked_now:
@@ -138,6 +156,14 @@ def _refuse(user, message: str) -> None:
             changes={"failed_attempts": [credential.failed_attempts - 1, credential.failed_attempts]},
             reason=message,
         )
+        if locked_now:  # supervisors and administrators are told (screens; outbox subscribers)
+            outbox_emit(
+                event_type="signer.locked",
+                aggregate_type="user",
+                aggregate_id=user.get_username(),
+                data={"user": user.get_username(), "printed_name": printed_name_of(user),
+                      "failed_attempts": credential.failed_attempts, "locked_at": credential.locked_at},
+            )  # fmt: skip
     level = logging.ERROR if locked_now else logging.WARNING
     log.log(
         level,
@@ -230,77 +256,3 @@ def signature_matches(signature: Signature, content: dict) -> bool:
 def signature_verify(signature: Signature) -> bool:
     """True when the record, as it stood when signed, still hashes to what was signed."""
     return signature_matches(signature, signed_content(signature))
-
-
-# --- Managing the secrets ------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def signing_pin_set(*, user, current_password: str, new_pin: str) -> None:
-    """The user chooses their personal signing PIN (6-12 digits), proving who they are by password."""
-    if not user.check_password(current_password):
-        raise SignatureRefused("the current password is wrong", field="current_password")
-    if not (new_pin.isdigit() and 6 <= len(new_pin) <= 12):
-        raise SignatureRefused("a PIN is 6 to 12 digits", field="new_pin")
-    if len(set(new_pin)) < 3:
-        raise SignatureRefused("a PIN needs at least three different digits", field="new_pin")
-    credential = _credential_for_update(user)
-    credential.pin_hash = make_password(new_pin, hasher="pbkdf2_sha256_pin")
-    credential.pin_set_at = timezone.now()
-    credential.must_set_new_secret = False
-    credential.save()
-    audit_record(
-        chain=f"user:{user.pk}", action="signing.pin_set", object_type="auth.user", object_id=user.pk, actor=user
-    )
-
-
-@transaction.atomic
-def signing_secret_changed_by_user(*, user) -> None:
-    """The user set their own password: a pending administrator reset is satisfied."""
-    credential = _credential_for_update(user)
-    if credential.must_set_new_secret:
-        credential.must_set_new_secret = False
-        credential.save(update_fields=["must_set_new_secret"])
-    audit_record(
-        chain=f"user:{user.pk}",
-        action="signing.password_changed",
-        object_type="auth.user",
-        object_id=user.pk,
-        actor=user,
-    )
-
-
-@transaction.atomic
-def signing_secret_reset_by_admin(*, user, actor, reason: str = "") -> None:
-    """An administrator reset the user's password or PIN: they know it, so the user must choose a new
-    secret before signing again (an administrator can never sign as someone else)."""
-    credential = _credential_for_update(user)
-    credential.must_set_new_secret = True
-    credential.pin_hash = ""
-    credential.save(update_fields=["must_set_new_secret", "pin_hash"])
-    audit_record(
-        chain=f"user:{user.pk}",
-        action="signing.reset_by_admin",
-        object_type="auth.user",
-        object_id=user.pk,
-        actor=actor,
-        reason=reason,
-    )
-
-
-@transaction.atomic
-def signing_unlock(*, user, actor, reason: str) -> None:
-    if not reason.strip():
-        raise SignatureRefused("say why signing is unlocked", field="reason")
-    credential = _credential_for_update(user)
-    credential.locked_at = None
-    credential.failed_attempts = 0
-    credential.save(update_fields=["locked_at", "failed_attempts"])
-    audit_record(
-        chain=f"user:{user.pk}",
-        action="signing.unlocked",
-        object_type="auth.user",
-        object_id=user.pk,
-        actor=actor,
-        reason=reason,
-    )

@@ -165,7 +165,9 @@ def test_operator_runs_the_traveler_and_the_inspector_approves_it(new_page, shop
     expect(operator.locator(".ncrs")).to_contain_text("Dispositioned")
 
     # --- The rest of the route is done through the services, to keep the test short ------------------
-    services.step_perform(step=step_of(traveler, 30), actor=shop.operator, secret=PASSWORD)
+    services.step_perform(
+        step=step_of(traveler, 30), actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username()
+    )
     do_step(shop, traveler, 20, {"TORQUE": ("25.0", "N*m")})
     do_step(shop, traveler, 40, {})
     traveler.refresh_from_db()

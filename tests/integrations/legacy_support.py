@@ -136,7 +136,9 @@ def close_traveler(shop, work_order, identifier="SN-0001"):  # noqa: F811
     """Release a traveler on `work_order`, run every step and approve it: a closed traveler."""
     traveler = services.traveler_release(work_order=work_order, identifier=identifier, actor=shop.supervisor)
     run_to_signoff(shop, traveler)
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     traveler.refresh_from_db()
     return traveler
 

@@ -192,7 +192,9 @@ def closed_pin(shop, serial: str):
     order = services.work_order_create(number=f"WO-{serial}", part_revision=shop.pin_rev, quantity=1, site=shop.site)
     pin = services.traveler_release(work_order=order, identifier=serial, actor=shop.supervisor)
     do_step(shop, pin, 10, {})
-    services.traveler_signoff(traveler=pin, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=pin, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     return Item.objects.get(pk=pin.item_id)
 
 
@@ -208,40 +210,96 @@ def tour(shop, traveler) -> None:
     services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
     original = step.measurements.get(characteristic__code="BORE_DIA")
     services.measurement_correct(
-        measurement=original, value="12.730", reason="re-measured", actor=shop.operator, secret=PASSWORD
+        measurement=original,
+        value="12.730",
+        reason="re-measured",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     manual = services.hold_place(traveler=traveler, reason="gauge calibration check", actor=shop.supervisor)
-    services.hold_release(hold=manual, actor=shop.supervisor, secret=PASSWORD, reason="gauge checked")
+    services.hold_release(
+        hold=manual,
+        actor=shop.supervisor,
+        secret=PASSWORD,
+        username=shop.supervisor.get_username(),
+        reason="gauge checked",
+    )
     ncr = traveler.ncrs.get()
     services.ncr_disposition(
-        ncr=ncr, disposition="use_as_is", notes="within MRB", actor=shop.inspector, secret=PASSWORD
+        ncr=ncr,
+        disposition="use_as_is",
+        notes="within MRB",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
-    services.step_perform(step=step_of(traveler, 10), actor=shop.operator, secret=PASSWORD)
+    services.step_perform(
+        step=step_of(traveler, 10), actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username()
+    )
     # step 20: a component in, out and in again; performed, then bought off
     step = services.step_start(step=step_of(traveler, 20), actor=shop.operator)
     services.measurement_record(step=step, characteristic="TORQUE", value="25.0", unit="N*m", actor=shop.operator)
     consumed = services.component_consume(step=step, identifier="PIN-0001", actor=shop.operator)
-    services.component_remove(consumption=consumed, reason="scored", actor=shop.operator, secret=PASSWORD)
+    services.component_remove(
+        consumption=consumed,
+        reason="scored",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
+    )
     services.component_consume(step=step, identifier="PIN-0002", actor=shop.operator)
-    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
-    services.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD)
+    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
+    services.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username())
     # step 30 skipped, step 40 done: awaiting sign-off; rejected, dispositioned, approved: closed
-    services.step_skip(step=step_of(traveler, 30), actor=shop.supervisor, secret=PASSWORD, reason="marked upstream")
+    services.step_skip(
+        step=step_of(traveler, 30),
+        actor=shop.supervisor,
+        secret=PASSWORD,
+        username=shop.supervisor.get_username(),
+        reason="marked upstream",
+    )
     do_step(shop, traveler, 40, {})
     traveler.refresh_from_db()
-    services.traveler_signoff(traveler=traveler, approve=False, actor=shop.inspector, secret=PASSWORD, reason="burr")
+    services.traveler_signoff(
+        traveler=traveler,
+        approve=False,
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+        reason="burr",
+    )
     reject_ncr = traveler.ncrs.get(status="open")
     services.ncr_disposition(
-        ncr=reject_ncr, disposition="use_as_is", notes="deburred", actor=shop.inspector, secret=PASSWORD
+        ncr=reject_ncr,
+        disposition="use_as_is",
+        notes="deburred",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     traveler.refresh_from_db()
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     # a second unit scrapped, a third re-planned onto a new routing revision
     scrap = services.traveler_release(work_order=shop.order, identifier="SN-0002", actor=shop.supervisor)
     ncr = services.ncr_raise(traveler=scrap, description="dropped on the floor", actor=shop.inspector)
-    services.ncr_disposition(ncr=ncr, disposition="scrap", notes="cracked", actor=shop.inspector, secret=PASSWORD)
+    services.ncr_disposition(
+        ncr=ncr,
+        disposition="scrap",
+        notes="cracked",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+    )
     replan = services.traveler_release(work_order=shop.order, identifier="SN-0003", actor=shop.supervisor)
     new_routing = routing_release(routing=routing_new_revision(routing=shop.routing))
     services.traveler_replan(
-        traveler=replan, routing=new_routing, actor=shop.supervisor, secret=PASSWORD, reason="new fixture"
+        traveler=replan,
+        routing=new_routing,
+        actor=shop.supervisor,
+        secret=PASSWORD,
+        username=shop.supervisor.get_username(),
+        reason="new fixture",
     )

@@ -101,10 +101,16 @@ def closed_traveler(shop, traveler):  # noqa: F811 - the fixtures
     )
     first = ts.measurement_record(step=step, characteristic="BORE_DIA", value="12.702", unit="mm", actor=shop.operator)
     ts.measurement_correct(
-        measurement=first, value="12.701", unit="mm", reason="misread the dial", actor=shop.operator, secret=PASSWORD
+        measurement=first,
+        value="12.701",
+        unit="mm",
+        reason="misread the dial",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     ts.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
-    ts.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    ts.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     step = ts.step_start(step=step_of(traveler, 20), actor=shop.operator)
     ts.attachment_add(step=step, filename="wrench.txt", content=NOTE, content_type="text/plain", actor=shop.operator)
     if getattr(shop, "pin_part", None):  # a received hinge pin goes into the housing (genealogy)
@@ -113,11 +119,13 @@ def closed_traveler(shop, traveler):  # noqa: F811 - the fixtures
         )
         ts.component_consume(step=step, identifier="PIN-0001", actor=shop.operator)
     ts.measurement_record(step=step, characteristic="TORQUE", value="25.0", unit="N*m", actor=shop.operator)
-    step = ts.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
-    ts.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD)
+    step = ts.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
+    ts.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username())
     do_step(shop, traveler, 30, {"MARK_OK": ("pass", "")})
     do_step(shop, traveler, 40, {})
-    ts.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    ts.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     traveler.refresh_from_db()
     assert traveler.status == "closed"
     return traveler
@@ -583,7 +591,9 @@ def test_disposal_refused_before_retain_until_and_recorded_with_a_signature_afte
     record = services.traveler_archive(traveler_id=closed.pk)
     approver = records_manager(shop.supervisor)
     with pytest.raises(DisposalRefused, match="must be kept until"):
-        services.archive_dispose(record=record, actor=approver, secret=PASSWORD, reason="retention over")
+        services.archive_dispose(
+            record=record, actor=approver, secret=PASSWORD, username=approver.get_username(), reason="retention over"
+        )
     assert Path(record.uri).exists() and not Disposal.objects.exists()
 
     yesterday = timezone.now().date() - dt.timedelta(days=1)
@@ -591,8 +601,16 @@ def test_disposal_refused_before_retain_until_and_recorded_with_a_signature_afte
     as_superuser("UPDATE archive_archiverecord SET retain_until = %s WHERE id = %s", [yesterday, record.pk])
     record.refresh_from_db()
     with pytest.raises(DisposalRefused, match="may not approve"):
-        services.archive_dispose(record=record, actor=shop.operator, secret=PASSWORD, reason="retention over")
-    disposal = services.archive_dispose(record=record, actor=approver, secret=PASSWORD, reason="retention over")
+        services.archive_dispose(
+            record=record,
+            actor=shop.operator,
+            secret=PASSWORD,
+            username=shop.operator.get_username(),
+            reason="retention over",
+        )
+    disposal = services.archive_dispose(
+        record=record, actor=approver, secret=PASSWORD, username=approver.get_username(), reason="retention over"
+    )
     record.refresh_from_db()
     assert record.disposed_at == disposal.disposed_at and not Path(record.uri).exists()
     assert not Path(record.index_uri).exists() and not Path(record.facts_uri).exists()
@@ -606,7 +624,9 @@ def test_disposal_refused_before_retain_until_and_recorded_with_a_signature_afte
     actions = list(AuditEvent.objects.filter(chain=f"archive:{closed.number}").values_list("action", flat=True))
     assert actions == ["archive.written", "signature.signed", "archive.disposed"]
     with pytest.raises(DisposalRefused, match="already"):
-        services.archive_dispose(record=record, actor=approver, secret=PASSWORD, reason="again")
+        services.archive_dispose(
+            record=record, actor=approver, secret=PASSWORD, username=approver.get_username(), reason="again"
+        )
 
 
 def test_retention_class_for_part_wins_over_customer_and_life_of_product_has_no_end(closed, lake_dir, shop):  # noqa: F811 - the fixture
@@ -620,4 +640,10 @@ def test_retention_class_for_part_wins_over_customer_and_life_of_product_has_no_
     record = services.traveler_archive(traveler_id=closed.pk)
     assert record.retain_until is None and record.retention.code == "hsg-life"
     with pytest.raises(DisposalRefused, match="life of the product"):
-        services.archive_dispose(record=record, actor=records_manager(shop.supervisor), secret=PASSWORD, reason="x")
+        services.archive_dispose(
+            record=record,
+            actor=records_manager(shop.supervisor),
+            secret=PASSWORD,
+            username=records_manager(shop.supervisor).get_username(),
+            reason="x",
+        )

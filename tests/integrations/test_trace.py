@@ -72,7 +72,7 @@ def _run(s, traveler, values_by_step, consume_at=None):
                 services.measurement_record(step=started, characteristic=code, value=value, unit="um", actor=s.operator)
             identifier, qty = consume_at[step.sequence]
             services.component_consume(step=started, identifier=identifier, quantity=qty, actor=s.operator)
-            services.step_perform(step=started, actor=s.operator, secret=PASSWORD)
+            services.step_perform(step=started, actor=s.operator, secret=PASSWORD, username=s.operator.get_username())
         else:
             do_step(s, traveler, step.sequence, {code: (value, "um") for code, value in values.items()})
     traveler.refresh_from_db()
@@ -103,13 +103,17 @@ def trace_shop(shop, tmp_path, settings):
         work_order=order("WO-L", bush_rev, wic, 100), identifier="L-100", quantity=50, actor=s.supervisor
     )
     _run(s, lot, {10: {"THICK": "30"}})
-    services.traveler_signoff(traveler=lot, approve=True, actor=s.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=lot, approve=True, actor=s.inspector, secret=PASSWORD, username=s.inspector.get_username()
+    )
     subs = []
     sub_order = order("WO-S", sub_rev, tls, 2)
     for serial, thick in (("SA-1", "39.5"), ("SA-2", "45")):  # SA-1 near the upper limit, SA-2 out of spec
         sub = services.traveler_release(work_order=sub_order, identifier=serial, actor=s.supervisor)
         _run(s, sub, {10: {"THICK": thick}}, consume_at={20: ("L-100", 5)})
-        services.traveler_signoff(traveler=sub, approve=True, actor=s.inspector, secret=PASSWORD)
+        services.traveler_signoff(
+            traveler=sub, approve=True, actor=s.inspector, secret=PASSWORD, username=s.inspector.get_username()
+        )
         subs.append(sub)
     asm = services.traveler_release(work_order=order("WO-A", asm_rev, wic), identifier="A-1", actor=s.supervisor)
     started = services.step_start(step=asm.steps.get(sequence=10), actor=s.operator2)

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
 
 from mes.compliance.audit import audit_record
 from mes.compliance.canonical import canonical_bytes, canonical_hash
-from mes.compliance.errors import SignatureRefused, SigningLocked
-from mes.compliance.models import AuditEvent, SigningCredential
-from mes.compliance.signing import (
-    signature_record,
-    signing_authenticate,
+from mes.compliance.credentials import (
     signing_pin_set,
     signing_secret_changed_by_user,
     signing_secret_reset_by_admin,
     signing_unlock,
 )
+from mes.compliance.errors import CredentialRefused, SignatureRefused, SigningLocked
+from mes.compliance.models import AuditEvent, SigningCredential
+from mes.compliance.signing import signature_record, signing_authenticate
 from mes.compliance.verify import audit_problems
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -28,28 +28,33 @@ pytestmark = pytest.mark.django_db
 def test_wrong_password_is_refused_counted_and_locks_after_the_threshold(settings):
     settings.SIGNING_FAILURE_LIMIT = 3
     user = UserFactory()
+    supervisor = UserFactory()
+    supervisor.groups.add(Group.objects.get(name="Supervisor"))
     with pytest.raises(SignatureRefused, match=r"wrong password or PIN \(2 attempts left\)"):
-        signing_authenticate(user=user, secret="guess-1")
+        signing_authenticate(user=user, secret="guess-1", username=user.get_username())
     with pytest.raises(SignatureRefused, match=r"\(1 attempt left\)"):
-        signing_authenticate(user=user, secret="guess-2")
+        signing_authenticate(user=user, secret="guess-2", username=user.get_username())
     with pytest.raises(SigningLocked, match="locked after 3 failed attempts"):
-        signing_authenticate(user=user, secret="guess-3")
+        signing_authenticate(user=user, secret="guess-3", username=user.get_username())
     # Locked: even the right password is refused until a supervisor unlocks.
     with pytest.raises(SigningLocked, match="a supervisor must unlock it"):
-        signing_authenticate(user=user, secret=DEFAULT_PASSWORD)
+        signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username())
     credential = SigningCredential.objects.get(user=user)
     assert credential.failed_attempts == 3 and credential.locked_at is not None
     actions = list(AuditEvent.objects.filter(chain=f"user:{user.pk}").values_list("action", flat=True))
     assert actions == ["signature.refused", "signature.refused", "signature.locked"]
-    signing_unlock(user=user, actor=UserFactory(), reason="verified identity at the desk")
-    assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD).method == "password"
+    signing_unlock(
+        user=user, actor=supervisor, secret=DEFAULT_PASSWORD, username=supervisor.get_username(),
+        reason="verified identity at the desk",
+    )  # fmt: skip
+    assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username()).method == "password"
 
 
 def test_a_right_secret_resets_the_count():
     user = UserFactory()
     with pytest.raises(SignatureRefused):
-        signing_authenticate(user=user, secret="nope")
-    signing_authenticate(user=user, secret=DEFAULT_PASSWORD)
+        signing_authenticate(user=user, secret="nope", username=user.get_username())
+    signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username())
     assert SigningCredential.objects.get(user=user).failed_attempts == 0
 
 
@@ -57,14 +62,14 @@ def test_pin_signs_and_needs_the_password_to_set():
     user = UserFactory()
     with pytest.raises(SignatureRefused, match="current password is wrong"):
         signing_pin_set(user=user, current_password="bad", new_pin="482913")
-    with pytest.raises(SignatureRefused, match="6 to 12 digits"):
+    with pytest.raises(CredentialRefused, match="6 to 12 digits"):
         signing_pin_set(user=user, current_password=DEFAULT_PASSWORD, new_pin="12ab")
-    with pytest.raises(SignatureRefused, match="three different digits"):
+    with pytest.raises(CredentialRefused, match="three different digits"):
         signing_pin_set(user=user, current_password=DEFAULT_PASSWORD, new_pin="111111")
     signing_pin_set(user=user, current_password=DEFAULT_PASSWORD, new_pin="482913")
     assert SigningCredential.objects.get(user=user).pin_hash.startswith("pbkdf2_sha256_pin$60000$")
-    assert signing_authenticate(user=user, secret="482913").method == "pin"
-    assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD).method == "password"
+    assert signing_authenticate(user=user, secret="482913", username=user.get_username()).method == "pin"
+    assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username()).method == "password"
 
 
 def test_nobody_signs_as_someone_else():
@@ -77,15 +82,15 @@ def test_nobody_signs_as_someone_else():
 def test_after_an_admin_reset_the_user_must_set_a_new_secret_before_signing():
     user, admin = UserFactory(), UserFactory(is_staff=True, is_superuser=True)
     signing_secret_reset_by_admin(user=user, actor=admin, reason="forgot password")
-    with pytest.raises(SignatureRefused, match="reset by an administrator"):
-        signing_authenticate(user=user, secret=DEFAULT_PASSWORD)
+    with pytest.raises(SignatureRefused, match="set by someone else"):
+        signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username())
     signing_secret_changed_by_user(user=user)
-    assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD)
+    assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username())
 
 
 def test_signature_stores_the_hash_of_the_signed_envelope():
     user = UserFactory(first_name="Ines", last_name="Ortiz")
-    authority = signing_authenticate(user=user, secret=DEFAULT_PASSWORD)
+    authority = signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username())
     with transaction.atomic():
         signature = signature_record(
             authority=authority, meaning="approved", record_type="demo.record", record_id=7, content={"value": "12.7"}

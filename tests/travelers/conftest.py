@@ -150,9 +150,14 @@ def do_step(shop, traveler, sequence, values: dict, *, performer=None, inspector
     step = services.step_start(step=step_of(traveler, sequence), actor=performer)
     for code, (value, unit) in values.items():
         services.measurement_record(step=step, characteristic=code, value=value, unit=unit, actor=performer)
-    step = services.step_perform(step=step, actor=performer, secret=PASSWORD)
+    step = services.step_perform(step=step, actor=performer, secret=PASSWORD, username=performer.get_username())
     if step.requires_inspection:
-        step = services.step_inspect(step=step, actor=inspector or shop.inspector, secret=PASSWORD)
+        step = services.step_inspect(
+            step=step,
+            actor=inspector or shop.inspector,
+            secret=PASSWORD,
+            username=(inspector or shop.inspector).get_username(),
+        )
     return step
 
 

@@ -151,7 +151,11 @@ def test_a_correction_supersedes_and_both_values_show(shop, traveler):
     post(olga, steps_url(traveler, 10, "start"))
     first = post(olga, steps_url(traveler, 10, "measurements"), {"characteristic": "SURFACE", "value": "fail"})
     first_id = first.json()["measurement"]["id"]
-    r = post(olga, f"/measurements/{first_id}/correct", {"value": "pass", "reason": "misread", "secret": PASSWORD})
+    r = post(
+        olga,
+        f"/measurements/{first_id}/correct",
+        {"value": "pass", "reason": "misread", "secret": PASSWORD, "username": "olga"},
+    )
     assert r.status_code == 201, r.content
     assert r.json()["measurement"]["supersedes"] == first_id
     assert r.json()["measurement"]["correction_signature"]["meaning"] == "corrected"
@@ -172,7 +176,7 @@ def test_hold_then_signed_release(shop, traveler):
     assert r.status_code == 201, r.content
     hold_id = r.json()["id"]
     assert r.json()["kind"] == "manual" and r.json()["placed_by"]["username"] == "olga"
-    r = post(sam, f"/holds/{hold_id}/release", {"reason": "chip blended", "secret": PASSWORD})
+    r = post(sam, f"/holds/{hold_id}/release", {"reason": "chip blended", "secret": PASSWORD, "username": "sam"})
     assert r.status_code == 200, r.content
     assert r.json()["release_signature"]["meaning"] == "released" and r.json()["released_by"]["username"] == "sam"
     assert Traveler.objects.get(pk=traveler.pk).on_hold is False
@@ -191,6 +195,7 @@ def test_ncr_with_rework_disposition_adds_signed_steps(shop, traveler):
             "disposition": "rework",
             "notes": "deburr",
             "secret": PASSWORD,
+            "username": "ines",
             "rework_steps": [{"operation": "MACHINING", "title": "Deburr the bore", "work_center": "CELL-1"}],
         },
     )
@@ -208,7 +213,13 @@ def test_a_bad_rework_step_names_the_nested_field(shop, traveler):
     r = post(
         ines,
         f"/ncrs/{number}/disposition",
-        {"disposition": "rework", "notes": "x", "secret": PASSWORD, "rework_steps": [{"operation": "MACHINING"}]},
+        {
+            "disposition": "rework",
+            "notes": "x",
+            "secret": PASSWORD,
+            "username": "ines",
+            "rework_steps": [{"operation": "MACHINING"}],
+        },
     )
     assert_error(r, 422, "validation_error", "rework_steps[0].title")
     before = records()
@@ -219,6 +230,7 @@ def test_a_bad_rework_step_names_the_nested_field(shop, traveler):
             "disposition": "rework",
             "notes": "x",
             "secret": PASSWORD,
+            "username": "ines",
             "rework_steps": [{"operation": "NOPE", "title": "t"}],
         },
     )
@@ -228,7 +240,9 @@ def test_a_bad_rework_step_names_the_nested_field(shop, traveler):
 
 def test_supervisor_skips_a_step_with_a_signature(shop, traveler):
     r = post(
-        client_for(shop.supervisor), steps_url(traveler, 10, "skip"), {"reason": "done at vendor", "secret": PASSWORD}
+        client_for(shop.supervisor),
+        steps_url(traveler, 10, "skip"),
+        {"reason": "done at vendor", "secret": PASSWORD, "username": "sam"},
     )
     assert r.status_code == 200, r.content
     assert r.json()["status"] == "skipped" and r.json()["signature"]["meaning"] == "skipped"
@@ -250,7 +264,11 @@ def test_components_are_consumed_and_removed_signed(shop, traveler):
     consumption = r.json()
     assert consumption["component"] == {"part_number": "PIN-1", "identifier": "PIN-0001", "tracking": "serial"}
     assert consumption["active"] is True and consumption["step"] == 20
-    r = post(olga, f"/consumptions/{consumption['id']}/remove", {"reason": "wrong pin", "secret": PASSWORD})
+    r = post(
+        olga,
+        f"/consumptions/{consumption['id']}/remove",
+        {"reason": "wrong pin", "secret": PASSWORD, "username": "olga"},
+    )
     assert r.status_code == 200, r.content
     assert r.json()["active"] is False and r.json()["removal_signature"]["meaning"] == "removed"
     before = records()
@@ -399,7 +417,9 @@ def test_a_held_traveler_refuses_work(shop, traveler):
 
 def test_a_closed_traveler_is_read_only(shop, traveler):
     run_to_signoff(shop, traveler)
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     olga = client_for(shop.operator)
     before = records()
     r = post(olga, steps_url(traveler, 10, "measurements"), {"characteristic": "BORE_DIA", "value": "12.7"})
@@ -416,7 +436,9 @@ def test_an_unknown_traveler_or_step_is_not_found(shop, traveler):
     assert_error(post(olga, "/travelers/T-NOPE/steps/10/start"), 404, "not_found", "number")
     assert_error(post(olga, steps_url(traveler, 99, "start")), 404, "not_found", "sequence")
     assert_error(
-        post(olga, "/measurements/999999/correct", {"value": "1", "reason": "r", "secret": PASSWORD}),
+        post(
+            olga, "/measurements/999999/correct", {"value": "1", "reason": "r", "secret": PASSWORD, "username": "olga"}
+        ),
         404,
         "not_found",
         "id",
@@ -436,7 +458,7 @@ def test_a_wrong_secret_is_refused_counted_and_then_locks(shop, traveler):
     post(olga, steps_url(traveler, 10, "measurements"), {"characteristic": "BORE_DIA", "value": "12.7"})
     post(olga, steps_url(traveler, 10, "measurements"), {"characteristic": "SURFACE", "value": "pass"})
     before = {k: v for k, v in records().items() if k != "audit_events"}  # a refusal is itself audited
-    r = post(olga, steps_url(traveler, 10, "sign"), {"meaning": "performed", "secret": "guess"})
+    r = post(olga, steps_url(traveler, 10, "sign"), {"meaning": "performed", "secret": "guess", "username": "olga"})
     assert "wrong password or PIN" in assert_error(r, 403, "signature_refused", "secret")["message"]
     assert SigningCredential.objects.get(user=shop.operator).failed_attempts == 1
     assert AuditEvent.objects.filter(action="signature.refused", actor=shop.operator).count() == 1
@@ -444,9 +466,9 @@ def test_a_wrong_secret_is_refused_counted_and_then_locks(shop, traveler):
     assert step_of(traveler, 10).status == StepStatus.IN_PROGRESS
     r = post(olga, steps_url(traveler, 10, "sign"), {"meaning": "performed", "secret": PASSWORD, "username": "oscar"})
     assert_error(r, 403, "signature_refused", "secret")
-    r = post(olga, steps_url(traveler, 10, "sign"), {"meaning": "performed", "secret": "guess"})
+    r = post(olga, steps_url(traveler, 10, "sign"), {"meaning": "performed", "secret": "guess", "username": "olga"})
     assert_error(r, 403, "signing_locked", "secret")
-    r = post(olga, steps_url(traveler, 10, "sign"), {"meaning": "performed", "secret": PASSWORD})
+    r = post(olga, steps_url(traveler, 10, "sign"), {"meaning": "performed", "secret": PASSWORD, "username": "olga"})
     assert_error(r, 403, "signing_locked", "secret")
     assert SigningCredential.objects.get(user=shop.operator).failed_attempts == 3
 
@@ -455,7 +477,9 @@ def test_an_operator_cannot_sign_off_a_traveler(shop, traveler):
     run_to_signoff(shop, traveler)
     before = records()
     r = post(
-        client_for(shop.operator), f"/travelers/{traveler.number}/signoff", {"decision": "approve", "secret": PASSWORD}
+        client_for(shop.operator),
+        f"/travelers/{traveler.number}/signoff",
+        {"decision": "approve", "secret": PASSWORD, "username": "olga"},
     )
     assert "not allowed to sign travelers off" in assert_error(r, 403, "not_authorized", "actor")["message"]
     assert records() == before
@@ -466,10 +490,20 @@ def test_the_performer_cannot_inspect_their_own_step(shop, traveler):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
     services.step_start(step=step_of(traveler, 20), actor=shop.operator)
     services.measurement_record(step=step_of(traveler, 20), characteristic="TORQUE", value="25", actor=shop.operator)
-    services.step_perform(step=step_of(traveler, 20), actor=shop.operator, secret=PASSWORD)
-    r = post(client_for(shop.operator), steps_url(traveler, 20, "sign"), {"meaning": "inspected", "secret": PASSWORD})
+    services.step_perform(
+        step=step_of(traveler, 20), actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username()
+    )
+    r = post(
+        client_for(shop.operator),
+        steps_url(traveler, 20, "sign"),
+        {"meaning": "inspected", "secret": PASSWORD, "username": "olga"},
+    )
     assert_error(r, 403, "not_authorized")
-    r = post(client_for(shop.inspector), steps_url(traveler, 20, "sign"), {"meaning": "signed", "secret": PASSWORD})
+    r = post(
+        client_for(shop.inspector),
+        steps_url(traveler, 20, "sign"),
+        {"meaning": "signed", "secret": PASSWORD, "username": "ines"},
+    )
     assert_error(r, 422, "validation_error", "meaning")
 
 
@@ -477,13 +511,19 @@ def test_a_rejection_at_signoff_returns_the_ncr_that_holds_the_traveler(shop, tr
     run_to_signoff(shop, traveler)
     ines = client_for(shop.inspector)
     assert_error(
-        post(ines, f"/travelers/{traveler.number}/signoff", {"decision": "reject", "secret": PASSWORD}),
+        post(
+            ines,
+            f"/travelers/{traveler.number}/signoff",
+            {"decision": "reject", "secret": PASSWORD, "username": "ines"},
+        ),
         409,
         "step_state_refused",
         "reason",
     )
     r = post(
-        ines, f"/travelers/{traveler.number}/signoff", {"decision": "reject", "reason": "paint run", "secret": PASSWORD}
+        ines,
+        f"/travelers/{traveler.number}/signoff",
+        {"decision": "reject", "reason": "paint run", "secret": PASSWORD, "username": "ines"},
     )
     assert r.status_code == 200, r.content
     body = r.json()
@@ -602,15 +642,29 @@ def long_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler:
     step = services.step_start(step=step_of(traveler, (worked + 1) * 10), actor=shop.operator)
     first = services.measurement_record(step=step, characteristic="DIA", value="10.2", actor=shop.operator)
     services.measurement_correct(
-        measurement=first, value="10.02", reason="misread", actor=shop.operator, secret=PASSWORD
+        measurement=first,
+        value="10.02",
+        reason="misread",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     services.attachment_add(
         step=step, filename="a.txt", content=b"note", content_type="text/plain", actor=shop.operator
     )
     hold = services.hold_place(traveler=traveler, reason="check", actor=shop.operator)
-    services.hold_release(hold=hold, reason="checked", actor=shop.supervisor, secret=PASSWORD)
+    services.hold_release(
+        hold=hold, reason="checked", actor=shop.supervisor, secret=PASSWORD, username=shop.supervisor.get_username()
+    )
     ncr = services.ncr_raise(traveler=traveler, description="scratch", step=step, actor=shop.operator)
-    services.ncr_disposition(ncr=ncr, disposition="use_as_is", notes="cosmetic", actor=shop.inspector, secret=PASSWORD)
+    services.ncr_disposition(
+        ncr=ncr,
+        disposition="use_as_is",
+        notes="cosmetic",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+    )
     return traveler
 
 
@@ -641,3 +695,17 @@ def test_work_center_queue_queries_do_not_grow_with_its_travelers(shop, django_a
         services.step_start(step=step_of(t, 10), actor=shop.operator)
     with django_assert_num_queries(len(one.captured_queries)):
         assert len(get(olga, "/work-centers/WIC/CELL-1/travelers").json()["travelers"]) == 5
+
+
+def test_a_typed_value_cannot_claim_to_come_from_a_gauge(shop, traveler):
+    """21 CFR 11.10(h): source=device only from the server's own gauge read, never typed or sent in."""
+    olga = client_for(shop.operator)
+    post(olga, steps_url(traveler, 10, "start"))
+    before = records()
+    r = post(
+        olga,
+        steps_url(traveler, 10, "measurements"),
+        {"characteristic": "BORE_DIA", "value": "12.700", "source": "device", "device": "ns=2;s=Bore.Diameter"},
+    )
+    assert "read by the server" in assert_error(r, 422, "measurement_invalid", "source")["message"]
+    assert records() == before

@@ -159,10 +159,20 @@ def test_correction_supersedes_and_the_original_stays(shop, traveler):
     services.ncr_disposition  # noqa: B018 - the typo held the traveler; an inspector closes the NCR below
     ncr = traveler.ncrs.get()
     services.ncr_disposition(
-        ncr=ncr, disposition="use_as_is", notes="typo, part re-measured", actor=shop.inspector, secret=PASSWORD
+        ncr=ncr,
+        disposition="use_as_is",
+        notes="typo, part re-measured",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     fixed = services.measurement_correct(
-        measurement=original, value="12.707", reason="typing error", actor=shop.operator, secret=PASSWORD
+        measurement=original,
+        value="12.707",
+        reason="typing error",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     assert fixed.supersedes == original and fixed.correction_reason == "typing error"
     assert fixed.correction_signature.meaning == "corrected" and signature_verify(fixed.correction_signature)
@@ -176,8 +186,12 @@ def test_a_held_traveler_cannot_progress_until_released(shop, traveler):
     with pytest.raises(TravelerHeld, match="customer query"):
         services.step_start(step=step_of(traveler, 10), actor=shop.operator)
     with pytest.raises(NotAuthorized):
-        services.hold_release(hold=hold, actor=shop.operator, secret=PASSWORD, reason="answered")
-    services.hold_release(hold=hold, actor=shop.supervisor, secret=PASSWORD, reason="answered")
+        services.hold_release(
+            hold=hold, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username(), reason="answered"
+        )
+    services.hold_release(
+        hold=hold, actor=shop.supervisor, secret=PASSWORD, username=shop.supervisor.get_username(), reason="answered"
+    )
     traveler.refresh_from_db()
     assert not traveler.on_hold
     services.step_start(step=step_of(traveler, 10), actor=shop.operator)
@@ -185,11 +199,27 @@ def test_a_held_traveler_cannot_progress_until_released(shop, traveler):
 
 def test_supervisor_skips_a_step_with_reason_and_signature(shop, traveler):
     with pytest.raises(NotAuthorized):
-        services.step_skip(step=step_of(traveler, 10), actor=shop.operator, secret=PASSWORD, reason="x")
+        services.step_skip(
+            step=step_of(traveler, 10),
+            actor=shop.operator,
+            secret=PASSWORD,
+            username=shop.operator.get_username(),
+            reason="x",
+        )
     with pytest.raises(StepStateRefused, match="say why"):
-        services.step_skip(step=step_of(traveler, 10), actor=shop.supervisor, secret=PASSWORD, reason=" ")
+        services.step_skip(
+            step=step_of(traveler, 10),
+            actor=shop.supervisor,
+            secret=PASSWORD,
+            username=shop.supervisor.get_username(),
+            reason=" ",
+        )
     step = services.step_skip(
-        step=step_of(traveler, 10), actor=shop.supervisor, secret=PASSWORD, reason="bore done by the supplier"
+        step=step_of(traveler, 10),
+        actor=shop.supervisor,
+        secret=PASSWORD,
+        username=shop.supervisor.get_username(),
+        reason="bore done by the supplier",
     )
     assert step.status == StepStatus.SKIPPED and step.skip_signature.meaning == "skipped"
     services.step_start(step=step_of(traveler, 20), actor=shop.operator)
@@ -198,16 +228,18 @@ def test_supervisor_skips_a_step_with_reason_and_signature(shop, traveler):
 def test_a_step_needs_its_required_values_before_it_is_signed(shop, traveler):
     step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
     with pytest.raises(StepStateRefused, match="still needs a value for BORE_DIA, SURFACE"):
-        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
 
 
 def test_inspection_step_awaits_a_buy_off(shop, traveler):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.700", "mm"), "SURFACE": ("pass", "")})
     step = services.step_start(step=step_of(traveler, 20), actor=shop.operator)
     services.measurement_record(step=step, characteristic="TORQUE", value="25", actor=shop.operator)
-    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     assert step.status == StepStatus.AWAITING_INSPECTION
-    step = services.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD)
+    step = services.step_inspect(
+        step=step, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     assert step.status == StepStatus.COMPLETED
     assert (step.performed_signature.printed_name, step.inspected_signature.meaning) == ("Olga Smith", "inspected")
 
@@ -215,7 +247,9 @@ def test_inspection_step_awaits_a_buy_off(shop, traveler):
 def test_full_run_closes_the_traveler_and_announces_it(shop, traveler):
     traveler = run_to_signoff(shop, traveler)
     assert traveler.status == TravelerStatus.AWAITING_SIGNOFF
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.CLOSED and traveler.final_signature.meaning == "approved"
     assert signature_verify(traveler.final_signature)
@@ -232,9 +266,20 @@ def test_full_run_closes_the_traveler_and_announces_it(shop, traveler):
 def test_rejection_at_signoff_needs_a_reason_and_holds_with_an_ncr(shop, traveler):
     traveler = run_to_signoff(shop, traveler)
     with pytest.raises(StepStateRefused, match="say why"):
-        services.traveler_signoff(traveler=traveler, approve=False, actor=shop.inspector, secret=PASSWORD)
+        services.traveler_signoff(
+            traveler=traveler,
+            approve=False,
+            actor=shop.inspector,
+            secret=PASSWORD,
+            username=shop.inspector.get_username(),
+        )
     services.traveler_signoff(
-        traveler=traveler, approve=False, actor=shop.inspector, secret=PASSWORD, reason="marking smudged"
+        traveler=traveler,
+        approve=False,
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+        reason="marking smudged",
     )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.ACTIVE and traveler.on_hold
@@ -324,14 +369,26 @@ def test_traveler_rows_stay_consistent(shop, traveler):
 def test_use_as_is_after_a_rejection_brings_the_traveler_back_to_signoff(shop, traveler):
     traveler = run_to_signoff(shop, traveler)
     services.traveler_signoff(
-        traveler=traveler, approve=False, actor=shop.inspector, secret=PASSWORD, reason="paperwork query"
+        traveler=traveler,
+        approve=False,
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+        reason="paperwork query",
     )
     ncr = traveler.ncrs.get()
     services.ncr_disposition(
-        ncr=ncr, disposition="use_as_is", notes="query answered by engineering", actor=shop.inspector, secret=PASSWORD
+        ncr=ncr,
+        disposition="use_as_is",
+        notes="query answered by engineering",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.AWAITING_SIGNOFF and not traveler.on_hold
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.CLOSED

@@ -50,26 +50,44 @@ def full_history(shop, traveler) -> Traveler:
     step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
     first = services.measurement_record(step=step, characteristic="BORE_DIA", value="12.702", actor=shop.operator)
     services.measurement_correct(
-        measurement=first, value="12.701", reason="misread the dial", actor=shop.operator, secret=PASSWORD
+        measurement=first,
+        value="12.701",
+        reason="misread the dial",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
-    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     step = services.step_start(step=step_of(traveler, 20), actor=shop.operator)
     services.attachment_add(
         step=step, filename="wrench.txt", content=NOTE, content_type="text/plain", actor=shop.operator
     )
     bent = services.component_consume(step=step, identifier="PIN-0001", actor=shop.operator)
-    services.component_remove(consumption=bent, reason="pin bent on insertion", actor=shop.operator, secret=PASSWORD)
+    services.component_remove(
+        consumption=bent,
+        reason="pin bent on insertion",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
+    )
     services.component_consume(step=step, identifier="PIN-0002", actor=shop.operator)
     services.measurement_record(step=step, characteristic="TORQUE", value="25.0", unit="N*m", actor=shop.operator)
-    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
-    services.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD)
+    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
+    services.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username())
     hold = services.hold_place(traveler=traveler, reason="gauge out for calibration", actor=shop.operator)
-    services.hold_release(hold=hold, reason="gauge back", actor=shop.supervisor, secret=PASSWORD)
+    services.hold_release(
+        hold=hold, reason="gauge back", actor=shop.supervisor, secret=PASSWORD, username=shop.supervisor.get_username()
+    )
     do_step(shop, traveler, 30, {"MARK_OK": ("pass", "")})
     do_step(shop, traveler, 40, {})
     services.traveler_signoff(
-        traveler=traveler, approve=False, reason="marking faint", actor=shop.inspector, secret=PASSWORD
+        traveler=traveler,
+        approve=False,
+        reason="marking faint",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     ncr = traveler.ncrs.get()
     services.ncr_disposition(
@@ -79,10 +97,13 @@ def full_history(shop, traveler) -> Traveler:
         rework_steps=[{"operation": "MARKING", "title": "Re-mark the serial"}],
         actor=shop.inspector,
         secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     rework = traveler.steps.get(origin="rework")
     do_step(shop, traveler, rework.sequence, {})
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.CLOSED
     return traveler
@@ -164,7 +185,12 @@ def test_the_review_sections_are_derived_from_the_record(shop, traveler):
     step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
     m = services.measurement_record(step=step, characteristic="SURFACE", value="fail", actor=shop.operator)
     services.measurement_correct(
-        measurement=m, value="pass", reason="wrong button", actor=shop.operator, secret=PASSWORD
+        measurement=m,
+        value="pass",
+        reason="wrong button",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     record = records.traveler_record(traveler)
     assert [(v["characteristic"], v["current"]) for v in records.out_of_spec_values(record)] == [("SURFACE", False)]

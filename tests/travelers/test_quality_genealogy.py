@@ -25,7 +25,12 @@ def _out_of_spec(shop, traveler):
     services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
     big = step.measurements.get(characteristic__code="BORE_DIA")
     fixed = services.measurement_correct(
-        measurement=big, value="12.730", reason="re-measured with the bore gauge", actor=shop.operator, secret=PASSWORD
+        measurement=big,
+        value="12.730",
+        reason="re-measured with the bore gauge",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     return step, fixed
 
@@ -34,7 +39,7 @@ def test_performer_cannot_inspect_their_own_step(shop, traveler):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.700", "mm"), "SURFACE": ("pass", "")})
     step = services.step_start(step=step_of(traveler, 20), actor=shop.operator)
     services.measurement_record(step=step, characteristic="TORQUE", value="25", actor=shop.operator)
-    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     shop.operator.groups.add(shop.inspector.groups.first())  # even if they also hold the inspector role
     olga = type(shop.operator).objects.get(pk=shop.operator.pk)  # fresh permission cache
     for qual in shop.operator.qualifications.all():
@@ -42,7 +47,7 @@ def test_performer_cannot_inspect_their_own_step(shop, traveler):
             user=olga, operation=qual.operation, kind="inspect", valid_from=qual.valid_from, expires_on=qual.expires_on
         )
     with pytest.raises(SeparationOfDuties, match="another inspector must buy it off"):
-        services.step_inspect(step=step, actor=olga, secret=PASSWORD)
+        services.step_inspect(step=step, actor=olga, secret=PASSWORD, username=olga.get_username())
     assert step_of(traveler, 20).status == StepStatus.AWAITING_INSPECTION
 
 
@@ -55,7 +60,7 @@ def test_an_expired_qualification_blocks_signing(shop, traveler):
     services.measurement_record(step=step, characteristic="BORE_DIA", value="12.7", actor=shop.operator)
     services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
     with pytest.raises(QualificationExpired, match="expired on"):
-        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     assert step_of(traveler, 10).performed_signature is None
 
 
@@ -64,9 +69,9 @@ def test_an_unqualified_inspector_cannot_buy_off(shop, traveler):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.700", "mm"), "SURFACE": ("pass", "")})
     step = services.step_start(step=step_of(traveler, 20), actor=shop.operator)
     services.measurement_record(step=step, characteristic="TORQUE", value="25", actor=shop.operator)
-    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    step = services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     with pytest.raises(NotQualified, match="not qualified to inspect Assembly"):
-        services.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD)
+        services.step_inspect(step=step, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username())
 
 
 def test_the_signature_records_the_qualification(shop, traveler):
@@ -82,13 +87,21 @@ def test_rework_disposition_adds_steps_and_releases_the_hold(shop, traveler):
     ncr = traveler.ncrs.get()
     assert traveler.on_hold and ncr.measurement == fixed
     with pytest.raises(NonconformanceRefused, match="at least one step"):
-        services.ncr_disposition(ncr=ncr, disposition="rework", notes="hone", actor=shop.inspector, secret=PASSWORD)
+        services.ncr_disposition(
+            ncr=ncr,
+            disposition="rework",
+            notes="hone",
+            actor=shop.inspector,
+            secret=PASSWORD,
+            username=shop.inspector.get_username(),
+        )
     services.ncr_disposition(
         ncr=ncr,
         disposition="rework",
         notes="hone the bore to size",
         actor=shop.inspector,
         secret=PASSWORD,
+        username=shop.inspector.get_username(),
         rework_steps=[{"operation": "MACHINING", "title": "Hone bore", "instructions": "Hone to 12.700"}],
     )
     traveler.refresh_from_db()
@@ -103,7 +116,12 @@ def test_scrap_disposition_ends_the_traveler(shop, traveler):
     _out_of_spec(shop, traveler)
     ncr = traveler.ncrs.get()
     services.ncr_disposition(
-        ncr=ncr, disposition="scrap", notes="bore oversize beyond repair", actor=shop.inspector, secret=PASSWORD
+        ncr=ncr,
+        disposition="scrap",
+        notes="bore oversize beyond repair",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.SCRAPPED and not traveler.on_hold
@@ -116,7 +134,14 @@ def test_a_bad_disposition_is_refused_and_changes_nothing(shop, traveler):
     _out_of_spec(shop, traveler)
     ncr = traveler.ncrs.get()
     with pytest.raises(NonconformanceRefused, match="'melt' is not a disposition"):
-        services.ncr_disposition(ncr=ncr, disposition="melt", notes="x", actor=shop.inspector, secret=PASSWORD)
+        services.ncr_disposition(
+            ncr=ncr,
+            disposition="melt",
+            notes="x",
+            actor=shop.inspector,
+            secret=PASSWORD,
+            username=shop.inspector.get_username(),
+        )
     with pytest.raises(NonconformanceRefused, match="unknown operation 'WELD'") as refused:
         services.ncr_disposition(
             ncr=ncr,
@@ -124,6 +149,7 @@ def test_a_bad_disposition_is_refused_and_changes_nothing(shop, traveler):
             notes="weld",
             actor=shop.inspector,
             secret=PASSWORD,
+            username=shop.inspector.get_username(),
             rework_steps=[{"operation": "WELD", "title": "Weld"}],
         )
     assert refused.value.field == "rework_steps[0].operation"
@@ -145,7 +171,9 @@ def _closed_pin(shop, serial: str):
     order = services.work_order_create(number=f"WO-{serial}", part_revision=shop.pin_rev, quantity=1, site=shop.site)
     pin = services.traveler_release(work_order=order, identifier=serial, actor=shop.supervisor)
     do_step(shop, pin, 10, {})
-    services.traveler_signoff(traveler=pin, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=pin, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     return Item.objects.get(pk=pin.item_id)
 
 
@@ -171,7 +199,11 @@ def test_removing_a_component_is_signed_and_frees_it(shop, traveler):
     step = _at_assembly(shop, traveler)
     consumption = services.component_consume(step=step, identifier="PIN-0002", actor=shop.operator)
     removed = services.component_remove(
-        consumption=consumption, reason="pin scored during fit", actor=shop.operator, secret=PASSWORD
+        consumption=consumption,
+        reason="pin scored during fit",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     assert not removed.active and removed.removal_signature.meaning == "removed"
     assert Item.objects.get(identifier="PIN-0002").status == Item.Status.AVAILABLE
@@ -227,7 +259,12 @@ def test_full_traveler_history_counts(shop, traveler):
 def test_rework_after_a_rejection_comes_after_the_last_step(shop, traveler):
     traveler = run_to_signoff(shop, traveler)
     services.traveler_signoff(
-        traveler=traveler, approve=False, actor=shop.inspector, secret=PASSWORD, reason="burr on the flange"
+        traveler=traveler,
+        approve=False,
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+        reason="burr on the flange",
     )
     ncr = traveler.ncrs.get()
     services.ncr_disposition(
@@ -236,6 +273,7 @@ def test_rework_after_a_rejection_comes_after_the_last_step(shop, traveler):
         notes="deburr again",
         actor=shop.inspector,
         secret=PASSWORD,
+        username=shop.inspector.get_username(),
         rework_steps=[{"operation": "MACHINING", "title": "Deburr flange"}],
     )
     assert traveler.steps.get(ncr=ncr).sequence == 41

@@ -33,16 +33,26 @@ def worked(shop, traveler) -> Traveler:
     step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
     first = services.measurement_record(step=step, characteristic="BORE_DIA", value="12.710", actor=shop.operator)
     services.measurement_correct(
-        measurement=first, value="12.701", reason="digits transposed", actor=shop.operator, secret=PASSWORD
+        measurement=first,
+        value="12.701",
+        reason="digits transposed",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
-    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     do_step(shop, traveler, 20, {"TORQUE": ("28.0", "N*m")})  # out of spec, warn only
     do_step(shop, traveler, 30, {"MARK_OK": ("pass", "")})
     do_step(shop, traveler, 40, {})
     ncr = services.ncr_raise(traveler=traveler, description="scuff on the flange", actor=shop.operator)
     services.ncr_disposition(
-        ncr=ncr, disposition="use_as_is", notes="cosmetic only", actor=shop.inspector, secret=PASSWORD
+        ncr=ncr,
+        disposition="use_as_is",
+        notes="cosmetic only",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.AWAITING_SIGNOFF
@@ -448,7 +458,12 @@ def test_adding_a_rework_row_keeps_what_was_typed(shop, traveler, client):
 def test_a_dispositioned_ncr_shows_its_signed_disposition(shop, traveler, client):
     ncr = out_of_spec_ncr(shop, traveler)
     services.ncr_disposition(
-        ncr=ncr, disposition="use_as_is", notes="within drawing note 4", actor=shop.inspector, secret=PASSWORD
+        ncr=ncr,
+        disposition="use_as_is",
+        notes="within drawing note 4",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     html = signed_in(client, shop.inspector).get(f"/quality/ncrs/{ncr.number}/").content.decode()
     assert 'id="ncr-form"' not in html

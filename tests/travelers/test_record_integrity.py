@@ -56,7 +56,12 @@ def replanned(shop, traveler):
     )  # fmt: skip
     new = routing_release(routing=draft)
     return services.traveler_replan(
-        traveler=traveler, routing=new, actor=shop.supervisor, secret=PASSWORD, reason="new torque fixture"
+        traveler=traveler,
+        routing=new,
+        actor=shop.supervisor,
+        secret=PASSWORD,
+        username=shop.supervisor.get_username(),
+        reason="new torque fixture",
     )
 
 
@@ -66,7 +71,9 @@ def test_a_replanned_traveler_verifies_everywhere(shop, traveler, client):
     for sequence, values in ((41, {"TORQUE": ("25.0", "N*m")}), (42, {"MARK_OK": ("pass", "")}), (43, {})):
         do_step(shop, traveler, sequence, values)
     traveler.refresh_from_db()
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     replan = traveler.replans.get()
     assert (replan.from_routing.revision, replan.to_routing.revision) == (1, 2)
     # the re-plan signed the traveler as it stood before: routing r1, four steps
@@ -83,7 +90,14 @@ def test_a_replanned_traveler_verifies_everywhere(shop, traveler, client):
 
 def test_a_rejected_reworked_and_approved_traveler_verifies_everywhere(shop, traveler):
     traveler = run_to_signoff(shop, traveler)
-    services.traveler_signoff(traveler=traveler, approve=False, actor=shop.inspector, secret=PASSWORD, reason="burr")
+    services.traveler_signoff(
+        traveler=traveler,
+        approve=False,
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+        reason="burr",
+    )
     ncr = traveler.ncrs.get()
     services.ncr_disposition(
         ncr=ncr,
@@ -91,12 +105,15 @@ def test_a_rejected_reworked_and_approved_traveler_verifies_everywhere(shop, tra
         notes="deburr the flange",
         actor=shop.inspector,
         secret=PASSWORD,
+        username=shop.inspector.get_username(),
         rework_steps=[{"operation": "MACHINING", "title": "Deburr the flange"}],
     )
     rework = traveler.steps.get(origin="rework")
     do_step(shop, traveler, rework.sequence, {}, inspector=shop.inspector)
     traveler.refresh_from_db()
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     rejection = Signature.objects.get(meaning="rejected")
     assert rework.sequence not in [s["sequence"] for s in signed_content(rejection)["steps"]]
     all_verify(traveler)
@@ -182,7 +199,9 @@ def test_a_rewritten_event_is_detected_even_with_a_valid_looking_chain(shop, tra
 
 def closed(shop, traveler):
     traveler = run_to_signoff(shop, traveler)
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     traveler.refresh_from_db()
     return traveler
 
@@ -212,7 +231,9 @@ def test_a_correction_inserted_after_close_is_refused_and_else_found(shop, trave
 
 def test_a_signed_hold_cannot_be_deleted_and_its_deletion_is_found(shop, traveler):
     hold = services.hold_place(traveler=traveler, reason="drawing query", actor=shop.supervisor)
-    services.hold_release(hold=hold, actor=shop.supervisor, secret=PASSWORD, reason="answered")
+    services.hold_release(
+        hold=hold, actor=shop.supervisor, secret=PASSWORD, username=shop.supervisor.get_username(), reason="answered"
+    )
     with pytest.raises(IntegrityError, match="never deleted"), transaction.atomic():
         Hold.objects.filter(pk=hold.pk).delete()
     with pytest.raises(IntegrityError, match="is released: it never changes again"), transaction.atomic():

@@ -9,10 +9,14 @@ import pytest
 from django.core.signing import get_cookie_signer
 from django.test import Client
 
-from mes.compliance.signing import signing_pin_set
-from tests.travelers.conftest import PASSWORD
+from mes.compliance import credentials
+from mes.compliance.credentials import signing_pin_set
+from mes.compliance.errors import SignatureRefused
+from mes.compliance.sessions import SEEN_KEY
+from tests.travelers.conftest import PASSWORD, step_of
 from tests.travelers.test_station_views import HX, station_client, text
-from travelers.views.station_common import SEEN_KEY, SIGNED_KEY, STATION_COOKIE, STATION_COOKIE_SALT
+from travelers import services
+from travelers.views.station_common import STATION_COOKIE, STATION_COOKIE_SALT
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +51,8 @@ def test_badge_and_signing_pin_open_the_station(shop, traveler):
     assert response.status_code == 302 and response["Location"] == "/"
     assert signed_in_user_id(client) == str(shop.operator.pk)
     assert client.session["site_time_zone"] == "America/Chicago"
-    assert SIGNED_KEY not in client.session  # the first signing of this session will ask the user id
+    # the first signing of this session will ask the user id
+    assert not credentials.session_continues(client.session.session_key, shop.operator)
     queue = client.get("/")
     assert queue.status_code == 200 and "SN-0001" in text(queue) and "Olga Smith" in text(queue)
 
@@ -168,9 +173,24 @@ def test_the_lock_button_signs_out_and_the_tablet_keeps_its_work_center(shop, tr
 
 def test_a_new_operator_signs_their_first_step_with_their_user_id(shop, traveler):
     client = station_client(shop.operator)
-    session = client.session
-    session[SIGNED_KEY] = True
-    session.save()
+    step = services.step_start(step=step_of(traveler, 30), actor=shop.operator)  # may run out of order
+    services.measurement_record(step=step, characteristic="MARK_OK", value="pass", actor=shop.operator)
+    services.step_perform(
+        step=step,
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
+        session_key=client.session.session_key,
+    )
+    assert credentials.session_continues(client.session.session_key, shop.operator)
     client.post("/station/lock/")
     badge_in(client, shop.operator2, PASSWORD)
-    assert SIGNED_KEY not in client.session
+    assert not credentials.session_continues(client.session.session_key, shop.operator2)
+    step = services.step_start(step=step_of(traveler, 10), actor=shop.operator2)
+    services.measurement_record(step=step, characteristic="BORE_DIA", value="12.7", unit="mm", actor=shop.operator2)
+    services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator2)
+    with pytest.raises(SignatureRefused, match="type your user id") as refused:
+        services.step_perform(
+            step=step, actor=shop.operator2, secret=PASSWORD, session_key=client.session.session_key
+        )  # the service itself asks, whatever screen or API calls it
+    assert refused.value.field == "username"

@@ -58,15 +58,29 @@ def worked_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler
     step = services.step_start(step=step_of(traveler, (worked + 1) * 10), actor=shop.operator)
     first = services.measurement_record(step=step, characteristic="DIA", value="10.2", actor=shop.operator)
     services.measurement_correct(
-        measurement=first, value="10.02", reason="misread", actor=shop.operator, secret=PASSWORD
+        measurement=first,
+        value="10.02",
+        reason="misread",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     services.attachment_add(
         step=step, filename="p.png", content=tiny_png(), content_type="image/png", actor=shop.operator
     )
     hold = services.hold_place(traveler=traveler, reason="check", actor=shop.operator)
-    services.hold_release(hold=hold, reason="checked", actor=shop.supervisor, secret=PASSWORD)
+    services.hold_release(
+        hold=hold, reason="checked", actor=shop.supervisor, secret=PASSWORD, username=shop.supervisor.get_username()
+    )
     ncr = services.ncr_raise(traveler=traveler, description="scratch", step=step, actor=shop.operator)
-    services.ncr_disposition(ncr=ncr, disposition="use_as_is", notes="cosmetic", actor=shop.inspector, secret=PASSWORD)
+    services.ncr_disposition(
+        ncr=ncr,
+        disposition="use_as_is",
+        notes="cosmetic",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+    )
     return traveler
 
 

@@ -397,7 +397,7 @@ def test_an_operator_cannot_sign_an_inspection(shop, traveler):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
     step = services.step_start(step=step_of(traveler, 20), actor=shop.operator)
     services.measurement_record(step=step, characteristic="TORQUE", value="25", actor=shop.operator)
-    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     step = step_of(traveler, 20)
     client = station_client(shop.operator2)
     page = client.get(step_path(traveler, 20)).content.decode()

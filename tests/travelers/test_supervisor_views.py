@@ -126,7 +126,7 @@ def test_work_in_progress_counts_travelers_by_work_center_and_state(shop, travel
     fourth.steps.filter(sequence=20).update(work_center=paint)
     step = services.step_start(step=step_of(fourth, 20), actor=shop.operator)
     services.measurement_record(step=step, characteristic="TORQUE", value="25", actor=shop.operator)
-    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
 
     rows, awaiting = reports.wip_by_work_center()
     table = {row.work_center_code: (dict(row.counts), row.held, row.total) for row in rows}
@@ -164,7 +164,14 @@ def test_the_holds_list_shows_reason_since_when_and_the_ncr(shop, traveler, clie
     html = signed_in(client, both).get("/supervisor/?part=holds", HTTP_HX_REQUEST="true").content.decode()
     assert f"/quality/ncrs/{ncr.number}/" in html
     # a released hold leaves the list
-    services.ncr_disposition(ncr=ncr, disposition="use_as_is", notes="ok", actor=shop.inspector, secret=PASSWORD)
+    services.ncr_disposition(
+        ncr=ncr,
+        disposition="use_as_is",
+        notes="ok",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
+    )
     html = signed_in(client, shop.supervisor).get("/supervisor/").content.decode()
     assert "No traveler is on hold." in html
 
@@ -180,10 +187,20 @@ def test_the_control_chart_of_a_characteristic_draws_the_current_values_and_limi
     wrong = services.measurement_record(step=step, characteristic="BORE_DIA", value="12.790", actor=shop.operator)
     assert t.ncrs.exists()  # that held it: release it to correct
     services.ncr_disposition(
-        ncr=t.ncrs.get(), disposition="use_as_is", notes="misread", actor=shop.inspector, secret=PASSWORD
+        ncr=t.ncrs.get(),
+        disposition="use_as_is",
+        notes="misread",
+        actor=shop.inspector,
+        secret=PASSWORD,
+        username=shop.inspector.get_username(),
     )
     services.measurement_correct(
-        measurement=wrong, value="12.700", reason="misread", actor=shop.operator, secret=PASSWORD
+        measurement=wrong,
+        value="12.700",
+        reason="misread",
+        actor=shop.operator,
+        secret=PASSWORD,
+        username=shop.operator.get_username(),
     )
     series = reports.spc_series("HSG-1", "BORE_DIA")
     assert [str(m.value_numeric.normalize()) for m in series] == ["12.701", "12.699", "12.703", "12.7"]

@@ -96,10 +96,16 @@ def _sign_step(traveler, step, actor, authority, meaning: str, kind: str, now):
 
 
 def step_perform(
-    *, step: TravelerStep, actor, secret: str, username: str | None = None, expected_version: int | None = None
+    *,
+    step: TravelerStep,
+    actor,
+    secret: str,
+    username: str | None = None,
+    session_key: str | None = None,
+    expected_version: int | None = None,
 ) -> TravelerStep:
     """The operator signs "performed". Steps with inspector buy-off then await inspection."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _step_perform(step=step, actor=actor, authority=authority, expected_version=expected_version)
 
 
@@ -133,10 +139,16 @@ def _step_perform(*, step, actor, authority, expected_version):
 
 
 def step_inspect(
-    *, step: TravelerStep, actor, secret: str, username: str | None = None, expected_version: int | None = None
+    *,
+    step: TravelerStep,
+    actor,
+    secret: str,
+    username: str | None = None,
+    session_key: str | None = None,
+    expected_version: int | None = None,
 ) -> TravelerStep:
     """An inspector's buy-off: someone other than whoever performed the step or recorded its values."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _step_inspect(step=step, actor=actor, authority=authority, expected_version=expected_version)
 
 
@@ -176,9 +188,11 @@ def _step_inspect(*, step, actor, authority, expected_version=None):
     return step
 
 
-def step_skip(*, step: TravelerStep, actor, secret: str, reason: str, username: str | None = None) -> TravelerStep:
+def step_skip(
+    *, step: TravelerStep, actor, secret: str, reason: str, username: str | None = None, session_key: str | None = None
+) -> TravelerStep:
     """A supervisor skips a step, saying why, with a signature."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _step_skip(step=step, actor=actor, authority=authority, reason=reason)
 
 
@@ -267,9 +281,11 @@ def hold_place(*, traveler, reason: str, actor, kind: str = Hold.Kind.MANUAL, nc
         return hold
 
 
-def hold_release(*, hold: Hold, actor, secret: str, reason: str, username: str | None = None) -> Hold:
+def hold_release(
+    *, hold: Hold, actor, secret: str, reason: str, username: str | None = None, session_key: str | None = None
+) -> Hold:
     """Release a manual hold, signed. NCR holds are released by the NCR's disposition."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _hold_release(hold=hold, actor=actor, authority=authority, reason=reason)
 
 

@@ -113,10 +113,16 @@ def component_consume(
 
 
 def component_remove(
-    *, consumption: Consumption, reason: str, actor, secret: str, username: str | None = None
+    *,
+    consumption: Consumption,
+    reason: str,
+    actor,
+    secret: str,
+    username: str | None = None,
+    session_key: str | None = None,
 ) -> Consumption:
     """Take a component out again (e.g. in rework): signed, never a delete."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _component_remove(consumption=consumption, reason=reason, actor=actor, authority=authority)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -17,6 +19,15 @@ from .common import audit, bump, clock, emit, ensure_not_held, lock_step, requir
 from .execution import check_version
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
+
+
+@dataclass(frozen=True)
+class DeviceReading:
+    """A value the server itself read from a gauge (integrations.gauges): the one way a value is recorded
+    with source "device" (21 CFR 11.10(h)). A value typed or sent in is never a device reading."""
+
+    device: str  # the gauge's node id
+    endpoint: str
 
 
 def _characteristic(step, characteristic) -> TravelerCharacteristic:
@@ -109,10 +120,20 @@ def measurement_record(
     device: str = "",
     attachment_id: int | None = None,
     expected_version: int | None = None,
+    reading: DeviceReading | None = None,
 ) -> Measurement:
     """Record one value at a started step. The server judges it; out of spec does what the
     characteristic says (hold + NCR, or a warning). A characteristic that already has a value
-    refuses a second one with a conflict: that is a correction, which must be signed."""
+    refuses a second one with a conflict: that is a correction, which must be signed. Only the server's
+    own gauge read (`reading`) records a value as from a device."""
+    if reading is not None:
+        source, device = Measurement.Source.DEVICE, reading.device
+    elif source == Measurement.Source.DEVICE:
+        raise MeasurementInvalid(
+            "a gauge's value is read by the server ('read from gauge'), not typed or sent in: "
+            "record it as manual or imported",
+            field="source",
+        )
     traveler, step = lock_step(step.pk)
     require_perm(actor, "perform_step", "record values")
     ensure_not_held(traveler)
@@ -169,10 +190,11 @@ def measurement_correct(
     reason: str,
     unit: str = "",
     username: str | None = None,
+    session_key: str | None = None,
     attachment_id: int | None = None,
 ) -> Measurement:
     """Supersede a value with a corrected one, signed, with a reason. The original stays."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _measurement_correct(
         measurement=measurement,
         value=value,

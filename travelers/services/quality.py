@@ -92,10 +92,11 @@ def ncr_disposition(
     secret: str,
     rework_steps: list[dict] | None = None,
     username: str | None = None,
+    session_key: str | None = None,
 ) -> Nonconformance:
     """Quality signs what happens to the nonconforming item. `rework_steps` (for rework or repair):
     [{"operation": code, "title": str, "instructions": str, "work_center": code | None}]."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _ncr_disposition(
         ncr=ncr, disposition=disposition, notes=notes, actor=actor, authority=authority, rework_steps=rework_steps or []
     )

@@ -28,8 +28,10 @@ from .common import (
 from .release import characteristic_snapshot, spec_revision_of
 
 
-def traveler_replan(*, traveler, routing, actor, secret: str, reason: str, username: str | None = None):
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+def traveler_replan(
+    *, traveler, routing, actor, secret: str, reason: str, username: str | None = None, session_key: str | None = None
+):
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _traveler_replan(traveler=traveler, routing=routing, actor=actor, authority=authority, reason=reason)
 
 

@@ -15,8 +15,17 @@ from travelers.states import TRAVELER_ALLOWED, NcrStatus, TravelerStatus, transi
 from .common import audit, bump, clock, emit, ensure_not_held, lock_traveler, require_perm
 
 
-def traveler_signoff(*, traveler, approve: bool, actor, secret: str, reason: str = "", username: str | None = None):
-    authority = signing_authenticate(user=actor, secret=secret, username=username)
+def traveler_signoff(
+    *,
+    traveler,
+    approve: bool,
+    actor,
+    secret: str,
+    reason: str = "",
+    username: str | None = None,
+    session_key: str | None = None,
+):
+    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _traveler_signoff(traveler=traveler, approve=approve, actor=actor, authority=authority, reason=reason)
 
 

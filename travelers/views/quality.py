@@ -35,7 +35,6 @@ from travelers.views.station_common import (
     DOMAIN_ERRORS,
     error_status,
     is_partial,
-    mark_signed,
     need_user_id,
     signing_username,
 )
@@ -250,12 +249,12 @@ def quality_signoff(request, number: str):
                 secret=data["secret"],
                 reason=data.get("reason") or "",
                 username=signing_username(request, data.get("username")),
+                session_key=request.session.session_key,
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
             status = error_status(exc)
         else:
-            mark_signed(request)
             traveler, signature, ncr = selectors.signoff_state(traveler.pk)
             text = _("Signed: %(manifestation)s.") % {"manifestation": signature.manifestation}
             if ncr:
@@ -347,12 +346,12 @@ def ncr_disposition(request, number: str):
                     actor=request.user,
                     secret=data["secret"],
                     username=signing_username(request, data.get("username")),
+                    session_key=request.session.session_key,
                 )
             except DOMAIN_ERRORS as exc:
                 status = error_status(exc)
                 _place_error(exc, form, formset, [i for i, _ in rows])
             else:
-                mark_signed(request)
                 return _dispositioned(request, ncr)
     context = {
         "ncr": ncr,

@@ -12,7 +12,8 @@ from urllib.parse import urlencode
 
 from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
-from django.contrib.auth import authenticate, login, logout
+from django.contrib import messages
+from django.contrib.auth import authenticate, login
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,13 +26,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from travelers import selectors
 from travelers.forms import BadgeLoginForm, WorkCenterForm
 
+from .credentials import must_change
 from .station_common import (
-    SIGNED_KEY,
     activate_site_zone,
     is_idle,
     mark_seen,
     remember_station,
     safe_next,
+    sign_out,
     station_context,
     station_of,
     station_view,
@@ -95,7 +97,7 @@ def station_login(request, *, locked: bool = False):
     or "Switch operator") signs the current operator out and shows it again."""
     if request.method == "POST" and "badge" not in request.POST:
         if request.user.is_authenticated:
-            logout(request)
+            sign_out(request)
         url = f"{reverse('travelers:station_lock')}?{urlencode({'next': safe_next(request)})}"
         return redirect(url)
     form = BadgeLoginForm(request.POST or None)
@@ -108,11 +110,13 @@ def station_login(request, *, locked: bool = False):
             status = 429 if exc.locked else 403
         else:
             login(request, user, backend=MODEL_BACKEND)
-            request.session.pop(SIGNED_KEY, None)  # a new operator: the first signing asks the user id
             mark_seen(request)
             station = station_of(request)
             if station is not None:
                 activate_site_zone(request, station)
+            if must_change(user):  # a secret someone else set, or one aged out: choose a new one first
+                messages.warning(request, _("Choose a new password (or signing PIN) before you sign."))
+                return redirect(f"{reverse('travelers:station_account')}?{urlencode({'next': safe_next(request)})}")
             return redirect(safe_next(request))
     elif request.method == "POST":
         status = 422

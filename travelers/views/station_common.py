@@ -8,13 +8,11 @@ center the tablet stands at is kept in a long-lived signed cookie, so it survive
 
 from __future__ import annotations
 
-import time
 import zoneinfo
 from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -24,7 +22,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django_htmx.http import HttpResponseClientRedirect
 
+from mes.compliance import credentials
 from mes.compliance.errors import ComplianceError, SignatureRefused
+from mes.compliance.sessions import idle_seconds, is_idle, mark_seen, sign_out
 from mes.masterdata.errors import MasterDataError, NotQualified
 from travelers import selectors
 from travelers.errors import TravelerError
@@ -32,23 +32,8 @@ from travelers.errors import TravelerError
 STATION_COOKIE = "traveler_station"
 STATION_COOKIE_SALT = "travelers.station.work-center"
 STATION_COOKIE_AGE = 400 * 24 * 3600  # the longest browsers keep a cookie
-SEEN_KEY = "station_seen_at"  # epoch seconds of the last request the operator made
-SIGNED_KEY = "station_signed"  # the user id was given at a signing of this session (21 CFR 11.200)
 
 DOMAIN_ERRORS = (TravelerError, ComplianceError, MasterDataError)
-
-
-def idle_seconds() -> int:
-    return int(getattr(settings, "STATION_IDLE_SECONDS", 300))
-
-
-def is_idle(request) -> bool:
-    seen = request.session.get(SEEN_KEY)
-    return seen is not None and time.time() - float(seen) > idle_seconds()
-
-
-def mark_seen(request) -> None:
-    request.session[SEEN_KEY] = int(time.time())
 
 
 def safe_next(request, default: str | None = None) -> str:
@@ -134,7 +119,7 @@ def station_view(view=None, *, passive: bool = False, needs_station: bool = Fals
             if not request.user.is_authenticated:
                 response = to_login(request)
             elif is_idle(request):
-                logout(request)
+                sign_out(request)
                 response = to_login(request, locked=True)
             else:
                 if not passive:
@@ -186,8 +171,9 @@ def error_status(exc) -> int:
 
 
 def need_user_id(request) -> bool:
-    """The first signing of a session asks for the user id as well as the secret (21 CFR 11.200)."""
-    return not request.session.get(SIGNED_KEY)
+    """The first signing of a session asks for the user id as well as the secret (21 CFR 11.200); the
+    signing service keeps track (mes.compliance.credentials) and refuses a first signing without it."""
+    return not credentials.session_continues(request.session.session_key, request.user)
 
 
 def signing_username(request, typed: str | None) -> str | None:
@@ -200,7 +186,3 @@ def signing_username(request, typed: str | None) -> str | None:
     if profile is not None and typed and typed.lower() == profile.employee_number.lower():
         return request.user.get_username()
     return typed
-
-
-def mark_signed(request) -> None:
-    request.session[SIGNED_KEY] = True

@@ -29,7 +29,6 @@ from .station_common import (
     DOMAIN_ERRORS,
     error_status,
     is_partial,
-    mark_signed,
     need_user_id,
     signing_username,
     station_context,
@@ -211,13 +210,13 @@ def step_sign(request, number: str, sequence: int):
                 actor=request.user,
                 secret=data["secret"],
                 username=signing_username(request, data.get("username")),
+                session_key=request.session.session_key,
                 expected_version=data["expected_version"],
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
             status = error_status(exc)
         else:
-            mark_signed(request)
             state = selectors.step_state(signed.pk)
             sig = signature_view(
                 state.performed_signature if data["meaning"] == "performed" else state.inspected_signature
@@ -273,13 +272,13 @@ def value_correct(request, number: str, sequence: int, measurement_id: int):
                 reason=data["reason"],
                 secret=data["secret"],
                 username=signing_username(request, data.get("username")),
+                session_key=request.session.session_key,
                 actor=request.user,
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
             status = error_status(exc)
         else:
-            mark_signed(request)
             m, ncr = selectors.measurement_outcome(m.pk)
             notice = _("%(name)s corrected: %(old)s → %(new)s.") % {
                 "name": m.characteristic.name,
