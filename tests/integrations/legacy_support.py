@@ -15,11 +15,9 @@ import psutil
 import psycopg
 import pytest
 
-from integrations import b2mml
 from integrations.models import Adapter
 from integrations.sim import legacy
 from mes.masterdata import services as md
-from tests.conftest import require_service
 from tests.travelers.conftest import PASSWORD, run_to_signoff, shop
 from travelers import services
 
@@ -113,11 +111,6 @@ def legacy_adapter(wic, legacy_dsn, monkeypatch):
         secret_env="LEGACY_TEST_DSN",
         settings={**legacy.MAPPING, "plant": "US10"},
     )
-
-
-def require_xsd():
-    if b2mml.xsd_dir() is None:
-        require_service(f"the B2MML V0700 XSDs (set {b2mml.XSD_ENV} or keep shared/ beside the checkout)")
 
 
 def order(number="WO-100", *, codes=("MC-10", "AS-80", "MK-90", "QC-99"), quantity=2, part="HSG-1", revision="A"):

@@ -12,7 +12,7 @@ from integrations import b2mml
 from integrations.completions import closed_travelers
 from integrations.sim import legacy
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
-from tests.integrations.legacy_support import V0401, close_traveler, order, require_xsd
+from tests.integrations.legacy_support import V0401, close_traveler, order
 
 NS = {"b": b2mml.NS_V0700}
 
@@ -43,11 +43,9 @@ def test_each_version_written_by_the_legacy_mes_reads_back(version):
 
 
 def test_v0700_schedule_from_the_simulator_validates_against_the_xsd():
-    require_xsd()
-    import xmlschema
-
-    schema = xmlschema.XMLSchema(str(b2mml.xsd_dir() / "B2MML-OperationsSchedule.xsd"))
-    schema.validate(legacy.schedule_document([order()], "V0700"))
+    b2mml.validate(
+        etree.fromstring(legacy.schedule_document([order()], "V0700")), version="V0700", document="OperationsSchedule"
+    )
 
 
 def test_v0700_reads_operations_segment_ids_and_ignores_consumed_material():
@@ -154,7 +152,6 @@ def test_entities_are_never_expanded_nor_fetched(tmp_path):
 
 
 def test_performance_of_a_closed_traveler_validates_and_tells_everything(wic):
-    require_xsd()
     traveler = close_traveler(wic, wic.order)
     records = closed_travelers(work_order=wic.order, source_system="legacy-wic")
     document = b2mml.performance_bytes(records, work_order=wic.order)  # validated against the XSD
@@ -196,7 +193,6 @@ def test_performance_of_a_closed_traveler_validates_and_tells_everything(wic):
 
 
 def test_a_document_that_does_not_conform_is_reported(wic):
-    require_xsd()
     close_traveler(wic, wic.order)
     root = b2mml.performance_document(closed_travelers(work_order=wic.order), work_order=wic.order)
     del root.attrib["releaseID"]
@@ -206,11 +202,9 @@ def test_a_document_that_does_not_conform_is_reported(wic):
     assert len(invalid.value.errors) >= 2 and "releaseID" in " ".join(invalid.value.errors)
 
 
-def test_schemas_are_looked_for_where_the_environment_says(monkeypatch, tmp_path):
-    monkeypatch.setenv(b2mml.XSD_ENV, str(tmp_path))  # set, but holding no schema: not silently elsewhere
-    assert b2mml.xsd_dir() is None
-    with pytest.raises(b2mml.SchemaMissing, match=f"{b2mml.XSD_ENV} to the folder"):
-        b2mml.performance_schema()
+def test_a_schema_that_is_not_shipped_is_named():
+    with pytest.raises(b2mml.SchemaMissing, match="ships no B2MML V0300 ProductionSchedule schema"):
+        b2mml.schema_for("V0300", "ProductionSchedule")
 
 
 def test_a_bare_schedule_or_the_process_verb_is_read_too():

@@ -14,7 +14,7 @@ from integrations.models import Adapter, InboxMessage
 from integrations.sim import legacy
 from tests.factories import SiteFactory
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
-from tests.integrations.legacy_support import CSV, V0401, close_traveler, order, require_xsd
+from tests.integrations.legacy_support import CSV, V0401, close_traveler, order
 from travelers.models import WorkOrder
 
 
@@ -63,7 +63,6 @@ def test_import_orders_says_which_adapter_or_file_is_wrong(drop, tmp_path):
 
 
 def test_export_performance_prints_a_valid_document(wic, capsys):
-    require_xsd()
     traveler = close_traveler(wic, wic.order)
     printed, error = run("export_performance", "WO-1")
     assert error is None
@@ -81,10 +80,10 @@ def test_export_performance_refuses_without_a_closed_traveler(wic):
     assert run("export_performance", "WO-404")[1] == "there is no work order WO-404"
 
 
-def test_export_performance_refuses_when_the_schemas_are_missing(wic, monkeypatch, tmp_path):
+def test_export_performance_refuses_when_the_shipped_schemas_are_missing(wic, monkeypatch, tmp_path):
     close_traveler(wic, wic.order)
-    monkeypatch.setattr(b2mml, "xsd_dir", lambda: None)
-    assert "XSDs were not found" in run("export_performance", "WO-1")[1]
+    monkeypatch.setattr(b2mml.schemas, "XSD_DIR", tmp_path)  # an installation that lost its xsd/ folder
+    assert "the installation is incomplete" in run("export_performance", "WO-1")[1]
     printed, error = run("export_performance", "WO-1", "--no-validate")
     assert error is None and "SyncOperationsPerformance" in printed
 

@@ -20,7 +20,7 @@ from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
 from mes.masterdata.models import UnmappedCode
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
-from tests.integrations.legacy_support import CSV, V0401, close_traveler, order, require_xsd
+from tests.integrations.legacy_support import CSV, V0401, close_traveler, order
 from travelers.models import WorkOrder
 
 
@@ -172,7 +172,6 @@ def test_a_file_not_in_its_declared_encoding_is_refused_and_kept(drop):
 
 
 def test_a_closed_traveler_goes_out_as_a_valid_performance_document(drop, wic):
-    require_xsd()
     traveler = close_traveler(wic, wic.order)
 
     result = relay_run()

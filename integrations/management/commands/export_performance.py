@@ -1,6 +1,6 @@
 """`manage.py export_performance WORK_ORDER`: print the B2MML V0700 SyncOperationsPerformance document of
-the work order's closed travelers, validated against the B2MML XSD (found at $B2MML_XSD_DIR or
-shared/standards/b2mml-v0700 beside the checkout). Exits non-zero, saying why, when the work order has
+the work order's closed travelers, validated against the B2MML XSD shipped in
+integrations/b2mml/xsd/. Exits non-zero, saying why, when the work order has
 no closed traveler or the document does not validate."""
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ In: production schedules, parsed into the neutral WorkOrderIn —
   ProcessSegmentID); a HierarchyScope (V0401: Location) at level Site → site code.
 
 Out: V0700 `SyncOperationsPerformance` for a work order's closed travelers, validated against
-B2MML-OperationsPerformance.xsd: one OperationsResponse per traveler, one SegmentResponse per step with
-the canonical operation (ProcessSegmentID) and the site's code for it (OperationsSegmentID), actual
+B2MML-OperationsPerformance.xsd (shipped in xsd/): one OperationsResponse per traveler, one SegmentResponse
+per step with the canonical operation (ProcessSegmentID) and the site's code for it (OperationsSegmentID), actual
 start/end, who performed and inspected it, the unit produced and the components consumed (MaterialActual,
 serial or lot), and the test results (SegmentData: value, unit, judgment, limits).
 
@@ -23,21 +23,19 @@ The XML parser is hardened: no network, no entity expansion, no DTD, no huge tre
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import os
 import re
 import uuid
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 from django.utils import timezone
 from lxml import etree
 
 from mes.compliance.canonical import decimal_text
 
-from .errors import IntegrationError, MessageRefused
-from .orders import WorkOrderIn
+from ..errors import MessageRefused
+from ..orders import WorkOrderIn
+from .schemas import DocumentInvalid, SchemaMissing, schema_for, validate
 
 NS_V0401 = "http://www.wbf.org/xml/B2MML-V0401"
 NS_V0500 = "http://www.wbf.org/xml/B2MML-V0500"
@@ -52,25 +50,9 @@ MESSAGE_TYPES = tuple(f"b2mml.{root}" for root in SYNC_ROOTS) + ("b2mml.document
 PRODUCED_USES = {"Produced", "Material Produced", "Yield Produced", "Co-product Produced"}
 REVISION_PROPERTY_IDS = {"revision", "partrevision", "materialrevision", "rev"}
 
-XSD_ENV = "B2MML_XSD_DIR"
-PERFORMANCE_XSD = "B2MML-OperationsPerformance.xsd"
-
 
 class B2mmlError(MessageRefused):
     """A B2MML document that cannot be taken as it is; `field` names the element path."""
-
-
-class SchemaMissing(IntegrationError):
-    """The B2MML XSDs are not where they are looked for."""
-
-
-class DocumentInvalid(IntegrationError):
-    """A document we wrote does not validate against the B2MML XSD (a bug, or unusual data)."""
-
-    def __init__(self, errors: list[str]):
-        self.errors = errors
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        super().__init__(f"the document does not validate against the B2MML V0700 XSD: {errors[0]}{more}")
 
 
 # --- Reading ---------------------------------------------------------------------------------------
@@ -575,45 +557,13 @@ def to_bytes(root) -> bytes:
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-# --- Validation against the XSDs -------------------------------------------------------------------
-
-
-def xsd_dir() -> Path | None:
-    """Where the B2MML V0700 XSDs are: $B2MML_XSD_DIR when set (and only there), else
-    shared/standards/b2mml-v0700 beside the checkout, as CI lays it out. They are not copied into the
-    repository; None when they are not found."""
-    configured = os.environ.get(XSD_ENV, "")
-    if configured:
-        candidate = Path(configured).expanduser()
-    else:
-        candidate = Path(__file__).resolve().parent.parent.parent / "shared" / "standards" / "b2mml-v0700"
-    return candidate if (candidate / PERFORMANCE_XSD).is_file() else None
-
-
-@functools.lru_cache(maxsize=4)
-def _schema(path: str):
-    import xmlschema
-
-    return xmlschema.XMLSchema(path)
-
-
-def performance_schema():
-    directory = xsd_dir()
-    if directory is None:
-        where = os.environ.get(XSD_ENV) or "shared/standards/b2mml-v0700 beside the checkout"
-        raise SchemaMissing(
-            f"the B2MML V0700 XSDs were not found ({where}): set {XSD_ENV} to the folder holding {PERFORMANCE_XSD}"
-        )
-    return _schema(str(directory / PERFORMANCE_XSD))
+# --- Validation against the XSDs shipped in xsd/ -------------------------------------------------
 
 
 def validate_performance(document: bytes | etree._Element) -> None:
-    """DocumentInvalid listing what does not conform, SchemaMissing when the XSDs are not there."""
-    schema = performance_schema()
+    """DocumentInvalid listing what does not conform to B2MML-OperationsPerformance.xsd (V0700)."""
     root = parse_xml(document) if isinstance(document, bytes) else document
-    errors = [f"{e.path}: {e.reason}" for e in schema.iter_errors(root)]
-    if errors:
-        raise DocumentInvalid(errors)
+    validate(root, version="V0700", document="OperationsPerformance")
 
 
 def performance_bytes(travelers: Iterable, *, work_order, validate: bool = True) -> bytes:
@@ -622,3 +572,19 @@ def performance_bytes(travelers: Iterable, *, work_order, validate: bool = True)
     if validate:
         validate_performance(root)
     return to_bytes(root)
+
+
+__all__ = [
+    "B2mmlError",
+    "DocumentInvalid",
+    "SchemaMissing",
+    "message_type_of",
+    "parse_schedule",
+    "parse_xml",
+    "performance_bytes",
+    "performance_document",
+    "schema_for",
+    "to_bytes",
+    "validate",
+    "validate_performance",
+]
