@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import transaction
 
@@ -22,13 +23,18 @@ class WorkOrderIn:
     """One work order as a legacy system sent it, in neutral terms (codes not yet resolved)."""
 
     number: str
-    part_number: str
-    part_revision: str
-    quantity: int
+    part_number: str | None  # None only for a deletion that names no part
+    part_revision: str | None  # None: the message names none (the adapter's rule decides)
+    quantity: Decimal | int | None  # as sent, in `unit`; None only for a deletion
+    unit: str = ""  # the sender's unit of measure ("" = none given: pieces)
     external_id: str = ""
     due_date: dt.date | None = None
     site_code: str | None = None
-    operation_codes: list[str] = field(default_factory=list)
+    operation_codes: list[str] = field(default_factory=list)  # the route as sent, legacy codes in order
+    unnamed_segments: list[str] = field(default_factory=list)  # where segments naming no operation were
+    action: str = "add"  # add, change or delete (what the sender asked for)
+    serials: list[str] = field(default_factory=list)  # serial numbers the sender gave, if any
+    lot: str = ""  # the lot number the sender gave, if any
     where: str = ""  # where in the message it was found: "row 3", "ProductionRequest[1]"
 
 
@@ -54,7 +60,11 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[tuple[Wo
         raise MessageRefused("the message holds no work order", field="payload")
     resolved, unmapped, seen = [], [], set()
     for order in orders:
-        if order.quantity is None or order.quantity <= 0:
+        if order.action != "add":
+            raise MessageRefused(f"{order.where}: action {order.action} is not handled yet", field="action")
+        if order.part_revision is None:
+            raise MessageRefused(f"{order.where}: the message names no revision of {order.part_number}", field="part")
+        if order.quantity is None or order.quantity <= 0 or order.quantity != int(order.quantity):
             raise MessageRefused(f"{order.where}: quantity must be a positive whole number", field="quantity")
         site = _site(order, adapter)
         part_revision = (

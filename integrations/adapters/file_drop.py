@@ -60,11 +60,12 @@ def map_sites(orders: list, adapter) -> list:
     return orders
 
 
-@register_parser("b2mml.SyncProductionSchedule")
-@register_parser("b2mml.SyncOperationsSchedule")
-@register_parser("b2mml.document")
 def parse_b2mml(payload: str, adapter) -> list:
-    return map_sites(b2mml.parse_schedule(payload), adapter)
+    return map_sites(b2mml.parse_schedule(payload, segment_codes=adapter.settings.get("segment_codes")), adapter)
+
+
+for _message_type in b2mml.MESSAGE_TYPES:  # b2mml.SyncProductionSchedule, …, b2mml.document
+    register_parser(_message_type)(parse_b2mml)
 
 
 @register_parser(csv_orders.MESSAGE_TYPE)

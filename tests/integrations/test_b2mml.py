@@ -78,7 +78,10 @@ GOOD = legacy.schedule_document([order("WO-1"), order("WO-2")], "V0500").decode(
         ("<a><b></a>", "broken XML at line 1, column 11"),
         (GOOD.replace("</DataArea>", "</DataAreaX>"), "broken XML at line"),
         ("", "the file is empty"),
-        (GOOD.replace("B2MML-V0500", "B2MML-V9999"), "namespace http://www.wbf.org/xml/B2MML-V9999 is not a B2MML"),
+        (
+            GOOD.replace(b2mml.NS_V0500, "http://www.wbf.org/xml/B2MML-V9999"),
+            "namespace http://www.wbf.org/xml/B2MML-V9999 is not a B2MML",
+        ),
         ("<SyncProductionSchedule/>", "has no namespace"),
         (
             GOOD.replace("SyncProductionSchedule", "SyncProductionPerformance"),
@@ -93,17 +96,12 @@ GOOD = legacy.schedule_document([order("WO-1"), order("WO-2")], "V0500").decode(
             GOOD.replace("<QuantityString>2</QuantityString>", "<QuantityString>ten</QuantityString>", 1),
             "MaterialProducedRequirement[1]/Quantity/QuantityString 'ten' is not a number",
         ),
-        (GOOD.replace("<QuantityString>2<", "<QuantityString>2.5<", 1), "'2.5' is not a whole number"),
         (GOOD.replace("<QuantityString>2<", "<QuantityString>0<", 1), "'0' must be positive"),
         (
-            GOOD.replace("<ID>Revision</ID>", "<ID>Colour</ID>", 1),
-            "MaterialProducedRequirementProperty with ID 'Revision'",
+            GOOD.replace("<ValueString>A</ValueString>", "<ValueString>ABCDEFGHIJKL</ValueString>", 1),
+            "revision 'ABCDEFGHIJKL' is too long",
         ),
         (GOOD.replace("2026-12-18T16:00:00Z", "next Friday", 1), "EndTime 'next Friday' is not an ISO 8601"),
-        (
-            GOOD.replace("<ProcessSegmentID>MC-10</ProcessSegmentID>", "", 1),
-            "SegmentRequirement[1]/ProcessSegmentID is missing",
-        ),
         (
             GOOD.replace("<ProductionRequest>", "<ProductionRequestX>").replace(
                 "</ProductionRequest>", "</ProductionRequestX>"
@@ -121,11 +119,9 @@ GOOD = legacy.schedule_document([order("WO-1"), order("WO-2")], "V0500").decode(
         "missing-id",
         "missing-part",
         "quantity-ten",
-        "quantity-fraction",
         "quantity-zero",
-        "missing-revision",
+        "revision-too-long",
         "bad-date",
-        "missing-segment-code",
         "no-request",
     ],
 )
@@ -213,4 +209,5 @@ def test_a_bare_schedule_or_the_process_verb_is_read_too():
     bare = etree.tostring(etree.fromstring(document.encode()).find(f".//{{{b2mml.NS_V0500}}}ProductionSchedule"))
     for variant in (process, bare):
         assert [o.number for o in b2mml.parse_schedule(variant)] == ["WO-3"]
-        assert b2mml.message_type_of(variant) == "b2mml.document"  # the generic parser takes it
+    assert b2mml.message_type_of(process) == "b2mml.ProcessProductionSchedule"
+    assert b2mml.message_type_of(bare) == "b2mml.document"  # the generic parser takes it
