@@ -110,10 +110,21 @@ class InboxMessage(models.Model):
 
 
 class WorkOrderProvenance(models.Model):
-    """Which inbound message made which work order: for reconciliation and for the archive."""
+    """Which inbound message made or changed which work order, and what it did to it (with the rules
+    applied: a revision the message did not name, a unit converted, a route that differs): for
+    reconciliation, for the archive, and for anyone asking why the order is as it is."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        UNCHANGED = "unchanged", "Sent again, unchanged"
+        CANCELLED = "cancelled", "Cancelled"
+        CONFLICT = "conflict", "Conflict (not applied)"
 
     work_order = models.ForeignKey("travelers.WorkOrder", on_delete=models.PROTECT, related_name="provenance")
     message = models.ForeignKey(InboxMessage, on_delete=models.PROTECT, related_name="work_orders")
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.CREATED)
+    note = models.TextField(blank=True, help_text="What the import decided and why, in plain words.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

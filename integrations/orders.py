@@ -1,5 +1,16 @@
 """Work orders on the way in: the neutral shape every inbound adapter parses into, and the import
-that resolves legacy codes to the shared data model and writes through the traveler services."""
+that resolves legacy codes to the shared data model and writes through the traveler services.
+
+Resolving (before anything is written) applies the adapter's rules, each decision kept as a note in the
+order's provenance:
+  * site: the message's (mapped by the adapter) or the adapter's own;
+  * part: a part alias of the source system, else the part of that number; an unknown one joins the
+    unknown operation codes in the unmapped-code queue and the message waits as a dead letter;
+  * revision: the message's; when it names none, the adapter's `revisions` {"part": "rev"}, else the
+    part's current released revision (the one with a released routing) — unless the adapter's
+    `revision_rule` is "required";
+  * quantity: converted from the sender's unit of measure to the part's (integrations.uom);
+  * route: the operation codes resolved through the aliases, compared with the released routing."""
 
 from __future__ import annotations
 
@@ -9,13 +20,16 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from mes.compliance.canonical import decimal_text
 from mes.masterdata.errors import CodeNotMapped
-from mes.masterdata.models import PartRevision, Site
-from mes.masterdata.services import operation_resolve
+from mes.masterdata.models import Part, PartRevision, Site
+from mes.masterdata.services import operation_resolve, part_resolve
 from travelers.models import WorkOrder
+from travelers.selectors import released_routing, route_difference
 from travelers.services import work_order_create
 
 from .errors import MessageRefused
+from .uom import part_quantity
 
 
 @dataclass
@@ -38,6 +52,23 @@ class WorkOrderIn:
     where: str = ""  # where in the message it was found: "row 3", "ProductionRequest[1]"
 
 
+@dataclass
+class ResolvedOrder:
+    """A WorkOrderIn checked against master data: what Traveler will make of it."""
+
+    order: WorkOrderIn
+    site: Site
+    part_revision: PartRevision | None  # None only for a deletion
+    quantity: Decimal | None
+    unit: str
+    operations: list[str]  # canonical operation codes, in the order the sender listed them
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def number(self) -> str:
+        return self.order.number
+
+
 def _site(order: WorkOrderIn, adapter) -> Site:
     if order.site_code:
         site = Site.objects.filter(code=order.site_code).first()
@@ -53,60 +84,112 @@ def _site(order: WorkOrderIn, adapter) -> Site:
     return adapter.site
 
 
-def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[tuple[WorkOrderIn, Site, PartRevision]]:
-    """Check every order against master data before anything is written. Unknown operation codes go to
-    the unmapped-code queue (committed, so they stay queued) and refuse the whole message."""
+def _revision(order: WorkOrderIn, part: Part, adapter) -> tuple[PartRevision, str]:
+    """The part revision to make, and a note when the message did not name it."""
+    if order.part_revision is not None:
+        revision = PartRevision.objects.select_related("part").filter(part=part, revision=order.part_revision).first()
+        if revision is None:
+            raise MessageRefused(f"{order.where}: unknown part {part.number} rev {order.part_revision}", field="part")
+        return revision, ""
+    settings = adapter.settings or {}
+    by_rule = (settings.get("revisions") or {}).get(part.number)
+    if by_rule:
+        revision = PartRevision.objects.select_related("part").filter(part=part, revision=by_rule).first()
+        if revision is None:
+            raise MessageRefused(
+                f"{order.where}: the adapter's revisions say {part.number} rev {by_rule}, which does not exist",
+                field="part",
+            )
+        return revision, f"revision {by_rule} from the adapter's rule (the message named no revision)"
+    if settings.get("revision_rule") == "required":
+        raise MessageRefused(
+            f"{order.where}: the message names no revision of {part.number}, and this adapter requires one",
+            field="part",
+        )
+    released = list(
+        PartRevision.objects.select_related("part")
+        .filter(part=part, routings__status="released")
+        .distinct()
+        .order_by("revision")
+    )
+    if len(released) == 1:
+        return released[0], (
+            f"revision {released[0].revision}: the part's current released revision (the message named none)"
+        )
+    if not released:
+        raise MessageRefused(
+            f"{order.where}: the message names no revision of {part.number}, and no revision of it has a released "
+            "routing to take instead",
+            field="part",
+        )
+    names = ", ".join(r.revision for r in released)
+    raise MessageRefused(
+        f"{order.where}: the message names no revision of {part.number}, and several have released routings "
+        f"({names}): name one in the message or in the adapter's revisions",
+        field="part",
+    )
+
+
+def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[ResolvedOrder]:
+    """Check every order against master data before anything is written. Unknown parts and operation
+    codes go to the unmapped-code queue (committed, so they stay queued) and refuse the whole message."""
     if not orders:
         raise MessageRefused("the message holds no work order", field="payload")
-    resolved, unmapped, seen = [], [], set()
+    resolved, unmapped, seen, parts = [], [], {}, {}
     for order in orders:
+        site = _site(order, adapter)
+        context = {"adapter": adapter.name, "source": source, "where": order.where, "work_order": order.number}
         if order.action != "add":
             raise MessageRefused(f"{order.where}: action {order.action} is not handled yet", field="action")
-        if order.part_revision is None:
-            raise MessageRefused(f"{order.where}: the message names no revision of {order.part_number}", field="part")
-        if order.quantity is None or order.quantity <= 0 or order.quantity != int(order.quantity):
-            raise MessageRefused(f"{order.where}: quantity must be a positive whole number", field="quantity")
-        site = _site(order, adapter)
-        part_revision = (
-            PartRevision.objects.select_related("part")
-            .filter(part__number=order.part_number, revision=order.part_revision)
-            .first()
-        )
-        if part_revision is None:
-            raise MessageRefused(
-                f"{order.where}: unknown part {order.part_number} rev {order.part_revision}", field="part"
-            )
-        for code in order.operation_codes:
-            if (site.pk, code) in seen:  # each distinct code is resolved (or queued) once per message
-                continue
-            seen.add((site.pk, code))
+        if order.quantity is None or order.quantity <= 0:
+            raise MessageRefused(f"{order.where}: quantity must be positive", field="quantity")
+        part_key = (site.pk, order.part_number or "")
+        if part_key not in parts:  # each distinct part is resolved (or queued) once per message
             try:
-                operation_resolve(
-                    source_system=adapter.source_system,
-                    site=site,
-                    code=code,
-                    context={
-                        "adapter": adapter.name,
-                        "source": source,
-                        "where": order.where,
-                        "work_order": order.number,
-                    },
+                parts[part_key] = part_resolve(
+                    source_system=adapter.source_system, site=site, code=order.part_number or "", context=context
                 )
             except CodeNotMapped as exc:
+                parts[part_key] = None
                 unmapped.append(f"{order.where}: {exc.message}")
-        resolved.append((order, site, part_revision))
+        part = parts[part_key]
+        if part is None:
+            continue
+        part_revision, revision_note = _revision(order, part, adapter)
+        amount = part_quantity(
+            quantity=order.quantity, unit_code=order.unit, part=part, settings=adapter.settings, where=order.where
+        )
+        operations = []
+        for code in order.operation_codes:
+            key = (site.pk, code)
+            if key not in seen:  # each distinct code is resolved (or queued) once per message
+                try:
+                    seen[key] = operation_resolve(
+                        source_system=adapter.source_system, site=site, code=code, context=context
+                    ).code
+                except CodeNotMapped as exc:
+                    seen[key] = None
+                    unmapped.append(f"{order.where}: {exc.message}")
+            operations.append(seen[key])
+        notes = [n for n in (revision_note, f"quantity {amount.note}" if amount.note else "") if n]
+        if order.unnamed_segments:
+            notes.append(f"segments naming no operation: {', '.join(order.unnamed_segments)}")
+        resolved.append(
+            ResolvedOrder(order, site, part_revision, amount.quantity, amount.unit, [c for c in operations if c], notes)
+        )
     if unmapped:
         raise MessageRefused("; ".join(dict.fromkeys(unmapped)), field="operation")
     return resolved
 
 
-def import_orders(resolved, *, adapter, message) -> list[WorkOrder]:
+def import_orders(resolved: list[ResolvedOrder], *, adapter, message) -> list[WorkOrder]:
     """Write the resolved orders in one transaction (all or none), each linked to its message."""
     from .models import WorkOrderProvenance
 
     made = []
     with transaction.atomic():
-        for order, site, part_revision in resolved:
+        for r in resolved:
+            order = r.order
             existing = WorkOrder.objects.filter(number=order.number).first()
             if existing is not None:
                 same_source = existing.source_system == adapter.source_system and (
@@ -118,17 +201,34 @@ def import_orders(resolved, *, adapter, message) -> list[WorkOrder]:
                         f"{existing.source_system or 'Traveler'}",
                         field="number",
                     )
-                work_order = existing  # a newer version of an order we have: provenance only
-            else:
-                work_order = work_order_create(
-                    number=order.number,
-                    part_revision=part_revision,
-                    quantity=order.quantity,
-                    site=site,
-                    due_date=order.due_date,
-                    source_system=adapter.source_system,
-                    external_id=order.external_id or order.number,
+                WorkOrderProvenance.objects.get_or_create(
+                    work_order=existing, message=message, defaults={"action": WorkOrderProvenance.Action.UNCHANGED}
                 )
-            WorkOrderProvenance.objects.get_or_create(work_order=work_order, message=message)
+                made.append(existing)
+                continue
+            work_order = work_order_create(
+                number=order.number,
+                part_revision=r.part_revision,
+                quantity=r.quantity,
+                quantity_unit=r.unit,
+                site=r.site,
+                due_date=order.due_date,
+                source_system=adapter.source_system,
+                external_id=order.external_id or order.number,
+                ordered_operations=r.operations,
+            )
+            notes = list(r.notes)
+            difference = route_difference(released_routing(r.part_revision), r.operations)
+            if difference:
+                notes.append(f"route differs: {difference}")
+            WorkOrderProvenance.objects.get_or_create(
+                work_order=work_order,
+                message=message,
+                defaults={"action": WorkOrderProvenance.Action.CREATED, "note": "; ".join(notes)},
+            )
             made.append(work_order)
     return made
+
+
+def quantity_text(quantity: Decimal, unit: str) -> str:
+    return f"{decimal_text(quantity)} {unit}"

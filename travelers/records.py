@@ -365,7 +365,8 @@ def build_record(traveler: Traveler, on_traveler: list, *, now: dt.datetime | No
         "site": {"code": t.site.code, "name": t.site.name, "time_zone": t.site.time_zone},
         "work_order": {
             "number": t.work_order.number,
-            "quantity": t.work_order.quantity,
+            "quantity": dec(t.work_order.quantity),
+            "quantity_unit": t.work_order.quantity_unit,
             "due_date": t.work_order.due_date.isoformat() if t.work_order.due_date else None,
             "status": t.work_order.status,
             "source_system": t.work_order.source_system,

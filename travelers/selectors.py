@@ -458,3 +458,42 @@ def step_characteristic(step_id: int, characteristic_id: int) -> TravelerCharact
         return TravelerCharacteristic.objects.get(step_id=step_id, pk=characteristic_id)
     except TravelerCharacteristic.DoesNotExist:
         raise RecordNotFound(f"this step has no characteristic {characteristic_id}", field="characteristic") from None
+
+
+# --- Work orders and their route ---------------------------------------------------------------------------
+
+
+def released_routing(part_revision):
+    """The released routing of a part revision with its steps' operations, or None."""
+    from mes.masterdata.models import Routing, RoutingStep
+    from mes.masterdata.states import RoutingStatus
+
+    steps = RoutingStep.objects.select_related("operation").order_by("sequence")
+    return (
+        Routing.objects.filter(part_revision=part_revision, status=RoutingStatus.RELEASED)
+        .prefetch_related(Prefetch("steps", queryset=steps))
+        .first()
+    )
+
+
+def route_difference(routing, ordered_operations: list[str]) -> str | None:
+    """How the route a sender listed (canonical operation codes, in order) differs from the released
+    routing, in words; None when they agree or the sender listed none. `routing` as released_routing
+    gives it (its steps prefetched): no query here."""
+    if not ordered_operations:
+        return None
+    if routing is None:
+        return f"the order lists {', '.join(ordered_operations)}, but there is no released routing to compare"
+    planned = [s.operation.code for s in routing.steps.all()]
+    if planned == list(ordered_operations):
+        return None
+    missing = [code for code in planned if code not in ordered_operations]
+    extra = [code for code in ordered_operations if code not in planned]
+    parts = [f"the order lists {', '.join(ordered_operations)}; routing r{routing.revision} has {', '.join(planned)}"]
+    if missing:
+        parts.append(f"not in the order: {', '.join(missing)}")
+    if extra:
+        parts.append(f"not in the routing: {', '.join(extra)}")
+    if not missing and not extra:
+        parts.append("in another order")
+    return "; ".join(parts)

@@ -106,7 +106,8 @@ def performance_document(travelers, *, work_order, sender: str = "Traveler", cre
     w.el(
         perf,
         "Description",
-        f"Work order {work_order.number}: {len(travelers)} closed traveler(s) of {work_order.quantity} ordered",
+        f"Work order {work_order.number}: {len(travelers)} closed traveler(s) of "
+        f"{decimal_text(work_order.quantity)} {work_order.quantity_unit} ordered",
     )
     w.scope(perf, work_order.site.code, "Site")
     w.el(perf, "OperationsType", "Production")

@@ -24,6 +24,7 @@ from .models import (
     Operation,
     OperationAlias,
     Part,
+    PartAlias,
     PartRevision,
     Qualification,
     Routing,
@@ -266,11 +267,23 @@ class OperationChoiceField(forms.ModelChoiceField):
         return f"{obj.code} – {obj.name}"
 
 
+class PartChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.number} – {obj.name}"
+
+
 class UnmappedCodeMapForm(forms.ModelForm):
+    """An operation code is mapped to an operation, a part code to a part (the other field is left out)."""
+
     map_to_operation = OperationChoiceField(
         queryset=Operation.objects.all(),
         label="Map to operation",
         help_text="The canonical operation this code stands for. Saving creates the alias.",
+    )
+    map_to_part = PartChoiceField(
+        queryset=Part.objects.all(),
+        label="Map to part",
+        help_text="The part this material number stands for. Saving creates the part alias.",
     )
     site_only = forms.BooleanField(
         required=False,
@@ -314,19 +327,29 @@ class UnmappedCodeAdmin(ServiceBackedAdmin):
         "last_seen",
         "context_pretty",
         "resolved_alias",
+        "resolved_part_alias",
         "resolved_at",
     )
-    service_error_fields = {"code": "map_to_operation", "operation": "map_to_operation"}
+    service_error_fields = {"code": "map_to_operation", "operation": "map_to_operation", "part": "map_to_part"}
 
     def get_fieldsets(self, request, obj=None):
         seen = ("kind", "source_system", "site", "code", "occurrences", "first_seen", "last_seen", "context_pretty")
         fieldsets = [(None, {"fields": seen})]
+        is_part = obj is not None and obj.kind == UnmappedCode.Kind.PART
         if obj is not None and obj.resolved_at is not None:
-            fieldsets.append(("Resolution", {"fields": ("resolved_alias", "resolved_at")}))
+            resolution = "resolved_part_alias" if is_part else "resolved_alias"
+            fieldsets.append(("Resolution", {"fields": (resolution, "resolved_at")}))
         elif obj is not None and self.has_change_permission(request, obj):
-            mapping = ("map_to_operation", "site_only") if obj.site_id else ("map_to_operation",)
-            fieldsets.append(("Map to an operation", {"fields": mapping}))
+            target = "map_to_part" if is_part else "map_to_operation"
+            mapping = (target, "site_only") if obj.site_id else (target,)
+            fieldsets.append(("Map to a part" if is_part else "Map to an operation", {"fields": mapping}))
         return fieldsets
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        unused = "map_to_operation" if obj is not None and obj.kind == UnmappedCode.Kind.PART else "map_to_part"
+        form.base_fields.pop(unused, None)
+        return form
 
     def has_add_permission(self, request):
         return False
@@ -339,15 +362,18 @@ class UnmappedCodeAdmin(ServiceBackedAdmin):
     def save_model(self, request, obj, form, change):
         alias = services.unmapped_code_map(
             entry=obj,
-            operation=form.cleaned_data["map_to_operation"],
+            operation=form.cleaned_data.get("map_to_operation"),
+            part=form.cleaned_data.get("map_to_part"),
             site_specific=form.cleaned_data.get("site_only", True),
             actor=request.user,
         )
         obj.refresh_from_db()
         where = f"at {alias.site.code}" if alias.site_id else "at every site"
+        meaning = f"part {alias.part.number}" if isinstance(alias, PartAlias) else alias.operation.code
         self.message_user(
             request,
-            f"'{obj.code}' from {obj.source_system} now means {alias.operation.code} {where}.",
+            f"'{obj.code}' from {obj.source_system} now means {meaning} {where}. Reprocess the messages that "
+            "waited for it on the sync status page.",
             messages.SUCCESS,
         )
         if obj.resolved_at is None:
@@ -381,12 +407,57 @@ class PartRevisionInline(admin.TabularInline):
     show_change_link = True
 
 
+class PartAliasInline(ServiceInline, admin.TabularInline):
+    """Material numbers other systems use for this part. New ones are made by part_alias_create (which
+    also resolves the queued codes they map); an existing one is shown read-only."""
+
+    model = PartAlias
+    fields = ("source_system", "site", "code", "created_at")
+    readonly_fields = ("created_at",)
+    extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def create(self, request, form, *, parent):
+        return services.part_alias_create(
+            part=parent,
+            source_system=form.cleaned_data["source_system"],
+            site=form.cleaned_data["site"],
+            code=form.cleaned_data["code"],
+            actor=request.user,
+        )
+
+
 @admin.register(Part)
-class PartAdmin(admin.ModelAdmin):
-    list_display = ("number", "name", "tracking", "customer")
+class PartAdmin(ServiceBackedAdmin):
+    list_display = ("number", "name", "tracking", "quantity_unit", "customer")
     list_filter = ("tracking",)
-    search_fields = ("number", "name", "customer")
-    inlines = [PartRevisionInline]
+    search_fields = ("number", "name", "customer", "aliases__code")
+    inlines = [PartRevisionInline, PartAliasInline]
+
+
+@admin.register(PartAlias)
+class PartAliasAdmin(ServiceBackedAdmin):
+    """What a material number means is fixed once mapped; only the part it points at may be corrected."""
+
+    list_display = ("code", "source_system", "site", "part", "created_at")
+    list_filter = ("source_system", "site")
+    search_fields = ("code", "part__number", "part__name")
+    list_select_related = ("site", "part")
+    fields = ("source_system", "site", "code", "part", "created_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("created_at",) if obj is None else ("source_system", "site", "code", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        alias = services.part_alias_create(
+            part=obj.part, source_system=obj.source_system, site=obj.site, code=obj.code, actor=request.user
+        )
+        adopt(obj, alias)
 
 
 class RoutingListInline(admin.TabularInline):

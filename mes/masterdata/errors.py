@@ -41,6 +41,10 @@ class CodeNotMapped(MasterDataError):
         self.code = code
 
 
+class PartNotMapped(CodeNotMapped):
+    """A source system's material number that is no part and no alias maps yet; queued."""
+
+
 class AliasConflict(MasterDataError):
     pass
 

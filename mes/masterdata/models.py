@@ -19,6 +19,21 @@ code_validator = RegexValidator(
 )
 
 
+EACH = "EA"  # a count of pieces
+
+
+def validate_quantity_unit(value: str) -> None:
+    if value == EACH:
+        return
+    from .errors import InvalidUnit
+    from .units import parse_unit
+
+    try:
+        parse_unit(value, field="quantity_unit")
+    except InvalidUnit as exc:
+        raise ValidationError(f"'{value}' is neither EA (pieces) nor a unit of measure (kg, g, m, L).") from exc
+
+
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
         raise ValidationError(f"'{value}' is not an IANA time zone (e.g. Europe/Paris).")
@@ -95,9 +110,14 @@ class OperationAlias(models.Model):
 
 
 class UnmappedCode(models.Model):
-    """A code seen on the way in that no alias maps: queued for an engineer, never guessed."""
+    """A code seen on the way in that no alias maps: queued for an engineer, never guessed. An operation
+    code is mapped to an operation (an OperationAlias), a part code to a part (a PartAlias)."""
 
-    kind = models.CharField(max_length=20, default="operation")
+    class Kind(models.TextChoices):
+        OPERATION = "operation", "Operation"
+        PART = "part", "Part"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OPERATION)
     source_system = models.CharField(max_length=60)
     site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True)
     code = models.CharField(max_length=60)
@@ -106,6 +126,9 @@ class UnmappedCode(models.Model):
     first_seen = models.DateTimeField(auto_now_add=True)
     last_seen = models.DateTimeField(auto_now=True)
     resolved_alias = models.ForeignKey(OperationAlias, on_delete=models.SET_NULL, null=True, blank=True)
+    resolved_part_alias = models.ForeignKey(
+        "PartAlias", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -132,6 +155,13 @@ class Part(models.Model):
     name = models.CharField(max_length=160)
     description = models.TextField(blank=True)
     tracking = models.CharField(max_length=10, choices=Tracking.choices, default=Tracking.SERIAL)
+    quantity_unit = models.CharField(
+        max_length=20,
+        default=EACH,
+        validators=[validate_quantity_unit],
+        help_text="What a lot of this part is counted in: EA (pieces) or a unit of measure (kg, g, m, L). "
+        "A serialized part is always counted in EA.",
+    )
     customer = models.CharField(max_length=120, blank=True)
 
     class Meta:
@@ -139,6 +169,30 @@ class Part(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
+
+
+class PartAlias(models.Model):
+    """What one system's (or one site's) material number means: (source system, site, code) -> part.
+    `site` empty means the code holds for every site of that source system (a company-wide ERP)."""
+
+    part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="aliases")
+    source_system = models.CharField(max_length=60)
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, null=True, blank=True, related_name="part_aliases")
+    code = models.CharField(max_length=60)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["source_system", "site__code", "code"]
+        verbose_name_plural = "part aliases"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "site", "code"], name="partalias_unique_code", nulls_distinct=False
+            )
+        ]
+
+    def __str__(self) -> str:
+        where = self.site.code if self.site_id else "*"
+        return f"{self.source_system}@{where}:{self.code} → {self.part.number}"
 
 
 class PartRevision(models.Model):

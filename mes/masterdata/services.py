@@ -14,6 +14,7 @@ from .errors import (
     InvalidLimits,
     InvalidUnit,
     NotQualified,
+    PartNotMapped,
     QualificationExpired,
     RoutingNotEditable,
     RoutingTransitionRefused,
@@ -22,6 +23,8 @@ from .models import (
     Characteristic,
     Operation,
     OperationAlias,
+    Part,
+    PartAlias,
     Qualification,
     Routing,
     RoutingStep,
@@ -112,15 +115,82 @@ def operation_alias_create(
     return alias
 
 
-def unmapped_code_map(*, entry: UnmappedCode, operation: Operation, site_specific: bool = True, actor=None):
-    """Map a queued code from the admin: creates the alias (site-specific unless told otherwise)."""
+def unmapped_code_map(
+    *,
+    entry: UnmappedCode,
+    operation: Operation | None = None,
+    part: Part | None = None,
+    site_specific: bool = True,
+    actor=None,
+):
+    """Map a queued code from the admin: creates the alias (site-specific unless told otherwise) — an
+    operation alias for an operation code, a part alias for a part code."""
+    site = entry.site if site_specific else None
+    if entry.kind == UnmappedCode.Kind.PART:
+        if part is None:
+            raise AliasConflict(f"'{entry.code}' is a part number: map it to a part", field="part")
+        return part_alias_create(part=part, source_system=entry.source_system, site=site, code=entry.code, actor=actor)
+    if operation is None:
+        raise AliasConflict(f"'{entry.code}' is an operation code: map it to an operation", field="operation")
     return operation_alias_create(
-        operation=operation,
-        source_system=entry.source_system,
-        site=entry.site if site_specific else None,
-        code=entry.code,
-        actor=actor,
+        operation=operation, source_system=entry.source_system, site=site, code=entry.code, actor=actor
     )
+
+
+# --- Parts from legacy systems ----------------------------------------------------------------------
+
+
+def part_resolve(*, source_system: str, site: Site | None, code: str, context: dict | None = None) -> Part:
+    """The part a system's material number stands for: its part alias (a site's own wins over a
+    system-wide one), else the part of that very number. Never guesses: an unknown number is put in the
+    unmapped-code queue (kind "part") and PartNotMapped is raised. Call it outside the transaction that
+    writes the order, so the queue entry survives that rollback."""
+    code = (code or "").strip()
+    where_site = Q(site__isnull=True) | Q(site=site) if site else Q(site__isnull=True)
+    aliases = {
+        alias.site_id: alias
+        for alias in PartAlias.objects.filter(where_site, source_system=source_system, code=code).select_related("part")
+    }
+    alias = aliases.get(site.pk if site else None) or aliases.get(None)
+    if alias:
+        return alias.part
+    part = Part.objects.filter(number=code).first()
+    if part is not None:
+        return part
+    unmapped_code_record(
+        kind=UnmappedCode.Kind.PART, source_system=source_system, site=site, code=code, context=context
+    )
+    where = f"site {site.code}" if site else "any site"
+    raise PartNotMapped(
+        f"part '{code}' from {source_system} ({where}) is not a known part nor mapped to one; "
+        "it is waiting in the unmapped-code queue",
+        source_system=source_system,
+        site_code=site.code if site else None,
+        code=code,
+        field="part",
+    )
+
+
+@transaction.atomic
+def part_alias_create(*, part: Part, source_system: str, site: Site | None, code: str, actor=None) -> PartAlias:
+    """Map a system's material number to a part; resolves the matching unmapped-code queue entries."""
+    code = code.strip()
+    existing = PartAlias.objects.filter(source_system=source_system, site=site, code=code).first()
+    if existing and existing.part_id != part.pk:
+        raise AliasConflict(f"'{code}' from {source_system} already means part {existing.part.number}", field="code")
+    alias = existing
+    if alias is None:
+        try:
+            with transaction.atomic():
+                alias = PartAlias.objects.create(part=part, source_system=source_system, site=site, code=code)
+        except IntegrityError as exc:
+            raise AliasConflict(f"'{code}' from {source_system} was mapped meanwhile", field="code") from exc
+    pending = UnmappedCode.objects.filter(
+        kind=UnmappedCode.Kind.PART, source_system=source_system, code=code, resolved_at__isnull=True
+    )
+    pending = pending.filter(site=site) if site else pending
+    pending.update(resolved_part_alias=alias, resolved_at=timezone.now())
+    return alias
 
 
 # --- Routings ---------------------------------------------------------------------------------------

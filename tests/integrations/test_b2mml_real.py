@@ -10,6 +10,12 @@ from pathlib import Path
 import pytest
 
 from integrations import b2mml
+from integrations.inbox import inbox_reprocess
+from mes.masterdata import services as md
+from mes.masterdata.models import UnmappedCode
+from tests.factories import OperationFactory, PartFactory, PartRevisionFactory
+from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
+from travelers.models import WorkOrder
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "b2mml"
 COURBON = FIXTURES / "PRO-20121210181416-27942.xml"
@@ -135,3 +141,121 @@ def test_a_document_that_is_no_schedule_is_refused_plainly():
     with pytest.raises(b2mml.B2mmlError) as refused:
         b2mml.parse_schedule((FIXTURES / "MAT-20121210170256-CRBN0001.xml").read_bytes())
     assert refused.value.message.startswith("the root element is SyncMaterialDefinition: Traveler takes work orders")
+
+
+# --- What the import does with each ------------------------------------------------------------------
+
+
+def receive(adapter, tmp_path, name: str, content: str | bytes):
+    """Take one file through the adapter's inbox, as the folder watcher does."""
+    from integrations.adapters.file_drop import file_receive
+
+    path = tmp_path / name
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return file_receive(adapter=adapter, path=path)
+
+
+def provenance(number: str):
+    from integrations.models import WorkOrderProvenance
+
+    return list(WorkOrderProvenance.objects.filter(work_order__number=number).order_by("created_at", "id"))
+
+
+def test_a_file_without_revision_imports_with_the_current_released_revision_said_in_its_provenance(drop, tmp_path):
+    outcome = receive(drop, tmp_path, "sap.xml", NO_REVISION.read_bytes())
+    assert outcome.status == "imported", outcome.reason
+    work_order = WorkOrder.objects.get(number="1004711")
+    assert (work_order.part_revision.revision, work_order.quantity, work_order.quantity_unit) == ("A", 2, "EA")
+    assert work_order.ordered_operations == ["MACHINING", "ASSEMBLY", "MARKING", "INSPECTION"]
+    (row,) = provenance("1004711")
+    assert "revision A: the part's current released revision (the message named none)" in row.note
+    assert "quantity 2 ST = 2 EA" in row.note and "route differs" not in row.note
+
+
+def test_an_adapter_may_name_the_revision_or_require_one(drop, tmp_path, wic):
+    PartRevisionFactory(part=wic.part_revision.part, revision="B")  # no routing: not the current one
+    drop.settings = {**drop.settings, "revisions": {"HSG-1": "B"}}
+    drop.save()
+    assert receive(drop, tmp_path, "sap.xml", NO_REVISION.read_bytes()).status == "imported"
+    assert WorkOrder.objects.get(number="1004711").part_revision.revision == "B"
+    assert "revision B from the adapter's rule" in provenance("1004711")[0].note
+
+    drop.settings = {**drop.settings, "revisions": {}, "revision_rule": "required"}
+    drop.save()
+    outcome = receive(drop, tmp_path, "again.xml", NO_REVISION.read_text().replace("1004711", "1004712"))
+    assert outcome.status == "refused"
+    assert "names no revision of HSG-1, and this adapter requires one" in outcome.reason
+
+
+def test_a_bare_v0600_schedule_with_nested_segments_shows_where_its_route_differs(drop, tmp_path):
+    drop.settings = {**drop.settings, "site_codes": {"MX30": "WIC"}}
+    drop.save()
+    document = NESTED.read_text().replace("<ProcessSegmentID>AS-80</ProcessSegmentID>", "")
+    outcome = receive(drop, tmp_path, "nested.xml", document)
+    assert outcome.status == "imported", outcome.reason
+    assert WorkOrder.objects.get(number="60017734").ordered_operations == ["MACHINING", "MARKING", "INSPECTION"]
+    note = provenance("60017734")[0].note
+    assert (
+        "route differs: the order lists MACHINING, MARKING, INSPECTION; routing r1 has MACHINING, ASSEMBLY, "
+        "MARKING, INSPECTION; not in the order: ASSEMBLY"
+    ) in note
+    assert "segments naming no operation: ProductionRequest[1]/SegmentRequirement[1]/SegmentRequirement[2]" in note
+
+
+def test_a_serialized_part_ordered_in_kg_is_refused_plainly(drop, tmp_path):
+    drop.settings = {**drop.settings, "site_codes": {"MX30": "WIC"}}
+    drop.save()
+    outcome = receive(drop, tmp_path, "kg.xml", NESTED.read_text().replace(">PCS<", ">KG<"))
+    assert outcome.status == "refused"
+    assert (
+        "HSG-1 is serialized (one traveler per unit): an order of 3 KG cannot be made of units; the order must be "
+        "in pieces (EA)"
+    ) in outcome.reason
+    assert not WorkOrder.objects.filter(number="60017734").exists()
+
+
+def test_units_are_mapped_per_adapter_and_lots_converted(drop, tmp_path, wic):
+    routing = md.routing_create_draft(part_revision=wic.bush_part.revisions.get())
+    md.routing_step_add(routing=routing, sequence=10, operation=wic.ops["machining"], work_center=wic.wc, title="Turn")
+    md.routing_release(routing=routing)
+    drop.settings = {**drop.settings, "site_codes": {"MX30": "WIC"}, "units": {"CS": {"unit": "EA", "factor": 12}}}
+    drop.save()
+    document = NESTED.read_text().replace(">HSG-1<", ">BUSH-1<").replace(">PCS<", ">CS<")
+    document = document.replace("<ProcessSegmentID>AS-80</ProcessSegmentID>", "")
+    assert receive(drop, tmp_path, "cases.xml", document).status == "imported"
+    work_order = WorkOrder.objects.get(number="60017734")
+    assert (work_order.quantity, work_order.quantity_unit) == (36, "EA")  # 3 cases of 12
+    assert "quantity 3 CS = 36 EA" in provenance("60017734")[0].note
+
+    unknown = receive(drop, tmp_path, "drums.xml", document.replace(">CS<", ">DRM<").replace("60017734", "60017735"))
+    assert unknown.status == "refused" and "unit of measure 'DRM' is not known" in unknown.reason
+
+
+def test_mesas_v0401_example_imports_once_its_part_and_operations_are_mapped(drop, tmp_path, wic):
+    outcome = receive(drop, tmp_path, COURBON.name, COURBON.read_bytes())
+    assert outcome.status == "refused"
+    assert "part 'SO1215' from legacy-wic (site WIC) is not a known part" in outcome.reason
+    queued = {(u.kind, u.code) for u in UnmappedCode.objects.filter(resolved_at__isnull=True)}
+    assert queued == {("part", "SO1215")}  # the operations are looked at once the part is known
+
+    # The engineer adds the part (weighed in kg) with its routing, and maps the ERP's codes.
+    part = PartFactory(number="CRB-1215", name="Courbon final 1215", tracking="lot", quantity_unit="kg")
+    revision = PartRevisionFactory(part=part, revision="A")
+    weighing, container = OperationFactory(code="WEIGHING"), OperationFactory(code="CONTAINER")
+    routing = md.routing_create_draft(part_revision=revision)
+    md.routing_step_add(routing=routing, sequence=10, operation=weighing, work_center=wic.wc, title="Weigh")
+    md.routing_step_add(routing=routing, sequence=20, operation=container, work_center=wic.wc, title="Fill")
+    md.routing_release(routing=routing)
+    md.unmapped_code_map(entry=UnmappedCode.objects.get(code="SO1215"), part=part)
+
+    message = inbox_reprocess(outcome.message_id)
+    assert message.status == "dead" and "operation code 'Weighing'" in message.reason
+    md.unmapped_code_map(entry=UnmappedCode.objects.get(code="Weighing", resolved_at=None), operation=weighing)
+    md.unmapped_code_map(entry=UnmappedCode.objects.get(code="Contenair", resolved_at=None), operation=container)
+
+    message = inbox_reprocess(outcome.message_id)
+    assert message.status == "processed", message.reason
+    work_order = WorkOrder.objects.get(number="258456")
+    assert (work_order.part_revision, work_order.quantity, work_order.quantity_unit) == (revision, 1, "kg")
+    assert work_order.ordered_operations == ["WEIGHING", "CONTAINER"]
+    assert "revision A: the part's current released revision" in provenance("258456")[0].note

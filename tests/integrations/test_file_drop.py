@@ -132,7 +132,11 @@ GOOD = legacy.schedule_document([order("WO-G1"), order("WO-G2")], "V0700").decod
         ("broken.xml", GOOD.replace("</OperationsRequest>", "", 1), "broken XML at line"),
         ("namespace.xml", GOOD.replace(b2mml.NS_V0700, "urn:acme:orders"), "namespace urn:acme:orders is not"),
         ("missing.xml", GOOD.replace("<ID>WO-G2</ID>", ""), "OperationsRequest[2]/ID is missing"),
-        ("part.xml", GOOD.replace(">HSG-1<", ">NOPE-9<"), "OperationsRequest[1]: unknown part NOPE-9 rev A"),
+        (
+            "part.xml",
+            GOOD.replace(">HSG-1<", ">NOPE-9<"),
+            "OperationsRequest[1]: part 'NOPE-9' from legacy-wic (site WIC) is not a known part",
+        ),
         ("ten.xml", GOOD.replace("<QuantityString>2<", "<QuantityString>ten<"), "QuantityString 'ten' is not a number"),
         ("date.csv", "WO;PN;REV;QTY;DUE;OPS\nWO-X;HSG-1;A;1;31/12/2026;MC-10\n", "line 2: DUE '31/12/2026' does not"),
         ("column.csv", "WO;PN;QTY\nWO-X;HSG-1;1\n", "column 'REV' (revision) is missing from the header"),
@@ -160,7 +164,10 @@ def test_the_second_order_of_a_file_refused_keeps_the_first_out_too(drop):
     (inbox / "half.xml").write_bytes(document)
     impl.poll()
     assert not WorkOrder.objects.filter(number__in=["WO-OK", "WO-BAD"]).exists()
-    assert "ProductionRequest[2]: unknown part NOPE-9" in (failed / "half.xml.error.txt").read_text()
+    assert (
+        "ProductionRequest[2]: part 'NOPE-9' from legacy-wic (site WIC) is not a known part"
+        in (failed / "half.xml.error.txt").read_text()
+    )
 
 
 def test_a_file_not_in_its_declared_encoding_is_refused_and_kept(drop):

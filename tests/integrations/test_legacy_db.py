@@ -93,7 +93,7 @@ def test_an_unknown_code_dead_letters_until_it_is_mapped(legacy_adapter, legacy_
     ("column", "value", "reason"),
     [
         ("MENGE", 2.5, "MENGE '2.500' is not a positive whole number"),
-        ("MATNR", "NOPE-9", "unknown part NOPE-9 rev A"),
+        ("MATNR", "NOPE-9", "part 'NOPE-9' from legacy-wic (site WIC) is not a known part"),
         ("REV", "", "column REV (revision) is empty"),
     ],
 )

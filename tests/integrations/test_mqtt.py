@@ -163,7 +163,7 @@ def test_mqtt_bad_work_order_messages_become_dead_letters_with_a_reason(shop):
     reasons = list(InboxMessage.objects.order_by("pk").values_list("status", "reason"))
     assert [status for status, _ in reasons] == ["dead", "dead", "dead"]
     assert "not JSON" in reasons[0][1]
-    assert "unknown part NOPE rev A" in reasons[1][1]
+    assert "part 'NOPE' from legacy-wic (site WIC) is not a known part" in reasons[1][1]
     assert "ZZ-99" in reasons[2][1]
     assert not WorkOrder.objects.filter(number__in=["WO-7002", "WO-7003"]).exists()
 

@@ -117,7 +117,7 @@ def test_rest_push_refuses_unknown_adapters_and_malformed_bodies(client, push_ad
 
 def test_rest_push_of_an_unknown_part_is_a_dead_letter_with_its_reason(client, push_adapter, bridge):
     answer = post(client, body(part_number="NOPE"), bridge).json()["message"]
-    assert answer["status"] == "dead" and "unknown part NOPE rev A" in answer["reason"]
+    assert answer["status"] == "dead" and "part 'NOPE' from" in answer["reason"]
     assert not WorkOrder.objects.filter(number="WO-8001").exists()
 
 

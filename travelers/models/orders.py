@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
-from mes.masterdata.models import PartRevision, Site
+from mes.masterdata.models import EACH, PartRevision, Site
 
 
 class WorkOrder(models.Model):
@@ -17,12 +17,20 @@ class WorkOrder(models.Model):
 
     number = models.CharField(max_length=40, unique=True)
     part_revision = models.ForeignKey(PartRevision, on_delete=models.PROTECT, related_name="work_orders")
-    quantity = models.PositiveIntegerField()
+    quantity = models.DecimalField(max_digits=12, decimal_places=3, help_text="How much to make, in quantity_unit.")
+    quantity_unit = models.CharField(
+        max_length=20, default=EACH, help_text="EA (pieces) or the part's unit of measure for a lot (kg, m…)."
+    )
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="work_orders")
     due_date = models.DateField(null=True, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.RELEASED)
     source_system = models.CharField(max_length=60, blank=True, help_text="Legacy system it came from.")
     external_id = models.CharField(max_length=80, blank=True, help_text="Its id in that system.")
+    ordered_operations = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The route as the sender listed it (canonical operation codes), to compare with the routing.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

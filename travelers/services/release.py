@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from mes.compliance.canonical import decimal_text
-from mes.masterdata.models import Routing
+from mes.masterdata.models import EACH, Routing
 from mes.masterdata.states import RoutingStatus
 from travelers.errors import ReleaseRefused
 from travelers.models import Item, Traveler, TravelerCharacteristic, TravelerStep, WorkOrder
@@ -23,30 +23,46 @@ def next_number(sequence: str, prefix: str, width: int) -> str:
         return f"{prefix}{cursor.fetchone()[0]:0{width}d}"
 
 
+def check_order_quantity(part, quantity: Decimal, unit: str) -> None:
+    """A serialized part is ordered in whole pieces; a lot in its part's unit."""
+    if not quantity.is_finite() or quantity <= 0:
+        raise ReleaseRefused(f"quantity must be positive, not {quantity}", field="quantity")
+    expected = EACH if part.tracking == "serial" else part.quantity_unit
+    if unit != expected:
+        raise ReleaseRefused(f"{part.number} is ordered in {expected}, not {unit}", field="quantity_unit")
+    if expected == EACH and quantity != quantity.to_integral_value():
+        raise ReleaseRefused(f"{decimal_text(quantity)} is not a whole number of pieces", field="quantity")
+
+
 @transaction.atomic
 def work_order_create(
     *,
     number: str,
     part_revision,
-    quantity: int,
+    quantity: Decimal | int,
     site,
     due_date=None,
     source_system: str = "",
     external_id: str = "",
+    quantity_unit: str = EACH,
+    ordered_operations: list[str] | None = None,
     actor=None,
 ) -> WorkOrder:
-    if quantity <= 0:
-        raise ReleaseRefused(f"quantity must be positive, not {quantity}", field="quantity")
+    """A work order for `quantity` (in `quantity_unit`: EA for pieces, or a lot part's unit of measure)
+    of a part revision at a site; `ordered_operations` is the route as the sender listed it, if it did."""
+    check_order_quantity(part_revision.part, Decimal(quantity), quantity_unit)
     if WorkOrder.objects.filter(number=number).exists():
         raise ReleaseRefused(f"work order {number} already exists", field="number")
     order = WorkOrder.objects.create(
         number=number,
         part_revision=part_revision,
         quantity=quantity,
+        quantity_unit=quantity_unit,
         site=site,
         due_date=due_date,
         source_system=source_system,
         external_id=external_id,
+        ordered_operations=list(ordered_operations or []),
     )
     from mes.compliance.audit import audit_record
 
@@ -59,7 +75,7 @@ def work_order_create(
         changes={
             "number": [None, number],
             "part_revision": [None, str(part_revision)],
-            "quantity": [None, quantity],
+            "quantity": [None, f"{decimal_text(Decimal(quantity))} {quantity_unit}"],
             "site": [None, site.code],
             "source": [None, f"{source_system}:{external_id}".strip(":")],
         },
@@ -164,7 +180,7 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
     released_qty = sum(i.quantity for i in work_order.items.all())
     if released_qty + qty > work_order.quantity:
         raise ReleaseRefused(
-            f"work order {work_order.number} is for {work_order.quantity}; "
+            f"work order {work_order.number} is for {decimal_text(work_order.quantity)}; "
             f"{decimal_text(released_qty)} already released",
             field="quantity",
         )

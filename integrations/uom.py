@@ -1,0 +1,124 @@
+"""Units of measure on the way in: a legacy system's code (EA, PCS, ST, CS, KG…) → Traveler's quantity
+in the part's own unit, per adapter.
+
+An adapter's settings may map more codes or override these: `"units": {"CS": {"unit": "EA", "factor": 12},
+"BAG": {"unit": "kg", "factor": 25}, "STK": "EA"}` — a code stands for `factor` of `unit`, where unit is
+EA (pieces) or a unit of measure pint knows (kg, g, lb, m, L). Codes are compared without regard to case.
+
+A serialized part is made one unit at a time, so its orders are counted in pieces; a lot is counted in
+its part's quantity_unit (EA by default, or kg, m, …). Anything else is refused plainly: a serialized
+part ordered in KG, a fraction of a piece, a weight for a part counted in pieces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from mes.compliance.canonical import decimal_text
+from mes.masterdata.errors import InvalidUnit
+from mes.masterdata.models import EACH
+from mes.masterdata.units import convert, parse_unit
+
+from .errors import MessageRefused
+
+# code -> (unit, factor): what each common code means when the adapter says nothing else.
+DEFAULT_UNITS: dict[str, tuple[str, Decimal]] = {
+    **{code: (EACH, Decimal(1)) for code in ("", "EA", "EACH", "PC", "PCS", "PCE", "PIECE", "PIECES", "ST", "STK")},
+    **{code: (EACH, Decimal(1)) for code in ("UN", "UNIT", "UNITS", "NAR", "C62", "H87")},  # UN/ECE rec. 20
+    "KG": ("kg", Decimal(1)),
+    "KGM": ("kg", Decimal(1)),
+    "G": ("g", Decimal(1)),
+    "GRM": ("g", Decimal(1)),
+    "LB": ("lb", Decimal(1)),
+    "M": ("m", Decimal(1)),
+    "MTR": ("m", Decimal(1)),
+    "MM": ("mm", Decimal(1)),
+    "L": ("L", Decimal(1)),
+    "LTR": ("L", Decimal(1)),
+}
+
+
+@dataclass(frozen=True)
+class PartQuantity:
+    quantity: Decimal  # in `unit`
+    unit: str  # EA or the part's unit of measure
+    note: str = ""  # how it was converted, when it was
+
+
+def _mapping(settings: dict | None) -> dict[str, tuple[str, Decimal]]:
+    units = dict(DEFAULT_UNITS)
+    given = (settings or {}).get("units") or {}
+    if not isinstance(given, dict):
+        raise MessageRefused('the adapter\'s "units" setting must map codes, e.g. {"CS": {"unit": "EA", "factor": 12}}')
+    for code, meaning in given.items():
+        if isinstance(meaning, str):
+            meaning = {"unit": meaning, "factor": 1}
+        try:
+            unit, factor = str(meaning["unit"]).strip(), Decimal(str(meaning.get("factor", 1)))
+        except (KeyError, TypeError, InvalidOperation):
+            raise MessageRefused(
+                f'the adapter\'s "units" setting for {code!r} must be a unit or {{"unit": "EA", "factor": 12}}',
+                field="units",
+            ) from None
+        if not factor.is_finite() or factor <= 0:
+            raise MessageRefused(f'the adapter\'s "units" factor for {code!r} must be positive', field="units")
+        if unit != EACH:
+            try:
+                parse_unit(unit, field="units")
+            except InvalidUnit:
+                raise MessageRefused(
+                    f'the adapter\'s "units" setting maps {code!r} to {unit!r}: neither EA nor a unit of measure',
+                    field="units",
+                ) from None
+        units[str(code).strip().upper()] = (unit, factor)
+    return units
+
+
+def part_quantity(*, quantity, unit_code: str, part, settings: dict | None, where: str) -> PartQuantity:
+    """`quantity` of `unit_code` (as the sender wrote them) as the quantity of `part` to make."""
+    code = (unit_code or "").strip()
+    units = _mapping(settings)
+    if code.upper() not in units:
+        raise MessageRefused(
+            f"{where}: unit of measure '{code}' is not known; map it in the adapter's settings, "
+            f'e.g. "units": {{"{code}": {{"unit": "EA", "factor": 1}}}}',
+            field="unit",
+        )
+    unit, factor = units[code.upper()]
+    value = Decimal(quantity) * factor
+    shown = f"{decimal_text(Decimal(quantity))} {code or EACH}"
+    serial = part.tracking == "serial"
+    part_unit = EACH if serial else part.quantity_unit
+    if unit == EACH and part_unit == EACH:
+        if value != value.to_integral_value():
+            raise MessageRefused(f"{where}: {shown} is not a whole number of pieces of {part.number}", field="quantity")
+        converted = value
+    elif serial:
+        raise MessageRefused(
+            f"{where}: {part.number} is serialized (one traveler per unit): an order of {shown} cannot be made of "
+            "units; the order must be in pieces (EA)",
+            field="unit",
+        )
+    elif unit == EACH or part_unit == EACH:
+        raise MessageRefused(
+            f"{where}: lots of {part.number} are counted in {part_unit}: {shown} cannot be converted to it",
+            field="unit",
+        )
+    else:
+        try:
+            converted = convert(value, unit, part_unit, field="unit").normalize()
+        except InvalidUnit:
+            raise MessageRefused(
+                f"{where}: lots of {part.number} are counted in {part_unit}: {shown} cannot be converted to it",
+                field="unit",
+            ) from None
+    if converted <= 0 or converted >= Decimal("1e9"):
+        raise MessageRefused(f"{where}: {shown} is not a quantity Traveler can make", field="quantity")
+    if converted != converted.quantize(Decimal("0.001")):
+        raise MessageRefused(
+            f"{where}: {shown} is {decimal_text(converted)} {part_unit}, finer than the 0.001 Traveler keeps",
+            field="quantity",
+        )
+    result = f"{decimal_text(converted)} {part_unit}"
+    note = "" if code.upper() in {"", part_unit.upper()} or shown == result else f"{shown} = {result}"
+    return PartQuantity(quantity=converted, unit=part_unit, note=note)
