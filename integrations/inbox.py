@@ -87,7 +87,7 @@ def inbox_process(message_id: int) -> InboxMessage:
             locked.status = InboxMessage.Status.PROCESSED
             locked.processed_at = timezone.now()
             locked.reason = ""
-            locked.produced = {"work_orders": [w.number for w in made]}
+            locked.produced = produced_by(locked, resolved, made)
             locked.save(update_fields=["status", "processed_at", "reason", "produced"])
             return locked
     except (MessageRefused, TravelerError) as exc:
@@ -99,6 +99,20 @@ def inbox_process(message_id: int) -> InboxMessage:
     log.warning("dead letter", extra={"inbox_message": message.pk, "adapter": message.adapter.name, "reason": reason})
     message.refresh_from_db()
     return message
+
+
+def produced_by(message: InboxMessage, resolved, made) -> dict:
+    """What a processed message did: its work orders, what became of each (created, changed, unchanged,
+    cancelled, conflict) and the deletions of orders Traveler never had."""
+    from .models import WorkOrderProvenance
+
+    numbers = [w.number for w in made]
+    actions = dict(WorkOrderProvenance.objects.filter(message=message).values_list("work_order__number", "action"))
+    produced = {"work_orders": numbers, "actions": actions}
+    unknown = [r.number for r in resolved if r.order.action == "delete" and r.number not in numbers]
+    if unknown:
+        produced["nothing_to_cancel"] = unknown
+    return produced
 
 
 def inbox_reprocess(message_id: int) -> InboxMessage:

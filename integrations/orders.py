@@ -24,9 +24,10 @@ from mes.compliance.canonical import decimal_text
 from mes.masterdata.errors import CodeNotMapped
 from mes.masterdata.models import Part, PartRevision, Site
 from mes.masterdata.services import operation_resolve, part_resolve
+from travelers.errors import WorkOrderStarted
 from travelers.models import WorkOrder
 from travelers.selectors import released_routing, route_difference
-from travelers.services import work_order_create
+from travelers.services import work_order_cancel, work_order_change, work_order_create
 
 from .errors import MessageRefused
 from .uom import part_quantity
@@ -139,8 +140,9 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[Resolved
     for order in orders:
         site = _site(order, adapter)
         context = {"adapter": adapter.name, "source": source, "where": order.where, "work_order": order.number}
-        if order.action != "add":
-            raise MessageRefused(f"{order.where}: action {order.action} is not handled yet", field="action")
+        if order.action == "delete":
+            resolved.append(ResolvedOrder(order, site, None, None, "", []))
+            continue
         if order.quantity is None or order.quantity <= 0:
             raise MessageRefused(f"{order.where}: quantity must be positive", field="quantity")
         part_key = (site.pk, order.part_number or "")
@@ -183,51 +185,141 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[Resolved
 
 
 def import_orders(resolved: list[ResolvedOrder], *, adapter, message) -> list[WorkOrder]:
-    """Write the resolved orders in one transaction (all or none), each linked to its message."""
-    from .models import WorkOrderProvenance
-
+    """Write the resolved orders in one transaction (all or none), each linked to its message with what
+    was done to it: created; changed (a Change, or the order sent again with other content, before work
+    began); cancelled (a Delete before work began); unchanged; or a conflict, not applied (a change or a
+    deletion after work began), shown on the sync status page."""
     made = []
     with transaction.atomic():
         for r in resolved:
-            order = r.order
-            existing = WorkOrder.objects.filter(number=order.number).first()
-            if existing is not None:
-                same_source = existing.source_system == adapter.source_system and (
-                    existing.external_id == (order.external_id or order.number)
+            existing = WorkOrder.objects.filter(number=r.number).select_related("site", "part_revision__part").first()
+            if existing is not None and not (
+                existing.source_system == adapter.source_system
+                and existing.external_id == (r.order.external_id or r.number)
+            ):
+                raise MessageRefused(
+                    f"{r.order.where}: work order {r.number} already exists from "
+                    f"{existing.source_system or 'Traveler'}",
+                    field="number",
                 )
-                if not same_source:
-                    raise MessageRefused(
-                        f"{order.where}: work order {order.number} already exists from "
-                        f"{existing.source_system or 'Traveler'}",
-                        field="number",
-                    )
-                WorkOrderProvenance.objects.get_or_create(
-                    work_order=existing, message=message, defaults={"action": WorkOrderProvenance.Action.UNCHANGED}
-                )
-                made.append(existing)
-                continue
-            work_order = work_order_create(
-                number=order.number,
-                part_revision=r.part_revision,
-                quantity=r.quantity,
-                quantity_unit=r.unit,
-                site=r.site,
-                due_date=order.due_date,
-                source_system=adapter.source_system,
-                external_id=order.external_id or order.number,
-                ordered_operations=r.operations,
-            )
-            notes = list(r.notes)
-            difference = route_difference(released_routing(r.part_revision), r.operations)
-            if difference:
-                notes.append(f"route differs: {difference}")
-            WorkOrderProvenance.objects.get_or_create(
-                work_order=work_order,
-                message=message,
-                defaults={"action": WorkOrderProvenance.Action.CREATED, "note": "; ".join(notes)},
-            )
-            made.append(work_order)
+            if r.order.action == "delete":
+                work_order = _delete(r, existing, message=message)
+            elif existing is None:
+                work_order = _create(r, adapter=adapter, message=message)
+            else:
+                work_order = _change(r, existing, message=message)
+            if work_order is not None:
+                made.append(work_order)
     return made
+
+
+def _provenance(work_order, message, action: str, notes) -> None:
+    from .models import WorkOrderProvenance
+
+    WorkOrderProvenance.objects.get_or_create(
+        work_order=work_order, message=message, defaults={"action": action, "note": "; ".join(n for n in notes if n)}
+    )
+
+
+def _create(r: ResolvedOrder, *, adapter, message) -> WorkOrder:
+    from .models import WorkOrderProvenance
+
+    work_order = work_order_create(
+        number=r.number,
+        part_revision=r.part_revision,
+        quantity=r.quantity,
+        quantity_unit=r.unit,
+        site=r.site,
+        due_date=r.order.due_date,
+        source_system=adapter.source_system,
+        external_id=r.order.external_id or r.number,
+        ordered_operations=r.operations,
+    )
+    notes = list(r.notes)
+    if r.order.action == "change":
+        notes.insert(0, "a change of an order not known before: created")
+    difference = route_difference(released_routing(r.part_revision), r.operations)
+    if difference:
+        notes.append(f"route differs: {difference}")
+    _provenance(work_order, message, WorkOrderProvenance.Action.CREATED, notes)
+    return work_order
+
+
+def _change(r: ResolvedOrder, existing: WorkOrder, *, message) -> WorkOrder:
+    """A Change (or Replace), or the same order sent again: apply what differs before work began."""
+    from .models import WorkOrderProvenance
+
+    asked = "changed" if r.order.action == "change" else "sent again"
+    try:
+        work_order, changes = work_order_change(
+            work_order=existing,
+            quantity=r.quantity,
+            quantity_unit=r.unit,
+            due_date=r.order.due_date,
+            part_revision=r.part_revision,
+            ordered_operations=r.operations,
+            reason=f"{asked} by {existing.source_system} (inbox message {message.pk})",
+        )
+    except WorkOrderStarted as exc:
+        wanted = _differences(existing, r)
+        note = f"not applied: {exc.message}; the legacy MES {asked} it with {wanted}"
+        _provenance(existing, message, WorkOrderProvenance.Action.CONFLICT, [note])
+        return existing
+    if not changes:
+        _provenance(work_order, message, WorkOrderProvenance.Action.UNCHANGED, [])
+        return work_order
+    described = "; ".join(
+        f"{name.replace('_', ' ')} {_shown(old)} → {_shown(new)}" for name, (old, new) in changes.items()
+    )
+    notes = [f"{asked}: {described}", *r.notes]
+    difference = route_difference(released_routing(work_order.part_revision), work_order.ordered_operations)
+    if difference and "ordered_operations" in changes:
+        notes.append(f"route differs: {difference}")
+    _provenance(work_order, message, WorkOrderProvenance.Action.CHANGED, notes)
+    return work_order
+
+
+def _delete(r: ResolvedOrder, existing: WorkOrder | None, *, message) -> WorkOrder | None:
+    from .models import WorkOrderProvenance
+
+    if existing is None:
+        return None  # nothing to cancel: the inbox message says so in what it produced
+    try:
+        work_order, cancelled = work_order_cancel(
+            work_order=existing,
+            reason=f"deleted by {existing.source_system} (inbox message {message.pk})",
+        )
+    except WorkOrderStarted as exc:
+        _provenance(existing, message, WorkOrderProvenance.Action.CONFLICT, [f"not cancelled: {exc.message}"])
+        return existing
+    if existing.status == WorkOrder.Status.CANCELLED:
+        _provenance(work_order, message, WorkOrderProvenance.Action.UNCHANGED, ["already cancelled"])
+    else:
+        shown = f"; travelers cancelled: {', '.join(cancelled)}" if cancelled else ""
+        _provenance(work_order, message, WorkOrderProvenance.Action.CANCELLED, [f"cancelled{shown}"])
+    return work_order
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "none"
+    return str(value)
+
+
+def _differences(existing: WorkOrder, r: ResolvedOrder) -> str:
+    wanted = []
+    if r.part_revision is not None and r.part_revision.pk != existing.part_revision_id:
+        wanted.append(f"part revision {r.part_revision.revision}")
+    if r.quantity is not None and (r.quantity != existing.quantity or r.unit != existing.quantity_unit):
+        was = quantity_text(existing.quantity, existing.quantity_unit)
+        wanted.append(f"quantity {quantity_text(r.quantity, r.unit)} (was {was})")
+    if r.order.due_date and r.order.due_date != existing.due_date:
+        wanted.append(f"due date {r.order.due_date} (was {existing.due_date or 'none'})")
+    if r.operations != list(existing.ordered_operations):
+        wanted.append(f"route {', '.join(r.operations) or 'none'}")
+    return ", ".join(wanted) or "the same content"
 
 
 def quantity_text(quantity: Decimal, unit: str) -> str:

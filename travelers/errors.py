@@ -66,3 +66,9 @@ class AttachmentRefused(TravelerError):
 
 class ReleaseRefused(TravelerError):
     status_code = 409
+
+
+class WorkOrderStarted(TravelerError):
+    """A change or cancellation of a work order whose work has begun: not applied, shown as a conflict."""
+
+    status_code = 409

@@ -19,7 +19,7 @@ from travelers.models import (
     TravelerStep,
     WorkOrder,
 )
-from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus
+from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus, TravelerStatus
 
 
 class RecordNotFound(ObjectDoesNotExist):
@@ -497,3 +497,13 @@ def route_difference(routing, ordered_operations: list[str]) -> str | None:
     if not missing and not extra:
         parts.append("in another order")
     return "; ".join(parts)
+
+
+def work_order_started(work_order) -> bool:
+    """Whether work on the order has begun: a step of one of its travelers left pending, or a traveler
+    is past its steps. Cancelled travelers do not count."""
+    travelers = Traveler.objects.filter(work_order=work_order).exclude(status=TravelerStatus.CANCELLED)
+    return (
+        travelers.exclude(status=TravelerStatus.ACTIVE).exists()
+        or TravelerStep.objects.filter(traveler__in=travelers).exclude(status=StepStatus.PENDING).exists()
+    )

@@ -11,6 +11,7 @@ class TravelerStatus(models.TextChoices):
     AWAITING_SIGNOFF = "awaiting_signoff", "Awaiting final sign-off"
     CLOSED = "closed", "Closed"
     SCRAPPED = "scrapped", "Scrapped"
+    CANCELLED = "cancelled", "Cancelled"  # its work order was cancelled before any step started
 
 
 class StepStatus(models.TextChoices):
@@ -27,10 +28,11 @@ class NcrStatus(models.TextChoices):
 
 
 TRAVELER_ALLOWED: dict[str, set[str]] = {
-    TravelerStatus.ACTIVE: {TravelerStatus.AWAITING_SIGNOFF, TravelerStatus.SCRAPPED},
+    TravelerStatus.ACTIVE: {TravelerStatus.AWAITING_SIGNOFF, TravelerStatus.SCRAPPED, TravelerStatus.CANCELLED},
     TravelerStatus.AWAITING_SIGNOFF: {TravelerStatus.CLOSED, TravelerStatus.ACTIVE, TravelerStatus.SCRAPPED},
     TravelerStatus.CLOSED: set(),
     TravelerStatus.SCRAPPED: set(),
+    TravelerStatus.CANCELLED: set(),
 }
 
 STEP_ALLOWED: dict[str, set[str]] = {

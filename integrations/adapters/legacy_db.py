@@ -11,7 +11,7 @@ Its tables, its column names and its codes are the customer's; adapter.settings 
     {"orders_table": "AUFTRAG",
      "columns": {"id": "ID", "number": "AUFNR", "part": "MATNR", "revision": "REV", "quantity": "MENGE",
                  "due": "ENDTERMIN", "status": "STATUS", "changed": "GEAEND", "plant": "WERK"},
-     "status_released": "FREI", "plant": "FR20",
+     "status_released": "FREI", "status_cancelled": "STOR", "plant": "FR20",
      "operations_table": "VORGANG", "operation_columns": {"order": "AUFNR", "sequence": "VORNR", "code": "ARBGANG"},
      "completions_table": "RUECKMELDUNG",
      "completion_columns": {"traveler": "BEGLEIT", "order": "AUFNR", "identifier": "SERNR", "quantity": "MENGE",
@@ -23,11 +23,13 @@ Its tables, its column names and its codes are the customer's; adapter.settings 
      "judgments": {"in_spec": "I.O.", "out_of_spec": "N.I.O.", "recorded": "ERF"},
      "status_order_completed": "TABG", "batch": 200, "lag_seconds": 0}
 
-Inbound (`poll`): released orders (status = status_released, of `plant` when set) changed after the
+Inbound (`poll`): released orders (status = status_released, of `plant` when set) — and, when
+status_cancelled is set, cancelled ones, which cancel the work order (as a B2MML Delete) — changed after the
 checkpoint (the last change timestamp and row id handled: keyset order, so a restart resumes where it
 stopped and never re-imports), each with its operations in sequence order. Each order is one inbox
 message (source = table, external id = order number, version = its change timestamp): a repeat
-changes nothing; a re-released (changed) order is a new version, which adds provenance only. Rows
+changes nothing; a re-released (changed) order is a new version, applied as a change before work began
+and shown as a conflict after. Rows
 changed in the last `lag_seconds` (by the legacy server's clock) wait for the next poll, so a legacy
 transaction still in flight when its timestamp was taken is not skipped.
 
@@ -105,11 +107,26 @@ def parse_order(payload: str, adapter) -> list[WorkOrderIn]:
         raw = row.get(column) if column else None
         return raw.strip() if isinstance(raw, str) else raw
 
-    for field in ("number", "part", "revision", "quantity"):
+    cancelled = (
+        bool(adapter.settings.get("status_cancelled")) and value("status") == adapter.settings["status_cancelled"]
+    )
+    for field in ("number",) if cancelled else ("number", "part", "revision", "quantity"):
         if value(field) in (None, ""):
             raise MessageRefused(f"{where}: column {columns[field]} ({field}) is empty", field=field)
     number = str(value("number"))
     where = f"{where} (order {number})"
+    if cancelled:  # the legacy MES cancelled it: a deletion
+        return [
+            WorkOrderIn(
+                number=number,
+                external_id=number,
+                part_number=None,
+                part_revision=None,
+                quantity=None,
+                action="delete",
+                where=where,
+            )
+        ]
     raw_quantity = value("quantity")
     try:
         quantity = Decimal(str(raw_quantity))
@@ -173,8 +190,9 @@ class Impl(AdapterImpl):
             raise IntegrationError("the legacy mapping does not name its orders_table")
         columns = _columns(s, "columns", REQUIRED_ORDER_FIELDS)
         wanted = [columns[f] for f in ORDER_FIELDS if columns.get(f)]
-        conditions = [sql.SQL("{} = %s").format(identifier(columns["status"]))]
-        params: list = [s.get("status_released", "FREI")]
+        statuses = [s.get("status_released", "FREI")] + ([s["status_cancelled"]] if s.get("status_cancelled") else [])
+        conditions = [sql.SQL("{} = ANY(%s)").format(identifier(columns["status"]))]
+        params: list = [statuses]
         if s.get("plant") and columns.get("plant"):
             conditions.append(sql.SQL("{} = %s").format(identifier(columns["plant"])))
             params.append(s["plant"])

@@ -107,7 +107,7 @@ def performance_document(travelers, *, work_order, sender: str = "Traveler", cre
         perf,
         "Description",
         f"Work order {work_order.number}: {len(travelers)} closed traveler(s) of "
-        f"{decimal_text(work_order.quantity)} {work_order.quantity_unit} ordered",
+        f"{decimal_text(Decimal(work_order.quantity))} {work_order.quantity_unit} ordered",
     )
     w.scope(perf, work_order.site.code, "Site")
     w.el(perf, "OperationsType", "Production")

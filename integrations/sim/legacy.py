@@ -15,7 +15,8 @@ logs them.
 
 Tables (all names quoted upper case, as the legacy system created them):
     AUFTRAG       orders: ID, AUFNR (number), WERK (plant), MATNR (part), REV, MENGE (quantity),
-                  ENDTERMIN (due), STATUS (ANGL created, FREI released, TABG completed), GEAEND (changed)
+                  ENDTERMIN (due), STATUS (ANGL created, FREI released, STOR cancelled,
+                  TABG completed), GEAEND (changed)
     VORGANG       operations: AUFNR, VORNR ("0010"…), ARBGANG (the site's operation code), TEXT
     RUECKMELDUNG  completions written back: BEGLEIT (traveler), AUFNR, SERNR, MENGE, START, ENDE, MSGID,
                   STATUS, ERFASST, VERARB (set by the legacy MES once it has taken the completion)
@@ -101,6 +102,7 @@ MAPPING = {
         "changed": "GEAEND",
     },
     "status_released": "FREI",
+    "status_cancelled": "STOR",
     "status_order_completed": "TABG",
     "operations_table": "VORGANG",
     "operation_columns": {"order": "AUFNR", "sequence": "VORNR", "code": "ARBGANG"},

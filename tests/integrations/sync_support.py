@@ -199,7 +199,7 @@ def closed_pin(shop, serial: str):
 
 
 def tour(shop, traveler) -> None:
-    """Drive travelers through every service that emits an event (each of the 19 types at least once)."""
+    """Drive travelers through every service that emits an event (each of the 22 types at least once)."""
     from mes.masterdata.services import routing_new_revision, routing_release
 
     closed_pin(shop, "PIN-0001")
@@ -303,3 +303,11 @@ def tour(shop, traveler) -> None:
         username=shop.supervisor.get_username(),
         reason="new fixture",
     )
+    # a second work order changed before work began (a surplus traveler cancelled), then cancelled whole
+    extra = services.work_order_create(
+        number="WO-2", part_revision=shop.part_revision, quantity=2, site=shop.site, source_system="legacy-wic"
+    )
+    services.traveler_release(work_order=extra, identifier="SN-0101", actor=shop.supervisor)
+    services.traveler_release(work_order=extra, identifier="SN-0102", actor=shop.supervisor)
+    services.work_order_change(work_order=extra, quantity=1, reason="legacy MES: one is enough")
+    services.work_order_cancel(work_order=extra, reason="legacy MES: not needed")

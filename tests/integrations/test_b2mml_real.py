@@ -11,6 +11,7 @@ import pytest
 
 from integrations import b2mml
 from integrations.inbox import inbox_reprocess
+from integrations.models import InboxMessage as Message
 from mes.masterdata import services as md
 from mes.masterdata.models import UnmappedCode
 from tests.factories import OperationFactory, PartFactory, PartRevisionFactory
@@ -259,3 +260,106 @@ def test_mesas_v0401_example_imports_once_its_part_and_operations_are_mapped(dro
     assert (work_order.part_revision, work_order.quantity, work_order.quantity_unit) == (revision, 1, "kg")
     assert work_order.ordered_operations == ["WEIGHING", "CONTAINER"]
     assert "revision A: the part's current released revision" in provenance("258456")[0].note
+
+
+def import_order(drop, tmp_path, number="WO-7001", quantity=1, name=None):
+    from integrations.sim import legacy
+    from tests.integrations.legacy_support import order
+
+    document = legacy.schedule_document([order(number, quantity=quantity)], "V0700")
+    outcome = receive(drop, tmp_path, name or f"{number}-{quantity}.xml", document)
+    assert outcome.status == "imported", outcome.reason
+    return WorkOrder.objects.get(number=number)
+
+
+def test_a_change_before_work_begins_updates_the_order_audited_and_announced(drop, tmp_path):
+    from mes.compliance.models import AuditEvent
+    from mes.events.models import OutboxMessage
+
+    work_order = import_order(drop, tmp_path, quantity=1)
+    outcome = receive(drop, tmp_path, "change.xml", CHANGE.read_bytes())
+    assert outcome.status == "imported", outcome.reason
+    work_order.refresh_from_db()
+    assert (work_order.quantity, str(work_order.due_date)) == (3, "2026-12-20")
+    row = provenance("WO-7001")[-1]
+    assert row.action == "changed"
+    assert row.note.startswith("changed: quantity 1 EA → 3 EA; due date 2026-12-18 → 2026-12-20")
+    audit = AuditEvent.objects.get(action="workorder.changed")
+    assert audit.changes["quantity"] == ["1 EA", "3 EA"] and "inbox message" in audit.reason
+    event = OutboxMessage.objects.get(event_type="work_order.changed").payload
+    assert event["data"]["quantity"] == "3" and event["data"]["changes"]["quantity"] == ["1 EA", "3 EA"]
+    assert Message.objects.get(pk=outcome.message_id).produced["actions"] == {"WO-7001": "changed"}
+
+
+def test_a_change_after_work_began_is_a_conflict_shown_not_applied(drop, tmp_path, wic):
+    from travelers import services
+
+    work_order = import_order(drop, tmp_path, quantity=1)
+    traveler = services.traveler_release(work_order=work_order, identifier="SN-7001", actor=wic.supervisor)
+    services.step_start(step=traveler.steps.get(sequence=10), actor=wic.operator)
+
+    outcome = receive(drop, tmp_path, "change.xml", CHANGE.read_bytes())
+    assert outcome.status == "imported"  # the message is fine: the conflict is the shop's to settle
+    work_order.refresh_from_db()
+    assert work_order.quantity == 1
+    row = provenance("WO-7001")[-1]
+    assert row.action == "conflict"
+    assert row.note.startswith("not applied: work on order WO-7001 has begun")
+    assert "quantity 3 EA (was 1 EA)" in row.note
+
+
+def test_a_resent_order_with_a_new_quantity_is_updated_not_ignored(drop, tmp_path):
+    import_order(drop, tmp_path, quantity=1)
+    work_order = import_order(drop, tmp_path, quantity=3)
+    assert work_order.quantity == 3
+    assert provenance("WO-7001")[-1].note.startswith("sent again: quantity 1 EA → 3 EA")
+    import_order(drop, tmp_path, quantity=3, name="again.xml")
+    assert provenance("WO-7001")[-1].action == "unchanged"
+
+
+def test_a_lower_quantity_cancels_the_travelers_no_longer_needed(drop, tmp_path, wic):
+    from travelers import services
+
+    work_order = import_order(drop, tmp_path, quantity=2)
+    first = services.traveler_release(work_order=work_order, identifier="SN-1", actor=wic.supervisor)
+    second = services.traveler_release(work_order=work_order, identifier="SN-2", actor=wic.supervisor)
+    import_order(drop, tmp_path, quantity=1)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == ("active", "cancelled")  # the newest goes
+    assert f"travelers cancelled none → {second.number}" in provenance("WO-7001")[-1].note
+
+
+def test_delete_cancels_an_unstarted_order_and_its_travelers(drop, tmp_path, wic):
+    from mes.events.models import OutboxMessage
+    from travelers import services
+
+    work_order = import_order(drop, tmp_path)
+    traveler = services.traveler_release(work_order=work_order, identifier="SN-7001", actor=wic.supervisor)
+    outcome = receive(drop, tmp_path, "delete.xml", DELETE.read_bytes())
+    assert outcome.status == "imported", outcome.reason
+    work_order.refresh_from_db()
+    traveler.refresh_from_db()
+    assert (work_order.status, traveler.status, traveler.item.status) == ("cancelled", "cancelled", "cancelled")
+    assert provenance("WO-7001")[-1].note == f"cancelled; travelers cancelled: {traveler.number}"
+    assert OutboxMessage.objects.filter(event_type="traveler.cancelled", aggregate_id=traveler.number).exists()
+    assert OutboxMessage.objects.get(event_type="work_order.cancelled").payload["data"]["travelers_cancelled"] == [
+        traveler.number
+    ]
+    again = receive(drop, tmp_path, "delete-again.xml", DELETE.read_text().replace("2026-12-03", "2026-12-04"))
+    assert again.status == "imported" and provenance("WO-7001")[-1].action == "unchanged"
+
+
+def test_delete_after_work_began_is_a_conflict_and_of_an_unknown_order_nothing(drop, tmp_path, wic):
+    from travelers import services
+
+    outcome = receive(drop, tmp_path, "delete.xml", DELETE.read_bytes())
+    assert Message.objects.get(pk=outcome.message_id).produced["nothing_to_cancel"] == ["WO-7001"]
+
+    work_order = import_order(drop, tmp_path)
+    traveler = services.traveler_release(work_order=work_order, identifier="SN-7001", actor=wic.supervisor)
+    services.step_start(step=traveler.steps.get(sequence=10), actor=wic.operator)
+    receive(drop, tmp_path, "delete-2.xml", DELETE.read_text().replace("2026-12-03", "2026-12-05"))
+    work_order.refresh_from_db()
+    assert work_order.status == "in_progress"
+    assert provenance("WO-7001")[-1].action == "conflict"

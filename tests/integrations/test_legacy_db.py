@@ -67,7 +67,7 @@ def test_a_restart_resumes_from_the_checkpoint_and_never_reimports(legacy_adapte
     assert InboxMessage.objects.count() == 3
 
 
-def test_a_rereleased_order_is_a_new_version_that_adds_provenance_only(legacy_adapter, legacy_dsn):
+def test_a_rereleased_order_is_a_new_version_applied_before_work_begins(legacy_adapter, legacy_dsn):
     release(legacy_dsn, order("4731"))
     impl_for(legacy_adapter).poll()
     with psycopg.connect(legacy_dsn, autocommit=True) as conn:
@@ -75,6 +75,26 @@ def test_a_rereleased_order_is_a_new_version_that_adds_provenance_only(legacy_ad
     assert impl_for(legacy_adapter).poll() == 1
     work_order = WorkOrder.objects.get(number="4731")
     assert work_order.provenance.count() == 2 and InboxMessage.objects.filter(external_id="4731").count() == 2
+    assert work_order.provenance.order_by("id").last().action == "unchanged"  # nothing differed
+    with psycopg.connect(legacy_dsn, autocommit=True) as conn:
+        conn.execute('UPDATE "AUFTRAG" SET "MENGE" = 4, "GEAEND" = clock_timestamp() WHERE "AUFNR" = %s', ["4731"])
+    impl_for(legacy_adapter).poll()
+    work_order.refresh_from_db()
+    assert work_order.quantity == 4
+    assert work_order.provenance.order_by("id").last().note.startswith("sent again: quantity 2 EA → 4 EA")
+
+
+def test_an_order_the_legacy_mes_cancels_is_cancelled(legacy_adapter, legacy_dsn):
+    release(legacy_dsn, order("4741"))
+    impl_for(legacy_adapter).poll()
+    with psycopg.connect(legacy_dsn, autocommit=True) as conn:
+        conn.execute(
+            'UPDATE "AUFTRAG" SET "STATUS" = \'STOR\', "GEAEND" = clock_timestamp() WHERE "AUFNR" = %s', ["4741"]
+        )
+    assert impl_for(legacy_adapter).poll() == 1
+    work_order = WorkOrder.objects.get(number="4741")
+    assert work_order.status == "cancelled"
+    assert work_order.provenance.order_by("id").last().action == "cancelled"
 
 
 def test_an_unknown_code_dead_letters_until_it_is_mapped(legacy_adapter, legacy_dsn, wic):

@@ -112,7 +112,7 @@ def test_mqtt_publishes_one_message_per_event_each_valid_against_its_schema(shop
     assert result.delivered == len(outbox) and result.failed == 0
     ids = Counter(event["id"] for event in events)
     assert set(ids) == set(outbox) and max(ids.values()) == 1  # each event once
-    assert {event["type"].removeprefix("traveler.") for event in events} == set(event_types())  # all 19
+    assert {event["type"].removeprefix("traveler.") for event in events} == set(event_types())  # all 22
     for topic, payload in subscriber.messages:
         event = json.loads(payload)
         message = outbox[event["id"]]

@@ -138,7 +138,7 @@ def test_rest_push_queues_processing_by_default(client, push_adapter, bridge, mo
 def test_rest_schemas_are_served_where_dataschema_points(client, traveler, settings):
     settings.PUBLIC_BASE_URL = "https://traveler.plant.example"
     index = client.get("/api/schemas/")
-    assert index.status_code == 200 and len(index.json()) == len(event_types()) == 19
+    assert index.status_code == 200 and len(index.json()) == len(event_types()) == 22
     event = OutboxMessage.objects.get(event_type="traveler.released").payload
     assert event["dataschema"].startswith("http")  # emitted with the base of its day
     path = urlsplit(event["dataschema"]).path

@@ -63,6 +63,7 @@ class Item(models.Model):
         AVAILABLE = "available", "Available"
         CONSUMED = "consumed", "Consumed"
         SCRAPPED = "scrapped", "Scrapped"
+        CANCELLED = "cancelled", "Cancelled"  # its traveler was cancelled before work began
 
     part = models.ForeignKey("masterdata.Part", on_delete=models.PROTECT, related_name="items")
     part_revision = models.ForeignKey("masterdata.PartRevision", on_delete=models.PROTECT, related_name="items")

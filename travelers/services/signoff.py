@@ -115,7 +115,7 @@ def _traveler_signoff(*, traveler, approve, actor, authority, reason):
 
 def _complete_work_order(work_order_id, actor) -> None:
     order = WorkOrder.objects.select_for_update().get(pk=work_order_id)
-    travelers = list(order.travelers.values_list("status", "item__quantity"))
+    travelers = list(order.travelers.exclude(status=TravelerStatus.CANCELLED).values_list("status", "item__quantity"))
     done = sum(q for status, q in travelers if status in (TravelerStatus.CLOSED, TravelerStatus.SCRAPPED))
     if (
         travelers

@@ -1,0 +1,196 @@
+"""Changing and cancelling work orders, as the legacy MES asks: allowed only before work begins.
+
+Before any step of any of its travelers has left "pending", a work order may change (quantity, due date,
+part revision, the route the sender listed) or be cancelled; travelers it no longer needs — the newest
+ones beyond a lowered quantity, or every one on a changed revision — are cancelled with it. Once work has
+begun, WorkOrderStarted is raised and nothing changes: the caller shows the conflict to a person.
+Each change is audited (old → new) and announced (work_order.changed / work_order.cancelled, and
+traveler.cancelled per traveler) in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+
+from mes.compliance.audit import audit_record
+from mes.compliance.canonical import decimal_text
+from mes.events.services import outbox_emit
+from travelers.errors import WorkOrderStarted
+from travelers.models import Item, Traveler, WorkOrder
+from travelers.selectors import work_order_started
+from travelers.states import TRAVELER_ALLOWED, TravelerStatus, transition
+
+from .common import audit, emit
+from .release import check_order_quantity
+
+
+def work_order_ref(order: WorkOrder) -> dict:
+    """A work order as events describe it (canonical codes, decimals as strings)."""
+    return {
+        "work_order": order.number,
+        "site": order.site.code,
+        "part": {"number": order.part_revision.part.number, "revision": order.part_revision.revision},
+        "quantity": order.quantity,
+        "quantity_unit": order.quantity_unit,
+        "due_date": order.due_date.isoformat() if order.due_date else None,
+        "status": order.status,
+        "source_system": order.source_system or None,
+        "external_id": order.external_id or None,
+    }
+
+
+def _lock(work_order: WorkOrder) -> WorkOrder:
+    return (
+        WorkOrder.objects.select_for_update(of=("self",))
+        .select_related("site", "part_revision__part")
+        .get(pk=work_order.pk)
+    )
+
+
+def _refuse_when_started(order: WorkOrder, doing: str) -> None:
+    if order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
+        raise WorkOrderStarted(f"work order {order.number} is {order.status}: it cannot {doing}", field="work_order")
+    if work_order_started(order):
+        raise WorkOrderStarted(
+            f"work on order {order.number} has begun: it cannot {doing} here; settle it with the legacy MES",
+            field="work_order",
+        )
+
+
+def _cancel_traveler(traveler: Traveler, *, actor, reason: str) -> None:
+    traveler.status = transition(traveler.status, TravelerStatus.CANCELLED, TRAVELER_ALLOWED, traveler.number)
+    traveler.version += 1
+    Traveler.objects.filter(pk=traveler.pk).update(status=traveler.status, version=traveler.version)
+    Item.objects.filter(pk=traveler.item_id).update(status=Item.Status.CANCELLED, quantity_available=0)
+    audit(
+        traveler,
+        action="traveler.cancelled",
+        obj=traveler,
+        actor=actor,
+        changes={"status": [TravelerStatus.ACTIVE, TravelerStatus.CANCELLED]},
+        reason=reason,
+    )
+    emit(traveler, "traveler.cancelled", {"reason": reason})
+
+
+def _open_travelers(order: WorkOrder) -> list[Traveler]:
+    return list(
+        Traveler.objects.select_for_update(of=("self",))
+        .select_related("site", "item__part", "item__part_revision", "work_order")
+        .filter(work_order=order, status=TravelerStatus.ACTIVE)
+        .order_by("-released_at", "-number")
+    )
+
+
+@transaction.atomic
+def work_order_change(
+    *,
+    work_order: WorkOrder,
+    actor=None,
+    quantity: Decimal | None = None,
+    quantity_unit: str | None = None,
+    due_date: dt.date | None = None,
+    part_revision=None,
+    ordered_operations: list[str] | None = None,
+    reason: str = "",
+) -> tuple[WorkOrder, dict]:
+    """Apply what changed (arguments left None stay as they are); returns the order and its changes
+    {field: [old, new]} (empty: nothing differed, nothing written). WorkOrderStarted once work began."""
+    order = _lock(work_order)
+    new_revision = part_revision if part_revision is not None else order.part_revision
+    new_quantity = Decimal(quantity) if quantity is not None else order.quantity
+    new_unit = quantity_unit or order.quantity_unit
+    changes: dict[str, list] = {}
+    if new_revision.pk != order.part_revision_id:
+        changes["part_revision"] = [str(order.part_revision), str(new_revision)]
+    if new_quantity != order.quantity or new_unit != order.quantity_unit:
+        changes["quantity"] = [
+            f"{decimal_text(order.quantity)} {order.quantity_unit}",
+            f"{decimal_text(new_quantity)} {new_unit}",
+        ]
+    if due_date is not None and due_date != order.due_date:
+        changes["due_date"] = [order.due_date, due_date]
+    if ordered_operations is not None and list(ordered_operations) != list(order.ordered_operations):
+        changes["ordered_operations"] = [order.ordered_operations, list(ordered_operations)]
+    if not changes:
+        return order, {}
+    _refuse_when_started(order, "change")
+    check_order_quantity(new_revision.part, new_quantity, new_unit)
+    travelers = _open_travelers(order)
+    if "part_revision" in changes:
+        surplus = travelers  # their routing is the old revision's
+    else:
+        surplus, released = [], sum(t.item.quantity for t in travelers)
+        for t in travelers:  # newest first
+            if released <= new_quantity:
+                break
+            surplus.append(t)
+            released -= t.item.quantity
+    why = reason or "work order changed"
+    for t in surplus:
+        _cancel_traveler(t, actor=actor, reason=f"{why}: no longer needed")
+    if surplus:
+        changes["travelers_cancelled"] = [None, [t.number for t in surplus]]
+    order.part_revision = new_revision
+    order.quantity, order.quantity_unit = new_quantity, new_unit
+    if due_date is not None:
+        order.due_date = due_date
+    if ordered_operations is not None:
+        order.ordered_operations = list(ordered_operations)
+    if surplus and not order.travelers.exclude(status=TravelerStatus.CANCELLED).exists():
+        order.status = WorkOrder.Status.RELEASED
+    order.save(update_fields=["part_revision", "quantity", "quantity_unit", "due_date", "ordered_operations", "status"])
+    audit_record(
+        chain=f"workorder:{order.pk}",
+        action="workorder.changed",
+        object_type="travelers.workorder",
+        object_id=order.pk,
+        actor=actor,
+        changes=changes,
+        reason=why,
+    )
+    outbox_emit(
+        event_type="work_order.changed",
+        aggregate_type="work_order",
+        aggregate_id=order.number,
+        data={**work_order_ref(order), "changes": changes, "reason": why},
+        site_code=order.site.code,
+    )
+    return order, changes
+
+
+@transaction.atomic
+def work_order_cancel(*, work_order: WorkOrder, actor=None, reason: str = "") -> tuple[WorkOrder, list[str]]:
+    """Cancel an order whose work has not begun, and its travelers; returns the order and the numbers
+    of the travelers cancelled. A cancelled order stays cancelled (a repeat changes nothing)."""
+    order = _lock(work_order)
+    if order.status == WorkOrder.Status.CANCELLED:
+        return order, []
+    _refuse_when_started(order, "be cancelled")
+    why = reason or "work order cancelled"
+    travelers = _open_travelers(order)
+    for t in travelers:
+        _cancel_traveler(t, actor=actor, reason=why)
+    old = order.status
+    order.status = WorkOrder.Status.CANCELLED
+    order.save(update_fields=["status"])
+    numbers = [t.number for t in travelers]
+    audit_record(
+        chain=f"workorder:{order.pk}",
+        action="workorder.cancelled",
+        object_type="travelers.workorder",
+        object_id=order.pk,
+        actor=actor,
+        changes={"status": [old, order.status], "travelers_cancelled": [None, numbers]},
+        reason=why,
+    )
+    outbox_emit(
+        event_type="work_order.cancelled",
+        aggregate_type="work_order",
+        aggregate_id=order.number,
+        data={**work_order_ref(order), "travelers_cancelled": numbers, "reason": why},
+        site_code=order.site.code,
+    )
+    return order, numbers
