@@ -4,6 +4,7 @@ with an action to reprocess dead letters."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +32,35 @@ class CheckpointInline(admin.TabularInline):
     readonly_fields = ["updated_at"]
 
 
+class AdapterForm(forms.ModelForm):
+    class Meta:
+        model = Adapter
+        fields = [
+            "name",
+            "kind",
+            "site",
+            "source_system",
+            "inbound",
+            "outbound",
+            "enabled",
+            "release_policy",
+            "release_as",
+            "settings",
+            "secret_env",
+            "schedule_seconds",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("release_policy") == Adapter.ReleasePolicy.ON_IMPORT:
+            user = cleaned.get("release_as")
+            if user is None:
+                self.add_error("release_as", _("Name the account travelers are released as on import."))
+            elif not user.is_active or not user.has_perm("travelers.release_traveler"):
+                self.add_error("release_as", _("%(user)s may not release travelers.") % {"user": user})
+        return cleaned
+
+
 @admin.register(Adapter)
 class AdapterAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "site", "inbound", "outbound", "enabled", "state", "last_success_at", "secret_set"]
@@ -40,6 +70,7 @@ class AdapterAdmin(admin.ModelAdmin):
     inlines = [CheckpointInline]
     fieldsets = [
         (None, {"fields": ["name", "kind", "site", "source_system", "inbound", "outbound", "enabled"]}),
+        (_("Work orders in"), {"fields": ["release_policy", "release_as"]}),
         (
             _("Connection"),
             {
@@ -51,6 +82,8 @@ class AdapterAdmin(admin.ModelAdmin):
         ),
         (_("Health"), {"fields": ["state", "last_success_at", "last_error", "last_error_at"]}),
     ]
+
+    form = AdapterForm
 
     @admin.display(boolean=True, description=_("secret set"))
     def secret_set(self, obj):

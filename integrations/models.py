@@ -3,6 +3,7 @@ payload kept as provenance), dead letters, and per-adapter delivery of outbox ev
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
 
@@ -23,6 +24,10 @@ class Adapter(models.Model):
         FAILING = "failing", "Failing"
         DISABLED = "disabled", "Disabled"
 
+    class ReleasePolicy(models.TextChoices):
+        SUPERVISOR = "supervisor", "Wait for a supervisor (Supervisor → Release travelers)"
+        ON_IMPORT = "on_import", "Release travelers on import"
+
     name = models.SlugField(max_length=60, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     site = models.ForeignKey("masterdata.Site", on_delete=models.PROTECT, null=True, blank=True)
@@ -34,6 +39,22 @@ class Adapter(models.Model):
         max_length=80, blank=True, help_text="Name of the environment variable that holds this adapter's secret."
     )
     schedule_seconds = models.PositiveIntegerField(default=60, help_text="How often a polling adapter runs.")
+    release_policy = models.CharField(
+        max_length=12,
+        choices=ReleasePolicy.choices,
+        default=ReleasePolicy.SUPERVISOR,
+        help_text="What happens to the work orders this adapter brings in: their travelers are released at once "
+        "(serial and lot numbers from the message, else the site's numbering rule), or a supervisor releases them.",
+    )
+    release_as = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The account travelers are released as on import (it needs the permission to release "
+        "travelers); it is named in their audit trail.",
+    )
     enabled = models.BooleanField(default=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.IDLE)
     last_success_at = models.DateTimeField(null=True, blank=True)

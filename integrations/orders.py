@@ -24,10 +24,10 @@ from mes.compliance.canonical import decimal_text
 from mes.masterdata.errors import CodeNotMapped
 from mes.masterdata.models import Part, PartRevision, Site
 from mes.masterdata.services import operation_resolve, part_resolve
-from travelers.errors import WorkOrderStarted
-from travelers.models import WorkOrder
-from travelers.selectors import released_routing, route_difference
-from travelers.services import work_order_cancel, work_order_change, work_order_create
+from travelers.errors import TravelerError, WorkOrderStarted
+from travelers.models import Item, WorkOrder
+from travelers.selectors import released_quantity, released_routing, route_difference
+from travelers.services import work_order_cancel, work_order_change, work_order_create, work_order_release
 
 from .errors import MessageRefused
 from .uom import part_quantity
@@ -208,9 +208,50 @@ def import_orders(resolved: list[ResolvedOrder], *, adapter, message) -> list[Wo
                 work_order = _create(r, adapter=adapter, message=message)
             else:
                 work_order = _change(r, existing, message=message)
-            if work_order is not None:
-                made.append(work_order)
+            if work_order is None:
+                continue
+            if r.order.action != "delete" and adapter.release_policy == adapter.ReleasePolicy.ON_IMPORT:
+                _release_on_import(r, work_order, adapter=adapter, message=message)
+            made.append(work_order)
     return made
+
+
+def _release_on_import(r: ResolvedOrder, work_order: WorkOrder, *, adapter, message) -> None:
+    """The adapter releases travelers on import: those the order still needs, numbered as the message
+    says, else by the site's numbering rule. A refusal refuses the whole message (a dead letter that
+    says why), so that no order of it waits half-imported."""
+    from .models import WorkOrderProvenance
+
+    work_order.refresh_from_db()
+    if work_order.status not in (WorkOrder.Status.RELEASED, WorkOrder.Status.IN_PROGRESS):
+        return
+    if work_order.quantity - released_quantity(work_order) <= 0:
+        return
+    if adapter.release_as_id is None:
+        raise MessageRefused(
+            f"adapter {adapter.name} releases travelers on import but names no account to release them as "
+            "(release_as, in the admin)",
+            field="release_as",
+        )
+    used = set(Item.objects.filter(work_order=work_order).values_list("identifier", flat=True))
+    serials = [s for s in r.order.serials if s not in used] or None
+    lot = r.order.lot if r.order.lot and r.order.lot not in used else None
+    lots = [(lot, work_order.quantity - released_quantity(work_order))] if lot else None
+    if work_order.part_revision.part.tracking == "serial":
+        lots = None
+    else:
+        serials = None
+    try:
+        travelers = work_order_release(work_order=work_order, actor=adapter.release_as, serials=serials, lots=lots)
+    except TravelerError as exc:
+        raise MessageRefused(
+            f"{r.order.where}: work order {r.number}: its travelers could not be released on import: {exc.message}",
+            field=exc.field,
+        ) from exc
+    row = WorkOrderProvenance.objects.get(work_order=work_order, message=message)
+    released = "travelers released on import: " + ", ".join(f"{t.number} ({t.item.identifier})" for t in travelers)
+    row.note = f"{row.note}; {released}" if row.note else released
+    row.save(update_fields=["note"])
 
 
 def _provenance(work_order, message, action: str, notes) -> None:

@@ -6,12 +6,22 @@ from django.contrib import admin
 
 from mes.masterdata.models import PartRevision
 
-from .models import WorkOrder
+from .models import NumberingRule, WorkOrder
 
 
 @admin.register(WorkOrder)
 class WorkOrderAdmin(admin.ModelAdmin):
-    list_display = ("number", "part_revision", "quantity", "site", "due_date", "status", "source_system", "external_id")
+    list_display = (
+        "number",
+        "part_revision",
+        "quantity",
+        "quantity_unit",
+        "site",
+        "due_date",
+        "status",
+        "source_system",
+        "external_id",
+    )
     list_filter = ("status", "site")
     search_fields = ("number", "external_id")
     list_select_related = ("part_revision__part", "site")
@@ -21,3 +31,13 @@ class WorkOrderAdmin(admin.ModelAdmin):
         if db_field.name == "part_revision":
             kwargs["queryset"] = PartRevision.objects.select_related("part")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(NumberingRule)
+class NumberingRuleAdmin(admin.ModelAdmin):
+    """Serial and lot numbers for travelers released without numbers (supervisor screen, or on import)."""
+
+    list_display = ("site", "part", "pattern", "next_value")
+    list_filter = ("site",)
+    search_fields = ("pattern", "part__number")
+    list_select_related = ("site", "part")

@@ -3,6 +3,8 @@ else and raise domain errors, which `add_domain_error` puts beside the field the
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -190,3 +192,48 @@ class UnlockForm(SigningForm):
         label=_("Why is signing unlocked?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
     field_order = ["user", "reason", "username", "secret"]
+
+
+class ReleaseForm(StationForm):
+    """Release a work order's travelers: serial numbers (one a line) for a serialized part, lots (a lot
+    number and a quantity a line, or a quantity alone for the numbering rule's next) for a lot part.
+    Left empty, the numbering rule numbers all that remain."""
+
+    field_map = {"identifiers": None, "work_order": None, "actor": None, "quantity": "lots"}
+
+    serials = forms.CharField(
+        label=_("Serial numbers"),
+        required=False,
+        max_length=20000,
+        help_text=_("One a line. Empty: numbered by the site's numbering rule."),
+        widget=forms.Textarea(attrs={**CODE_ATTRS, "rows": 3}),
+    )
+    lots = forms.CharField(
+        label=_("Lots"),
+        required=False,
+        max_length=20000,
+        help_text=_("One a line: lot number and quantity (L-0412 120), or a quantity alone. Empty: one lot of all."),
+        widget=forms.Textarea(attrs={**CODE_ATTRS, "rows": 3}),
+    )
+
+    def clean_serials(self) -> list[str]:
+        return [line.strip() for line in self.cleaned_data["serials"].splitlines() if line.strip()]
+
+    def clean_lots(self) -> list[tuple[str | None, Decimal]]:
+        lots = []
+        for number, line in enumerate(self.cleaned_data["lots"].splitlines(), start=1):
+            words = line.split()
+            if not words:
+                continue
+            if len(words) > 2:
+                raise forms.ValidationError(_("Line %(n)s: a lot number and a quantity, nothing more.") % {"n": number})
+            try:
+                quantity = Decimal(words[-1].replace(",", "."))
+            except InvalidOperation:
+                quantity = None
+            if quantity is None or not quantity.is_finite() or quantity <= 0:
+                raise forms.ValidationError(
+                    _("Line %(n)s: “%(q)s” is not a positive quantity.") % {"n": number, "q": words[-1]}
+                )
+            lots.append((words[0] if len(words) == 2 else None, quantity))
+        return lots

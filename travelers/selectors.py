@@ -3,8 +3,12 @@ the result (JSON, a page, a template) never fires a query per step, value or sig
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F, Prefetch
+from django.db.models import DecimalField, F, Prefetch, Q, Sum, Value
+from django.db.models.functions import Coalesce
 
 from mes.compliance.models import Signature
 from mes.masterdata.models import WorkCenter
@@ -12,6 +16,7 @@ from travelers.models import (
     Attachment,
     Consumption,
     Hold,
+    Item,
     Measurement,
     Nonconformance,
     Traveler,
@@ -499,6 +504,11 @@ def route_difference(routing, ordered_operations: list[str]) -> str | None:
     return "; ".join(parts)
 
 
+def released_quantity(order: WorkOrder) -> Decimal:
+    """What the order's travelers already cover (cancelled ones do not count)."""
+    return sum((i.quantity for i in order.items.exclude(status=Item.Status.CANCELLED)), Decimal(0))
+
+
 def work_order_started(work_order) -> bool:
     """Whether work on the order has begun: a step of one of its travelers left pending, or a traveler
     is past its steps. Cancelled travelers do not count."""
@@ -507,3 +517,69 @@ def work_order_started(work_order) -> bool:
         travelers.exclude(status=TravelerStatus.ACTIVE).exists()
         or TravelerStep.objects.filter(traveler__in=travelers).exclude(status=StepStatus.PENDING).exists()
     )
+
+
+@dataclass
+class OrderToRelease:
+    """A work order whose travelers are not all released, with what the release screen shows of it."""
+
+    order: WorkOrder
+    released: Decimal
+    remaining: Decimal
+    routing: object  # the released routing (steps prefetched), or None
+    route_difference: str | None
+
+
+def work_orders_to_release(site_code: str | None = None, limit: int = 200) -> list[OrderToRelease]:
+    """Released or running work orders not fully covered by travelers (cancelled ones not counted), by
+    due date; each with its part revision's released routing and how the ordered route differs from it.
+    A fixed number of queries, whatever the number of orders."""
+    from mes.masterdata.models import Routing, RoutingStep
+    from mes.masterdata.states import RoutingStatus
+
+    covered = Coalesce(
+        Sum("items__quantity", filter=~Q(items__status=Item.Status.CANCELLED)),
+        Value(Decimal(0)),
+        output_field=DecimalField(),
+    )
+    orders = (
+        WorkOrder.objects.filter(status__in=[WorkOrder.Status.RELEASED, WorkOrder.Status.IN_PROGRESS])
+        .annotate(released=covered)
+        .filter(released__lt=F("quantity"))
+        .select_related("site", "part_revision__part")
+        .order_by(F("due_date").asc(nulls_last=True), "number")
+    )
+    if site_code:
+        orders = orders.filter(site__code=site_code)
+    orders = list(orders[:limit])
+    steps = RoutingStep.objects.select_related("operation").order_by("sequence")
+    routings = {
+        r.part_revision_id: r
+        for r in Routing.objects.filter(
+            part_revision_id__in={o.part_revision_id for o in orders}, status=RoutingStatus.RELEASED
+        ).prefetch_related(Prefetch("steps", queryset=steps))
+    }
+    return [
+        OrderToRelease(
+            order=o,
+            released=o.released,
+            remaining=o.quantity - o.released,
+            routing=routings.get(o.part_revision_id),
+            route_difference=route_difference(routings.get(o.part_revision_id), o.ordered_operations),
+        )
+        for o in orders
+    ]
+
+
+def scan_miss_reason(code: str) -> str:
+    """Why a scanned code opened nothing, in words the operator can act on."""
+    from django.utils.translation import gettext as _
+
+    order = WorkOrder.objects.filter(number__iexact=(code or "").strip()).first()
+    if order is None:
+        return _("Nothing is known by “%(code)s”: no traveler, serial, lot or work order.") % {"code": code}
+    if order.status == WorkOrder.Status.CANCELLED:
+        return _("Work order %(wo)s was cancelled: it has no traveler to work.") % {"wo": order.number}
+    return _(
+        "Work order %(wo)s has no traveler yet: a supervisor releases its travelers (Supervisor → Release travelers)."
+    ) % {"wo": order.number}

@@ -1,5 +1,5 @@
 from .genealogy import Consumption
-from .orders import Item, WorkOrder
+from .orders import Item, NumberingRule, WorkOrder
 from .quality import Nonconformance
 from .records import Attachment, Measurement
 from .travelers import Hold, Traveler, TravelerCharacteristic, TravelerReplan, TravelerStep
@@ -11,6 +11,7 @@ __all__ = [
     "Item",
     "Measurement",
     "Nonconformance",
+    "NumberingRule",
     "Traveler",
     "TravelerCharacteristic",
     "TravelerReplan",

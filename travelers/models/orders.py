@@ -91,3 +91,48 @@ class Item(models.Model):
 
     def __str__(self) -> str:
         return f"{self.part.number} {'S/N' if self.tracking == 'serial' else 'lot'} {self.identifier}"
+
+
+def validate_numbering_pattern(value: str) -> None:
+    from django.core.exceptions import ValidationError
+
+    if "{seq" not in value:
+        raise ValidationError("The pattern needs {seq} (or {seq:05d}): the running number.")
+    try:
+        value.format(site="WIC", part="7420-101", year=2026, yy="26", seq=1)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ValidationError(
+            f"'{value}' is not a pattern Traveler can fill ({exc}); it may use {{site}}, {{part}}, {{year}}, "
+            "{yy} and {seq}."
+        ) from None
+
+
+class NumberingRule(models.Model):
+    """How serial or lot numbers are made at a site, for one part or for every part without a rule of
+    its own: a pattern such as "{site}-{yy}-{seq:05d}" and the next running number. Used when a work
+    order's travelers are released without numbers (by a supervisor, or on import)."""
+
+    site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="numbering_rules")
+    part = models.ForeignKey(
+        "masterdata.Part",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="numbering_rules",
+        help_text="Empty: every part of the site that has no rule of its own.",
+    )
+    pattern = models.CharField(
+        max_length=60,
+        validators=[validate_numbering_pattern],
+        help_text="{site}, {part}, {year}, {yy} and {seq} (e.g. {seq:05d} for 00001), e.g. {site}-{yy}-{seq:05d}.",
+    )
+    next_value = models.PositiveIntegerField(default=1, help_text="The running number the next one gets.")
+
+    class Meta:
+        ordering = ["site__code", "part__number"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "part"], name="numberingrule_one_per_part", nulls_distinct=False)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.code} {self.part.number if self.part_id else 'any part'}: {self.pattern}"

@@ -5,7 +5,7 @@ from .attachments import attachment_add
 from .execution import hold_place, hold_release, step_inspect, step_perform, step_skip, step_start
 from .genealogy import component_consume, component_remove
 from .measurements import measurement_correct, measurement_record
-from .orders import work_order_cancel, work_order_change
+from .orders import work_order_cancel, work_order_change, work_order_release
 from .quality import ncr_disposition, ncr_raise
 from .release import traveler_release, work_order_create
 from .replan import traveler_replan
@@ -31,4 +31,5 @@ __all__ = [
     "work_order_cancel",
     "work_order_change",
     "work_order_create",
+    "work_order_release",
 ]

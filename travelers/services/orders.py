@@ -13,17 +13,18 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 
 from mes.compliance.audit import audit_record
 from mes.compliance.canonical import decimal_text
 from mes.events.services import outbox_emit
-from travelers.errors import WorkOrderStarted
-from travelers.models import Item, Traveler, WorkOrder
-from travelers.selectors import work_order_started
+from travelers.errors import ReleaseRefused, WorkOrderStarted
+from travelers.models import Item, NumberingRule, Traveler, WorkOrder
+from travelers.selectors import released_quantity, work_order_started
 from travelers.states import TRAVELER_ALLOWED, TravelerStatus, transition
 
-from .common import audit, emit
-from .release import check_order_quantity
+from .common import audit, emit, require_perm
+from .release import check_order_quantity, traveler_release
 
 
 def work_order_ref(order: WorkOrder) -> dict:
@@ -194,3 +195,89 @@ def work_order_cancel(*, work_order: WorkOrder, actor=None, reason: str = "") ->
         site_code=order.site.code,
     )
     return order, numbers
+
+
+# --- Releasing a work order's travelers ------------------------------------------------------------------
+
+
+def _rule(order: WorkOrder) -> NumberingRule:
+    part = order.part_revision.part
+    rules = NumberingRule.objects.select_for_update(of=("self",)).order_by("pk")
+    rule = rules.filter(site=order.site, part=part).first() or rules.filter(site=order.site, part__isnull=True).first()
+    if rule is None:
+        kind = "serial" if part.tracking == "serial" else "lot"
+        raise ReleaseRefused(
+            f"there is no numbering rule for {part.number} at {order.site.code}: give the {kind} numbers, or add "
+            "a rule (admin → Travelers → Numbering rules)",
+            field="identifiers",
+        )
+    return rule
+
+
+def _next_identifiers(order: WorkOrder, count: int) -> list[str]:
+    """`count` unused serial or lot numbers from the order's numbering rule (locked until commit)."""
+    rule = _rule(order)
+    part = order.part_revision.part
+    today = timezone.localdate()
+    found: list[str] = []
+    attempts = 0
+    while len(found) < count:
+        attempts += 1
+        if attempts > count + 10_000:
+            raise ReleaseRefused(f"the numbering rule {rule} finds no unused number", field="identifiers")
+        candidate = rule.pattern.format(
+            site=order.site.code, part=part.number, year=today.year, yy=f"{today.year % 100:02d}", seq=rule.next_value
+        )
+        rule.next_value += 1
+        if candidate not in found and not Item.objects.filter(part=part, identifier=candidate).exists():
+            found.append(candidate)
+    NumberingRule.objects.filter(pk=rule.pk).update(next_value=rule.next_value)
+    return found
+
+
+@transaction.atomic
+def work_order_release(
+    *,
+    work_order: WorkOrder,
+    actor,
+    serials: list[str] | None = None,
+    lots: list[tuple[str | None, Decimal]] | None = None,
+) -> list[Traveler]:
+    """Release the travelers a work order still needs, all or none: a serialized part one per unit —
+    with the serial numbers given, else as many as remain, numbered by the site's rule; a lot part one per
+    lot given as (lot number or None for the rule's next, quantity), else one lot of what remains."""
+    require_perm(actor, "release_traveler", "release travelers")
+    order = _lock(work_order)
+    if order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
+        raise ReleaseRefused(f"work order {order.number} is {order.status}", field="work_order")
+    part = order.part_revision.part
+    remaining = order.quantity - released_quantity(order)
+    if remaining <= 0:
+        raise ReleaseRefused(f"every traveler of work order {order.number} is released already", field="work_order")
+    shown = f"{decimal_text(remaining)} {order.quantity_unit}"
+    if part.tracking == "serial":
+        if lots:
+            raise ReleaseRefused(f"{part.number} is serialized: give serial numbers, not lots", field="lots")
+        numbers = [s.strip() for s in serials or [] if s.strip()]
+        if len(set(numbers)) != len(numbers):
+            raise ReleaseRefused("a serial number is given twice", field="serials")
+        if len(numbers) > remaining:
+            raise ReleaseRefused(f"{len(numbers)} serial numbers, but only {shown} remain to release", field="serials")
+        numbers = numbers or _next_identifiers(order, int(remaining))
+        plan = [(n, None) for n in numbers]
+    else:
+        if serials:
+            raise ReleaseRefused(f"{part.number} is made in lots: give lots with quantities", field="serials")
+        given = [(n.strip() if n else None, Decimal(q)) for n, q in lots or []]
+        if any(q <= 0 for _, q in given):
+            raise ReleaseRefused("each lot needs a positive quantity", field="lots")
+        total = sum((q for _, q in given), Decimal(0))
+        if total > remaining:
+            raise ReleaseRefused(
+                f"the lots add up to {decimal_text(total)} {order.quantity_unit}, but only {shown} remain",
+                field="lots",
+            )
+        given = given or [(None, remaining)]
+        generated = iter(_next_identifiers(order, sum(1 for n, _ in given if not n)))
+        plan = [(n or next(generated), q) for n, q in given]
+    return [traveler_release(work_order=order, identifier=n, quantity=q, actor=actor) for n, q in plan]

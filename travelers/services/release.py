@@ -177,7 +177,7 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
     qty = Decimal(1) if is_serial else Decimal(quantity or 0)
     if not is_serial and qty <= 0:
         raise ReleaseRefused("a lot needs a positive quantity", field="quantity")
-    released_qty = sum(i.quantity for i in work_order.items.all())
+    released_qty = sum(i.quantity for i in work_order.items.exclude(status=Item.Status.CANCELLED))
     if released_qty + qty > work_order.quantity:
         raise ReleaseRefused(
             f"work order {work_order.number} is for {decimal_text(work_order.quantity)}; "

@@ -51,3 +51,13 @@ def instructions(text):
     from travelers.markdown import render_markdown
 
     return render_markdown(text)
+
+
+@register.filter
+def decimal_plain(value):
+    """A quantity as people write it: 5, 12.5 (never 5.000), the one decimal rule of the records."""
+    from decimal import Decimal
+
+    from mes.compliance.canonical import decimal_text
+
+    return "" if value is None else decimal_text(Decimal(value))

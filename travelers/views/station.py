@@ -7,7 +7,6 @@ from __future__ import annotations
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from travelers import selectors
@@ -70,9 +69,7 @@ def station_scan(request):
         if len(matches) == 1:
             return to_url(request, reverse("travelers:station_traveler", kwargs={"number": matches[0].number}))
         if not matches:
-            form.add_error(
-                "code", _("Nothing is known by “%(code)s”: no traveler, serial, lot or work order.") % {"code": code}
-            )
+            form.add_error("code", selectors.scan_miss_reason(code))
             status = 404
     else:
         status = 422

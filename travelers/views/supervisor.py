@@ -11,17 +11,22 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from travelers import reports, spc
+from mes.masterdata.models import Site
+from travelers import reports, selectors, services, spc
+from travelers.errors import TravelerError
+from travelers.forms import ReleaseForm
 from travelers.states import StepStatus, TravelerStatus
-from travelers.views.station_common import is_partial
+from travelers.views.station_common import error_status, is_partial
 
 VIEW = "travelers.view_traveler"
 ROLES = ("Supervisor", "Engineer")
@@ -176,8 +181,62 @@ def _stats(values, limits, decimals: int) -> list[tuple[str, str]]:
     ]
 
 
+@require_http_methods(["GET", "POST"])
+@supervisor_page
+def supervisor_release(request):
+    """Released work orders whose travelers are not all released (none yet, or fewer than ordered):
+    release them here — serial numbers typed or scanned, or from the site's numbering rule; lots with
+    their quantities. A refusal is shown beside the order's form, and nothing is released."""
+    site = (request.GET.get("site") or "").strip()
+    forms, status = {}, 200
+    if request.method == "POST":
+        number = request.POST.get("work_order", "")
+        try:
+            order = selectors.work_order_by_number(number)
+        except selectors.RecordNotFound as exc:
+            messages.error(request, exc.message)
+            return redirect(_release_url(site))
+        form = ReleaseForm(request.POST, prefix=f"wo-{order.pk}")
+        if form.is_valid():
+            try:
+                travelers = services.work_order_release(
+                    work_order=order,
+                    actor=request.user,
+                    serials=form.cleaned_data["serials"],
+                    lots=form.cleaned_data["lots"],
+                )
+            except TravelerError as exc:
+                form.add_domain_error(exc)
+                status = error_status(exc)
+            else:
+                names = ", ".join(f"{t.number} ({t.item.identifier})" for t in travelers)
+                messages.success(request, _("Work order %(wo)s: released %(names)s.") % {"wo": number, "names": names})
+                return redirect(_release_url(site))
+        else:
+            status = 422
+        forms[order.pk] = form
+    rows = selectors.work_orders_to_release(site or None)
+    for row in rows:
+        row.form = forms.get(row.order.pk) or ReleaseForm(prefix=f"wo-{row.order.pk}")
+    context = _context(
+        rows=rows,
+        site=site,
+        sites=list(Site.objects.order_by("code").values_list("code", flat=True)),
+        can_release=request.user.has_perm("travelers.release_traveler"),
+        admin_rules=admin_url("travelers_numberingrule_changelist"),
+    )
+    template = "supervisor/_release.html" if is_partial(request) else "supervisor/release.html"
+    return render(request, template, context, status=status)
+
+
+def _release_url(site: str) -> str:
+    url = reverse("travelers:supervisor_release")
+    return f"{url}?{urlencode({'site': site})}" if site else url
+
+
 urlpatterns = [
     path("supervisor/", supervisor_overview, name="supervisor_overview"),
+    path("supervisor/release/", supervisor_release, name="supervisor_release"),
     path("supervisor/spc/", spc_index, name="spc_index"),
     path("supervisor/spc/<str:part>/<str:code>/", spc_chart, name="spc_chart"),
 ]
