@@ -4,9 +4,10 @@ It owns a database of its own, `legacy_mes`, on the PostgreSQL server Traveler u
 embedded server, or the server of DATABASE_URL), with German-era table and column names and each
 site's cryptic codes (mes.masterdata.demo_data.ALIASES: CT1 at Wichita, Coat1 at Toulouse…). Over time
 it releases work orders: Toulouse's into its tables (read by the legacy-database adapter), Wichita's as
-B2MML files dropped into the file-drop inbox (V0401, V0500 and V0700 in turn). It accepts what comes
-back — completion and result rows in its tables, performance documents in the file-drop outbox — and
-logs them.
+B2MML files dropped into the file-drop inbox (V0401, V0500 and V0700 in turn), Querétaro's as its ERP's
+V0600 ProductionSchedule export (no revision, quantities in PCS, the route nested in a product segment)
+into Querétaro's file-drop inbox. It accepts what comes back — completion and result rows in its tables,
+performance documents in the file-drop outbox — and logs them.
 
     LEGACY_DB_URL   the legacy database's connection string. When unset, `legacy_dsn()` derives it
                     from Traveler's own database (same server, database legacy_mes), creates that
@@ -236,14 +237,18 @@ def _iso(value: dt.datetime) -> str:
 
 
 def schedule_document(orders: list[LegacyOrder], version: str = "V0700", *, now: dt.datetime | None = None) -> bytes:
-    """The B2MML schedule the legacy MES drops for `orders`: V0401/V0500 SyncProductionSchedule or
-    V0700 SyncOperationsSchedule (which validates against B2MML-OperationsSchedule.xsd)."""
+    """The B2MML schedule the legacy MES drops for `orders`, valid against the schema of its version:
+    V0401/V0500 SyncProductionSchedule (MaterialProducedRequirement with a Revision property),
+    V0700 SyncOperationsSchedule, or V0600 as a Querétaro-style ERP export — a bare ProductionSchedule,
+    the route as segments nested in an order-level product segment, quantities in PCS and no revision
+    (the part's current released revision applies)."""
     from integrations import b2mml
 
     now = now or dt.datetime.now(dt.UTC)
-    ns = {"V0401": b2mml.NS_V0401, "V0500": b2mml.NS_V0500, "V0700": b2mml.NS_V0700}[version]
-    production = version in ("V0401", "V0500")
+    ns = b2mml.NAMESPACE_OF[version]
+    production = version in ("V0401", "V0500", "V0600")
     family = "Production" if production else "Operations"
+    erp_style = version == "V0600"
 
     def el(parent, name, text=None):
         node = etree.SubElement(parent, f"{{{ns}}}{name}")
@@ -252,7 +257,7 @@ def schedule_document(orders: list[LegacyOrder], version: str = "V0700", *, now:
         return node
 
     def scope(parent, plant):
-        node = el(parent, "Location" if version == "V0401" else "HierarchyScope")
+        node = el(parent, "Location" if version in ("V0401", "V0500") else "HierarchyScope")
         el(node, "EquipmentID", plant)
         el(node, "EquipmentElementLevel", "Site")
 
@@ -264,20 +269,28 @@ def schedule_document(orders: list[LegacyOrder], version: str = "V0700", *, now:
         quantity = el(material, "Quantity")
         el(quantity, "QuantityString", order.quantity)
         el(quantity, "DataType", "integer")
-        el(quantity, "UnitOfMeasure", "EA")
-        prop = el(material, f"{material.tag.split('}')[1]}Property")
-        el(prop, "ID", "Revision")
-        el(el(prop, "Value"), "ValueString", order.revision)
+        el(quantity, "UnitOfMeasure", "PCS" if erp_style else "EA")
+        if not erp_style:
+            prop = el(material, f"{material.tag.split('}')[1]}Property")
+            el(prop, "ID", "Revision")
+            value = el(prop, "Value")
+            el(value, "ValueString", order.revision)
+            el(value, "DataType", "string")
+            el(value, "UnitOfMeasure")
 
-    root = etree.Element(f"{{{ns}}}Sync{family}Schedule", nsmap={None: ns}, releaseID=version.lstrip("V"))
-    area = el(root, "ApplicationArea")
-    el(el(area, "Sender"), "LogicalID", LEGACY_SYSTEM_NAME)
-    el(area, "CreationDateTime", _iso(now))
-    data_area = el(root, "DataArea")
-    el(data_area, "Sync")
-    schedule = el(data_area, f"{family}Schedule")
-    el(schedule, "ID", f"SCHED-{now:%Y%m%d%H%M%S}")
-    if not production:
+    if erp_style:
+        root = schedule = etree.Element(f"{{{ns}}}ProductionSchedule", nsmap={None: ns})
+        el(schedule, "ID", f"SCHED-{now:%Y%m%d%H%M%S}")
+    else:
+        root = etree.Element(f"{{{ns}}}Sync{family}Schedule", nsmap={None: ns}, releaseID=version.lstrip("V"))
+        area = el(root, "ApplicationArea")
+        el(el(area, "Sender"), "LogicalID", LEGACY_SYSTEM_NAME)
+        el(area, "CreationDateTime", _iso(now))
+        data_area = el(root, "DataArea")
+        el(data_area, "Sync")
+        schedule = el(data_area, f"{family}Schedule")
+        el(schedule, "ID", f"SCHED-{now:%Y%m%d%H%M%S}")
+    if not production or erp_style:
         el(schedule, "PublishedDate", _iso(now))
     for order in orders:
         request = el(schedule, f"{family}Request")
@@ -286,6 +299,16 @@ def schedule_document(orders: list[LegacyOrder], version: str = "V0700", *, now:
         scope(request, order.plant)
         el(request, "StartTime", _iso(now))
         el(request, "EndTime", f"{order.due.isoformat()}T16:00:00Z")
+        if erp_style:  # the order itself is a product segment holding the route's operations
+            top = el(request, "SegmentRequirement")
+            el(top, "ID", "0000")
+            el(top, "ProductSegmentID", order.part)
+            produced(top, order)
+            for index, code in enumerate(order.codes):
+                segment = el(top, "SegmentRequirement")
+                el(segment, "ID", f"{(index + 1) * 10:04d}")
+                el(segment, "ProcessSegmentID", code)
+            continue
         last = len(order.codes) - 1
         for index, code in enumerate(order.codes):
             segment = el(request, "SegmentRequirement")
@@ -359,8 +382,11 @@ def demo_orders_for(site: str) -> list[tuple[str, str, list[str]]]:
 
 
 class LegacySimulator:
-    """Releases work orders over time (database for `db_site`, B2MML files for `file_site`) and takes
-    the completions that come back. Bounded: `run` stops by itself."""
+    """Releases work orders over time — through the database for `db_site`, as B2MML files for
+    `file_site` (V0401, V0500, V0700 in turn) and for each of `erp_sites` (site -> inbox folder: the
+    V0600 ERP export, no revision) — and takes the completions that come back. The first round releases
+    one order per channel at once, so every site has work within seconds; then one every interval.
+    Bounded: `run` stops by itself."""
 
     def __init__(
         self,
@@ -370,6 +396,7 @@ class LegacySimulator:
         outbox: Path | None,
         db_site: str | None = "TLS",
         file_site: str | None = "WIC",
+        erp_sites: dict[str, Path] | None = None,
         versions: tuple[str, ...] = VERSIONS,
         unmapped_every: int = 0,
         seed: int | None = None,
@@ -377,6 +404,7 @@ class LegacySimulator:
     ):
         self.dsn, self.inbox, self.outbox = dsn, inbox, outbox
         self.db_site, self.file_site = db_site, (file_site if inbox is not None else None)
+        self.erp_sites = dict(erp_sites or {})
         self.versions = versions
         self.unmapped_every = unmapped_every
         self.random = random.Random(seed)  # noqa: S311 - simulated data, not security
@@ -402,9 +430,13 @@ class LegacySimulator:
             codes=codes,
         )
 
+    def channels(self) -> list[str]:
+        """The sites orders are released for, in turn."""
+        return [s for s in (self.db_site, self.file_site, *self.erp_sites) if s]
+
     def release_one(self) -> str:
-        """Release the next work order, alternating between the database and the file drop."""
-        sites = [s for s in (self.db_site, self.file_site) if s]
+        """Release the next work order, taking the channels in turn (database, file drop, ERP files)."""
+        sites = self.channels()
         if not sites:
             raise ValueError("nothing to release: no database site and no file-drop inbox")
         site = sites[self.released % len(sites)]
@@ -414,9 +446,12 @@ class LegacySimulator:
                 order_release(conn, order)
                 where = f"table AUFTRAG (plant {order.plant}, status FREI)"
             else:
-                version = self.versions[(self.released // len(sites)) % len(self.versions)]
+                if site in self.erp_sites:
+                    folder, version = self.erp_sites[site], "V0600"
+                else:
+                    folder, version = self.inbox, self.versions[(self.released // len(sites)) % len(self.versions)]
                 name = f"{LEGACY_SYSTEM_NAME}_{order.plant}_{order.number}_{version}.xml"
-                path = drop_file(self.inbox, name, schedule_document([order], version))
+                path = drop_file(folder, name, schedule_document([order], version))
                 where = f"file {path}"
         self.released += 1
         self.out(
@@ -448,14 +483,17 @@ class LegacySimulator:
         when given (still accepting completions after the last release), or at `stop_event`."""
         self.setup()
         if once:
-            for _ in [s for s in (self.db_site, self.file_site) if s]:
+            for _ in self.channels():
                 self.release_one()
             self.accept()
             return self.released
         deadline = time.monotonic() + duration if duration else None
+        first_round = len(self.channels())
         while not stop_event.is_set():
             if self.released < count:
                 self.release_one()
+                if self.released < min(first_round, count):
+                    continue  # the first round: one order per channel at once
             self.accept()
             if deadline is None and self.released >= count:
                 break

@@ -15,7 +15,7 @@ from integrations.sim import legacy
 from tests.factories import SiteFactory
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
 from tests.integrations.legacy_support import CSV, V0401, close_traveler, order
-from travelers.models import WorkOrder
+from travelers.models import NumberingRule, WorkOrder
 
 
 def run(*args) -> tuple[str, str | None]:
@@ -94,8 +94,9 @@ def test_seed_adapters_configures_the_demo_adapters_once(settings, tmp_path):
     SiteFactory(code="WIC", legacy_system="legacy-wic")
     SiteFactory(code="TLS", legacy_system="legacy-tls")
 
+    SiteFactory(code="QRO", legacy_system="legacy-qro")
     printed, _ = run("seed_adapters")
-    assert "Adapters: 3 created" in printed
+    assert "Adapters: 4 created" in printed
     drop, db = Adapter.objects.get(name="wic-file-drop"), Adapter.objects.get(name="tls-legacy-db")
     archive = Adapter.objects.get(name="data-lake-archive")
     assert (archive.kind, archive.inbound, archive.outbound) == ("archive", False, True)
@@ -104,5 +105,15 @@ def test_seed_adapters_configures_the_demo_adapters_once(settings, tmp_path):
     assert (db.source_system, db.secret_env, db.settings["plant"]) == ("legacy-tls", "LEGACY_DB_URL", "FR20")
     assert drop.outbound and db.outbound
 
+    assert (drop.release_policy, drop.release_as.username) == ("on_import", "legacy-mes")
+    assert drop.release_as.has_perm("travelers.release_traveler") and not drop.release_as.has_usable_password()
+    assert not drop.release_as.has_perm("travelers.perform_step")
+    assert sorted(NumberingRule.objects.values_list("site__code", "pattern")) == [
+        ("QRO", "Q{yy}-{seq:05d}"),
+        ("TLS", "T{yy}-{seq:05d}"),
+        ("WIC", "W{yy}-{seq:05d}"),
+    ]
+
     printed, _ = run("seed_adapters")
-    assert "Adapters: 0 created, 3 already present" in printed and Adapter.objects.count() == 3
+    assert "Adapters: 0 created, 4 already present" in printed and Adapter.objects.count() == 4
+    assert NumberingRule.objects.count() == 3

@@ -39,25 +39,59 @@ def sim(*args) -> str:
     return out.getvalue()
 
 
-def test_released_orders_arrive_through_the_database_and_the_file_drop_resolved(demo, tmp_path):
+def test_released_orders_arrive_through_the_database_and_the_file_drops_resolved(demo, tmp_path):
     printed = sim("--once", "--seed", "7", "--no-machines")
 
     (number, plant, status) = query(demo, 'SELECT "AUFNR", "WERK", "STATUS" FROM "AUFTRAG"')
     assert (plant, status) == ("FR20", "FREI")
     (dropped,) = (tmp_path / "dropbox" / "wic" / "inbox").glob("*.xml")
     assert "V0401" in dropped.name and f"released order {number}" in printed
+    (erp,) = (tmp_path / "dropbox" / "qro" / "inbox").glob("*.xml")
+    assert "MX30" in erp.name and "V0600" in erp.name
 
     tls_db = Adapter.objects.get(name="tls-legacy-db")
     assert impl_for(tls_db).poll() == 0  # rows younger than lag_seconds (1 s) wait for the next poll
     tls_db.settings["lag_seconds"] = 0
     assert impl_for(tls_db).poll() == 1
     assert impl_for(Adapter.objects.get(name="wic-file-drop")).poll() == 1
+    assert impl_for(Adapter.objects.get(name="qro-file-drop")).poll() == 1
 
     assert set(InboxMessage.objects.values_list("status", flat=True)) == {"processed"}
     tls = WorkOrder.objects.get(number=number)
     assert tls.site.code == "TLS" and tls.source_system == "legacy-tls"
     wic = WorkOrder.objects.get(provenance__message__adapter__name="wic-file-drop")
     assert wic.site.code == "WIC" and wic.part_revision.part.number in {"7420-101", "7420-100"}
+    qro = WorkOrder.objects.get(provenance__message__adapter__name="qro-file-drop")
+    assert qro.site.code == "QRO" and "the part's current released revision" in qro.provenance.get().note
+
+
+def test_the_simulators_orders_wait_in_the_toulouse_and_queretaro_station_queues(demo, tmp_path):
+    from travelers import selectors
+    from travelers.models import Traveler
+
+    sim("--once", "--seed", "3", "--no-machines")
+    tls_db = Adapter.objects.get(name="tls-legacy-db")
+    tls_db.settings["lag_seconds"] = 0
+    impl_for(tls_db).poll()
+    impl_for(Adapter.objects.get(name="qro-file-drop")).poll()
+    for site, adapter in (("TLS", "tls-legacy-db"), ("QRO", "qro-file-drop")):
+        order = WorkOrder.objects.get(provenance__message__adapter__name=adapter)
+        travelers = list(Traveler.objects.filter(work_order=order))
+        assert travelers and sum(t.item.quantity for t in travelers) == order.quantity, site
+        first = travelers[0].steps.order_by("sequence").first().work_center
+        _, queue = selectors.work_center_queue(site, first.code)
+        assert {t.number for t, _ in queue} == {t.number for t in travelers}, site
+        assert travelers[0].released_by.username == "legacy-mes"
+
+
+@pytest.mark.parametrize("version", ["V0401", "V0500", "V0600", "V0700"])
+def test_what_the_simulator_drops_is_valid_b2mml_of_its_version(version):
+    from integrations import b2mml
+    from tests.integrations.legacy_support import order
+
+    document = legacy.schedule_document([order("WO-9", codes=["MC-10", "CT1"])], version)
+    noun = "OperationsSchedule" if version == "V0700" else "ProductionSchedule"
+    b2mml.validate(b2mml.parse_xml(document), version=version, document=noun)
 
 
 def test_an_unmapped_code_from_the_legacy_mes_is_a_dead_letter(demo):

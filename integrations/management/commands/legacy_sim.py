@@ -1,8 +1,9 @@
 """`manage.py legacy_sim`: run the legacy MES simulator (integrations.sim.legacy) for a while.
 
 It creates its database (legacy_mes on Traveler's PostgreSQL server, or $LEGACY_DB_URL), releases work
-orders — Toulouse's into its tables, Wichita's as B2MML files in the file-drop inbox — one every
---interval seconds, takes the completions Traveler sends back, and stops by itself: after --count
+orders — Toulouse's into its tables, Wichita's as B2MML files in the file-drop inbox, Querétaro's as
+V0600 ERP exports in Querétaro's file-drop inbox when that adapter exists — one per site at once, then
+one every --interval seconds, takes the completions Traveler sends back, and stops by itself: after --count
 releases, after --duration seconds, or at once with --once. If the OPC UA gauge and machine simulators
 are installed it runs them alongside (machines only when MQTT_URL is set).
 """
@@ -82,10 +83,14 @@ class Command(BaseCommand):
         inbox, outbox = file_drop_folders("WIC")
         inbox = Path(options["inbox"]) if options["inbox"] else inbox
         outbox = Path(options["outbox"]) if options["outbox"] else outbox
+        erp_sites = {}
+        if not options["no_files"] and Adapter.objects.filter(kind=Adapter.Kind.FILE_DROP, site__code="QRO").exists():
+            erp_sites["QRO"] = file_drop_folders("QRO")[0]
         simulator = legacy.LegacySimulator(
             dsn=dsn,
             inbox=None if options["no_files"] else inbox,
             outbox=outbox,
+            erp_sites=erp_sites,
             db_site=None if options["no_db"] else "TLS",
             unmapped_every=options["unmapped_every"],
             seed=options["seed"],

@@ -9,6 +9,12 @@ the site's legacy system, whose operation aliases seed_demo loaded.
   tls-legacy-db   Toulouse's legacy MES database (the simulator's, `manage.py legacy_sim`): the DSN is
                   read from LEGACY_DB_URL; when that is unset the simulator's database on Traveler's
                   PostgreSQL server is used (integrations.sim.legacy.legacy_dsn sets it).
+  qro-file-drop   Querétaro's ERP drops its V0600 ProductionSchedule exports in var/dropbox/qro/inbox.
+
+The three release travelers on import, as the account `legacy-mes` (made here, allowed to release
+travelers and nothing else, no password), numbered by each site's numbering rule (made here when the site
+has none: W26-00001 at WIC, T26-… at TLS, Q26-… at QRO), so the simulator's orders reach the stations'
+queues at once. Adapters and rules that exist already are left as they are.
 
 MQTT and OPC UA adapters are added to ADAPTERS by their own module's seed.
 """
@@ -26,6 +32,7 @@ from django.db import transaction
 from integrations.models import Adapter
 from integrations.sim import legacy
 from mes.masterdata.models import Site
+from travelers.models import NumberingRule
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class AdapterSpec:
     secret_env: str = ""
     schedule_seconds: int = 60
     folders: tuple[str, ...] = ()  # settings keys naming folders to create
+    release_on_import: bool = False
 
 
 def dropbox(site: str) -> dict:
@@ -54,6 +62,7 @@ ADAPTERS: list[AdapterSpec] = [
         outbound=True,
         schedule_seconds=10,
         folders=("inbox", "done", "failed", "outbox"),
+        release_on_import=True,
         settings=lambda: {
             **dropbox("wic"),
             "site_codes": {legacy.PLANTS["WIC"]: "WIC"},
@@ -78,6 +87,16 @@ ADAPTERS: list[AdapterSpec] = [
         secret_env=legacy.LEGACY_ENV,
         schedule_seconds=15,
         settings=lambda: {**legacy.MAPPING, "plant": legacy.PLANTS["TLS"], "simulator": True, "lag_seconds": 1},
+        release_on_import=True,
+    ),
+    AdapterSpec(  # Querétaro's ERP: V0600 ProductionSchedule exports without revision, in PCS
+        name="qro-file-drop",
+        kind=Adapter.Kind.FILE_DROP,
+        site="QRO",
+        schedule_seconds=10,
+        folders=("inbox", "done", "failed", "outbox"),
+        settings=lambda: {**dropbox("qro"), "site_codes": {legacy.PLANTS["QRO"]: "QRO"}},
+        release_on_import=True,
     ),
     AdapterSpec(  # archives every closed traveler into the data lake (DATA_LAKE_URL, default var/lake)
         name="data-lake-archive",
@@ -90,11 +109,36 @@ ADAPTERS: list[AdapterSpec] = [
 ]
 
 
+RELEASE_ACCOUNT = "legacy-mes"
+NUMBERING = {"WIC": "W{yy}-{seq:05d}", "TLS": "T{yy}-{seq:05d}", "QRO": "Q{yy}-{seq:05d}"}
+
+
+def release_account():
+    """The account the demo adapters release travelers as: allowed to do that and nothing else."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user, made = get_user_model().objects.get_or_create(
+        username=RELEASE_ACCOUNT, defaults={"first_name": "Legacy MES", "last_name": "(integration)"}
+    )
+    if made:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label="travelers", codename="release_traveler")
+        )
+    return user
+
+
 class Command(BaseCommand):
-    help = "Configure the demo adapters (file drop for WIC, legacy database for TLS, data-lake archive); idempotent."
+    help = (
+        "Configure the demo adapters (file drop for WIC and QRO, legacy database for TLS, data-lake archive) and "
+        "the numbering rules they release travelers with; idempotent."
+    )
 
     def handle(self, *args, **options):
         created = present = skipped = 0
+        account = release_account()
         for spec in ADAPTERS:
             site = Site.objects.filter(code=spec.site).first() if spec.site else None
             if spec.site and site is None:
@@ -114,8 +158,16 @@ class Command(BaseCommand):
                         "settings": values,
                         "secret_env": spec.secret_env,
                         "schedule_seconds": spec.schedule_seconds,
+                        "release_policy": Adapter.ReleasePolicy.ON_IMPORT
+                        if spec.release_on_import
+                        else Adapter.ReleasePolicy.SUPERVISOR,
+                        "release_as": account if spec.release_on_import else None,
                     },
                 )
+                if spec.release_on_import and site is not None:
+                    NumberingRule.objects.get_or_create(
+                        site=site, part=None, defaults={"pattern": NUMBERING[site.code]}
+                    )
             for key in spec.folders:
                 if adapter.settings.get(key):
                     Path(adapter.settings[key]).mkdir(parents=True, exist_ok=True)
