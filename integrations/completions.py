@@ -52,6 +52,7 @@ class ComponentOut:
     identifier: str
     tracking: str  # serial or lot
     quantity: Decimal
+    unit: str = "EA"  # EA, or the lot part's unit of measure
 
 
 @dataclass
@@ -85,6 +86,7 @@ class TravelerOut:
     tracking: str
     identifier: str
     quantity: Decimal
+    quantity_unit: str  # EA for a unit, else the lot's unit of measure (the work order's)
     released_at: dt.datetime
     closed_at: dt.datetime
     approved_by: Person | None
@@ -203,6 +205,7 @@ def closed_travelers(*, work_order=None, numbers=None, source_system: str | None
             tracking=item.tracking,
             identifier=item.identifier,
             quantity=item.quantity,
+            quantity_unit="EA" if item.tracking == "serial" else t.work_order.quantity_unit,
             released_at=t.released_at,
             closed_at=t.closed_at,
             approved_by=_person(t.final_signature),
@@ -230,6 +233,7 @@ def closed_travelers(*, work_order=None, numbers=None, source_system: str | None
                             identifier=c.component.identifier,
                             tracking=c.component.tracking,
                             quantity=c.quantity,
+                            unit="EA" if c.component.tracking == "serial" else c.component.part.quantity_unit,
                         )
                         for c in s.consumptions.all()
                     ],

@@ -12,13 +12,16 @@ Writers should write a file under another name (e.g. `orders.xml.part`) and rena
 only names ending in .xml or .csv are picked up. `min_age_seconds` also leaves files that were changed
 too recently alone.
 
-Outbound (`publish`): on "traveler.closed", a B2MML V0700 SyncOperationsPerformance document of that
-traveler (validated against the XSD) is written to the outbox folder, one file per event, named after
+Outbound (`publish`): on "traveler.closed", a B2MML performance document of that traveler in the version
+the legacy system reads (settings "performance_version": V0700 OperationsPerformance, the default, or
+V0401/V0500/V0600 ProductionPerformance; validated against that version's XSD) is written to the outbox
+folder, one file per event, named after
 the work order, traveler and message id (written again, it is replaced by the same content).
 
 Settings (adapter.settings): {"inbox": path, "done": path, "failed": path, "outbox": path,
 "layout": {...CSV columns...}, "site_codes": {"US10": "WIC"}, "min_age_seconds": 0, "batch": 100,
-"validate": true}. done/ and failed/
+"validate": true, "performance_version": "V0700"} and how B2MML is read (integrations.orders): "segment_codes",
+"units", "revisions", "revision_rule". done/ and failed/
 default to folders beside the inbox; relative paths are under the var/ folder (settings.VAR_DIR).
 """
 
@@ -232,7 +235,7 @@ class Impl(AdapterImpl):
                 self.write_performance(message)
                 outcome[message.pk] = None
             except (IntegrationError, OSError) as exc:
-                outcome[message.pk] = f"{type(exc).__name__}: {exc}"
+                outcome[message.pk] = str(exc) if isinstance(exc, IntegrationError) else f"{type(exc).__name__}: {exc}"
         return outcome
 
     def write_performance(self, message) -> Path | None:
@@ -247,7 +250,12 @@ class Impl(AdapterImpl):
         if not records:
             raise IntegrationError(f"traveler {message.aggregate_id} is not closed")
         work_order = WorkOrder.objects.select_related("site").get(number=records[0].work_order)
-        document = b2mml.performance_bytes(records, work_order=work_order, validate=self.setting("validate", True))
+        document = b2mml.performance_bytes(
+            records,
+            work_order=work_order,
+            version=self.setting("performance_version", "V0700"),
+            validate=self.setting("validate", True),
+        )
         outbox.mkdir(parents=True, exist_ok=True)
         name = safe_name(f"{work_order.number}_{message.aggregate_id}_{message.message_id}") + ".xml"
         path = outbox / name

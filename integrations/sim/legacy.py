@@ -353,10 +353,11 @@ def performance_files_accept(outbox: Path) -> list[tuple[Path, list[str]]]:
         return []
     accepted = []
     for path in sorted(outbox.glob("*.xml")):
-        ns = b2mml.NS_V0700
         try:
             root = b2mml.parse_xml(path.read_bytes())
-            travelers = [e.text for e in root.findall(f".//{{{ns}}}OperationsResponse/{{{ns}}}ID") if e.text]
+            ns = etree.QName(root).namespace
+            responses = [f"{{{ns}}}OperationsResponse/{{{ns}}}ID", f"{{{ns}}}ProductionResponse/{{{ns}}}ID"]
+            travelers = [e.text for xpath in responses for e in root.findall(f".//{xpath}") if e.text]
         except b2mml.B2mmlError as exc:
             travelers = [f"unreadable ({exc})"]
         (outbox / "accepted").mkdir(exist_ok=True)

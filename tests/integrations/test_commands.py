@@ -117,3 +117,12 @@ def test_seed_adapters_configures_the_demo_adapters_once(settings, tmp_path):
     printed, _ = run("seed_adapters")
     assert "Adapters: 0 created, 4 already present" in printed and Adapter.objects.count() == 4
     assert NumberingRule.objects.count() == 3
+
+
+def test_export_performance_writes_the_version_asked_for(wic):
+    close_traveler(wic, wic.order)
+    printed, error = run("export_performance", "WO-1", "--b2mml-version", "V0500")
+    assert error is None
+    root = etree.fromstring(printed.encode())
+    assert root.tag == f"{{{b2mml.NS_V0500}}}SyncProductionPerformance"
+    b2mml.validate_performance(root, "V0500")

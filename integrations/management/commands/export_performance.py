@@ -1,4 +1,4 @@
-"""`manage.py export_performance WORK_ORDER`: print the B2MML V0700 SyncOperationsPerformance document of
+"""`manage.py export_performance WORK_ORDER [--b2mml-version V0401]`: print the B2MML performance document of
 the work order's closed travelers, validated against the B2MML XSD shipped in
 integrations/b2mml/xsd/. Exits non-zero, saying why, when the work order has
 no closed traveler or the document does not validate."""
@@ -15,7 +15,7 @@ from travelers.models import WorkOrder
 
 
 class Command(BaseCommand):
-    help = "Print the B2MML V0700 SyncOperationsPerformance document of a work order's closed travelers."
+    help = "Print the B2MML performance document of a work order's closed travelers (V0700, or --b2mml-version)."
 
     def add_arguments(self, parser):
         parser.add_argument("work_order", help="work order number")
@@ -25,6 +25,13 @@ class Command(BaseCommand):
             help="whose operation codes to give beside the canonical ones (default: where the order came from)",
         )
         parser.add_argument("--no-validate", action="store_true", help="skip the XSD validation")
+        parser.add_argument(
+            "--b2mml-version",
+            dest="b2mml_version",
+            default="V0700",
+            choices=b2mml.VERSIONS,
+            help="V0700 SyncOperationsPerformance (default) or V0401/V0500/V0600 SyncProductionPerformance",
+        )
 
     def handle(self, *args, **options):
         number = options["work_order"]
@@ -37,7 +44,9 @@ class Command(BaseCommand):
         if not records:
             raise CommandError(f"work order {number} has no closed traveler yet: there is no performance to report")
         try:
-            document = b2mml.performance_bytes(records, work_order=work_order, validate=not options["no_validate"])
+            document = b2mml.performance_bytes(
+                records, work_order=work_order, version=options["b2mml_version"], validate=not options["no_validate"]
+            )
         except b2mml.SchemaMissing as exc:
             raise CommandError(f"{exc} (or pass --no-validate)") from None
         except b2mml.DocumentInvalid as exc:
