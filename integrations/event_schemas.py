@@ -76,7 +76,9 @@ def _validator(event_type: str, version: int, url: str) -> Draft202012Validator:
 
 def validate_event(payload: dict) -> list[str]:
     """Problems of one event envelope against the schema it names (by type and version); empty when valid."""
-    event_type = str(payload.get("type", "")).removeprefix("traveler.")
+    event_type = str(payload.get("type", ""))
+    if event_type not in event_types() and event_type.removeprefix("traveler.") in event_types():
+        event_type = event_type.removeprefix("traveler.")  # an envelope stored before types named themselves
     match = re.search(r"/v(\d+)\.json$", str(payload.get("dataschema", "")))
     version = int(match.group(1)) if match else 1
     try:

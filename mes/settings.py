@@ -264,6 +264,8 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # --- Integrations: MQTT off without a broker URL; the public address names the served JSON Schemas --
 MQTT_URL = os.environ.get("MQTT_URL", "")
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rstrip("/")
+# The top of the ISA-95 hierarchy MQTT topics are published under (enterprise/site/area/work center).
+ENTERPRISE_CODE = os.environ.get("ENTERPRISE_CODE", "enterprise")
 
 # --- Backups (mes/backup.py, docs/operations.md): a folder or s3://bucket/prefix; empty means VAR_DIR/"backups"
 BACKUP_URL = os.environ.get("BACKUP_URL", "")

@@ -1,11 +1,14 @@
 """MQTT (paho-mqtt 2, protocol 5): Traveler's events out, the legacy MES's work orders and machine
 states in. Topics are in docs/integrations.md.
 
-Out: each outbox message is published at QoS 1 to
+Out: each outbox message is published at QoS 1 to a topic of the ISA-95 hierarchy plants use for their
+"unified namespace" (settings "topic_template", default below; a level that does not apply is "-"):
 
-    traveler/v1/<site>/<work center or "->/<event type>      e.g. traveler/v1/WIC/CELL-1/step.started
+    <enterprise>/<site>/<area>/<work center>/traveler/<event type>
+    e.g. meridian/WIC/machining/LATHE-01/traveler/step.started
 
-as the CloudEvents-style JSON of the outbox (content type application/cloudevents+json). One relay
+as its CloudEvents 1.0 JSON (content type application/cloudevents+json), `type`, `source` and
+`dataschema` resolved as it leaves (mes.events.services.cloudevent). One relay
 run is one connection: connect, publish the batch, wait for every PUBACK, disconnect. A message is
 delivered when its PUBACK came back with a success code; anything else is an error the relay retries.
 
@@ -43,12 +46,14 @@ from paho.mqtt.properties import Properties
 from integrations import json_orders
 from integrations.errors import DeliveryFailed
 from integrations.models import Adapter, InboxMessage, MachineState
+from mes.events.services import cloudevent
 
 from .base import AdapterImpl
 
 log = logging.getLogger(__name__)
 
-TOPIC_PREFIX = "traveler/v1"
+TOPIC_PREFIX = "traveler/v1"  # the layout before the ISA-95 hierarchy: see topic_template
+TOPIC_TEMPLATE = "{enterprise}/{site}/{area}/{work_center}/traveler/{event_type}"  # the unified namespace
 INBOUND_PREFIX = "legacy/v1"
 CONTENT_TYPE = "application/cloudevents+json"
 OFF = "MQTT off: set MQTT_URL"
@@ -113,8 +118,39 @@ def topic_level(code: str) -> str:
     return quote(code, safe=" .-_~@!$&'()*,;=:") if code else "-"
 
 
-def event_topic(message, prefix: str = TOPIC_PREFIX) -> str:
-    return f"{prefix}/{topic_level(message.site_code)}/{topic_level(message.work_center_code)}/{message.event_type}"
+def work_center_areas() -> dict[tuple[str, str], str]:
+    """(site code, work center code) -> its ISA-95 area, for every work center that names one."""
+    from mes.masterdata.models import WorkCenter
+
+    return {
+        (site, code): area
+        for site, code, area in WorkCenter.objects.exclude(area="").values_list("site__code", "code", "area")
+    }
+
+
+def event_topic(message, template: str = TOPIC_TEMPLATE, *, areas: dict | None = None) -> str:
+    """The topic of one event: `template` filled with the ISA-95 levels of where it happened —
+    {enterprise}, {site}, {area}, {work_center} — and {event_type}. A level that does not apply is "-"."""
+    if areas is None:
+        areas = work_center_areas() if message.work_center_code else {}
+    levels = {
+        "enterprise": topic_level(getattr(settings, "ENTERPRISE_CODE", "")),
+        "site": topic_level(message.site_code),
+        "area": topic_level(areas.get((message.site_code, message.work_center_code), "")),
+        "work_center": topic_level(message.work_center_code),
+        "event_type": message.event_type,
+    }
+    return template.format(**levels)
+
+
+def topic_template(adapter_settings: dict) -> str:
+    """The adapter's topic layout: settings "topic_template"; an older "topic_prefix" alone keeps the
+    layout it had (<prefix>/<site>/<work center>/<event type>); else the ISA-95 default."""
+    if adapter_settings.get("topic_template"):
+        return adapter_settings["topic_template"]
+    if adapter_settings.get("topic_prefix"):
+        return f"{adapter_settings['topic_prefix']}/{{site}}/{{work_center}}/{{event_type}}"
+    return TOPIC_TEMPLATE
 
 
 # --- Connections ----------------------------------------------------------------------------------
@@ -182,7 +218,8 @@ def close(client: paho.Client) -> None:
 
 
 class Impl(AdapterImpl):
-    """settings: url, username, topic_prefix (traveler/v1), inbound_prefix (legacy/v1), ack_timeout (10 s),
+    """settings: url, username, topic_template (ISA-95, above; or the older topic_prefix layout),
+    inbound_prefix (legacy/v1), ack_timeout (10 s),
     connect_timeout (5 s), max_inflight (20), client_id (consumer), session_expiry (86400 s)."""
 
     def broker(self) -> Broker:
@@ -204,7 +241,8 @@ class Impl(AdapterImpl):
         )
 
     def publish(self, messages) -> dict[int, str | None]:
-        prefix = self.setting("topic_prefix", TOPIC_PREFIX)
+        template = topic_template(self.adapter.settings or {})
+        areas = work_center_areas()
         ack_timeout = float(self.setting("ack_timeout", 10))
         client = self.connect(client_id=f"traveler-relay-{self.adapter.name}-{uuid.uuid4().hex[:8]}")
         refused: dict[int, str] = {}
@@ -219,8 +257,9 @@ class Impl(AdapterImpl):
             properties.ContentType = CONTENT_TYPE
             sent = []
             for message in messages:
-                body = json.dumps(message.payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-                sent.append((message, client.publish(event_topic(message, prefix), body, qos=1, properties=properties)))
+                body = json.dumps(cloudevent(message), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+                topic = event_topic(message, template, areas=areas)
+                sent.append((message, client.publish(topic, body, qos=1, properties=properties)))
             deadline = time.monotonic() + ack_timeout
             outcome: dict[int, str | None] = {}
             for message, info in sent:

@@ -17,6 +17,7 @@ import json
 import httpx
 
 from integrations.errors import DeliveryFailed
+from mes.events.services import cloudevent
 
 from .base import AdapterImpl
 
@@ -28,7 +29,7 @@ def signature(body: bytes, secret: str) -> str:
 
 
 def body_of(message) -> bytes:
-    return json.dumps(message.payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps(cloudevent(message), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 class Impl(AdapterImpl):

@@ -20,6 +20,24 @@ def schema_url(event_type: str, schema_version: int = 1) -> str:
     return f"{settings.PUBLIC_BASE_URL}{SCHEMA_PATH}/{event_type}/v{schema_version}.json"
 
 
+def event_source(site_code: str = "") -> str:
+    """The CloudEvents `source`: an absolute URI naming this installation (its PUBLIC_BASE_URL) and the
+    site, so that events of two installations are never mistaken for one another."""
+    return f"{settings.PUBLIC_BASE_URL}/sites/{site_code or 'global'}"
+
+
+def cloudevent(message: OutboxMessage) -> dict:
+    """The event as it is published: the stored envelope with `type`, `source` and `dataschema` resolved
+    now from the message and the settings — an event written before PUBLIC_BASE_URL was set, or in an
+    older envelope, still goes out naming itself correctly."""
+    return {
+        **message.payload,
+        "type": message.event_type,
+        "source": event_source(message.site_code),
+        "dataschema": schema_url(message.event_type, message.schema_version),
+    }
+
+
 def outbox_emit(
     *,
     event_type: str,
@@ -30,8 +48,10 @@ def outbox_emit(
     work_center_code: str = "",
     schema_version: int = 1,
 ) -> OutboxMessage:
-    """Queue one self-describing event. The payload is a CloudEvents-style envelope whose `data` is in
-    the shared data model (canonical codes beside each site's alias), so any subscriber can decode it."""
+    """Queue one self-describing event. The payload is a CloudEvents 1.0 envelope whose `data` is in the
+    shared data model (canonical codes beside each site's alias), so any subscriber can decode it. It is
+    kept as written (the record of what was emitted); publishers send `cloudevent(message)`, which
+    resolves `type`, `source` and `dataschema` when the event leaves."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_emit must run inside the transaction of the change it announces")
     message_id = uuid.uuid4()
@@ -39,8 +59,8 @@ def outbox_emit(
     payload = {
         "specversion": "1.0",
         "id": str(message_id),
-        "source": f"traveler/{site_code or 'global'}",
-        "type": f"traveler.{event_type}",
+        "source": event_source(site_code),
+        "type": event_type,
         "time": now,
         "dataschema": schema_url(event_type, schema_version),
         "datacontenttype": "application/json",

@@ -165,7 +165,7 @@ def upload_content_type(upload) -> str:
 
 class WorkCenterInline(admin.TabularInline):
     model = WorkCenter
-    fields = ("code", "name", "active")
+    fields = ("code", "name", "area", "active")
     extra = 0
     show_change_link = True
 
@@ -179,8 +179,8 @@ class SiteAdmin(admin.ModelAdmin):
 
 @admin.register(WorkCenter)
 class WorkCenterAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "site", "active")
-    list_filter = ("active", "site")
+    list_display = ("code", "name", "site", "area", "active")
+    list_filter = ("active", "site", "area")
     search_fields = ("code", "name", "site__code")
     list_select_related = ("site",)
 

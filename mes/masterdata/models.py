@@ -58,6 +58,12 @@ class WorkCenter(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="work_centers")
     code = models.CharField(max_length=30, validators=[code_validator])
     name = models.CharField(max_length=120)
+    area = models.CharField(
+        max_length=30,
+        blank=True,
+        validators=[code_validator],
+        help_text="The ISA-95 area it belongs to (machining, finishing…): a level of the MQTT topics.",
+    )
     active = models.BooleanField(default=True)
 
     class Meta:

@@ -14,13 +14,24 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from integrations.adapters.mqtt import OFF, Consumer, Impl, close, consume, event_topic, parse_broker, topic_level
+from integrations.adapters.mqtt import (
+    OFF,
+    Consumer,
+    Impl,
+    close,
+    consume,
+    event_topic,
+    parse_broker,
+    topic_level,
+    topic_template,
+)
 from integrations.errors import DeliveryFailed
 from integrations.event_schemas import event_types, validate_event
 from integrations.models import Adapter, InboxMessage, MachineState, OutboxDelivery
 from integrations.relay import relay_drain
 from integrations.sim.machines import publish_machine_states
 from mes.events.models import OutboxMessage
+from mes.events.services import cloudevent
 from tests.integrations.sync_support import (
     Subscriber,
     mqtt_adapter,
@@ -56,11 +67,15 @@ def inbound_adapter(shop, **fields) -> Adapter:
 # --- Topics and broker address -------------------------------------------------------------------------
 
 
-def test_mqtt_topics_follow_site_work_center_and_event_type():
+def test_mqtt_topics_follow_site_work_center_and_event_type(settings):
+    settings.ENTERPRISE_CODE = "meridian"
     message = SimpleNamespace(site_code="WIC", work_center_code="CELL-1", event_type="step.started")
-    assert event_topic(message) == "traveler/v1/WIC/CELL-1/step.started"
+    assert event_topic(message, areas={("WIC", "CELL-1"): "machining"}) == (
+        "meridian/WIC/machining/CELL-1/traveler/step.started"
+    )
     message = SimpleNamespace(site_code="WIC", work_center_code="", event_type="traveler.closed")
-    assert event_topic(message, "plant/traveler/v1") == "plant/traveler/v1/WIC/-/traveler.closed"
+    layout = topic_template({"topic_prefix": "plant/traveler/v1"})  # an adapter set up before the hierarchy
+    assert event_topic(message, layout, areas={}) == "plant/traveler/v1/WIC/-/traveler.closed"
     assert topic_level("A/B+#") == "A%2FB%2B%23"  # MQTT syntax in a code cannot split or widen a topic
 
 
@@ -112,14 +127,14 @@ def test_mqtt_publishes_one_message_per_event_each_valid_against_its_schema(shop
     assert result.delivered == len(outbox) and result.failed == 0
     ids = Counter(event["id"] for event in events)
     assert set(ids) == set(outbox) and max(ids.values()) == 1  # each event once
-    assert {event["type"].removeprefix("traveler.") for event in events} == set(event_types())  # all 22
+    assert {event["type"] for event in events} == set(event_types())  # all 22
     for topic, payload in subscriber.messages:
         event = json.loads(payload)
         message = outbox[event["id"]]
-        assert event == message.payload
-        assert topic == event_topic(message, prefix)
+        assert event == cloudevent(message)
+        assert topic == event_topic(message, topic_template(adapter.settings))
         assert validate_event(event) == [], (message.event_type, validate_event(event))
-    step_event = next(e for e in events if e["type"] == "traveler.step.started")
+    step_event = next(e for e in events if e["type"] == "step.started")
     assert step_event["dataschema"].endswith("/api/schemas/step.started/v1.json")
     assert OutboxDelivery.objects.filter(adapter=adapter, delivered_at__isnull=False).count() == len(outbox)
     adapter.refresh_from_db()
@@ -133,7 +148,7 @@ def test_mqtt_schemas_reject_an_event_that_does_not_match(shop, traveler):
     wrong = {**event, "data": {**event["data"], "quantity": 1, "colour": "red"}}
     problems = validate_event(wrong)
     assert any("quantity" in p for p in problems) and any("colour" in p for p in problems)
-    assert validate_event({**event, "type": "traveler.teleported"}) == ["no schema teleported v1"]
+    assert validate_event({**event, "type": "traveler.teleported"}) == ["no schema traveler.teleported v1"]
 
 
 # --- In: work orders and machine states --------------------------------------------------------------------

@@ -255,7 +255,7 @@ def test_full_run_closes_the_traveler_and_announces_it(shop, traveler):
     assert signature_verify(traveler.final_signature)
     closed = OutboxMessage.objects.get(event_type="traveler.closed")
     data = closed.payload["data"]
-    assert closed.payload["type"] == "traveler.traveler.closed" and closed.payload["id"] == str(closed.message_id)
+    assert closed.payload["type"] == "traveler.closed" and closed.payload["id"] == str(closed.message_id)
     assert data["serial"] == "SN-0001" and data["part"] == {"number": "HSG-1", "revision": "A"}
     assert {v["characteristic"] for v in data["values"]} == {"BORE_DIA", "SURFACE", "TORQUE", "MARK_OK"}
     assert traveler.item.__class__.objects.get(pk=traveler.item_id).status == Item.Status.AVAILABLE
