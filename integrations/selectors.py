@@ -35,6 +35,35 @@ class AdapterStatus:
     backlog: int
     oldest_undelivered_at: object
     lag_seconds: float
+    health: str = "idle"  # ok, behind, failing, idle, disabled: never "ok" with a backlog or a failure
+    reason: str = ""  # why it is not ok, in the words of the error itself
+
+    @property
+    def health_label(self) -> str:
+        return HEALTH_LABELS[self.health]
+
+
+HEALTH_LABELS = {"ok": "OK", "behind": "Behind", "failing": "Failing", "idle": "Idle", "disabled": "Disabled"}
+
+
+def _health(adapter, backlog: int) -> tuple[str, str]:
+    """How an adapter is, from what it did last and what waits for it, with the reason in plain words."""
+    if not adapter.enabled:
+        return "disabled", ""
+    if adapter.outbound and adapter.out_failing:
+        if adapter.state == Adapter.State.FAILING and adapter.last_error:
+            return "failing", adapter.last_error  # its latest run's failure
+        # a later run succeeded for other events: the reason is the last failed delivery's
+        return "failing", adapter.last_delivery_error or f"{adapter.out_failing} deliveries failing"
+    if adapter.in_dead:
+        return "failing", f"{adapter.in_dead} dead letter(s); the last: {adapter.last_dead_reason}"
+    if adapter.state == Adapter.State.FAILING:
+        return "failing", adapter.last_error or "its last run failed"
+    if backlog:
+        return "behind", f"{backlog} events wait for it"
+    if adapter.in_pending:
+        return "behind", f"{adapter.in_pending} messages received, not processed yet"
+    return ("ok", "") if adapter.state == Adapter.State.OK else (adapter.state, "")
 
 
 def adapters_status() -> list[AdapterStatus]:
@@ -56,6 +85,17 @@ def adapters_status() -> list[AdapterStatus]:
             ),
             backlog=_count(waiting),
             oldest_undelivered_at=_oldest(waiting),
+            last_delivery_error=Subquery(
+                OutboxDelivery.objects.filter(adapter=own, delivered_at__isnull=True)
+                .exclude(last_error="")
+                .order_by("-id")
+                .values("last_error")[:1]
+            ),
+            last_dead_reason=Subquery(
+                InboxMessage.objects.filter(adapter=own, status=InboxMessage.Status.DEAD)
+                .order_by("-received_at")
+                .values("reason")[:1]
+            ),
         )
         .order_by("name")
     )
@@ -64,13 +104,17 @@ def adapters_status() -> list[AdapterStatus]:
     for adapter in adapters:
         outbound = adapter.outbound and adapter.enabled
         oldest = adapter.oldest_undelivered_at if outbound else None
+        backlog = adapter.backlog if outbound else 0
+        health, reason = _health(adapter, backlog)
         result.append(
             AdapterStatus(
                 adapter=adapter,
                 mqtt=describe(adapter) if adapter.kind == Adapter.Kind.MQTT else "",
-                backlog=adapter.backlog if outbound else 0,
+                backlog=backlog,
                 oldest_undelivered_at=oldest,
                 lag_seconds=(now - oldest).total_seconds() if oldest else 0.0,
+                health=health,
+                reason=reason,
             )
         )
     return result
@@ -117,3 +161,18 @@ def outbox_totals() -> dict:
         Q(delivered_at__isnull=True) & ~Q(last_error="")
     ).count()
     return totals
+
+
+def open_conflicts(limit: int = 50) -> list:
+    """Changes or cancellations the legacy MES sent after work had begun, not applied: each shown until a
+    later message for the same order supersedes it (the two systems agree again)."""
+    from .models import WorkOrderProvenance
+
+    later = WorkOrderProvenance.objects.filter(work_order=OuterRef("work_order"), id__gt=OuterRef("id"))
+    return list(
+        WorkOrderProvenance.objects.filter(action=WorkOrderProvenance.Action.CONFLICT)
+        .exclude(Exists(later))
+        .select_related("work_order__site", "message__adapter")
+        .defer("message__payload")
+        .order_by("-created_at", "-id")[:limit]
+    )

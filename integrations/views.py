@@ -39,6 +39,7 @@ def sync_status(request):
         "adapters": selectors.adapters_status(),
         "dead_letters": selectors.dead_letters(),
         "stuck": selectors.stuck_messages(),
+        "conflicts": selectors.open_conflicts(),
         "machines": selectors.machine_states(),
         "mqtt": selectors.mqtt_global(),
         "totals": selectors.outbox_totals(),

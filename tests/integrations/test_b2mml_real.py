@@ -363,3 +363,17 @@ def test_delete_after_work_began_is_a_conflict_and_of_an_unknown_order_nothing(d
     work_order.refresh_from_db()
     assert work_order.status == "in_progress"
     assert provenance("WO-7001")[-1].action == "conflict"
+
+
+def test_a_conflict_is_listed_on_the_sync_status_page_until_settled(drop, tmp_path, wic, client):
+    from travelers import services
+
+    work_order = import_order(drop, tmp_path, quantity=1)
+    traveler = services.traveler_release(work_order=work_order, identifier="SN-7001", actor=wic.supervisor)
+    services.step_start(step=traveler.steps.get(sequence=10), actor=wic.operator)
+    receive(drop, tmp_path, "change.xml", CHANGE.read_bytes())
+    client.force_login(wic.supervisor)
+    page = client.get("/integrations/status").content.decode()
+    assert "Conflicts with the legacy MES" in page and "not applied: work on order WO-7001 has begun" in page
+    import_order(drop, tmp_path, quantity=1, name="settled.xml")  # the legacy MES sends what Traveler has
+    assert "Conflicts with the legacy MES" not in client.get("/integrations/status").content.decode()

@@ -141,3 +141,34 @@ def test_status_admin_lists_integrations_and_never_shows_a_secret(client, admin_
     assert "0 processed, 1 still dead letters" in client.post(changelist, action, follow=True).content.decode()
     md.operation_alias_create(operation=shop.ops["machining"], source_system="legacy-wic", site=shop.site, code="ZZ-1")
     assert "1 processed, 0 still dead letters" in client.post(changelist, action, follow=True).content.decode()
+
+
+def test_an_adapter_with_failing_deliveries_is_never_ok_and_says_why(client, shop, traveler):
+    """The file drop was 'OK' with '3 failing' and no reason when completions could not be written."""
+    drop = Adapter.objects.create(
+        name="wic-files", kind="file_drop", site=shop.site, source_system="legacy-wic", outbound=True, state="ok"
+    )
+    message = OutboxMessage.objects.order_by("id").first()
+    reason = "the shipped schema V0700/B2MML-OperationsPerformance.xsd is missing: the installation is incomplete"
+    OutboxDelivery.objects.create(message=message, adapter=drop, attempts=2, last_error=reason)
+    client.force_login(shop.supervisor)
+    response = client.get(STATUS)
+    row = {r.adapter.name: r for r in response.context["adapters"]}["wic-files"]
+    assert row.health == "failing" and row.reason == reason
+    page = response.content.decode()
+    assert escape(reason) in page
+    drop.outbound, drop.state = False, "ok"  # inbound only, no failure, but a dead letter waits
+    drop.save()
+    dead_letter(drop, code="ZZ-9")
+    row = {r.adapter.name: r for r in client.get(STATUS).context["adapters"]}["wic-files"]
+    assert row.health == "failing" and "ZZ-9" in row.reason
+
+
+def test_an_adapter_with_a_backlog_is_behind_not_ok(client, shop, traveler):
+    hook = Adapter.objects.create(name="hook", kind="webhook", source_system="x", outbound=True, inbound=False)
+    hook.state = "ok"
+    hook.save()
+    client.force_login(shop.supervisor)
+    row = {r.adapter.name: r for r in client.get(STATUS).context["adapters"]}["hook"]
+    assert row.backlog > 0 and row.health == "behind"
+    assert f"{row.backlog} events wait" in row.reason
