@@ -197,3 +197,52 @@ class MachineState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site_code}/{self.machine}: {self.state}"
+
+
+class Reconciliation(models.Model):
+    """One parallel-run check: for one site and one day, what the legacy MES (through one adapter: its
+    database or its files) and Traveler each hold of orders, operations, completions and quantities. Run
+    again for the same adapter, site and day, it replaces its differences."""
+
+    adapter = models.ForeignKey(Adapter, on_delete=models.CASCADE, related_name="reconciliations")
+    site = models.ForeignKey("masterdata.Site", on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(help_text="The site's calendar day compared.")
+    ran_at = models.DateTimeField()
+    seconds = models.FloatField(default=0, help_text="How long the comparison took.")
+    summary = models.JSONField(default=dict, blank=True, help_text="What each side held: counts.")
+    error = models.TextField(blank=True, help_text="Why the legacy side could not be read, when it could not.")
+
+    class Meta:
+        ordering = ["-day", "site__code", "adapter__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["adapter", "site", "day"], name="reconciliation_one_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adapter} {self.site_id} {self.day}"
+
+
+class ReconciliationDifference(models.Model):
+    class Kind(models.TextChoices):
+        ORDER_MISSING_IN_TRAVELER = "order_missing_in_traveler", "Order missing in Traveler"
+        ORDER_MISSING_IN_LEGACY = "order_missing_in_legacy", "Order missing in the legacy MES"
+        QUANTITY_MISMATCH = "quantity_mismatch", "Order quantity differs"
+        OPERATIONS_MISMATCH = "operations_mismatch", "Operations differ"
+        STATUS_MISMATCH = "status_mismatch", "Status differs"
+        COMPLETION_MISSING_IN_LEGACY = "completion_missing_in_legacy", "Completion missing in the legacy MES"
+        COMPLETION_MISSING_IN_TRAVELER = "completion_missing_in_traveler", "Completion missing in Traveler"
+        COMPLETION_QUANTITY_MISMATCH = "completion_quantity_mismatch", "Completed quantity differs"
+
+    reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="differences")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    work_order = models.CharField(max_length=80)
+    traveler = models.CharField(max_length=30, blank=True)
+    legacy_value = models.CharField(max_length=500, blank=True, help_text="What the legacy MES holds.")
+    traveler_value = models.CharField(max_length=500, blank=True, help_text="What Traveler holds.")
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["work_order", "traveler", "kind"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.work_order} {self.traveler}".strip()

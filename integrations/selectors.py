@@ -176,3 +176,31 @@ def open_conflicts(limit: int = 50) -> list:
         .defer("message__payload")
         .order_by("-created_at", "-id")[:limit]
     )
+
+
+def reconciliations(limit: int = 60) -> list:
+    """The latest reconciliations, newest day first, each with its differences (prefetched)."""
+    from .models import Reconciliation
+
+    return list(
+        Reconciliation.objects.select_related("site", "adapter")
+        .prefetch_related("differences")
+        .order_by("-day", "site__code", "adapter__name")[:limit]
+    )
+
+
+def open_differences() -> list:
+    """For the status page: the newest reconciliation of each adapter and site, when it found differences
+    or could not read the legacy side."""
+    from django.db.models import Count
+
+    from .models import Reconciliation
+
+    newest = Reconciliation.objects.filter(adapter=OuterRef("adapter"), site=OuterRef("site"), day__gt=OuterRef("day"))
+    return list(
+        Reconciliation.objects.exclude(Exists(newest))
+        .annotate(found=Count("differences"))
+        .filter(Q(found__gt=0) | ~Q(error=""))
+        .select_related("site", "adapter")
+        .order_by("site__code", "adapter__name")
+    )

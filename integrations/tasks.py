@@ -66,3 +66,25 @@ def inbox_process_task(message_id: int) -> str:
     from .inbox import inbox_process
 
     return inbox_process(message_id).status
+
+
+@shared_task(acks_late=True)
+def reconcile_nightly() -> int:
+    """Beat, each night: reconcile yesterday (each site's calendar day) for every enabled legacy database
+    and file-drop adapter with a site. Running it twice replaces the first run's differences."""
+    import datetime as dt
+    import zoneinfo
+
+    from .models import Adapter
+    from .reconcile import reconcile
+
+    count = 0
+    adapters = Adapter.objects.filter(
+        enabled=True, inbound=True, kind__in=[Adapter.Kind.LEGACY_DB, Adapter.Kind.FILE_DROP], site__isnull=False
+    ).select_related("site")
+    for adapter in adapters:
+        zone = zoneinfo.ZoneInfo(adapter.site.time_zone or "UTC")
+        yesterday = timezone.localtime(timezone.now(), timezone=zone).date() - dt.timedelta(days=1)
+        reconcile(adapter=adapter, site=adapter.site, day=yesterday)
+        count += 1
+    return count

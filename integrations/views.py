@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,7 +19,8 @@ from mes.compliance.alerts import integrity_summary
 
 from . import selectors
 from .inbox import inbox_reprocess
-from .models import InboxMessage
+from .models import InboxMessage, Reconciliation
+from .reconcile import differences_csv
 
 
 def can_view(user) -> bool:
@@ -40,6 +42,7 @@ def sync_status(request):
         "dead_letters": selectors.dead_letters(),
         "stuck": selectors.stuck_messages(),
         "conflicts": selectors.open_conflicts(),
+        "open_differences": selectors.open_differences(),
         "machines": selectors.machine_states(),
         "mqtt": selectors.mqtt_global(),
         "totals": selectors.outbox_totals(),
@@ -48,6 +51,27 @@ def sync_status(request):
     }
     template = "integrations/_status.html" if request.headers.get("HX-Request") else "integrations/status.html"
     return render(request, template, context)
+
+
+@login_required
+@require_GET
+def reconciliations(request):
+    """The parallel run: the latest reconciliation of each adapter, site and day, differences first."""
+    if not can_view(request.user):
+        raise PermissionDenied(_("Only supervisors and staff see the reconciliations."))
+    return render(request, "integrations/reconciliations.html", {"runs": selectors.reconciliations()})
+
+
+@login_required
+@require_GET
+def reconciliation_csv(request, pk: int):
+    if not can_view(request.user):
+        raise PermissionDenied(_("Only supervisors and staff see the reconciliations."))
+    run = get_object_or_404(Reconciliation.objects.select_related("site", "adapter"), pk=pk)
+    response = HttpResponse(differences_csv(run), content_type="text/csv; charset=utf-8")
+    name = f"reconciliation-{run.site.code}-{run.day.isoformat()}-{run.adapter.name}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 @login_required

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TRAVELER_VAR_DIR", BASE_DIR / "var"))
@@ -256,6 +257,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": float(INTEGRITY_CHECKPOINT_SECONDS),
     },
     "integrity-verify-daily": {"task": "mes.compliance.tasks.integrity_verify", "schedule": 24 * 3600.0},
+    # the parallel run's check of yesterday, each night at 02:30 UTC (docs/legacy-mes.md)
+    "reconcile-nightly": {"task": "integrations.tasks.reconcile_nightly", "schedule": crontab(hour=2, minute=30)},
 }
 # Triggers are installed by migrations (and checked by the verifier), never by a bare migrate hook.
 PGTRIGGER_INSTALL_ON_MIGRATE = False
