@@ -1,17 +1,18 @@
 """Reading a value from a gauge into a traveler: the tablet's "read from gauge" button.
 
 The characteristic (copied into the traveler at release) names its gauge: device_endpoint, device_node,
-device_unit (what the gauge reports in) and device_scale (counts -> device unit). The reading is scaled
-and recorded through the traveler service with source="device", the node id as the device, and the
-gauge's unit as the entered unit: the measurement keeps what the gauge said (entered value and unit)
-beside the value converted to the characteristic's unit with pint (mes.masterdata.units, in the
-service's judging) — so it is judged, audited and emitted like any value. The conversion is checked
+device_unit (what the gauge reports in) and device_scale (counts -> device unit). The reading is scaled,
+converted to the characteristic's unit with pint (mes.masterdata.units) and rounded to the
+characteristic's resolution (its decimals), then recorded through the traveler service with
+source="device", the node id as the device, the endpoint, and the raw value exactly as the gauge sent it
+(a 32-bit float's 12.701199531555176) — so it is judged, audited and emitted like any value, and the event
+names the gauge. The conversion is checked
 here first, so a gauge in a unit that cannot convert is named as such. The gauge is read before the
 traveler is locked: a slow gauge never holds a traveler's lock."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from mes.masterdata.errors import InvalidUnit
 from mes.masterdata.units import convert
@@ -20,7 +21,7 @@ from travelers.models import Measurement, TravelerCharacteristic
 from travelers.services import measurement_record
 from travelers.services.measurements import DeviceReading
 
-from .adapters.opcua import DEFAULT_TIMEOUT, GaugeReadFailed, read_value
+from .adapters.opcua import DEFAULT_TIMEOUT, GaugeConfigError, GaugeReadFailed, Impl, read_value
 from .models import Adapter
 
 
@@ -30,20 +31,15 @@ class GaugeUnreachable(TravelerError):
     status_code = 503
 
 
-class GaugeNotConfigured(MeasurementInvalid):
-    """The characteristic names no gauge."""
+class GaugeNotConfigured(TravelerError):
+    """The characteristic names no gauge, or its gauge's configuration cannot work (endpoint, node, unit,
+    security): a mistake in the set-up, not a passing fault, so 400."""
+
+    status_code = 400
 
 
-def _timeout() -> float:
-    adapter = Adapter.objects.filter(kind=Adapter.Kind.OPCUA, enabled=True).order_by("pk").first()
-    return float(adapter.settings.get("timeout", DEFAULT_TIMEOUT)) if adapter else DEFAULT_TIMEOUT
-
-
-def _endpoint(char: TravelerCharacteristic) -> str:
-    if char.device_endpoint:
-        return char.device_endpoint
-    adapter = Adapter.objects.filter(kind=Adapter.Kind.OPCUA, enabled=True).order_by("pk").first()
-    return (adapter.settings.get("endpoint", "") if adapter else "") or ""
+def _gauge_adapter():
+    return Adapter.objects.filter(kind=Adapter.Kind.OPCUA, enabled=True).order_by("pk").first()
 
 
 def device_value(char: TravelerCharacteristic, raw: Decimal) -> tuple[Decimal, str, Decimal]:
@@ -60,8 +56,16 @@ def device_value(char: TravelerCharacteristic, raw: Decimal) -> tuple[Decimal, s
     return value, unit, in_spec_unit
 
 
+def at_resolution(char: TravelerCharacteristic, value: Decimal) -> Decimal:
+    """A value in the characteristic's unit, rounded to the places it is recorded with (its resolution):
+    a 32-bit float's 12.701199531555176 mm is the 12.701 mm the gauge measured."""
+    return value.quantize(Decimal(1).scaleb(-char.decimals), rounding=ROUND_HALF_EVEN)
+
+
 def gauge_read(*, step, characteristic_code: str, actor) -> Measurement:
-    """Read the characteristic's gauge and record the value at the step (a started step, as by hand)."""
+    """Read the characteristic's gauge and record the value at the step (a started step, as by hand):
+    converted to the characteristic's unit and rounded to its resolution, with the raw reading, the
+    endpoint and the node kept beside it."""
     if actor is None or not actor.is_authenticated or not actor.has_perm("travelers.perform_step"):
         raise NotAuthorized(f"{getattr(actor, 'username', 'anonymous')} is not allowed to record values", field="actor")
     char = TravelerCharacteristic.objects.filter(step=step, code=characteristic_code).first()
@@ -69,22 +73,29 @@ def gauge_read(*, step, characteristic_code: str, actor) -> Measurement:
         raise MeasurementInvalid(
             f"step {step.sequence} has no characteristic {characteristic_code}", field="characteristic"
         )
-    endpoint = _endpoint(char)
+    adapter = _gauge_adapter()
+    impl = Impl(adapter) if adapter is not None else None
+    endpoint = char.device_endpoint or (impl.setting("endpoint", "") if impl else "") or ""
     if not char.device_node or not endpoint:
         raise GaugeNotConfigured(f"{char.name} is not read from a gauge: enter the value", field="characteristic")
     if char.kind != "numeric":
         raise GaugeNotConfigured(f"{char.name} is not a numeric value: a gauge cannot read it", field="characteristic")
     device_value(char, Decimal(1))  # a unit that cannot convert is refused before the gauge is asked
     try:
-        reading = read_value(endpoint, char.device_node, timeout=_timeout())
+        security = impl.security() if impl else None
+        timeout = float(impl.setting("timeout", DEFAULT_TIMEOUT)) if impl else DEFAULT_TIMEOUT
+        got = read_value(endpoint, char.device_node, timeout=timeout, security=security)
+    except GaugeConfigError as exc:
+        raise GaugeNotConfigured(exc.message, field=exc.field or "device") from None
     except GaugeReadFailed as exc:
         raise GaugeUnreachable(exc.message, field=exc.field or "device") from None
-    value, unit, _ = device_value(char, reading.value)
+    _, unit, in_spec_unit = device_value(char, got.value)
+    recorded = at_resolution(char, in_spec_unit) if char.unit else at_resolution(char, got.value)
     return measurement_record(
         step=step,
         characteristic=char.code,
-        value=format(value.normalize(), "f"),
-        unit=unit,
-        reading=DeviceReading(device=char.device_node, endpoint=endpoint),
+        value=format(recorded, "f"),
+        unit=char.unit or unit,
+        reading=DeviceReading(device=char.device_node, endpoint=endpoint, raw=got.raw),
         actor=actor,
     )

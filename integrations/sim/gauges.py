@@ -6,8 +6,11 @@ for tests. Nodes, in namespace 2 ("urn:traveler:sim:gauges"):
     ns=2;s=Caliper.Length      0.5000 in  (a caliper set to inches)
     ns=2;s=Torque.Cover        25.0 N*m   (a torque wrench)
     ns=2;s=Temperature.Oven    180.0 degC
+    ns=2;s=Bore.DiameterFloat  12.7012 mm as a 32-bit float, as most gauges send it (read: 12.701199531555176)
+    ns=2;s=Bore.Sensor         no value: status BadSensorFailure (a broken probe)
 
-Values wander a little around these unless `values` fixes them (tests do).
+Values wander a little around these unless `values` fixes them (tests do). With `security` (a certificate
+and private key of the server) the endpoint takes Basic256Sha256 Sign&Encrypt only, as plants run it.
 
     async def serve_gauges(endpoint, stop_event, *, values=None, jitter=True)
     with GaugeServer("opc.tcp://127.0.0.1:4840/traveler/gauges", values={...}) as server: ...
@@ -27,7 +30,17 @@ GAUGES: dict[str, tuple[float, float]] = {  # node name -> (nominal, spread)
     "Caliper.Length": (0.5000, 0.0003),
     "Torque.Cover": (25.0, 0.6),
     "Temperature.Oven": (180.0, 1.5),
+    "Bore.DiameterFloat": (12.7012, 0.004),
 }
+FAILED_SENSORS = {"Bore.Sensor": "BadSensorFailure"}  # node -> the status code it reports
+
+
+def _variant(name: str, value, ua):
+    if name.endswith("Raw"):
+        return ua.Variant(int(value), ua.VariantType.Int32)
+    if name.endswith("Float"):
+        return ua.Variant(float(value), ua.VariantType.Float)
+    return ua.Variant(float(value))
 
 
 async def serve_gauges(
@@ -38,6 +51,7 @@ async def serve_gauges(
     jitter: bool = True,
     interval: float = 0.5,
     started: threading.Event | None = None,
+    security: tuple[str, str] | None = None,
 ) -> None:
     """Serve the gauges at `endpoint` (opc.tcp://host:port/path) until `stop_event` (a threading or
     asyncio Event) is set. `values` fixes some readings; with `jitter`, the others wander."""
@@ -48,15 +62,24 @@ async def serve_gauges(
     await server.init()
     server.set_endpoint(endpoint)
     server.set_server_name("Traveler simulated gauges")
-    server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
+    if security:  # (certificate, private key) files of the server: Sign&Encrypt only
+        certificate, private_key = security
+        await server.load_certificate(certificate)
+        await server.load_private_key(private_key)
+        server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+    else:
+        server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
     index = await server.register_namespace(NAMESPACE)
     fixed = dict(values or {})
     nodes = {}
     folder = await server.nodes.objects.add_folder(ua.NodeId("Gauges", index), "Gauges")
     for name, (nominal, _spread) in GAUGES.items():
         value = fixed.get(name, nominal)
-        variant = ua.Variant(int(value), ua.VariantType.Int32) if name.endswith("Raw") else ua.Variant(float(value))
-        nodes[name] = await folder.add_variable(ua.NodeId(name, index), name, variant)
+        nodes[name] = await folder.add_variable(ua.NodeId(name, index), name, _variant(name, value, ua))
+    for name, code in FAILED_SENSORS.items():
+        node = await folder.add_variable(ua.NodeId(name, index), name, ua.Variant(0.0))
+        status = ua.StatusCode(getattr(ua.StatusCodes, code))
+        await node.write_value(ua.DataValue(ua.Variant(0.0), StatusCode=status))
     rng = random.Random(4840)
     async with server:
         if started is not None:
@@ -68,18 +91,24 @@ async def serve_gauges(
             for name, (nominal, spread) in GAUGES.items():
                 if name in fixed:
                     continue
-                value = nominal + rng.uniform(-spread, spread)
-                variant = ua.Variant(int(value), ua.VariantType.Int32) if name.endswith("Raw") else ua.Variant(value)
-                await nodes[name].write_value(variant)
+                await nodes[name].write_value(_variant(name, nominal + rng.uniform(-spread, spread), ua))
 
 
 class GaugeServer:
     """serve_gauges in a thread of its own (its own event loop), for tests and the demo."""
 
-    def __init__(self, endpoint: str, *, values: dict[str, float] | None = None, jitter: bool = False):
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        values: dict[str, float] | None = None,
+        jitter: bool = False,
+        security: tuple[str, str] | None = None,
+    ):
         self.endpoint = endpoint
         self.values = values
         self.jitter = jitter
+        self.security = security
         self._stop = threading.Event()
         self._started = threading.Event()
         self._error: BaseException | None = None
@@ -88,7 +117,14 @@ class GaugeServer:
     def _run(self) -> None:
         try:
             asyncio.run(
-                serve_gauges(self.endpoint, self._stop, values=self.values, jitter=self.jitter, started=self._started)
+                serve_gauges(
+                    self.endpoint,
+                    self._stop,
+                    values=self.values,
+                    jitter=self.jitter,
+                    started=self._started,
+                    security=self.security,
+                )
             )
         except BaseException as exc:  # noqa: BLE001 - reported to the thread that started it
             self._error = exc

@@ -90,8 +90,8 @@ def test_opcua_gauge_read_scales_counts_and_converts_inches(shop, gauged):
     raw = gauge_read(step=gauged, characteristic_code="BORE_RAW", actor=shop.operator)
     assert (raw.entered_value, raw.entered_unit, raw.value_numeric) == ("12.702", "mm", Decimal("12.702"))
     length = gauge_read(step=gauged, characteristic_code="LENGTH", actor=shop.operator)
-    assert (length.entered_value, length.entered_unit) == ("0.5003", "in")  # what the gauge said
-    assert length.value_numeric == Decimal("12.70762") and length.judgment == "in_spec"  # 0.5003 in, in mm
+    assert (length.entered_value, length.entered_unit) == ("12.708", "mm")  # 0.5003 in, in mm, at 3 places
+    assert length.device_raw == "0.5003" and length.value_numeric == Decimal("12.708") and length.judgment == "in_spec"
 
 
 @pytest.mark.django_db
@@ -117,8 +117,6 @@ def test_opcua_unreachable_gauge_fails_plainly_and_fast(shop, gauges):
     with pytest.raises(GaugeUnreachable, match="is unreachable") as failed:
         gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
     assert time.monotonic() - started < 3.5 and failed.value.status_code == 503
-    with pytest.raises(GaugeUnreachable, match="no readable node ns=2;s=No.Such.Gauge"):
-        gauge_read(step=gauged, characteristic_code="BORE_RAW", actor=shop.operator)
     assert not gauged.measurements.exists()
 
 
@@ -155,4 +153,93 @@ def test_opcua_read_from_gauge_endpoint(client, shop, gauges):
     assert down.status_code == 503
     assert down.json()["error"]["code"] == "gauge_unreachable" and "switched on" in down.json()["error"]["message"]
     hand = read("HAND")
-    assert hand.status_code == 422 and hand.json()["error"]["field"] == "characteristic"
+    assert hand.status_code == 400 and hand.json()["error"]["field"] == "characteristic"
+    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(device_node="ns=2;x=Bore")
+    bad_node = read("BORE_DIA")  # a configuration error: 400, not "the gauge is down"
+    assert bad_node.status_code == 400 and "is not an OPC UA node id" in bad_node.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_opcua_a_float32_reading_is_recorded_at_the_characteristics_resolution_raw_kept(shop, gauged, gauges):
+    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(device_node="ns=2;s=Bore.DiameterFloat")
+    m = gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
+    assert (m.entered_value, m.entered_unit, m.value_numeric) == ("12.701", "mm", Decimal("12.701"))  # not 12.7011995…
+    assert m.device_raw == "12.701199531555176" and m.device_endpoint == gauges
+    event = OutboxMessage.objects.filter(event_type="measurement.recorded").latest("id").payload["data"]["value"]
+    assert event["value"] == "12.701" and event["device"] == "ns=2;s=Bore.DiameterFloat"
+    assert event["gauge"] == {
+        "endpoint": gauges,
+        "node": "ns=2;s=Bore.DiameterFloat",
+        "raw_value": "12.701199531555176",
+        "raw_unit": "mm",
+        "scale": "1",
+    }
+
+
+@pytest.mark.django_db
+def test_opcua_a_failed_sensor_is_said_in_plain_words(shop, gauged):
+    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(device_node="ns=2;s=Bore.Sensor")
+    with pytest.raises(GaugeUnreachable, match=r"the sensor reports a failure \(BadSensorFailure\)") as failed:
+        gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
+    assert failed.value.status_code == 503
+
+
+@pytest.mark.django_db
+def test_opcua_an_unknown_or_malformed_node_is_a_configuration_error(shop, gauged):
+    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_RAW").update(device_node="ns=2;s=No.Such.Gauge")
+    with pytest.raises(GaugeNotConfigured, match=r"no readable node ns=2;s=No.Such.Gauge \(BadNodeIdUnknown\)") as bad:
+        gauge_read(step=gauged, characteristic_code="BORE_RAW", actor=shop.operator)
+    assert bad.value.status_code == 400
+    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(device_endpoint="http://gauge/")
+    with pytest.raises(GaugeNotConfigured, match="is not an OPC UA endpoint"):
+        gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
+    assert not gauged.measurements.exists()
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory):
+    """A self-signed certificate and key for the gauge server and for Traveler's client (DER + PEM)."""
+    import asyncio
+
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    folder = tmp_path_factory.mktemp("pki")
+
+    async def make():
+        for who, use in (("server", ExtendedKeyUsageOID.SERVER_AUTH), ("client", ExtendedKeyUsageOID.CLIENT_AUTH)):
+            await setup_self_signed_certificate(
+                folder / f"{who}-key.pem",
+                folder / f"{who}-cert.der",
+                f"urn:traveler:test:{who}",
+                "127.0.0.1",
+                [use],
+                {"commonName": f"traveler test {who}"},
+            )
+
+    asyncio.run(make())
+    return folder
+
+
+@pytest.mark.django_db
+def test_opcua_basic256sha256_sign_and_encrypt_with_certificates(shop, gauged, certificates):
+    endpoint = f"opc.tcp://127.0.0.1:{free_port()}/secure/gauges"
+    security = (str(certificates / "server-cert.der"), str(certificates / "server-key.pem"))
+    TravelerCharacteristic.objects.filter(step=gauged).update(device_endpoint=endpoint)
+    with GaugeServer(endpoint, values=VALUES, security=security):
+        adapter = Adapter.objects.create(name="gauges", kind=Adapter.Kind.OPCUA, source_system="shop", settings={})
+        with pytest.raises(GaugeNotConfigured, match="offers no endpoint with no security"):
+            gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)  # it takes no plain text
+        adapter.settings = {
+            "security_policy": "Basic256Sha256",
+            "security_mode": "SignAndEncrypt",
+            "certificate": str(certificates / "client-cert.der"),
+            "private_key": str(certificates / "client-key.pem"),
+        }
+        adapter.save()
+        m = gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
+        assert (m.entered_value, m.device_endpoint) == ("12.701", endpoint)
+    adapter.settings = {"security_policy": "Basic256Sha256"}
+    adapter.save()
+    with pytest.raises(GaugeNotConfigured, match="names no certificate and no private_key"):
+        gauge_read(step=gauged, characteristic_code="BORE_RAW", actor=shop.operator)

@@ -80,6 +80,10 @@ class Measurement(models.Model):
     spec_nominal = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.MANUAL)
     device = models.CharField(max_length=200, blank=True, help_text="Gauge id or OPC UA node id.")
+    device_endpoint = models.CharField(max_length=200, blank=True, help_text="The gauge's OPC UA endpoint.")
+    device_raw = models.CharField(
+        max_length=80, blank=True, help_text="The reading exactly as the gauge sent it, before scaling and rounding."
+    )
     recorded_at = models.DateTimeField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     supersedes = models.OneToOneField(

@@ -28,6 +28,7 @@ class DeviceReading:
 
     device: str  # the gauge's node id
     endpoint: str
+    raw: str = ""  # the value exactly as the gauge sent it, before scaling and rounding
 
 
 def _characteristic(step, characteristic) -> TravelerCharacteristic:
@@ -49,7 +50,21 @@ def _attachment(step, attachment_id):
 
 
 def _new_measurement(
-    *, step, char, value, unit, source, device, actor, attachment_id, at, supersedes=None, reason="", save=True
+    *,
+    step,
+    char,
+    value,
+    unit,
+    source,
+    device,
+    actor,
+    attachment_id,
+    at,
+    supersedes=None,
+    reason="",
+    save=True,
+    device_endpoint="",
+    device_raw="",
 ) -> Measurement:
     if source not in SOURCES:
         raise MeasurementInvalid(f"source must be one of {', '.join(sorted(SOURCES))}", field="source")
@@ -73,6 +88,8 @@ def _new_measurement(
         spec_nominal=char.nominal,
         source=source,
         device=device or "",
+        device_endpoint=device_endpoint or "",
+        device_raw=device_raw or "",
         recorded_at=at,
         recorded_by=actor,
         supersedes=supersedes,
@@ -85,6 +102,20 @@ def _new_measurement(
             cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
             m.pk = cursor.fetchone()[0]
     return m
+
+
+def _gauge(m: Measurement) -> dict | None:
+    """Which gauge gave a device reading (endpoint and node) and what it sent before scaling and rounding."""
+    if not m.device_endpoint:
+        return None
+    char = m.characteristic
+    return {
+        "endpoint": m.device_endpoint,
+        "node": m.device,
+        "raw_value": m.device_raw or None,
+        "raw_unit": char.device_unit or char.unit or None,
+        "scale": char.device_scale if char.device_scale is not None else None,
+    }
 
 
 def _data(m: Measurement) -> dict:
@@ -102,6 +133,7 @@ def _data(m: Measurement) -> dict:
             "upper_limit": m.spec_upper,
             "source": m.source,
             "device": m.device or None,
+            "gauge": _gauge(m),
             "recorded_at": m.recorded_at,
             "supersedes": str(m.supersedes_id) if m.supersedes_id else None,
         }
@@ -163,6 +195,8 @@ def measurement_record(
         actor=actor,
         attachment_id=attachment_id,
         at=clock(traveler),
+        device_endpoint=reading.endpoint if reading else "",
+        device_raw=reading.raw if reading else "",
     )
     bump(traveler, step=step)
     audit(
