@@ -9,7 +9,16 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from .inbox import inbox_reprocess
-from .models import Adapter, Checkpoint, InboxMessage, MachineState, OutboxDelivery, WorkOrderProvenance
+from .models import (
+    Adapter,
+    Checkpoint,
+    InboxMessage,
+    MachineState,
+    OutboxDelivery,
+    Reconciliation,
+    ReconciliationDifference,
+    WorkOrderProvenance,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -160,9 +169,14 @@ class OutboxDeliveryAdmin(ReadOnlyAdmin):
 
 @admin.register(WorkOrderProvenance)
 class WorkOrderProvenanceAdmin(ReadOnlyAdmin):
-    list_display = ["work_order", "message", "created_at"]
+    list_display = ["work_order", "action", "message", "created_at", "short_note"]
+    list_filter = ["action"]
     list_select_related = ["work_order", "message__adapter"]
     search_fields = ["work_order__number", "message__external_id"]
+
+    @admin.display(description=_("note"))
+    def short_note(self, obj):
+        return obj.note[:120]
 
 
 @admin.register(MachineState)
@@ -170,3 +184,21 @@ class MachineStateAdmin(ReadOnlyAdmin):
     list_display = ["site_code", "machine", "state", "reported_at", "received_at", "adapter"]
     list_filter = ["site_code", "state", "adapter"]
     search_fields = ["machine"]
+
+
+class ReconciliationDifferenceInline(admin.TabularInline):
+    model = ReconciliationDifference
+    extra = 0
+    fields = ["kind", "work_order", "traveler", "legacy_value", "traveler_value", "detail"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reconciliation)
+class ReconciliationAdmin(ReadOnlyAdmin):
+    list_display = ["day", "site", "adapter", "ran_at", "seconds", "error"]
+    list_filter = ["site", "adapter"]
+    inlines = [ReconciliationDifferenceInline]
