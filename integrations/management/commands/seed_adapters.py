@@ -9,7 +9,8 @@ the site's legacy system, whose operation aliases seed_demo loaded.
   tls-legacy-db   Toulouse's legacy MES database (the simulator's, `manage.py legacy_sim`): the DSN is
                   read from LEGACY_DB_URL; when that is unset the simulator's database on Traveler's
                   PostgreSQL server is used (integrations.sim.legacy.legacy_dsn sets it).
-  qro-file-drop   Querétaro's ERP drops its V0600 ProductionSchedule exports in var/dropbox/qro/inbox.
+  qro-file-drop   Querétaro's ERP drops its V0600 ProductionSchedule exports in var/dropbox/qro/inbox and
+                  takes completions as V0600 ProductionPerformance from var/dropbox/qro/outbox.
 
 The three release travelers on import, as the account `legacy-mes` (made here, allowed to release
 travelers and nothing else, no password), numbered by each site's numbering rule (made here when the site
@@ -93,9 +94,14 @@ ADAPTERS: list[AdapterSpec] = [
         name="qro-file-drop",
         kind=Adapter.Kind.FILE_DROP,
         site="QRO",
+        outbound=True,
         schedule_seconds=10,
         folders=("inbox", "done", "failed", "outbox"),
-        settings=lambda: {**dropbox("qro"), "site_codes": {legacy.PLANTS["QRO"]: "QRO"}},
+        settings=lambda: {  # the ERP reads completions as V0600 ProductionPerformance
+            **dropbox("qro"),
+            "site_codes": {legacy.PLANTS["QRO"]: "QRO"},
+            "performance_version": "V0600",
+        },
         release_on_import=True,
     ),
     AdapterSpec(  # archives every closed traveler into the data lake (DATA_LAKE_URL, default var/lake)
