@@ -64,6 +64,7 @@ class ResolvedOrder:
     unit: str
     operations: list[str]  # canonical operation codes, in the order the sender listed them
     notes: list[str] = field(default_factory=list)
+    route_difference: str | None = None  # against the released routing, when the sender listed a route
 
     @property
     def number(self) -> str:
@@ -136,7 +137,7 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[Resolved
     codes go to the unmapped-code queue (committed, so they stay queued) and refuse the whole message."""
     if not orders:
         raise MessageRefused("the message holds no work order", field="payload")
-    resolved, unmapped, seen, parts = [], [], {}, {}
+    resolved, unmapped, seen, parts, revisions, routings = [], [], {}, {}, {}, {}
     for order in orders:
         site = _site(order, adapter)
         context = {"adapter": adapter.name, "source": source, "where": order.where, "work_order": order.number}
@@ -157,7 +158,10 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[Resolved
         part = parts[part_key]
         if part is None:
             continue
-        part_revision, revision_note = _revision(order, part, adapter)
+        revision_key = (part.pk, order.part_revision)
+        if revision_key not in revisions:  # each part revision is looked up once per message
+            revisions[revision_key] = _revision(order, part, adapter)
+        part_revision, revision_note = revisions[revision_key]
         amount = part_quantity(
             quantity=order.quantity, unit_code=order.unit, part=part, settings=adapter.settings, where=order.where
         )
@@ -176,8 +180,12 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[Resolved
         notes = [n for n in (revision_note, f"quantity {amount.note}" if amount.note else "") if n]
         if order.unnamed_segments:
             notes.append(f"segments naming no operation: {', '.join(order.unnamed_segments)}")
+        operations = [c for c in operations if c]
+        if operations and part_revision.pk not in routings:
+            routings[part_revision.pk] = released_routing(part_revision)
+        difference = route_difference(routings.get(part_revision.pk), operations)
         resolved.append(
-            ResolvedOrder(order, site, part_revision, amount.quantity, amount.unit, [c for c in operations if c], notes)
+            ResolvedOrder(order, site, part_revision, amount.quantity, amount.unit, operations, notes, difference)
         )
     if unmapped:
         raise MessageRefused("; ".join(dict.fromkeys(unmapped)), field="operation")
@@ -257,9 +265,9 @@ def _release_on_import(r: ResolvedOrder, work_order: WorkOrder, *, adapter, mess
 def _provenance(work_order, message, action: str, notes) -> None:
     from .models import WorkOrderProvenance
 
-    WorkOrderProvenance.objects.get_or_create(
-        work_order=work_order, message=message, defaults={"action": action, "note": "; ".join(n for n in notes if n)}
-    )
+    note = "; ".join(n for n in notes if n)
+    if not WorkOrderProvenance.objects.filter(work_order=work_order, message=message).exists():
+        WorkOrderProvenance.objects.create(work_order=work_order, message=message, action=action, note=note)
 
 
 def _create(r: ResolvedOrder, *, adapter, message) -> WorkOrder:
@@ -279,10 +287,11 @@ def _create(r: ResolvedOrder, *, adapter, message) -> WorkOrder:
     notes = list(r.notes)
     if r.order.action == "change":
         notes.insert(0, "a change of an order not known before: created")
-    difference = route_difference(released_routing(r.part_revision), r.operations)
-    if difference:
-        notes.append(f"route differs: {difference}")
-    _provenance(work_order, message, WorkOrderProvenance.Action.CREATED, notes)
+    if r.route_difference:
+        notes.append(f"route differs: {r.route_difference}")
+    WorkOrderProvenance.objects.create(
+        work_order=work_order, message=message, action=WorkOrderProvenance.Action.CREATED, note="; ".join(notes)
+    )
     return work_order
 
 
