@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("integrations", "0005_adapter_add_release_policy"),
-        ("masterdata", "0007_workcenter_area"),
+        ("masterdata", "0008_workcenter_area"),
     ]
 
     operations = [

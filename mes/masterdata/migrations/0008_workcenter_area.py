@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("masterdata", "0006_part_quantity_unit_and_aliases"),
+        ("masterdata", "0007_part_quantity_unit_and_aliases"),
     ]
 
     operations = [

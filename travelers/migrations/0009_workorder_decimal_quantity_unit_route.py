@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("travelers", "0007_travelerstep_operation_alias"),
+        ("travelers", "0008_record_guards_replans_and_step_times"),
     ]
 
     operations = [

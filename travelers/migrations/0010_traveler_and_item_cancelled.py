@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("travelers", "0008_workorder_decimal_quantity_unit_route"),
+        ("travelers", "0009_workorder_decimal_quantity_unit_route"),
     ]
 
     operations = [

@@ -8,8 +8,8 @@ import travelers.models.orders
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("masterdata", "0006_part_quantity_unit_and_aliases"),
-        ("travelers", "0009_traveler_and_item_cancelled"),
+        ("masterdata", "0007_part_quantity_unit_and_aliases"),
+        ("travelers", "0010_traveler_and_item_cancelled"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ import mes.masterdata.models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("masterdata", "0005_characteristic_gauge"),
+        ("masterdata", "0006_routing_guards_declared_with_models"),
     ]
 
     operations = [

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("travelers", "0010_numbering_rule"),
+        ("travelers", "0011_numbering_rule"),
     ]
 
     operations = [
