@@ -154,14 +154,16 @@ def test_opcua_read_from_gauge_endpoint(client, shop, gauges):
     assert down.json()["error"]["code"] == "gauge_unreachable" and "switched on" in down.json()["error"]["message"]
     hand = read("HAND")
     assert hand.status_code == 400 and hand.json()["error"]["field"] == "characteristic"
-    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(device_node="ns=2;x=Bore")
+    misnamed = (gauges, "ns=2;x=Bore", "mm", Decimal(1))
+    gauged = gauged_traveler(shop, gauges, number="GAUGED-2", devices={"BORE_DIA": misnamed})
     bad_node = read("BORE_DIA")  # a configuration error: 400, not "the gauge is down"
     assert bad_node.status_code == 400 and "is not an OPC UA node id" in bad_node.json()["error"]["message"]
 
 
 @pytest.mark.django_db
-def test_opcua_a_float32_reading_is_recorded_at_the_characteristics_resolution_raw_kept(shop, gauged, gauges):
-    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(device_node="ns=2;s=Bore.DiameterFloat")
+def test_opcua_a_float32_reading_is_recorded_at_the_characteristics_resolution_raw_kept(shop, gauges):
+    float32 = (gauges, "ns=2;s=Bore.DiameterFloat", "mm", Decimal(1))
+    gauged = gauged_traveler(shop, gauges, devices={"BORE_DIA": float32})
     m = gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
     assert (m.entered_value, m.entered_unit, m.value_numeric) == ("12.701", "mm", Decimal("12.701"))  # not 12.7011995…
     assert m.device_raw == "12.701199531555176" and m.device_endpoint == gauges
@@ -177,20 +179,21 @@ def test_opcua_a_float32_reading_is_recorded_at_the_characteristics_resolution_r
 
 
 @pytest.mark.django_db
-def test_opcua_a_failed_sensor_is_said_in_plain_words(shop, gauged):
-    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(device_node="ns=2;s=Bore.Sensor")
+def test_opcua_a_failed_sensor_is_said_in_plain_words(shop, gauges):
+    gauged = gauged_traveler(shop, gauges, devices={"BORE_DIA": (gauges, "ns=2;s=Bore.Sensor", "mm", Decimal(1))})
     with pytest.raises(GaugeUnreachable, match=r"the sensor reports a failure \(BadSensorFailure\)") as failed:
         gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
     assert failed.value.status_code == 503
 
 
 @pytest.mark.django_db
-def test_opcua_an_unknown_or_malformed_node_is_a_configuration_error(shop, gauged):
-    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_RAW").update(device_node="ns=2;s=No.Such.Gauge")
+def test_opcua_an_unknown_or_malformed_node_is_a_configuration_error(shop, gauges):
+    unknown = (gauges, "ns=2;s=No.Such.Gauge", "mm", Decimal(1))
+    not_opcua = ("http://gauge/", "ns=2;s=Bore.Diameter", "mm", Decimal(1))
+    gauged = gauged_traveler(shop, gauges, devices={"BORE_RAW": unknown, "BORE_DIA": not_opcua})
     with pytest.raises(GaugeNotConfigured, match=r"no readable node ns=2;s=No.Such.Gauge \(BadNodeIdUnknown\)") as bad:
         gauge_read(step=gauged, characteristic_code="BORE_RAW", actor=shop.operator)
     assert bad.value.status_code == 400
-    TravelerCharacteristic.objects.filter(step=gauged, code="BORE_DIA").update(device_endpoint="http://gauge/")
     with pytest.raises(GaugeNotConfigured, match="is not an OPC UA endpoint"):
         gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)
     assert not gauged.measurements.exists()
@@ -222,10 +225,17 @@ def certificates(tmp_path_factory):
 
 
 @pytest.mark.django_db
-def test_opcua_basic256sha256_sign_and_encrypt_with_certificates(shop, gauged, certificates):
+def test_opcua_basic256sha256_sign_and_encrypt_with_certificates(shop, certificates):
     endpoint = f"opc.tcp://127.0.0.1:{free_port()}/secure/gauges"
     security = (str(certificates / "server-cert.der"), str(certificates / "server-key.pem"))
-    TravelerCharacteristic.objects.filter(step=gauged).update(device_endpoint=endpoint)
+    gauged = gauged_traveler(
+        shop,
+        endpoint,
+        devices={
+            "BORE_DIA": (endpoint, "ns=2;s=Bore.Diameter", "mm", Decimal(1)),
+            "BORE_RAW": (endpoint, "ns=2;s=Bore.DiameterRaw", "mm", Decimal("0.001")),
+        },
+    )
     with GaugeServer(endpoint, values=VALUES, security=security):
         adapter = Adapter.objects.create(name="gauges", kind=Adapter.Kind.OPCUA, source_system="shop", settings={})
         with pytest.raises(GaugeNotConfigured, match="offers no endpoint with no security"):
