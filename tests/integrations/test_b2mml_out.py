@@ -37,9 +37,11 @@ def closed_lot(shop, quantity=Decimal(200)):
         work_order=order, identifier="L-0412", quantity=quantity, actor=shop.supervisor
     )
     step = services.step_start(step=traveler.steps.get(), actor=shop.operator)
-    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD)
+    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
     traveler.refresh_from_db()
-    services.traveler_signoff(traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD)
+    services.traveler_signoff(
+        traveler=traveler, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.get_username()
+    )
     return order
 
 
