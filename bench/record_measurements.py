@@ -80,6 +80,7 @@ def build(tablets: int) -> list[dict]:
     from mes.compliance.models import Profile
     from mes.compliance.tokens import api_token_issue
     from mes.masterdata import services as md
+    from mes.masterdata.change_control import routing_release_signed
     from mes.masterdata.models import Operation, Part, PartRevision, Qualification, Site, WorkCenter
     from travelers import services
 
@@ -101,8 +102,21 @@ def build(tablets: int) -> list[dict]:
                 lower_limit=Decimal("9.990"),
                 upper_limit=Decimal("10.010"),
             )
-    md.routing_release(routing=routing)
     user_model = __import__("django.contrib.auth", fromlist=["get_user_model"]).get_user_model()
+    signers = []
+    for name, role in (("engineer", "Engineer"), ("quality", "Inspector")):
+        signer = user_model.objects.create_user(name, password=PASSWORD, first_name=role, last_name="Bench")
+        Profile.objects.create(user=signer, employee_number=f"B-{name}", printed_name=f"{role} Bench", site=site)
+        signer.groups.add(Group.objects.get(name=role))
+        signers.append(signer)
+    routing_release_signed(
+        routing=routing,
+        reason="bench routing",
+        engineer=signers[0],
+        engineer_secret=PASSWORD,
+        quality=signers[1],
+        quality_secret=PASSWORD,
+    )
     boss = user_model.objects.create_user("boss", password=PASSWORD)
     boss.groups.add(Group.objects.get(name="Supervisor"))
     order = services.work_order_create(number="WO-BENCH", part_revision=revision, quantity=tablets, site=site)

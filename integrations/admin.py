@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from mes.compliance.admin_history import ReasonForChangeAdmin
+
 from .inbox import inbox_reprocess
 from .models import (
     Adapter,
@@ -71,7 +73,7 @@ class AdapterForm(forms.ModelForm):
 
 
 @admin.register(Adapter)
-class AdapterAdmin(admin.ModelAdmin):
+class AdapterAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
     list_display = ["name", "kind", "site", "inbound", "outbound", "enabled", "state", "last_success_at", "secret_set"]
     list_filter = ["kind", "enabled", "state", "inbound", "outbound"]
     search_fields = ["name", "source_system"]

@@ -7,7 +7,10 @@ from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
 
+from mes.compliance.history import tracked
 
+
+@tracked(exclude=("state", "last_success_at", "last_error", "last_error_at"))  # run state, not configuration
 class Adapter(models.Model):
     class Kind(models.TextChoices):
         LEGACY_DB = "legacy_db", "Legacy database"

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "ninja",  # serves its bundled Swagger UI (no CDN)
     "axes",
     "pgtrigger",
+    "pghistory",
     "mes",
     "mes.masterdata",
     "mes.compliance",
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mes.compliance.history.HistoryContextMiddleware",  # who changed configuration, from where
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -259,6 +261,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "integrity-verify-daily": {"task": "mes.compliance.tasks.integrity_verify", "schedule": 24 * 3600.0},
     # the parallel run's check of yesterday, each night at 02:30 UTC (docs/legacy-mes.md)
     "reconcile-nightly": {"task": "integrations.tasks.reconcile_nightly", "schedule": crontab(hour=2, minute=30)},
+    "config-history-seal": {"task": "mes.compliance.tasks.config_history_seal", "schedule": 60.0},
 }
 # Triggers are installed by migrations (and checked by the verifier), never by a bare migrate hook.
 PGTRIGGER_INSTALL_ON_MIGRATE = False

@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # anything else under /api/ answers JSON, not an HTML page
     path("admin/", admin.site.urls),
+    path("changes/", include("mes.masterdata.views")),
     path("trace/", include("integrations.traceability.urls")),
     path("", include("integrations.urls")),
     path("archive/", include("integrations.archive.urls")),

@@ -114,4 +114,48 @@ def released_routing(*, part_revision=None, steps: int = 3, operation=None, work
             lower_limit=Decimal("12.687"),
             upper_limit=Decimal("12.713"),
         )
-    return services.routing_release(routing=routing, actor=actor)
+    return release_routing(routing=routing)
+
+
+def change_signers():
+    """The engineer and the quality inspector who sign routing changes in tests (two different people)."""
+    from django.contrib.auth.models import Group
+
+    signers = []
+    for username, first, last, role in (("cc-engineer", "Chris", "Engineer", "Engineer"),
+                                        ("cc-quality", "Quinn", "Quality", "Inspector")):  # fmt: skip
+        user = get_user_model().objects.filter(username=username).first()  # as is: no new password hash
+        if user is None:
+            user = UserFactory(username=username, first_name=first, last_name=last)
+            user.groups.add(Group.objects.get(name=role))
+        signers.append(user)
+    return tuple(signers)
+
+
+def release_routing(*, routing, actor=None, reason: str = "released for the test"):
+    """Release a draft through change control: the engineer asks and signs, quality signs."""
+    from mes.masterdata.change_control import routing_release_signed
+
+    engineer, quality = change_signers()
+    return routing_release_signed(
+        routing=routing,
+        reason=reason,
+        engineer=engineer,
+        engineer_secret=DEFAULT_PASSWORD,
+        quality=quality,
+        quality_secret=DEFAULT_PASSWORD,
+    )
+
+
+def obsolete_routing(*, routing, reason: str = "retired for the test"):
+    """Make a released routing obsolete through change control (two signatures)."""
+    from mes.masterdata.change_control import routing_change_approve, routing_change_request
+    from mes.masterdata.models import Routing
+
+    engineer, quality = change_signers()
+    change = routing_change_request(routing=routing, action="obsolete", reason=reason, actor=engineer)
+    for role, signer in (("engineering", engineer), ("quality", quality)):
+        routing_change_approve(
+            change=change, role=role, actor=signer, secret=DEFAULT_PASSWORD, username=signer.get_username()
+        )
+    return Routing.objects.get(pk=routing.pk)

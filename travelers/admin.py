@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from mes.compliance.admin_history import ReasonForChangeAdmin
 from mes.masterdata.models import PartRevision
 
 from .models import NumberingRule, WorkOrder
@@ -34,7 +35,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(NumberingRule)
-class NumberingRuleAdmin(admin.ModelAdmin):
+class NumberingRuleAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
     """Serial and lot numbers for travelers released without numbers (supervisor screen, or on import)."""
 
     list_display = ("site", "part", "pattern", "next_value")

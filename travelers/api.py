@@ -330,6 +330,11 @@ class CorrectIn(Signing):
     unit: str = ""
     reason: str
     attachment_id: int | None = None
+    cosigner_username: str | None = Field(
+        None,
+        description="An inspector's user id: needed (two-person rule) for a value out of spec or after a disposition.",
+    )
+    cosigner_secret: str | None = Field(None, description="That inspector's password or signing PIN.")
 
 
 class SignIn(Signing):
@@ -361,6 +366,10 @@ class DispositionIn(Signing):
     disposition: Literal["use_as_is", "rework", "repair", "scrap", "rtv"]
     notes: str
     rework_steps: list[ReworkStepIn] = Field(default_factory=list, description="For rework or repair.")
+    mrb_username: str | None = Field(
+        None, description="An engineer's user id: needed (material review board) for use as is and repair."
+    )
+    mrb_secret: str | None = Field(None, description="That engineer's password or signing PIN.")
 
 
 class ComponentIn(In):
@@ -719,6 +728,8 @@ def measurement_correct(request, id: int, payload: CorrectIn):  # noqa: A002 - t
         secret=payload.secret,
         username=payload.username,
         session_key=signing_session_key(request),
+        cosigner_username=payload.cosigner_username,
+        cosigner_secret=payload.cosigner_secret,
         actor=_actor(request),
     )
     return Status(201, _measurement_result(m.pk))
@@ -830,6 +841,8 @@ def ncr_disposition(request, number: str, payload: DispositionIn):
         secret=payload.secret,
         username=payload.username,
         session_key=signing_session_key(request),
+        mrb_username=payload.mrb_username,
+        mrb_secret=payload.mrb_secret,
         actor=_actor(request),
     )
     return _ncr_out(ncr.pk)

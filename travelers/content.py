@@ -188,6 +188,7 @@ def ncr_state(n: Nonconformance) -> dict:
         "disposition_notes": n.disposition_notes,
         "dispositioned_at": n.dispositioned_at,
         "disposition_signature": n.disposition_signature_id,
+        "mrb_signature": n.mrb_signature_id,
     }
 
 

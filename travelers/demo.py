@@ -14,7 +14,8 @@ from django.contrib.auth import get_user_model
 
 from mes.compliance.models import SigningCredential
 from mes.masterdata import services as masterdata
-from mes.masterdata.demo_data import DEMO_PASSWORD
+from mes.masterdata.change_control import routing_release_signed
+from mes.masterdata.demo_data import DEMO_PASSWORD, ROUTING_QUALITY
 from mes.masterdata.models import Routing
 from mes.masterdata.states import RoutingStatus
 from travelers import services
@@ -254,7 +255,15 @@ def _tighter_revision(routing: Routing) -> Routing:
             char.upper_limit -= (char.upper_limit - char.lower_limit) / 10
             char.save(update_fields=["upper_limit"])
             break
-    return masterdata.routing_release(routing=draft, actor=engineer)
+    return routing_release_signed(
+        routing=draft,
+        reason="tighter upper limit after the capability study",
+        reference="ECO-DEMO-2",
+        engineer=engineer,
+        engineer_secret=DEMO_PASSWORD,
+        quality=_user(ROUTING_QUALITY),
+        quality_secret=DEMO_PASSWORD,
+    )
 
 
 def demo_travelers_seed(report) -> None:

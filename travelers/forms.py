@@ -124,9 +124,26 @@ class CorrectionForm(SigningForm):
     value = forms.CharField(label=_("Correct value"), max_length=500)
     unit = forms.CharField(label=_("Unit"), max_length=30, required=False)
     reason = forms.CharField(label=_("Why is it corrected?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
-    field_map = {"characteristic": "value", "attachment": "value"}
+    cosigner_username = forms.CharField(
+        label=_("Inspector's user id (co-signature)"),
+        max_length=150,
+        help_text=_("This correction needs a second signature: an inspector co-signs here with their own secret."),
+        widget=forms.TextInput(attrs=CODE_ATTRS | {"autocapitalize": "none", "autocomplete": "off"}),
+    )
+    cosigner_secret = forms.CharField(
+        label=_("Inspector's password or signing PIN"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    field_map = {"characteristic": "value", "attachment": "value", "cosigner": "cosigner_username"}
 
-    field_order = ["value", "unit", "reason", "username", "secret"]
+    field_order = ["value", "unit", "reason", "username", "secret", "cosigner_username", "cosigner_secret"]
+
+    def __init__(self, *args, need_cosign: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not need_cosign:  # the two-person rule does not apply to this value
+            del self.fields["cosigner_username"], self.fields["cosigner_secret"]
 
 
 class ComponentForm(StationForm):

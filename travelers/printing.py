@@ -355,6 +355,7 @@ def _step_block(step, record, st, width) -> list:
                 recorded += (
                     f"<br/><b>{_t(_('Correction'))}</b>: {_t(m['correction_reason'])}"
                     f"<br/>{_sig(m['correction_signature'], zone)}"
+                    + (f"<br/>{_sig(m['cosignature'], zone)}" if m.get("cosignature") else "")
                 )
             rows.append(
                 [
@@ -388,6 +389,8 @@ def _ncrs(record, st, width) -> list:
             if n["rework_steps"]:
                 disposition += f"<br/>{_t(_('rework steps'))} {', '.join(str(s) for s in n['rework_steps'])}"
             disposition += f"<br/>{_sig(n['disposition_signature'], zone)}"
+            if n.get("mrb_signature"):
+                disposition += f"<br/>{_sig(n['mrb_signature'], zone)}"
         rows.append(
             [
                 Paragraph(

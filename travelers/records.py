@@ -186,6 +186,7 @@ def _measurement(m, *, step, superseded_by: int | None, attachment_sha: dict, nc
         "correction_signature": signature_data(
             m.correction_signature, on=f"{_step_label(step)} · correction of {char.code}"
         ),
+        "cosignature": signature_data(m.cosignature, on=f"{_step_label(step)} · correction of {char.code}"),
         "ncr": ncr_of.get(m.pk),
     }
 
@@ -267,6 +268,7 @@ def _ncr(n, *, rework: dict) -> dict:
         "disposition_notes": n.disposition_notes,
         "dispositioned_at": iso(n.dispositioned_at),
         "disposition_signature": signature_data(n.disposition_signature, on=f"{n.number} · disposition"),
+        "mrb_signature": signature_data(n.mrb_signature, on=f"{n.number} · disposition (material review board)"),
         "rework_steps": rework.get(n.pk, []),
     }
 
@@ -326,8 +328,10 @@ def _all_signatures(record: dict, on_traveler: list, number: str) -> list[dict]:
             add(sig)
         for m in step["measurements"]:
             add(m["correction_signature"])
+            add(m["cosignature"])
     for n in record["ncrs"]:
         add(n["disposition_signature"])
+        add(n["mrb_signature"])
     for c in record["genealogy"]["consumed"]:
         add(c["removal_signature"])
     for h in record["holds"]:

@@ -87,6 +87,7 @@ def ncr_for_disposition(number: str) -> Nonconformance:
             "measurement__characteristic",
             "raised_by__profile",
             "disposition_signature",
+            "mrb_signature",
         ).get(number=number)
     except Nonconformance.DoesNotExist:
         raise RecordNotFound(f"there is no nonconformance {number}", field="number") from None

@@ -106,7 +106,7 @@ def measurement_outcome(measurement_id: int) -> tuple[Measurement, str | None]:
     """A recorded value with its step and traveler as they stand now, and the number of the NCR the
     value opened (None when it opened none)."""
     m = Measurement.objects.select_related(
-        "step__traveler", "characteristic", "recorded_by__profile", "correction_signature"
+        "step__traveler", "characteristic", "recorded_by__profile", "correction_signature", "cosignature"
     ).get(pk=measurement_id)
     ncr = Nonconformance.objects.filter(measurement_id=measurement_id).values_list("number", flat=True).first()
     return m, ncr
@@ -144,7 +144,9 @@ def hold_state(hold_id: int) -> Hold:
 
 def ncr_state(ncr_id: int) -> Nonconformance:
     return (
-        Nonconformance.objects.select_related("traveler", "step", "raised_by__profile", "disposition_signature")
+        Nonconformance.objects.select_related(
+            "traveler", "step", "raised_by__profile", "disposition_signature", "mrb_signature"
+        )
         .prefetch_related(Prefetch("rework_steps", queryset=TravelerStep.objects.order_by("sequence")))
         .get(pk=ncr_id)
     )
@@ -189,7 +191,7 @@ def traveler_detail(number: str) -> Traveler:
         Prefetch(
             "measurements",
             queryset=Measurement.objects.select_related(
-                "characteristic", "recorded_by__profile", "correction_signature"
+                "characteristic", "recorded_by__profile", "correction_signature", "cosignature"
             ).order_by("characteristic__sequence", "characteristic_id", "recorded_at", "id"),
         ),
         Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by__profile", "ncr")),
@@ -213,7 +215,7 @@ def traveler_detail(number: str) -> Traveler:
         Prefetch(
             "ncrs",
             queryset=Nonconformance.objects.select_related(
-                "step", "raised_by__profile", "disposition_signature"
+                "step", "raised_by__profile", "disposition_signature", "mrb_signature"
             ).order_by("number"),
         ),
         Prefetch(
@@ -416,7 +418,7 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
         Prefetch(
             "measurements",
             queryset=Measurement.objects.select_related(
-                "characteristic", "recorded_by__profile", "correction_signature"
+                "characteristic", "recorded_by__profile", "correction_signature", "cosignature"
             ).order_by("characteristic__sequence", "characteristic_id", "recorded_at", "id"),
         ),
         Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by__profile")),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from mes.compliance.admin_history import ReasonForChangeAdmin
+
 from .models import ArchiveAttempt, ArchiveRecord, Disposal, RetentionClass
 
 
@@ -39,7 +41,7 @@ class ArchiveRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RetentionClass)
-class RetentionClassAdmin(admin.ModelAdmin):
+class RetentionClassAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
     list_display = ("code", "name", "years", "customer", "part", "is_default")
     search_fields = ("code", "name", "customer", "part__number")
     autocomplete_fields = ()

@@ -8,11 +8,13 @@ from django.conf import settings
 from django.db import models
 
 from mes.compliance import guards
+from mes.compliance.history import tracked
 
 # What re-verifying a package may update on its record; everything else is written once.
 VERIFICATION_FIELDS = ["last_verified_at", "last_verify_ok", "last_verify_problem"]
 
 
+@tracked()
 class RetentionClass(models.Model):
     """How long records must be kept, e.g. 10 years, 30 years, life of product (no end)."""
 

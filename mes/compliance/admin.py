@@ -19,6 +19,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 
 from . import credentials
+from .admin_history import ReasonForChangeAdmin
 from .errors import SignatureRefused
 from .models import ApiToken, Profile
 from .tokens import api_token_revoke
@@ -65,7 +66,7 @@ def _save_profile(request, form) -> None:
 
 
 @admin.register(Profile)
-class ProfileAdmin(admin.ModelAdmin):
+class ProfileAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
     form = ProfileForm
     list_display = ("employee_number", "printed_name", "user", "site")
     list_filter = ("site",)
@@ -101,7 +102,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(ReasonForChangeAdmin, DjangoUserAdmin):
     inlines = [ProfileInline]
     list_display = ("username", "printed_name", "employee_number", "site", "email", "is_staff", "is_active")
     list_select_related = ("profile__site",)
@@ -186,7 +187,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(Group)
-class RoleAdmin(DjangoGroupAdmin):
+class RoleAdmin(ReasonForChangeAdmin, DjangoGroupAdmin):
     """Roles and their permissions: superusers only change them (every change is in the history)."""
 
     def has_add_permission(self, request) -> bool:

@@ -36,6 +36,10 @@ class ComplianceConfig(AppConfig):
 
         mount("/", router)
         register_signable("compliance.signingunlock", unlock_signed_content)
+        from .config_seal import check_config
+        from .verify import register_records_check
+
+        register_records_check("config", check_config)  # configuration history: captured = sealed
         from .roles import sync_after_migrate
 
         # Groups need the permissions Django creates after migrating, hence post_migrate.

@@ -82,9 +82,14 @@ def audit_record(
     changes: dict | None = None,
     reason: str = "",
     seal: str = "",
+    occurred_at=None,
+    actor_name: str | None = None,
+    request_id: str | None = None,
 ) -> AuditEvent:
     """Append one event to `chain`. Must run inside the transaction that makes the change. `seal` is
-    record_seal() of the changed record's content, for the records reconciliation checks."""
+    record_seal() of the changed record's content, for the records reconciliation checks. `occurred_at`,
+    `actor_name` and `request_id` default to now, the actor's printed name and the current request;
+    sealing what the database captured earlier (mes.compliance.config_seal) gives them."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     key = keys.current()
@@ -93,15 +98,15 @@ def audit_record(
         event = AuditEvent(
             chain=chain,
             seq=last_seq + 1,
-            occurred_at=timezone.now(),
+            occurred_at=occurred_at or timezone.now(),
             actor=actor,
-            actor_name=printed_name_of(actor),
+            actor_name=printed_name_of(actor) if actor_name is None else actor_name,
             action=action,
             object_type=object_type,
             object_id=str(object_id),
             changes=jsonable(changes or {}),
             reason=reason or "",
-            request_id=current_request_id() or "",
+            request_id=(current_request_id() if request_id is None else request_id) or "",
             seal=seal,
             key_id=key.id,
             prev_hash=last_hash or GENESIS,

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from .audit import audit_record
 from .errors import CredentialRefused, SignatureRefused
+from .history import reason_for_change
 from .models import SigningCredential, SigningSession, SigningUnlock
 
 
@@ -270,7 +271,8 @@ def profile_update(*, profile, actor, printed_name: str, site=None, reason: str 
     before.printed_name = printed_name
     if site is not None:
         before.site = site
-    before.save(update_fields=["printed_name", "site"])
+    with reason_for_change(reason):
+        before.save(update_fields=["printed_name", "site"])
     audit_record(
         chain=f"user:{before.user_id}",
         action="profile.changed",

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.db import models
 
 from . import guards
+from .history import tracked
 
 
+@tracked()
 class Profile(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
     employee_number = models.CharField(max_length=30, unique=True, help_text="Printed on the badge.")
@@ -203,6 +206,7 @@ class Signature(models.Model):
         return str(self)
 
 
+@tracked(exclude=("key_hash", "last_used_at"))
 class ApiToken(models.Model):
     """A bearer token for integrations and scripts: only its SHA-256 is stored; the token is shown once."""
 
@@ -285,3 +289,57 @@ class IntegrityRun(models.Model):
     def __str__(self) -> str:
         state = "running" if self.ok is None else ("ok" if self.ok else f"{self.problem_count} problems")
         return f"integrity run {self.started_at:%Y-%m-%d %H:%M} ({state})"
+
+
+# --- Configuration history of Django's own tables (mes.compliance.history) ------------------------------------
+# Django's user and group tables are tracked through proxies, so that their triggers and event tables
+# belong to this app's migrations. A password hash is never copied (credential changes are audited by
+# mes.compliance.credentials); last_login changes at every sign-in and is left out.
+
+
+@tracked(exclude=("password", "last_login"), model_name="UserEvent")
+class TrackedUser(User):
+    class Meta:
+        proxy = True
+
+
+@tracked(model_name="GroupEvent")
+class TrackedRole(Group):
+    class Meta:
+        proxy = True
+
+
+@tracked(link=True, model_name="UserGroupEvent")
+class TrackedUserGroup(User.groups.through):
+    class Meta:
+        proxy = True
+
+
+@tracked(link=True, model_name="UserPermissionEvent")
+class TrackedUserPermission(User.user_permissions.through):
+    class Meta:
+        proxy = True
+
+
+@tracked(link=True, model_name="GroupPermissionEvent")
+class TrackedRolePermission(Group.permissions.through):
+    class Meta:
+        proxy = True
+
+
+class ConfigEventSeal(models.Model):
+    """Which captured configuration event is sealed in the audit chain "config", by which audit event
+    (mes.compliance.config_seal). Written once."""
+
+    event_model = models.CharField(max_length=100)
+    event_id = models.BigIntegerField()
+    audit_event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event_model", "event_id"], name="configeventseal_once"),
+        ]
+        triggers = [guards.append_only("configeventseal")]
+
+    def __str__(self) -> str:
+        return f"{self.event_model} {self.event_id} → audit event {self.audit_event_id}"

@@ -59,6 +59,7 @@ VIEW_TRAVELERS = [
 OPERATOR = ["travelers.perform_step", "travelers.correct_measurement", "travelers.hold_traveler", "travelers.raise_ncr"]
 INSPECTOR = [
     "compliance.view_integrity",
+    "masterdata.approve_routing_quality",
     "travelers.inspect_step",
     "travelers.correct_measurement",
     "travelers.hold_traveler",
@@ -85,7 +86,10 @@ ROLES: dict[str, list[str]] = {
     + SUPERVISOR
     + ["masterdata.view_unmappedcode", "compliance.view_profile"]
     + ["integrations.view_sync_status", "integrations.reprocess_message"],
-    "Engineer": EDIT_MASTERDATA + VIEW_TRAVELERS + ["masterdata.view_qualification", "travelers.replan_traveler"],
+    "Engineer": EDIT_MASTERDATA
+    + VIEW_TRAVELERS
+    + ["masterdata.view_qualification", "travelers.replan_traveler", "travelers.mrb_engineering"]
+    + ["masterdata.approve_routing_engineering"],
     "Administrator": EDIT_MASTERDATA
     + VIEW_TRAVELERS
     + ["travelers.release_traveler", "compliance.unlock_signing", "archive.dispose_package"]

@@ -14,8 +14,12 @@ import mimetypes
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+
+from mes.compliance.admin_history import ReasonForChangeAdmin
 
 from . import services
 from .errors import MasterDataError
@@ -91,7 +95,7 @@ class ServiceErrorsAsFormErrors:
         return WithServiceError
 
 
-class ServiceBackedAdmin(ServiceErrorsAsFormErrors, ChoicesWithRelated, admin.ModelAdmin):
+class ServiceBackedAdmin(ReasonForChangeAdmin, ServiceErrorsAsFormErrors, ChoicesWithRelated, admin.ModelAdmin):
     """Base of the admins whose saves call services."""
 
 
@@ -171,14 +175,14 @@ class WorkCenterInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "time_zone", "legacy_system")
+class SiteAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
+    list_display = ("code", "name", "time_zone", "legacy_system", "cosign_corrections", "mrb_dispositions")
     search_fields = ("code", "name", "legacy_system")
     inlines = [WorkCenterInline]
 
 
 @admin.register(WorkCenter)
-class WorkCenterAdmin(admin.ModelAdmin):
+class WorkCenterAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
     list_display = ("code", "name", "site", "area", "active")
     list_filter = ("active", "site", "area")
     search_fields = ("code", "name", "site__code")
@@ -480,7 +484,7 @@ class RoutingListInline(admin.TabularInline):
 
 
 @admin.register(PartRevision)
-class PartRevisionAdmin(ChoicesWithRelated, admin.ModelAdmin):
+class PartRevisionAdmin(ReasonForChangeAdmin, ChoicesWithRelated, admin.ModelAdmin):
     list_display = ("part", "revision", "description", "drawing_number")
     search_fields = ("part__number", "part__name", "drawing_number")
     list_select_related = ("part",)
@@ -524,7 +528,7 @@ class RoutingAdmin(ServiceBackedAdmin):
     list_filter = ("status",)
     search_fields = ("part_revision__part__number", "part_revision__part__name", "description")
     list_select_related = ("part_revision__part", "released_by")
-    actions = ["release_drafts", "make_new_revision"]
+    actions = ["release_drafts", "retire_released", "make_new_revision"]
     service_error_fields = {"status": "part_revision"}
 
     def get_fields(self, request, obj=None):
@@ -571,19 +575,29 @@ class RoutingAdmin(ServiceBackedAdmin):
         )
         adopt(obj, draft)
 
-    @admin.action(description="Release selected drafts", permissions=["change"])
+    @admin.action(description="Ask to release (change control: reason, two signatures)", permissions=["change"])
     def release_drafts(self, request, queryset):
-        for routing in queryset.select_related("part_revision__part"):
-            previous = Routing.objects.filter(
-                part_revision_id=routing.part_revision_id, status=RoutingStatus.RELEASED
-            ).first()
-            try:
-                released = services.routing_release(routing=routing, actor=request.user)
-            except MasterDataError as exc:
-                self.message_user(request, f"{routing}: not released: {exc.message}", messages.ERROR)
-                continue
-            superseded = f"; r{previous.revision} is superseded" if previous else ""
-            self.message_user(request, f"Released {released}{superseded}.", messages.SUCCESS)
+        """A release is a change with a reason and two signatures: this opens the change page of each draft."""
+        routings = list(queryset.select_related("part_revision__part"))
+        if len(routings) == 1:
+            return redirect(f"{reverse('masterdata:change_new', args=[routings[0].pk])}?action=release")
+        for routing in routings:
+            url = f"{reverse('masterdata:change_new', args=[routing.pk])}?action=release"
+            self.message_user(
+                request, format_html('{}: <a href="{}">ask for its release</a>', routing, url), messages.INFO
+            )
+
+    @admin.action(description="Ask to make obsolete (change control: reason, two signatures)", permissions=["change"])
+    def retire_released(self, request, queryset):
+        """Retiring a released routing is a change too: this opens the change page of each one."""
+        routings = list(queryset.select_related("part_revision__part"))
+        if len(routings) == 1:
+            return redirect(f"{reverse('masterdata:change_new', args=[routings[0].pk])}?action=obsolete")
+        for routing in routings:
+            url = f"{reverse('masterdata:change_new', args=[routing.pk])}?action=obsolete"
+            self.message_user(
+                request, format_html('{}: <a href="{}">ask to make it obsolete</a>', routing, url), messages.INFO
+            )
 
     @admin.action(description="Make a new draft revision", permissions=["add"])
     def make_new_revision(self, request, queryset):
@@ -859,7 +873,7 @@ class QualificationValidity(admin.SimpleListFilter):
 
 
 @admin.register(Qualification)
-class QualificationAdmin(admin.ModelAdmin):
+class QualificationAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
     list_display = ("user", "operation", "kind", "certificate", "valid_from", "expires_on", "status")
     list_filter = (QualificationValidity, "kind", "operation")
     search_fields = ("user__username", "user__first_name", "user__last_name", "operation__code", "certificate")

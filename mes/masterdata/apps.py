@@ -5,3 +5,10 @@ class MasterdataConfig(AppConfig):
     name = "mes.masterdata"
     label = "masterdata"
     verbose_name = "Master data"
+
+    def ready(self) -> None:
+        from mes.compliance.signing import register_signable
+
+        from .change_control import change_signed_content
+
+        register_signable("masterdata.routingchange", change_signed_content)

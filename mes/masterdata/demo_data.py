@@ -1015,7 +1015,8 @@ DEMO_USERS: list[dict[str, str]] = [
 
 STAFF_ROLES = {"Supervisor", "Engineer", "Administrator"}  # may reach the admin
 SUPERUSER_ROLES = {"Administrator"}
-ROUTING_AUTHOR = "camille"  # the engineer who drafts and releases the demo routings
+ROUTING_AUTHOR = "camille"  # the engineer who drafts the demo routings and signs their release for engineering
+ROUTING_QUALITY = "dwight"  # the inspector who signs their release for quality (a release takes two people)
 
 # Qualifications: operators may perform every operation on their site's routings, inspectors may inspect
 # every operation. Valid from QUALIFIED_SINCE_DAYS ago for QUALIFIED_FOR_DAYS.

@@ -41,7 +41,6 @@ from .services import (
     characteristic_add,
     operation_alias_create,
     routing_create_draft,
-    routing_release,
     routing_step_add,
 )
 from .states import RoutingStatus
@@ -344,11 +343,13 @@ class RoutingImport:
     routing: Routing
     created: bool
     aliases_created: list[OperationAlias]
+    change: object = None  # the release change asked for a document released in its source
 
 
 def routing_document_import(*, document: dict, actor=None) -> Routing:
-    """Create the routing a document describes (and its part, part revision and aliases where missing),
-    releasing it when the document says released. Refuses the document whole with DocumentInvalid,
+    """Create the routing a document describes (and its part, part revision and aliases where missing), as a
+    draft; when the document says released, a release change is asked for in `actor`'s name (it then waits
+    for its two signatures: mes.masterdata.change_control). Refuses the document whole with DocumentInvalid,
     listing every problem by dotted field path; nothing is saved then. Importing a document whose
     routing already exists and is identical returns that routing unchanged."""
     return routing_document_apply(document=document, actor=actor).routing
@@ -611,9 +612,9 @@ class _Plan:
         if self.existing is not None:
             ours = _canonical(doc)
             theirs = routing_document_export(routing=self.existing)
-            difference = _first_difference(
-                {"routing": ours["routing"], "steps": ours["steps"]},
-                {"routing": theirs["routing"], "steps": theirs["steps"]},
+            difference = _first_difference(  # the status is the importer's business (change control)
+                {"routing": _without_status(ours["routing"]), "steps": ours["steps"]},
+                {"routing": _without_status(theirs["routing"]), "steps": theirs["steps"]},
             )
             if difference:
                 self.problem(
@@ -705,10 +706,22 @@ class _Plan:
                     required=char.required,
                     on_out_of_spec=char.on_out_of_spec,
                 )
-        if doc.routing.status == RoutingStatus.RELEASED:
-            self._writing_at = "routing"
-            routing = routing_release(routing=routing, actor=actor)
-        return RoutingImport(routing=routing, created=True, aliases_created=aliases_created)
+        change = None
+        if doc.routing.status == RoutingStatus.RELEASED and actor is not None:
+            self._writing_at = "routing"  # released where it comes from: here it waits for two signatures
+            from .change_control import routing_change_request
+
+            change = routing_change_request(
+                routing=routing,
+                action="release",
+                reason=f"imported: released in its source ({doc.part.number} rev {doc.part_revision.revision})",
+                actor=actor,
+            )
+        return RoutingImport(routing=routing, created=True, aliases_created=aliases_created, change=change)
+
+
+def _without_status(routing: dict) -> dict:
+    return {k: v for k, v in routing.items() if k != "status"}
 
 
 def _decimal(text: str | None) -> Decimal | None:

@@ -80,3 +80,29 @@ def content_guard(*, via_step: bool) -> pgtrigger.Trigger:
         operation=pgtrigger.Insert | pgtrigger.Update | pgtrigger.Delete,
         func=_content_guard(routing_of),
     )
+
+
+def change_guard() -> pgtrigger.Trigger:
+    """A routing change is never deleted; what was asked never changes; a signature once there stays; an
+    approved or withdrawn change never changes again."""
+    body = f"""
+IF TG_OP = 'DELETE' THEN
+    {guards.raise_sql("routing change % is part of the record: it is never deleted", "OLD.id")}
+END IF;
+IF OLD.status <> 'open' THEN
+    {guards.raise_sql("routing change % is %: it never changes again", "OLD.id", "OLD.status")}
+END IF;
+IF (NEW.routing_id, NEW.action, NEW.reference, NEW.reason, NEW.diff::text, NEW.document_sha256, NEW.requested_by_id,
+    NEW.requested_at) IS DISTINCT FROM (OLD.routing_id, OLD.action, OLD.reference, OLD.reason, OLD.diff::text,
+    OLD.document_sha256, OLD.requested_by_id, OLD.requested_at)
+   OR (OLD.engineering_signature_id IS NOT NULL
+       AND NEW.engineering_signature_id IS DISTINCT FROM OLD.engineering_signature_id)
+   OR (OLD.quality_signature_id IS NOT NULL AND NEW.quality_signature_id IS DISTINCT FROM OLD.quality_signature_id)
+THEN
+    {guards.raise_sql("routing change %: what was asked and who signed never change", "OLD.id")}
+END IF;
+RETURN NEW;
+"""
+    return pgtrigger.Trigger(
+        name="change_guard", when=pgtrigger.Before, operation=pgtrigger.Update | pgtrigger.Delete, func=body
+    )

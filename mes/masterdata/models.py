@@ -11,6 +11,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 
+from mes.compliance.history import tracked
+
 from . import guards
 from .states import RoutingStatus
 
@@ -39,12 +41,23 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"'{value}' is not an IANA time zone (e.g. Europe/Paris).")
 
 
+@tracked()
 class Site(models.Model):
     code = models.CharField(max_length=20, unique=True, validators=[code_validator])
     name = models.CharField(max_length=120)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     legacy_system = models.CharField(
         max_length=60, blank=True, help_text="Name of this site's legacy MES, used to resolve its codes."
+    )
+    cosign_corrections = models.BooleanField(
+        default=True,
+        help_text="Correcting an out-of-spec value, or any value after an NCR disposition, needs an inspector's "
+        "co-signature.",
+    )
+    mrb_dispositions = models.BooleanField(
+        default=True,
+        help_text="'Use as is' and 'repair' dispositions need a material review board: quality and engineering "
+        "signatures.",
     )
 
     class Meta:
@@ -54,6 +67,7 @@ class Site(models.Model):
         return f"{self.code} – {self.name}"
 
 
+@tracked()
 class WorkCenter(models.Model):
     site = models.ForeignKey(Site, on_delete=models.PROTECT, related_name="work_centers")
     code = models.CharField(max_length=30, validators=[code_validator])
@@ -74,6 +88,7 @@ class WorkCenter(models.Model):
         return f"{self.site.code}/{self.code}"
 
 
+@tracked()
 class Operation(models.Model):
     """A canonical kind of work (Coating), the same at every site."""
 
@@ -88,6 +103,7 @@ class Operation(models.Model):
         return self.name
 
 
+@tracked()
 class OperationAlias(models.Model):
     """What one site's (or one system's) legacy code means: (source system, site, code) -> operation.
 
@@ -152,6 +168,7 @@ class UnmappedCode(models.Model):
         return f"{self.source_system}@{self.site.code if self.site_id else '*'}:{self.code}"
 
 
+@tracked()
 class Part(models.Model):
     class Tracking(models.TextChoices):
         SERIAL = "serial", "Serialized (one traveler per unit)"
@@ -177,6 +194,7 @@ class Part(models.Model):
         return f"{self.number} {self.name}"
 
 
+@tracked()
 class PartAlias(models.Model):
     """What one system's (or one site's) material number means: (source system, site, code) -> part.
     `site` empty means the code holds for every site of that source system (a company-wide ERP)."""
@@ -201,6 +219,7 @@ class PartAlias(models.Model):
         return f"{self.source_system}@{where}:{self.code} → {self.part.number}"
 
 
+@tracked()
 class PartRevision(models.Model):
     part = models.ForeignKey(Part, on_delete=models.PROTECT, related_name="revisions")
     revision = models.CharField(max_length=10)
@@ -215,6 +234,7 @@ class PartRevision(models.Model):
         return f"{self.part.number} rev {self.revision}"
 
 
+@tracked()
 class Routing(models.Model):
     """One revision of the route that makes a part revision. Released revisions are immutable,
     enforced by the services and by database triggers (mes.masterdata.guards)."""
@@ -254,6 +274,7 @@ class Routing(models.Model):
         return self.status == RoutingStatus.DRAFT
 
 
+@tracked()
 class RoutingStep(models.Model):
     class Signoff(models.TextChoices):
         OPERATOR = "operator", "Operator signs"
@@ -287,6 +308,7 @@ def instruction_upload_to(instance: StepAttachment, filename: str) -> str:
     return f"instructions/{instance.sha256[:2]}/{instance.sha256}/{filename}"
 
 
+@tracked()
 class StepAttachment(models.Model):
     """A drawing or photo that belongs to a step's work instructions."""
 
@@ -305,6 +327,7 @@ class StepAttachment(models.Model):
         return self.title
 
 
+@tracked()
 class Characteristic(models.Model):
     class Kind(models.TextChoices):
         NUMERIC = "numeric", "Numeric"
@@ -368,6 +391,7 @@ class Characteristic(models.Model):
             raise ValidationError({field: message for field, message in problems})
 
 
+@tracked()
 class Qualification(models.Model):
     """Who may perform or inspect which operation, until when."""
 
@@ -392,6 +416,7 @@ class Qualification(models.Model):
         return f"{self.user} may {self.kind} {self.operation.code} until {self.expires_on}"
 
 
+@tracked()
 class RoutingStepComponent(models.Model):
     """A component a step consumes (the step's bill of materials): which part, how many."""
 
@@ -409,3 +434,51 @@ class RoutingStepComponent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.part.number}"
+
+
+class RoutingChange(models.Model):
+    """A routing's release or obsolescence under change control (mes.masterdata.change_control): why, what
+    differs, and two signatures by different people — engineering and quality. Never deleted; once
+    approved or withdrawn, never changed (database guard)."""
+
+    class Action(models.TextChoices):
+        RELEASE = "release", "Release"
+        OBSOLETE = "obsolete", "Make obsolete"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for signatures"
+        APPROVED = "approved", "Approved and done"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    routing = models.ForeignKey(Routing, on_delete=models.PROTECT, related_name="changes")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reference = models.CharField(max_length=60, blank=True, help_text="Change order (ECO/ECN) reference.")
+    reason = models.TextField()
+    diff = models.JSONField(default=list, blank=True, help_text="What differs from the revision in use.")
+    document_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the routing's document when asked.")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField()
+    engineering_signature = models.ForeignKey(
+        "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    quality_signature = models.ForeignKey(
+        "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        permissions = [
+            ("approve_routing_engineering", "Can sign a routing change for engineering"),
+            ("approve_routing_quality", "Can sign a routing change for quality"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["routing"], condition=Q(status="open"), name="routingchange_one_open_per_routing"
+            )
+        ]
+        triggers = [guards.change_guard()]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.routing} ({self.get_status_display().lower()})"

@@ -225,8 +225,9 @@ def routing_validate_for_release(routing: Routing) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def routing_release(*, routing: Routing, actor=None) -> Routing:
-    """Release a draft; the part revision's previously released routing becomes superseded."""
+def _routing_release(*, routing: Routing, actor=None) -> Routing:
+    """Release a draft; the part revision's previously released routing becomes superseded. Only change
+    control calls this (mes.masterdata.change_control): a release needs two signatures."""
     routing = Routing.objects.select_for_update().select_related("part_revision__part").get(pk=routing.pk)
     _transition(routing, RoutingStatus.RELEASED)
     problems = routing_validate_for_release(routing)
@@ -247,7 +248,8 @@ def routing_release(*, routing: Routing, actor=None) -> Routing:
 
 
 @transaction.atomic
-def routing_obsolete(*, routing: Routing, actor=None) -> Routing:
+def _routing_obsolete(*, routing: Routing, actor=None) -> Routing:
+    """Retire a released routing (change control calls this, after its two signatures)."""
     routing = Routing.objects.select_for_update().get(pk=routing.pk)
     _transition(routing, RoutingStatus.OBSOLETE)
     routing.retired_at = timezone.now()
@@ -316,6 +318,12 @@ def routing_ensure_editable(routing: Routing) -> None:
         raise RoutingNotEditable(
             f"routing r{routing.revision} of {routing.part_revision} is {routing.status}; "
             "make a new revision to change it",
+            field="status",
+        )
+    if routing.changes.filter(status="open").exists():
+        raise RoutingNotEditable(
+            f"routing r{routing.revision} of {routing.part_revision} waits for its release signatures: "
+            "withdraw the change to edit it (what is signed is what is released)",
             field="status",
         )
 

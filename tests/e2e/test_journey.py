@@ -150,9 +150,18 @@ def test_operator_runs_the_traveler_and_the_inspector_approves_it(new_page, shop
     expect(inspector.get_by_role("heading", name=re.compile(f"Nonconformance {ncr.number}"))).to_be_visible()
     inspector.get_by_role("combobox", name="Disposition").select_option(label="Use as is")
     inspector.get_by_label("Notes (why, and what is to be done)").fill("Marking re-read under magnification: legible.")
-    inspector.get_by_label("Your user id").fill(badge_of(shop.inspector))
-    inspector.get_by_label("Password or signing PIN").fill(PASSWORD)
+    inspector.locator("#id_username").fill(badge_of(shop.inspector))
+    inspector.locator("#id_secret").fill(PASSWORD)
     assert_fits(inspector, "quality-ncr")
+    inspector.get_by_role("button", name="Sign the disposition").click()
+    # "use as is" is a material review board's: quality alone is refused, beside the engineer's fields
+    expect(inspector.locator("fieldset.mrb")).to_contain_text("is a material review board decision")
+    if inspector.locator("#id_username").count():  # nothing was signed yet: the user id is asked again
+        inspector.locator("#id_username").fill(badge_of(shop.inspector))
+    inspector.locator("#id_secret").fill(PASSWORD)
+    inspector.get_by_label("Engineer's user id (material review board)").fill(badge_of(shop.engineer))
+    inspector.get_by_label("Engineer's password or signing PIN").fill(PASSWORD)
+    assert_fits(inspector, "quality-ncr-mrb")
     inspector.get_by_role("button", name="Sign the disposition").click()
     expect(inspector).to_have_url(re.compile(rf"/quality/travelers/{traveler.number}/$"))
     expect(inspector.locator(".messages")).to_contain_text(f"{ncr.number} dispositioned: Use as is.")
@@ -178,7 +187,7 @@ def test_operator_runs_the_traveler_and_the_inspector_approves_it(new_page, shop
     decision = inspector.locator("#decision")
     expect(decision).to_contain_text("Every step is done")
     signatures = inspector.locator("#signature-list")
-    expect(signatures.locator(".flag-ok")).to_have_count(6)  # each verified against its record
+    expect(signatures.locator(".flag-ok")).to_have_count(7)  # each verified against its record (MRB included)
     assert_fits(inspector, "quality-review")
     decision.get_by_role("link", name="Approve…").click()
     approve = inspector.get_by_role("dialog", name="I approve this traveler")
@@ -193,7 +202,7 @@ def test_operator_runs_the_traveler_and_the_inspector_approves_it(new_page, shop
     expect(inspector.locator(".review-head .badge").first).to_have_text("Closed")
     expect(decision.locator(".signed-off")).to_contain_text("Ines Smith")
     expect(decision.locator(".signed-off")).to_contain_text("Approved")
-    expect(signatures.locator(".flag-ok")).to_have_count(7)
+    expect(signatures.locator(".flag-ok")).to_have_count(8)
     assert_fits(inspector, "quality-approved")
 
     # --- The PDF of the traveler carries every signer's printed name and meaning ----------------------

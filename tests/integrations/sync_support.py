@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from integrations.adapters.mqtt import close, connect, parse_broker
 from integrations.models import Adapter
 from tests.conftest import require_service
+from tests.factories import release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
 from travelers import services
 
@@ -182,13 +183,13 @@ def mqtt_adapter(*, url: str = MQTT_URL, prefix: str | None = None, name: str = 
 
 def closed_pin(shop, serial: str):
     """A closed hinge-pin traveler (the component the assembly step consumes)."""
-    from mes.masterdata.services import routing_create_draft, routing_release, routing_step_add
+    from mes.masterdata.services import routing_create_draft, routing_step_add
     from travelers.models import Item
 
     if not shop.pin_rev.routings.exists():
         routing = routing_create_draft(part_revision=shop.pin_rev)
         routing_step_add(routing=routing, sequence=10, operation=shop.ops["machining"], title="Turn pin")
-        routing_release(routing=routing)
+        release_routing(routing=routing)
     order = services.work_order_create(number=f"WO-{serial}", part_revision=shop.pin_rev, quantity=1, site=shop.site)
     pin = services.traveler_release(work_order=order, identifier=serial, actor=shop.supervisor)
     do_step(shop, pin, 10, {})
@@ -200,7 +201,7 @@ def closed_pin(shop, serial: str):
 
 def tour(shop, traveler) -> None:
     """Drive travelers through every service that emits an event (each of the 22 types at least once)."""
-    from mes.masterdata.services import routing_new_revision, routing_release
+    from mes.masterdata.services import routing_new_revision
 
     closed_pin(shop, "PIN-0001")
     closed_pin(shop, "PIN-0002")
@@ -216,6 +217,8 @@ def tour(shop, traveler) -> None:
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     manual = services.hold_place(traveler=traveler, reason="gauge calibration check", actor=shop.supervisor)
     services.hold_release(
@@ -233,6 +236,8 @@ def tour(shop, traveler) -> None:
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     services.step_perform(
         step=step_of(traveler, 10), actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username()
@@ -277,6 +282,8 @@ def tour(shop, traveler) -> None:
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     traveler.refresh_from_db()
     services.traveler_signoff(
@@ -294,7 +301,7 @@ def tour(shop, traveler) -> None:
         username=shop.inspector.get_username(),
     )
     replan = services.traveler_release(work_order=shop.order, identifier="SN-0003", actor=shop.supervisor)
-    new_routing = routing_release(routing=routing_new_revision(routing=shop.routing))
+    new_routing = release_routing(routing=routing_new_revision(routing=shop.routing))
     services.traveler_replan(
         traveler=replan,
         routing=new_routing,

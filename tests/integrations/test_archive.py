@@ -37,9 +37,9 @@ from mes.celery import app
 from mes.compliance.models import AuditEvent, Signature
 from mes.compliance.signing import signature_verify
 from mes.events.models import OutboxMessage
-from mes.masterdata.services import characteristic_add, routing_new_revision, routing_release
+from mes.masterdata.services import characteristic_add, routing_new_revision
 from tests.conftest import TEST_INTEGRITY_KEYS
-from tests.factories import UserFactory
+from tests.factories import UserFactory, release_routing
 from tests.tampering import as_superuser
 from tests.travelers.conftest import PASSWORD, do_step, shop, step_of  # noqa: F401 - fixtures
 from travelers import services as ts
@@ -67,7 +67,7 @@ def photo_traveler(shop):  # noqa: F811 - the fixture
     characteristic_add(
         step=draft.steps.get(sequence=10), code="PHOTO", name="Bore photo", kind="attachment", required=False
     )
-    routing_release(routing=draft)
+    release_routing(routing=draft)
     return ts.traveler_release(work_order=shop.order, identifier="SN-0001", actor=shop.supervisor)
 
 
@@ -108,6 +108,8 @@ def closed_traveler(shop, traveler):  # noqa: F811 - the fixtures
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     ts.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
     ts.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
@@ -201,8 +203,8 @@ def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_ev
     assert [(c["part_number"], c["identifier"]) for c in rec["genealogy"]["consumed"]] == [("PIN-1", "PIN-0001")]
     # every signature of the traveler, each with the content it signed and its stored hash
     stored = {s.pk: s for s in Signature.objects.filter(pk__in=[s["id"] for s in envelope["signatures"]])}
-    assert {s["id"] for s in rec["signatures"]} == set(stored) and len(stored) == 7
-    assert {s.meaning for s in stored.values()} == {"performed", "inspected", "corrected", "approved"}
+    assert {s["id"] for s in rec["signatures"]} == set(stored) and len(stored) == 8  # the correction's co-signature
+    assert {s.meaning for s in stored.values()} == {"performed", "inspected", "corrected", "cosigned", "approved"}
     for sig in envelope["signatures"]:
         assert sig["content_hash"] == stored[sig["id"]].content_hash and sig["content"]
     # the whole audit chain, every field and hash
@@ -244,10 +246,10 @@ def test_archive_verifier_reports_every_signature_ok_then_broken_after_tampering
     done = run_verifier(Path(record.uri))
     assert done.returncode == 0, done.stdout + done.stderr
     signature_lines = [line for line in done.stdout.splitlines() if " signature " in f" {line} "]
-    assert len(signature_lines) == 7 and all(line.startswith("OK") for line in signature_lines)
+    assert len(signature_lines) == 8 and all(line.startswith("OK") for line in signature_lines)
     assert "OK      audit trail" in done.stdout and "OK      bag: BagIt fixity" in done.stdout
-    # bag, json, 7 signatures, 4 audit chains (traveler, work order, 2 signers), checkpoint, 2 files
-    assert done.stdout.rstrip().endswith("(16 checks, 0 broken, 0 not checked)"), done.stdout
+    # bag, json, 8 signatures, 4 audit chains (traveler, work order, 2 signers), checkpoint, 2 files
+    assert done.stdout.rstrip().endswith("(17 checks, 0 broken, 0 not checked)"), done.stdout
     without_key = run_verifier(Path(record.uri), key=False)
     assert without_key.returncode == 0 and "RESULT: OK, keyed hashes not checked" in without_key.stdout
     assert services.archive_check(record) == []  # the app's own check agrees

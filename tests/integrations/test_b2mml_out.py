@@ -14,6 +14,7 @@ from integrations.adapters import impl_for
 from integrations.completions import closed_travelers
 from integrations.relay import relay_run
 from mes.masterdata import services as md
+from tests.factories import release_routing
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
 from tests.integrations.legacy_support import close_traveler
 from tests.travelers.conftest import PASSWORD
@@ -31,7 +32,7 @@ def closed_lot(shop, quantity=Decimal(200)):
     md.routing_step_add(
         routing=routing, sequence=10, operation=shop.ops["machining"], work_center=shop.wc, title="Turn"
     )
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     order = services.work_order_create(number="WO-LOT", part_revision=revision, quantity=quantity, site=shop.site)
     traveler = services.traveler_release(
         work_order=order, identifier="L-0412", quantity=quantity, actor=shop.supervisor

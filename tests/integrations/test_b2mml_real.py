@@ -14,7 +14,7 @@ from integrations.inbox import inbox_reprocess
 from integrations.models import InboxMessage as Message
 from mes.masterdata import services as md
 from mes.masterdata.models import UnmappedCode
-from tests.factories import OperationFactory, PartFactory, PartRevisionFactory
+from tests.factories import OperationFactory, PartFactory, PartRevisionFactory, release_routing
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
 from travelers.models import WorkOrder
 
@@ -218,7 +218,7 @@ def test_a_serialized_part_ordered_in_kg_is_refused_plainly(drop, tmp_path):
 def test_units_are_mapped_per_adapter_and_lots_converted(drop, tmp_path, wic):
     routing = md.routing_create_draft(part_revision=wic.bush_part.revisions.get())
     md.routing_step_add(routing=routing, sequence=10, operation=wic.ops["machining"], work_center=wic.wc, title="Turn")
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     drop.settings = {**drop.settings, "site_codes": {"MX30": "WIC"}, "units": {"CS": {"unit": "EA", "factor": 12}}}
     drop.save()
     document = NESTED.read_text().replace(">HSG-1<", ">BUSH-1<").replace(">PCS<", ">CS<")
@@ -246,7 +246,7 @@ def test_mesas_v0401_example_imports_once_its_part_and_operations_are_mapped(dro
     routing = md.routing_create_draft(part_revision=revision)
     md.routing_step_add(routing=routing, sequence=10, operation=weighing, work_center=wic.wc, title="Weigh")
     md.routing_step_add(routing=routing, sequence=20, operation=container, work_center=wic.wc, title="Fill")
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     md.unmapped_code_map(entry=UnmappedCode.objects.get(code="SO1215"), part=part)
 
     message = inbox_reprocess(outcome.message_id)

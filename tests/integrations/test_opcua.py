@@ -17,7 +17,7 @@ from integrations.sim.gauges import GaugeServer
 from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
 from mes.masterdata.models import Characteristic
-from tests.factories import PartFactory, PartRevisionFactory
+from tests.factories import PartFactory, PartRevisionFactory, release_routing
 from tests.integrations.sync_support import free_port
 from tests.travelers import conftest as travelers_conftest
 from travelers import services
@@ -65,7 +65,7 @@ def gauged_traveler(shop, gauges, *, number="GAUGED-1", devices: dict | None = N
         Characteristic.objects.filter(step=step, code=code).update(
             device_endpoint=endpoint, device_node=node, device_unit=unit, device_scale=scale
         )
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     order = services.work_order_create(number=f"WO-{number}", part_revision=revision, quantity=1, site=shop.site)
     traveler = services.traveler_release(work_order=order, identifier=f"SN-{number}", actor=shop.supervisor)
     return services.step_start(step=traveler.steps.get(sequence=10), actor=shop.operator)

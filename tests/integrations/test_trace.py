@@ -26,7 +26,7 @@ from integrations.traceability.selectors import genealogy, recall, search, sourc
 from integrations.traceability.selectors.query import parse
 from mes.masterdata import services as md
 from mes.masterdata.models import Part
-from tests.factories import PartFactory, PartRevisionFactory, SiteFactory, WorkCenterFactory
+from tests.factories import PartFactory, PartRevisionFactory, SiteFactory, WorkCenterFactory, release_routing
 from tests.travelers import conftest as travelers_conftest
 from tests.travelers.conftest import PASSWORD, do_step
 from travelers import services
@@ -59,7 +59,7 @@ def _routing(part_revision, steps):
             )
         if component is not None:
             md.routing_step_component_add(step=step, part=component)
-    return md.routing_release(routing=routing)
+    return release_routing(routing=routing)
 
 
 def _run(s, traveler, values_by_step, consume_at=None):

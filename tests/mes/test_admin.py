@@ -13,7 +13,6 @@ from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.forms import CheckboxInput
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -30,6 +29,7 @@ from mes.masterdata.models import (
     PartRevision,
     Qualification,
     Routing,
+    RoutingChange,
     RoutingStep,
     RoutingStepComponent,
     Site,
@@ -38,6 +38,8 @@ from mes.masterdata.models import (
     WorkCenter,
 )
 from mes.masterdata.states import RoutingStatus
+from tests.admin_forms import post_data
+from tests.factories import release_routing
 from travelers.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +91,7 @@ def build_master_data(tag: str, django_user_model) -> SimpleNamespace:
     services.characteristic_add(
         step=coat, code="THICK", name="Coat thickness", unit="um", lower_limit=Decimal(20), upper_limit=Decimal(40)
     )
-    services.routing_release(routing=released, actor=engineer)
+    release_routing(routing=released, actor=engineer)
     draft = services.routing_new_revision(routing=released, actor=engineer)
 
     today = timezone.localdate()
@@ -138,35 +140,6 @@ def superuser_client(client, admin_user):
 
 def admin_url(model, view: str, *args) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
-
-
-def post_data(response) -> dict:
-    """What the browser would post back for an admin change page, unchanged (extra inline rows left out)."""
-    data: dict = {}
-
-    def add(form):
-        for name, field in form.fields.items():
-            if field.disabled:
-                continue
-            value = form[name].value()
-            key = form.add_prefix(name)
-            if isinstance(field.widget, CheckboxInput):
-                if value:
-                    data[key] = "on"
-            elif isinstance(value, list | tuple):
-                data[key] = [str(v) for v in value]
-            elif value is not None and not hasattr(value, "url"):
-                data[key] = str(value)
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        initial = len(formset.initial_forms)
-        data[f"{formset.prefix}-TOTAL_FORMS"] = str(initial)
-        data[f"{formset.prefix}-INITIAL_FORMS"] = str(initial)
-        for form in formset.initial_forms:
-            add(form)
-    return data
 
 
 def editable_inputs(html: str) -> list[str]:
@@ -244,31 +217,34 @@ def test_operator_gets_403_on_routing_add_page(client, django_user_model, data):
 # --- Routings: actions and immutability ---------------------------------------------------------------
 
 
-def test_release_action_releases_draft_and_supersedes_previous(superuser_client, data):
+def test_release_action_opens_the_change_page_of_the_draft(superuser_client, data):
     response = superuser_client.post(
-        admin_url(Routing, "changelist"),
-        {"action": "release_drafts", "_selected_action": [data.draft.pk]},
-        follow=True,
+        admin_url(Routing, "changelist"), {"action": "release_drafts", "_selected_action": [data.draft.pk]}
     )
-    assert response.status_code == 200
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("masterdata:change_new", args=[data.draft.pk]) + "?action=release"
     data.draft.refresh_from_db()
-    data.released.refresh_from_db()
-    assert data.draft.status == RoutingStatus.RELEASED
-    assert data.draft.released_by is not None
-    assert data.released.status == RoutingStatus.SUPERSEDED
-    assert any(m.startswith("Released") and "r1 is superseded" in m for m in messages_of(response))
+    assert data.draft.status == RoutingStatus.DRAFT  # a release takes a reason and two signatures
 
 
-def test_release_action_reports_why_a_routing_was_not_released(superuser_client, data):
+def test_release_action_on_several_drafts_links_each_change_page(superuser_client, data):
     response = superuser_client.post(
         admin_url(Routing, "changelist"),
-        {"action": "release_drafts", "_selected_action": [data.released.pk]},
+        {"action": "release_drafts", "_selected_action": [data.draft.pk, data.released.pk]},
         follow=True,
     )
+
     assert response.status_code == 200
-    assert any("it cannot become released" in m for m in messages_of(response))
-    data.released.refresh_from_db()
-    assert data.released.status == RoutingStatus.RELEASED
+    assert sum("ask for its release" in m for m in messages_of(response)) == 2
+
+
+def test_retire_action_opens_the_change_page_of_the_released_routing(superuser_client, data):
+    response = superuser_client.post(
+        admin_url(Routing, "changelist"), {"action": "retire_released", "_selected_action": [data.released.pk]}
+    )
+
+    assert response["Location"] == reverse("masterdata:change_new", args=[data.released.pk]) + "?action=obsolete"
 
 
 def test_new_revision_action_copies_steps_and_characteristics(superuser_client, data):
@@ -549,16 +525,20 @@ def test_qualification_status_column_and_expired_filter(superuser_client, data):
 # --- Roles --------------------------------------------------------------------------------------------
 
 
-def test_engineer_maps_a_code_and_releases_a_draft(client, django_user_model, data):
+def test_engineer_maps_a_code_and_asks_for_a_drafts_release(client, django_user_model, data):
     client.force_login(staff_in_role(django_user_model, "eng", "Engineer"))
     url = admin_url(UnmappedCode, "change", data.open_entry.pk)
     assert client.post(url, {"map_to_operation": data.deburr.pk, "site_only": "on"}).status_code == 302
     data.open_entry.refresh_from_db()
     assert data.open_entry.resolved_at is not None
 
-    client.post(admin_url(Routing, "changelist"), {"action": "release_drafts", "_selected_action": [data.draft.pk]})
-    data.draft.refresh_from_db()
-    assert data.draft.status == RoutingStatus.RELEASED
+    response = client.post(
+        admin_url(Routing, "changelist"), {"action": "release_drafts", "_selected_action": [data.draft.pk]}
+    )
+    assert response["Location"].startswith(reverse("masterdata:change_new", args=[data.draft.pk]))
+    response = client.post(response["Location"], {"action": "release", "reason": "deburr alias mapped"})
+    assert response.status_code == 302
+    assert RoutingChange.objects.get(routing=data.draft).requested_by.username == "eng"
 
 
 def test_supervisor_sees_the_queue_but_cannot_map(client, django_user_model, data):

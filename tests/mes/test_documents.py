@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 
 from mes.masterdata import documents
+from mes.masterdata.change_control import routing_change_approve
 from mes.masterdata.documents import routing_document_apply, routing_document_export, routing_document_import
 from mes.masterdata.errors import DocumentInvalid, RoutingNotEditable
 from mes.masterdata.models import (
@@ -21,6 +22,7 @@ from mes.masterdata.models import (
     Part,
     PartRevision,
     Routing,
+    RoutingChange,
     RoutingStep,
     Site,
     WorkCenter,
@@ -29,10 +31,10 @@ from mes.masterdata.services import (
     characteristic_add,
     operation_alias_create,
     routing_create_draft,
-    routing_release,
     routing_step_add,
 )
 from mes.masterdata.states import RoutingStatus
+from tests.factories import DEFAULT_PASSWORD, change_signers, release_routing
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +92,7 @@ def make_routing(plant: dict, *, status: str = RoutingStatus.RELEASED) -> Routin
     )
     routing_step_add(routing=routing, sequence=30, operation=plant["inspect"], title="Final", may_run_out_of_order=True)
     if status == RoutingStatus.RELEASED:
-        routing = routing_release(routing=routing)
+        routing = release_routing(routing=routing)
     return routing
 
 
@@ -170,6 +172,17 @@ def saved_counts() -> dict:
         model.__name__: model.objects.count()
         for model in (Part, PartRevision, Routing, RoutingStep, Characteristic, OperationAlias)
     }
+
+
+def import_and_sign(document: dict) -> Routing:
+    """Import a released document as an engineer, then sign its release for engineering and quality."""
+    engineer, quality = change_signers()
+    change = routing_document_apply(document=document, actor=engineer).change
+    for role, signer in (("engineering", engineer), ("quality", quality)):
+        routing_change_approve(
+            change=change, role=role, actor=signer, secret=DEFAULT_PASSWORD, username=signer.get_username()
+        )
+    return Routing.objects.get(pk=change.routing_id)
 
 
 def refused(document: dict) -> list[tuple[str, str]]:
@@ -258,7 +271,7 @@ def test_routing_document_round_trips():
     assert not Part.objects.exists() and not OperationAlias.objects.exists() and not Site.objects.exists()
 
     make_plant()  # a clean state: only sites, work centers and operations
-    imported = routing_document_import(document=json.loads(json.dumps(document)))
+    imported = import_and_sign(json.loads(json.dumps(document)))
 
     assert imported.status == RoutingStatus.RELEASED
     assert routing_document_export(routing=imported) == document
@@ -276,15 +289,17 @@ def test_draft_routing_round_trips_as_a_draft():
     assert routing_document_export(routing=imported) == document
 
 
-def test_import_creates_part_revision_aliases_and_releases_the_routing(plant, admin_user):
+def test_import_creates_part_revision_aliases_and_asks_for_the_routings_release(plant, admin_user):
     result = routing_document_apply(document=valid_document(), actor=admin_user)
 
     routing = result.routing
     assert result.created is True
     assert routing.part_revision.part.tracking == "lot"
     assert routing.revision == 1
-    assert routing.status == RoutingStatus.RELEASED
-    assert routing.released_by == admin_user and routing.created_by == admin_user
+    assert routing.status == RoutingStatus.DRAFT  # released in its source; here it waits for two signatures
+    assert routing.created_by == admin_user
+    assert (result.change.action, result.change.status, result.change.requested_by) == ("release", "open", admin_user)
+    assert "released in its source" in result.change.reason
     length = Characteristic.objects.get(step__routing=routing, code="LENGTH")
     assert (length.nominal, length.lower_limit, length.upper_limit) == (Decimal(50), Decimal("49.9"), Decimal("50.1"))
     assert [str(a) for a in result.aliases_created] == ["legacy-tls@TLS:F-10 → MILL"]
@@ -322,13 +337,19 @@ def test_import_refuses_an_existing_revision_that_differs(plant):
     assert "steps[0].title" in errors[0][1]
 
 
-def test_import_of_a_new_released_revision_supersedes_the_old_one(plant):
-    first = routing_document_import(document=valid_document())
+def test_import_without_a_user_leaves_a_draft_and_asks_nothing(plant):
+    result = routing_document_apply(document=valid_document())
+
+    assert result.routing.status == RoutingStatus.DRAFT and result.change is None
+
+
+def test_import_of_a_new_released_revision_supersedes_the_old_one_once_signed(plant):
+    first = import_and_sign(valid_document())
     document = valid_document()
     document["routing"]["revision"] = 3
     document["steps"][0]["title"] = "Mill, revised"
 
-    second = routing_document_import(document=document)
+    second = import_and_sign(document)
 
     first.refresh_from_db()
     assert (second.revision, second.status) == (3, RoutingStatus.RELEASED)
@@ -550,9 +571,9 @@ def test_import_saves_nothing_when_a_service_refuses_midway(plant, monkeypatch):
     def refuse(**kwargs):
         raise RoutingNotEditable("refused for the test", field="status")
 
-    monkeypatch.setattr(documents, "routing_release", refuse)
+    monkeypatch.setattr(documents, "characteristic_add", refuse)  # the routing and its first step are written
 
-    assert refused(valid_document()) == [("routing.status", "refused for the test")]
+    assert refused(valid_document()) == [("steps[0].characteristics[0].status", "refused for the test")]
 
 
 # --- Management commands ----------------------------------------------------------------------------
@@ -591,10 +612,25 @@ def test_import_routing_command_imports_files_and_says_what_it_created(plant, tm
     call_command("import_routing", str(path))
 
     out = capsys.readouterr().out
-    assert f"{path}: created P-200 rev A routing r1 (released)" in out
+    routing = Routing.objects.get()
+    assert f"{path}: created P-200 rev A routing r1 (draft)" in out
+    assert f"released in its source, a draft here: ask for its release at /changes/routing/{routing.pk}/new/" in out
     assert "created alias legacy-tls@TLS:F-10 -> MILL" in out
-    assert f"{path}: unchanged (already imported) P-200 rev A routing r1 (released)" in out
-    assert Routing.objects.count() == 1
+    assert f"{path}: unchanged (already imported) P-200 rev A routing r1 (draft)" in out
+
+
+def test_import_routing_command_with_a_user_asks_for_the_release(plant, tmp_path, capsys):
+    engineer, _ = change_signers()
+    path = tmp_path / "p200.json"
+    path.write_text(json.dumps(valid_document()), encoding="utf-8")
+
+    call_command("import_routing", str(path), "--user", engineer.username)
+
+    change = RoutingChange.objects.get()
+    assert (change.requested_by, change.status) == (engineer, "open")
+    assert f"its release waits for two signatures (engineering, quality) at /changes/{change.pk}/" in (
+        capsys.readouterr().out
+    )
 
 
 def test_import_routing_command_lists_every_problem_and_exits_non_zero(plant, tmp_path, capsys):

@@ -29,6 +29,7 @@ from tests.factories import (
     QualificationFactory,
     SiteFactory,
     UserFactory,
+    release_routing,
     released_routing,
 )
 
@@ -133,7 +134,7 @@ def test_released_routing_refuses_changes_through_the_services():
             upper_limit=Decimal(2),
         )
     with pytest.raises(RoutingTransitionRefused):
-        services.routing_release(routing=routing)
+        release_routing(routing=routing)
 
 
 @pytest.mark.parametrize(
@@ -196,7 +197,7 @@ def test_new_revision_copies_steps_and_characteristics_into_a_draft():
 def test_releasing_the_new_revision_supersedes_the_old_one():
     routing = released_routing(steps=1)
     draft = services.routing_new_revision(routing=routing)
-    services.routing_release(routing=draft)
+    release_routing(routing=draft)
     routing.refresh_from_db()
     assert routing.status == RoutingStatus.SUPERSEDED and routing.retired_at is not None
     released = Routing.objects.filter(part_revision=routing.part_revision, status=RoutingStatus.RELEASED)
@@ -220,7 +221,7 @@ def test_only_one_draft_at_a_time():
 def test_an_empty_routing_cannot_be_released():
     routing = services.routing_create_draft(part_revision=PartRevisionFactory())
     with pytest.raises(RoutingNotEditable, match="at least one step"):
-        services.routing_release(routing=routing)
+        release_routing(routing=routing)
     routing.refresh_from_db()
     assert routing.status == RoutingStatus.DRAFT
 

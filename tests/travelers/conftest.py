@@ -22,6 +22,7 @@ from tests.factories import (
     SiteFactory,
     UserFactory,
     WorkCenterFactory,
+    release_routing,
 )
 from travelers import services
 
@@ -89,7 +90,7 @@ def build_routing(part_revision, ops, wc, *, component_part=None):
     )
     md.characteristic_add(step=mark, code="MARK_OK", name="Marking legible", kind="pass_fail")
     md.routing_step_add(routing=routing, sequence=40, operation=ops["inspection"], work_center=wc, title="Final visual")
-    return md.routing_release(routing=routing)
+    return release_routing(routing=routing)
 
 
 @pytest.fixture
@@ -113,6 +114,7 @@ def shop(db):
         operator2=person("Operator", "oscar", all_ops, "perform"),
         inspector=person("Inspector", "ines", all_ops, "inspect"),
         supervisor=person("Supervisor", "sam", [], None),
+        engineer=person("Engineer", "erin", [], None),
     )
     order = services.work_order_create(
         number="WO-1",

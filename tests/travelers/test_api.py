@@ -14,7 +14,7 @@ from mes.compliance.models import AuditEvent, Signature, SigningCredential
 from mes.compliance.tokens import api_token_issue
 from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
-from tests.factories import PartFactory, PartRevisionFactory
+from tests.factories import PartFactory, PartRevisionFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
 from travelers import services
 from travelers.models import Item, Measurement, Nonconformance, Traveler
@@ -155,6 +155,19 @@ def test_a_correction_supersedes_and_both_values_show(shop, traveler):
         olga,
         f"/measurements/{first_id}/correct",
         {"value": "pass", "reason": "misread", "secret": PASSWORD, "username": "olga"},
+    )
+    # a value that was out of spec: the site's two-person rule asks an inspector's co-signature
+    assert_error(r, 403, "signature_refused", "cosigner_username")
+    r = post(
+        olga,
+        f"/measurements/{first_id}/correct",
+        {
+            "value": "pass",
+            "reason": "misread",
+            "secret": PASSWORD,
+            "cosigner_username": "ines",
+            "cosigner_secret": PASSWORD,
+        },
     )
     assert r.status_code == 201, r.content
     assert r.json()["measurement"]["supersedes"] == first_id
@@ -634,7 +647,7 @@ def long_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler:
             upper_limit=Decimal("10.1"),
             on_out_of_spec="warn",
         )
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     order = services.work_order_create(number=f"WO-{part_number}", part_revision=revision, quantity=1, site=shop.site)
     traveler = services.traveler_release(work_order=order, identifier="SN-1", actor=shop.supervisor)
     for n in range(1, worked + 1):
@@ -648,6 +661,8 @@ def long_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler:
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     services.attachment_add(
         step=step, filename="a.txt", content=b"note", content_type="text/plain", actor=shop.operator
@@ -664,6 +679,8 @@ def long_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler:
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     return traveler
 

@@ -12,6 +12,7 @@ from mes.compliance.signing import signature_verify
 from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
 from mes.masterdata.models import Characteristic
+from tests.factories import release_routing
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
 from travelers import services
 from travelers.errors import (
@@ -47,7 +48,7 @@ def test_release_snapshots_the_routing(shop, traveler):
 def test_later_master_data_changes_never_alter_an_open_traveler(shop, traveler):
     draft = md.routing_new_revision(routing=shop.routing)
     Characteristic.objects.filter(step__routing=draft, code="BORE_DIA").update(upper_limit=Decimal("12.800"))
-    md.routing_release(routing=draft)
+    release_routing(routing=draft)
     bore = step_of(traveler, 10).characteristics.get(code="BORE_DIA")
     assert bore.upper_limit == Decimal("12.713")
     newer = services.traveler_release(work_order=shop.order, identifier="SN-0002", actor=shop.supervisor)
@@ -165,6 +166,8 @@ def test_correction_supersedes_and_the_original_stays(shop, traveler):
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     fixed = services.measurement_correct(
         measurement=original,
@@ -173,6 +176,8 @@ def test_correction_supersedes_and_the_original_stays(shop, traveler):
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     assert fixed.supersedes == original and fixed.correction_reason == "typing error"
     assert fixed.correction_signature.meaning == "corrected" and signature_verify(fixed.correction_signature)
@@ -384,6 +389,8 @@ def test_use_as_is_after_a_rejection_brings_the_traveler_back_to_signoff(shop, t
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.AWAITING_SIGNOFF and not traveler.on_hold

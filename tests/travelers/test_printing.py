@@ -56,6 +56,8 @@ def full_history(shop, traveler) -> Traveler:
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
     services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
@@ -168,11 +170,13 @@ def test_the_record_is_complete_and_plain_json(shop, traveler):
     assert ncr["rework_steps"] == [s["sequence"] for s in record["steps"] if s["origin"] == "rework"]
     assert ncr["disposition_signature"]["meaning"] == "dispositioned"
     # every signature made on this traveler, once, with its manifestation and content hash
-    assert sorted(s["id"] for s in record["signatures"]) == sorted(Signature.objects.values_list("pk", flat=True))
+    assert sorted(s["id"] for s in record["signatures"]) == sorted(
+        Signature.objects.exclude(record_type="masterdata.routingchange").values_list("pk", flat=True)
+    )
     assert sorted(s["meaning"] for s in record["signatures"]) == sorted(
         ["performed"] * 5
         + ["inspected"] * 2
-        + ["corrected", "removed", "released", "rejected", "dispositioned", "approved"]
+        + ["corrected", "cosigned", "removed", "released", "rejected", "dispositioned", "approved"]
     )
     for sig in record["signatures"]:
         row = Signature.objects.get(pk=sig["id"])
@@ -191,6 +195,8 @@ def test_the_review_sections_are_derived_from_the_record(shop, traveler):
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     record = records.traveler_record(traveler)
     assert [(v["characteristic"], v["current"]) for v in records.out_of_spec_values(record)] == [("SURFACE", False)]
@@ -207,8 +213,8 @@ def test_the_print_page_shows_every_signature_with_name_meaning_and_time(shop, t
     r = signed_in(client, shop.operator).get(f"/travelers/{traveler.number}/print/")
     assert r.status_code == 200
     html = r.content.decode()
-    signatures = list(Signature.objects.all())
-    assert len(signatures) == 13
+    signatures = list(Signature.objects.exclude(record_type="masterdata.routingchange"))
+    assert len(signatures) == 14  # the correction's co-signature included
     register = html[html.index('<table class="register">') :]
     rows = re.findall(r"<tr>.*?</tr>", register, re.S)
     for sig in signatures:  # each on a row of its own: printed name, meaning, time at the site and in UTC
@@ -221,7 +227,7 @@ def test_the_print_page_shows_every_signature_with_name_meaning_and_time(shop, t
         assert any(all(part in row for part in shown) for row in rows), sig
     # and beside what they signed: each step's signatures under the step
     step_10 = html[html.index('id="step-10"') : html.index('id="step-20"')]
-    assert step_10.count('class="manifestation"') == 2  # performed, and the correction of BORE_DIA
+    assert step_10.count('class="manifestation"') == 3  # performed, the correction of BORE_DIA and its co-signature
     assert '<del class="superseded">12.702 mm</del>' in html and "misread the dial" in html
     assert "PIN-0001" in html and "pin bent on insertion" in html and "PIN-0002" in html
     assert hashlib.sha256(NOTE).hexdigest() in html

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from mes.masterdata.errors import NotQualified, QualificationExpired
 from mes.masterdata.models import Qualification
+from tests.factories import release_routing
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
 from travelers import services
 from travelers.errors import ComponentRefused, NonconformanceRefused, SeparationOfDuties, TravelerNotOpen
@@ -31,6 +32,8 @@ def _out_of_spec(shop, traveler):
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     return step, fixed
 
@@ -162,12 +165,12 @@ def test_a_bad_disposition_is_refused_and_changes_nothing(shop, traveler):
 
 def _closed_pin(shop, serial: str):
     """A closed traveler for a hinge pin (received items are simpler, but this is the real path)."""
-    from mes.masterdata.services import routing_create_draft, routing_release, routing_step_add
+    from mes.masterdata.services import routing_create_draft, routing_step_add
 
     if not shop.pin_rev.routings.exists():
         routing = routing_create_draft(part_revision=shop.pin_rev)
         routing_step_add(routing=routing, sequence=10, operation=shop.ops["machining"], title="Turn pin")
-        routing_release(routing=routing)
+        release_routing(routing=routing)
     order = services.work_order_create(number=f"WO-{serial}", part_revision=shop.pin_rev, quantity=1, site=shop.site)
     pin = services.traveler_release(work_order=order, identifier=serial, actor=shop.supervisor)
     do_step(shop, pin, 10, {})

@@ -39,6 +39,8 @@ def worked(shop, traveler) -> Traveler:
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
     services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
@@ -53,6 +55,8 @@ def worked(shop, traveler) -> Traveler:
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     traveler.refresh_from_db()
     assert traveler.status == TravelerStatus.AWAITING_SIGNOFF
@@ -132,7 +136,12 @@ def test_an_operator_is_refused_every_quality_page(shop, traveler, client, metho
     url = path.format(t=traveler.number, n=ncr.number)
     r = getattr(signed_in(client, shop.operator), method)(url, {"decision": "approve", "secret": PASSWORD})
     assert r.status_code == 403
-    assert Signature.objects.filter(meaning__in=["approved", "dispositioned"]).count() == 0
+    assert (
+        Signature.objects.exclude(record_type="masterdata.routingchange")
+        .filter(meaning__in=["approved", "dispositioned"])
+        .count()
+        == 0
+    )
 
 
 def test_signing_in_is_asked_first(shop, traveler, client):
@@ -186,8 +195,10 @@ def test_the_review_lists_every_signature_with_name_meaning_and_both_times(shop,
     html = signed_in(client, shop.inspector).get(f"/quality/travelers/{traveler.number}/").content.decode()
     section = html[html.index('id="signatures"') : html.index('id="steps"')]
     record = records.traveler_record(traveler)
-    # 4 performed, 1 inspected, 1 correction, 1 disposition (which also released the NCR's hold)
-    assert len(record["signatures"]) == 7
+    # 4 performed, 1 inspected, 1 correction and its co-signature, 1 disposition "use as is" (which also
+    # released the NCR's hold) and engineering's signature of it (material review board)
+    assert len(record["signatures"]) == 9
+    assert {"cosigned", "engineering_approved"} <= {s["meaning"] for s in record["signatures"]}
     for sig in record["signatures"]:
         assert sig["printed_name"] in section
         assert sig["meaning_display"] in section
@@ -445,6 +456,33 @@ def test_a_wrong_secret_on_a_disposition_is_beside_the_secret_and_counted(shop, 
     assert ncr.status == NcrStatus.OPEN
 
 
+def use_as_is(**fields) -> dict:
+    data = disposition_data(disposition="use_as_is", notes="within the drawing's general tolerance", **fields)
+    return {k: v for k, v in data.items() if not k.startswith("rework-0-")} | {"rework-TOTAL_FORMS": "0"}
+
+
+def test_use_as_is_by_quality_alone_is_refused_beside_the_engineers_fields(shop, traveler, client):
+    ncr = out_of_spec_ncr(shop, traveler)
+    inspector = signed_in(client, shop.inspector)
+
+    r = inspector.post(f"/quality/ncrs/{ncr.number}/", use_as_is())
+
+    assert r.status_code == 403
+    assert "is a material review board decision" in field_group(r.content.decode(), "id_mrb_username")
+    ncr.refresh_from_db()
+    assert ncr.status == NcrStatus.OPEN and ncr.mrb_signature is None
+
+    r = inspector.post(f"/quality/ncrs/{ncr.number}/", use_as_is(mrb_username="ines", mrb_secret=PASSWORD))
+    assert r.status_code == 403 and "someone else than you" in field_group(r.content.decode(), "id_mrb_username")
+
+    badge = shop.engineer.profile.employee_number  # the engineer scans their badge
+    r = inspector.post(f"/quality/ncrs/{ncr.number}/", use_as_is(mrb_username=badge, mrb_secret=PASSWORD))
+    assert r.status_code == 302
+    ncr.refresh_from_db()
+    assert ncr.mrb_signature.signer == shop.engineer
+    assert (ncr.disposition_signature.signer, ncr.disposition) == (shop.inspector, "use_as_is")
+
+
 def test_adding_a_rework_row_keeps_what_was_typed(shop, traveler, client):
     ncr = out_of_spec_ncr(shop, traveler)
     r = signed_in(client, shop.inspector).post(f"/quality/ncrs/{ncr.number}/", disposition_data(add_row="1"))
@@ -464,6 +502,8 @@ def test_a_dispositioned_ncr_shows_its_signed_disposition(shop, traveler, client
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     html = signed_in(client, shop.inspector).get(f"/quality/ncrs/{ncr.number}/").content.decode()
     assert 'id="ncr-form"' not in html

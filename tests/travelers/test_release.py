@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mes.masterdata import services as md
+from tests.factories import release_routing
 from tests.travelers.test_station_views import HX, station_client, text
 from travelers import selectors, services
 from travelers.errors import NotAuthorized, ReleaseRefused
@@ -29,7 +30,7 @@ def lot_order(shop, quantity=50, number="WO-L1"):
     md.routing_step_add(
         routing=routing, sequence=10, operation=shop.ops["machining"], work_center=shop.wc, title="Turn"
     )
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     return services.work_order_create(
         number=number, part_revision=shop.bush_part.revisions.get(), quantity=quantity, site=shop.site
     )

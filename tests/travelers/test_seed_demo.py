@@ -32,6 +32,7 @@ from mes.masterdata.models import (
     StepAttachment,
 )
 from mes.masterdata.states import RoutingStatus
+from tests.factories import obsolete_routing
 from travelers.management.commands.seed_demo import CREATED, DEMO_PASSWORD, DEMO_USERS, UPDATED, demo_seed
 from travelers.models import Measurement, Nonconformance, Traveler, WorkOrder
 
@@ -241,7 +242,7 @@ def test_work_orders_at_every_site_some_from_the_legacy_mes(seeded):
 
 def test_a_released_routing_is_left_alone_and_an_engineers_draft_is_not_released(seeded):
     housing = Routing.objects.get(part_revision__part__number="7420-101", status=RoutingStatus.RELEASED)
-    services.routing_obsolete(routing=housing)
+    obsolete_routing(routing=housing)
     draft = services.routing_new_revision(routing=housing)
     bracket = Routing.objects.get(part_revision__part__number="5517-210", status=RoutingStatus.RELEASED)
     bracket_draft = services.routing_new_revision(routing=bracket)

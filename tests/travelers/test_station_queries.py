@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mes.masterdata import services as md
-from tests.factories import PartFactory, PartRevisionFactory
+from tests.factories import PartFactory, PartRevisionFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
 from tests.travelers.test_station_views import HX, station_client
 from travelers import services
@@ -50,7 +50,7 @@ def worked_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler
             upper_limit=Decimal("10.1"),
             on_out_of_spec="warn",
         )
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     order = services.work_order_create(number=f"WO-{part_number}", part_revision=revision, quantity=1, site=shop.site)
     traveler = services.traveler_release(work_order=order, identifier=f"{part_number}-SN", actor=shop.supervisor)
     for n in range(1, worked + 1):
@@ -64,6 +64,8 @@ def worked_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     services.attachment_add(
         step=step, filename="p.png", content=tiny_png(), content_type="image/png", actor=shop.operator
@@ -80,6 +82,8 @@ def worked_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     return traveler
 

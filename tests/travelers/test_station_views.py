@@ -12,7 +12,7 @@ from django.test import Client
 
 from mes.compliance.models import Signature, SigningCredential
 from mes.masterdata import services as md
-from tests.factories import PartFactory, PartRevisionFactory, UserFactory
+from tests.factories import PartFactory, PartRevisionFactory, UserFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
 from travelers import services
 from travelers.demo import tiny_png
@@ -352,7 +352,10 @@ def test_signing_with_a_wrong_secret_is_refused_beside_the_field_and_counted(sho
     assert body.lstrip().startswith('<form id="sign-form"')
     assert re.search(r'name="secret".*?class="field-error"[^>]*>wrong password or PIN \(2 attempts left\)', body, re.S)
     assert SigningCredential.objects.get(user=shop.operator).failed_attempts == 1
-    assert not Signature.objects.exists() and step_of(traveler, 10).status == StepStatus.IN_PROGRESS
+    assert (
+        not Signature.objects.exclude(record_type="masterdata.routingchange").exists()
+        and step_of(traveler, 10).status == StepStatus.IN_PROGRESS
+    )
 
 
 def test_signing_with_the_right_secret_shows_the_manifestation(shop, traveler):
@@ -390,7 +393,7 @@ def test_the_first_signing_refuses_someone_elses_user_id(shop, traveler):
     data.pop("username")
     missing = station_client(shop.operator).post(step_path(traveler, 10, "sign/"), data, **HX)
     assert missing.status_code == 422 and "This field is required." in text(missing)
-    assert not Signature.objects.exists()
+    assert not Signature.objects.exclude(record_type="masterdata.routingchange").exists()
 
 
 def test_an_operator_cannot_sign_an_inspection(shop, traveler):
@@ -461,7 +464,7 @@ def test_a_photo_characteristic_records_the_uploaded_photo_as_its_value(shop):
         routing=routing, sequence=10, operation=shop.ops["coating"], work_center=shop.wc, title="Prime"
     )
     md.characteristic_add(step=step, code="PRIMER_PHOTO", name="Primer coverage photo", kind="attachment")
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     order = services.work_order_create(number="WO-P", part_revision=revision, quantity=1, site=shop.site)
     traveler = services.traveler_release(work_order=order, identifier="PN-1", actor=shop.supervisor)
     started(shop, traveler)
@@ -502,13 +505,26 @@ def test_a_correction_with_a_wrong_secret_or_no_reason_is_refused_in_the_dialog(
     first = services.measurement_record(step=step, characteristic="SURFACE", value="fail", actor=shop.operator)
     client = station_client(shop.operator)
     url = step_path(traveler, 10, f"measurements/{first.pk}/correct/")
-    wrong = client.post(url, {"value": "pass", "reason": "misread", "username": "olga", "secret": "nope"}, **HX)
+    cosign = {"cosigner_username": "ines", "cosigner_secret": PASSWORD}  # a "fail": the two-person rule applies
+    assert 'name="cosigner_username"' in client.get(url).content.decode()
+    wrong = client.post(
+        url, {"value": "pass", "reason": "misread", "username": "olga", "secret": "nope", **cosign}, **HX
+    )
     assert wrong.status_code == 403
     assert wrong.content.decode().lstrip().startswith(f'<form id="correct-form-{first.pk}"')
     assert "wrong password or PIN" in text(wrong)
-    no_reason = client.post(url, {"value": "pass", "reason": "", "username": "olga", "secret": PASSWORD}, **HX)
+    no_reason = client.post(
+        url, {"value": "pass", "reason": "", "username": "olga", "secret": PASSWORD, **cosign}, **HX
+    )
     assert no_reason.status_code == 422 and "This field is required." in text(no_reason)
+    alone = client.post(url, {"value": "pass", "reason": "misread", "secret": PASSWORD}, **HX)
+    assert alone.status_code == 422 and "This field is required." in text(alone)  # no co-signer given
     assert Measurement.objects.count() == 1
+    cosigned = client.post(
+        url, {"value": "pass", "reason": "misread", "username": "olga", "secret": PASSWORD, **cosign}, **HX
+    )
+    assert cosigned.status_code == 200, cosigned.content
+    assert Measurement.objects.get(supersedes=first).cosignature.printed_name == "Ines Smith"
     assert client.get(url).status_code == 200  # the page version, without JavaScript
 
 
@@ -562,7 +578,7 @@ def test_instruction_drawings_are_served_sandboxed_to_signed_in_users(shop):
     drawing = md.step_attachment_add(
         step=step, title="Section A-A", filename="section.png", content=tiny_png(), content_type="image/png"
     )
-    md.routing_release(routing=routing)
+    release_routing(routing=routing)
     order = services.work_order_create(number="WO-D", part_revision=revision, quantity=1, site=shop.site)
     traveler = services.traveler_release(work_order=order, identifier="D-1", actor=shop.supervisor)
     client = station_client(shop.operator)

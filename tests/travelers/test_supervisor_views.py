@@ -171,6 +171,8 @@ def test_the_holds_list_shows_reason_since_when_and_the_ncr(shop, traveler, clie
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     html = signed_in(client, shop.supervisor).get("/supervisor/").content.decode()
     assert "No traveler is on hold." in html
@@ -193,6 +195,8 @@ def test_the_control_chart_of_a_characteristic_draws_the_current_values_and_limi
         actor=shop.inspector,
         secret=PASSWORD,
         username=shop.inspector.get_username(),
+        mrb_username=shop.engineer.get_username(),
+        mrb_secret=PASSWORD,
     )
     services.measurement_correct(
         measurement=wrong,
@@ -201,6 +205,8 @@ def test_the_control_chart_of_a_characteristic_draws_the_current_values_and_limi
         actor=shop.operator,
         secret=PASSWORD,
         username=shop.operator.get_username(),
+        cosigner_username=shop.inspector.get_username(),
+        cosigner_secret=PASSWORD,
     )
     series = reports.spc_series("HSG-1", "BORE_DIA")
     assert [str(m.value_numeric.normalize()) for m in series] == ["12.701", "12.699", "12.703", "12.7"]

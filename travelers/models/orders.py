@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 
+from mes.compliance.history import tracked
 from mes.masterdata.models import EACH, PartRevision, Site
 
 
@@ -107,6 +108,7 @@ def validate_numbering_pattern(value: str) -> None:
         ) from None
 
 
+@tracked(exclude=("next_value",))  # the running number moves with every release; the rule is configuration
 class NumberingRule(models.Model):
     """How serial or lot numbers are made at a site, for one part or for every part without a rule of
     its own: a pattern such as "{site}-{yy}-{seq:05d}" and the next running number. Used when a work

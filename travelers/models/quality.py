@@ -37,6 +37,14 @@ class Nonconformance(models.Model):
     disposition_signature = models.ForeignKey(
         "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    mrb_signature = models.ForeignKey(
+        "compliance.Signature",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Engineering's signature of a material review board disposition (use as is, repair).",
+    )
 
     class Meta:
         ordering = ["-raised_at"]

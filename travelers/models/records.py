@@ -93,6 +93,14 @@ class Measurement(models.Model):
     correction_signature = models.ForeignKey(
         "compliance.Signature", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    cosignature = models.ForeignKey(
+        "compliance.Signature",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="An inspector's co-signature of the correction (two-person rule).",
+    )
 
     class Meta:
         ordering = ["step", "characteristic", "recorded_at", "id"]

@@ -52,6 +52,7 @@ class Traveler(models.Model):
             ("disposition_ncr", "Can disposition a nonconformance"),
             ("signoff_traveler", "Can sign the final quality approval"),
             ("replan_traveler", "Can re-plan an open traveler onto another routing revision"),
+            ("mrb_engineering", "Can sign a material review board disposition for engineering"),
         ]
         indexes = [
             models.Index(fields=["status", "on_hold"], name="traveler_status_idx"),

@@ -16,6 +16,7 @@ from travelers.models import Attachment, Measurement, TravelerCharacteristic
 from travelers.states import StepStatus
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
+from .cosign import check_cosigner, correction_needs_cosign, cosigner_authenticate
 from .execution import check_version
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
@@ -226,14 +227,19 @@ def measurement_correct(
     username: str | None = None,
     session_key: str | None = None,
     attachment_id: int | None = None,
+    cosigner_username: str | None = None,
+    cosigner_secret: str | None = None,
 ) -> Measurement:
-    """Supersede a value with a corrected one, signed, with a reason. The original stays."""
+    """Supersede a value with a corrected one, signed, with a reason. The original stays. Where the site
+    asks for it (travelers.services.cosign), an inspector co-signs with their user id and secret."""
     authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
+    cosign = cosigner_authenticate(username=cosigner_username, secret=cosigner_secret, field="cosigner")
     return _measurement_correct(
         measurement=measurement,
         value=value,
         actor=actor,
         authority=authority,
+        cosign=cosign,
         reason=reason,
         unit=unit,
         attachment_id=attachment_id,
@@ -241,7 +247,7 @@ def measurement_correct(
 
 
 @transaction.atomic
-def _measurement_correct(*, measurement, value, actor, authority, reason, unit, attachment_id):
+def _measurement_correct(*, measurement, value, actor, authority, cosign, reason, unit, attachment_id):
     traveler, step = lock_step(measurement.step_id)
     require_perm(actor, "correct_measurement", "correct recorded values")
     ensure_not_held(traveler)
@@ -252,6 +258,20 @@ def _measurement_correct(*, measurement, value, actor, authority, reason, unit, 
     original = Measurement.objects.select_related("characteristic").get(pk=measurement.pk)
     if Measurement.objects.filter(supersedes=original).exists():
         raise RecordConflict("this value was already corrected; correct the newer one", field="measurement")
+    if cosign is not None or correction_needs_cosign(traveler, original):
+        why = (
+            "the value was out of spec"
+            if original.judgment == Measurement.Judgment.OUT_OF_SPEC
+            else "a nonconformance of this traveler was dispositioned"
+        )
+        check_cosigner(
+            cosign,
+            actor=actor,
+            perm="travelers.inspect_step",
+            who="an inspector",
+            field="cosigner_username",
+            why=f"this correction needs a second signature ({why})",
+        )
     m = _new_measurement(
         step=step,
         char=original.characteristic,
@@ -277,6 +297,17 @@ def _measurement_correct(*, measurement, value, actor, authority, reason, unit, 
         signed_at=m.recorded_at,
     )
     m.correction_signature = signature
+    if cosign is not None:
+        m.cosignature = signature_record(
+            authority=cosign,
+            meaning=Signature.Meaning.COSIGNED,
+            record_type="travelers.measurement",
+            record_id=m.pk,
+            content=correction_content(traveler, step, m),
+            audit_chain=f"traveler:{traveler.pk}",
+            comment=m.correction_reason,
+            signed_at=m.recorded_at,
+        )
     m.save(force_insert=True)
     bump(traveler, step=step)
     audit(

@@ -16,6 +16,7 @@ from travelers.models import Hold, Item, Nonconformance, TravelerStep
 from travelers.states import NCR_ALLOWED, TRAVELER_ALLOWED, NcrStatus, StepStatus, TravelerStatus, transition
 
 from .common import audit, audit_steps_added, clock, emit, ensure_open, lock_traveler, require_perm, site_aliases
+from .cosign import check_cosigner, cosigner_authenticate, disposition_needs_mrb
 from .execution import _after_step_done, _close_hold, hold_place
 from .release import characteristic_snapshot, next_number
 
@@ -93,12 +94,22 @@ def ncr_disposition(
     rework_steps: list[dict] | None = None,
     username: str | None = None,
     session_key: str | None = None,
+    mrb_username: str | None = None,
+    mrb_secret: str | None = None,
 ) -> Nonconformance:
     """Quality signs what happens to the nonconforming item. `rework_steps` (for rework or repair):
-    [{"operation": code, "title": str, "instructions": str, "work_center": code | None}]."""
+    [{"operation": code, "title": str, "instructions": str, "work_center": code | None}]. Where the site
+    has a material review board, "use as is" and "repair" also need engineering's signature (`mrb_*`)."""
     authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
+    mrb = cosigner_authenticate(username=mrb_username, secret=mrb_secret, field="mrb")
     return _ncr_disposition(
-        ncr=ncr, disposition=disposition, notes=notes, actor=actor, authority=authority, rework_steps=rework_steps or []
+        ncr=ncr,
+        disposition=disposition,
+        notes=notes,
+        actor=actor,
+        authority=authority,
+        mrb=mrb,
+        rework_steps=rework_steps or [],
     )
 
 
@@ -151,7 +162,7 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict], now) -> list[Trav
 
 
 @transaction.atomic
-def _ncr_disposition(*, ncr, disposition, notes, actor, authority, rework_steps):
+def _ncr_disposition(*, ncr, disposition, notes, actor, authority, mrb, rework_steps):
     traveler = lock_traveler(ncr.traveler_id)
     ncr = Nonconformance.objects.select_related("step__work_center", "measurement__characteristic").get(pk=ncr.pk)
     require_perm(actor, "disposition_ncr", "disposition nonconformances")
@@ -163,6 +174,15 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, rework_steps)
         )
     if not (notes or "").strip():
         raise NonconformanceRefused("explain the disposition", field="notes")
+    if mrb is not None or disposition_needs_mrb(traveler, disposition):
+        check_cosigner(
+            mrb,
+            actor=actor,
+            perm="travelers.mrb_engineering",
+            who="an engineer",
+            field="mrb_username",
+            why=f"'{Nonconformance.Disposition(disposition).label.lower()}' is a material review board decision",
+        )
     ncr.status = transition(ncr.status, NcrStatus.CLOSED, NCR_ALLOWED, ncr.number)
     D = Nonconformance.Disposition  # noqa: N806
     if disposition not in (D.REWORK, D.REPAIR) and rework_steps:
@@ -180,7 +200,27 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, rework_steps)
         comment=ncr.disposition_notes,
         signed_at=now,
     )
-    ncr.save(update_fields=["status", "disposition", "disposition_notes", "dispositioned_at", "disposition_signature"])
+    if mrb is not None:
+        ncr.mrb_signature = signature_record(
+            authority=mrb,
+            meaning=Signature.Meaning.ENGINEERING_APPROVED,
+            record_type="travelers.ncr",
+            record_id=ncr.pk,
+            content=ncr_content(ncr, traveler.number, ncr.step.sequence if ncr.step_id else None, added),
+            audit_chain=f"traveler:{traveler.pk}",
+            comment=ncr.disposition_notes,
+            signed_at=now,
+        )
+    ncr.save(
+        update_fields=[
+            "status",
+            "disposition",
+            "disposition_notes",
+            "dispositioned_at",
+            "disposition_signature",
+            "mrb_signature",
+        ]
+    )
     if added:
         audit_steps_added(
             traveler, added, actor=actor, origin="rework", reason=f"{ncr.number}: {ncr.disposition_notes}"

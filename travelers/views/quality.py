@@ -132,8 +132,22 @@ class DispositionForm(SigningForm):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
-    field_map = {"traveler": None, "actor": None, "status": None, "rework_steps": None}
-    field_order = ["disposition", "notes", "username", "secret"]
+    mrb_username = forms.CharField(
+        label=gettext_lazy("Engineer's user id (material review board)"),
+        required=False,
+        max_length=150,
+        help_text=gettext_lazy("For “use as is” and “repair”: an engineer co-signs, here, with their own secret."),
+        widget=forms.TextInput(attrs={"autocapitalize": "none", "autocomplete": "off"}),
+    )
+    mrb_secret = forms.CharField(
+        label=gettext_lazy("Engineer's password or signing PIN"),
+        required=False,
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    field_map = {"traveler": None, "actor": None, "status": None, "rework_steps": None, "mrb": "mrb_username"}
+    field_order = ["disposition", "notes", "username", "secret", "mrb_username", "mrb_secret"]
 
 
 class ReworkStepForm(StationForm):
@@ -347,6 +361,8 @@ def ncr_disposition(request, number: str):
                     secret=data["secret"],
                     username=signing_username(request, data.get("username")),
                     session_key=request.session.session_key,
+                    mrb_username=data.get("mrb_username"),
+                    mrb_secret=data.get("mrb_secret"),
                 )
             except DOMAIN_ERRORS as exc:
                 status = error_status(exc)

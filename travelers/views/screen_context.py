@@ -27,6 +27,7 @@ from travelers.forms import (
 )
 from travelers.judging import judge
 from travelers.markdown import render_markdown
+from travelers.models import Measurement
 from travelers.states import OPEN_TRAVELER_STATES, NcrStatus, StepStatus
 
 from .station_common import need_user_id
@@ -254,6 +255,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
     active = is_open and not held
     version = {"expected_version": step.version}
     signing = need_user_id(request)
+    after_disposition = any(n.dispositioned_at for n in traveler.ncrs.all())
     rows = []
     by_char: dict[int, list] = {}
     for m in step.measurements.all():
@@ -280,7 +282,10 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
         correct_form = None
         if current is not None:
             correct_form = forms.get(f"correct:{current.pk}") or CorrectionForm(
-                need_user_id=signing, auto_id=f"id_m{current.pk}_%s"
+                need_user_id=signing,
+                need_cosign=traveler.site.cosign_corrections
+                and (after_disposition or current.judgment == Measurement.Judgment.OUT_OF_SPEC),
+                auto_id=f"id_m{current.pk}_%s",
             )
         judged = extra.get("judgments", {}).get(char.pk) or Judged("empty")
         rows.append(

@@ -22,6 +22,7 @@ from django_htmx.http import reswap, retarget
 from travelers import selectors, services
 from travelers.forms import ComponentForm, CorrectionForm, MeasurementForm, NcrForm, PhotoForm, SignForm, StartForm
 from travelers.services.attachments import max_bytes
+from travelers.services.cosign import correction_needs_cosign
 from travelers.states import StepStatus
 
 from .screen_context import SIGN_STATEMENTS, load_screen, preview, screen_context, signature_view
@@ -248,7 +249,12 @@ def value_correct(request, number: str, sequence: int, measurement_id: int):
         raise Http404(exc.message) from None
     if original.step_id != step.pk:
         raise Http404(_("That value was not recorded at this step."))
-    form = CorrectionForm(request.POST or None, need_user_id=need_user_id(request), auto_id=f"id_m{original.pk}_%s")
+    form = CorrectionForm(
+        request.POST or None,
+        need_user_id=need_user_id(request),
+        need_cosign=correction_needs_cosign(step.traveler, original),
+        auto_id=f"id_m{original.pk}_%s",
+    )
     extra = {"cform": form, "cm": original, "curl": request.path}
     page = "travelers/station/correct.html"
     if request.method == "GET":
@@ -273,6 +279,8 @@ def value_correct(request, number: str, sequence: int, measurement_id: int):
                 secret=data["secret"],
                 username=signing_username(request, data.get("username")),
                 session_key=request.session.session_key,
+                cosigner_username=data.get("cosigner_username"),
+                cosigner_secret=data.get("cosigner_secret"),
                 actor=request.user,
             )
         except DOMAIN_ERRORS as exc:

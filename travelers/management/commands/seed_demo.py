@@ -24,6 +24,7 @@ from mes.compliance.models import Profile
 from mes.compliance.roles import roles_sync
 from mes.masterdata import demo_data as demo
 from mes.masterdata import services
+from mes.masterdata.change_control import routing_release_signed
 from mes.masterdata.errors import AliasConflict
 from mes.masterdata.models import (
     Operation,
@@ -230,7 +231,7 @@ def _parts(report: SeedReport) -> dict[str, PartRevision]:
     return revisions
 
 
-def _routings(report, revisions, operations, work_centers, author) -> None:
+def _routings(report, revisions, operations, work_centers, author, quality) -> None:
     for spec in demo.PARTS:
         part_revision = revisions[spec.number]
         routings = Routing.objects.filter(part_revision=part_revision)
@@ -267,7 +268,15 @@ def _routings(report, revisions, operations, work_centers, author) -> None:
                     content=drawing.content,
                     content_type=drawing.content_type,
                 )
-        services.routing_release(routing=routing, actor=author)
+        routing_release_signed(
+            routing=routing,
+            reason=f"demo factory: first release of the {part_revision} routing",
+            reference="ECO-DEMO",
+            engineer=author,
+            engineer_secret=DEMO_PASSWORD,
+            quality=quality,
+            quality_secret=DEMO_PASSWORD,
+        )
         report.add("routings", CREATED)
 
 
@@ -346,7 +355,14 @@ def demo_seed(*, today: dt.date | None = None, with_travelers: bool = True) -> S
     operations = _operations(report, sites)
     users = _users(report, sites)
     revisions = _parts(report)
-    _routings(report, revisions, operations, work_centers, author=users[demo.ROUTING_AUTHOR])
+    _routings(
+        report,
+        revisions,
+        operations,
+        work_centers,
+        author=users[demo.ROUTING_AUTHOR],
+        quality=users[demo.ROUTING_QUALITY],
+    )
     _qualifications(report, users, operations, today)
     _work_orders(report, sites, revisions, today)
     if with_travelers:

@@ -20,7 +20,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", metavar="FILE", help="JSON documents to import.")
-        parser.add_argument("--user", help="Username recorded as creator and releaser of the imported routings.")
+        parser.add_argument(
+            "--user",
+            help=(
+                "Engineer recorded as creator of the imported routings, who asks for the release of those "
+                "released in their source."
+            ),
+        )
 
     def handle(self, *args, files, user=None, **opts):
         actor = None
@@ -42,6 +48,16 @@ class Command(BaseCommand):
             routing = result.routing
             verb = "created" if result.created else "unchanged (already imported)"
             self.stdout.write(f"{name}: {verb} {routing.part_revision} routing r{routing.revision} ({routing.status})")
+            if result.change is not None:
+                self.stdout.write(
+                    f"{name}: its release waits for two signatures (engineering, quality) at "
+                    f"/changes/{result.change.pk}/"
+                )
+            elif result.created and document.get("routing", {}).get("status") == "released":
+                self.stdout.write(
+                    f"{name}: released in its source, a draft here: ask for its release at "
+                    f"/changes/routing/{routing.pk}/new/ (or import with --user to ask at once)"
+                )
             for alias in result.aliases_created:
                 where = alias.site.code if alias.site_id else "*"
                 self.stdout.write(
