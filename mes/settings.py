@@ -273,6 +273,9 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://localhost:8000").rst
 # The top of the ISA-95 hierarchy MQTT topics are published under (enterprise/site/area/work center).
 ENTERPRISE_CODE = os.environ.get("ENTERPRISE_CODE", "enterprise")
 
+# --- Validation evidence: the regulation-marked tests' last results (tests/validation.py) -----------------
+VALIDATION_RESULTS = os.environ.get("VALIDATION_RESULTS", "") or str(VAR_DIR / "validation" / "results.json")
+
 # --- Backups (mes/backup.py, docs/operations.md): a folder or s3://bucket/prefix; empty means VAR_DIR/"backups"
 BACKUP_URL = os.environ.get("BACKUP_URL", "")
 

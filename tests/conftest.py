@@ -6,8 +6,11 @@ import base64
 import os
 
 import pytest
+from django.conf import settings as django_settings
 
 from mes import embedded
+
+pytest_plugins = ["tests.validation"]  # the `regulation` marker and the results validation_report reads
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -15,6 +18,8 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 # workers and servers tests start as subprocesses seal and check with the same key.
 TEST_INTEGRITY_KEYS = "test-1:" + base64.b64encode(b"traveler test integrity key 0001").decode()
 os.environ["INTEGRITY_KEYS"] = TEST_INTEGRITY_KEYS
+# Settings were read before this file: the migrations that build the test database seal with the key too.
+django_settings.INTEGRITY_KEYS = TEST_INTEGRITY_KEYS
 
 
 def pytest_unconfigure(config):

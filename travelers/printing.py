@@ -496,8 +496,30 @@ def _signature_register(record, st, width) -> list:
     return [_table(rows, [0.18 * width, 0.12 * width, 0.22 * width, 0.25 * width, 0.23 * width])]
 
 
-def record_pdf(record: dict) -> bytes:
-    """The PDF of a record built by travelers.records.traveler_record."""
+def audit_table(audit: list[dict], st, width) -> list:
+    """The audit events (travelers.audit_trail rows as dicts) as a table: #, when, who, what, old → new and why."""
+    if not audit:
+        return [Paragraph(_t(_("None.")), st["muted"])]
+    rows = [[Paragraph(_t(x), st["head"]) for x in ("#", _("When"), _("Who"), _("What"), _("Old → new, why"))]]
+    for a in audit:
+        detail = "<br/>".join(f"{_t(f)}: {_t(old)} → {_t(new)}" for f, old, new in a["changes"])
+        if a["reason"]:
+            detail += ("<br/>" if detail else "") + f"<i>{_t(a['reason'])}</i>"
+        rows.append(
+            [
+                Paragraph(str(a["seq"]), st["cell"]),
+                Paragraph(_t(f"{a['when']:%Y-%m-%d %H:%M:%S %Z}"), st["cell"]),
+                Paragraph(_t(a["who"]), st["cell"]),
+                Paragraph(f"{_t(a['what'])}<br/><font size='6.5'>{_t(a['on'])}</font>", st["cell"]),
+                Paragraph(detail, st["cell"]),
+            ]
+        )
+    return [_table(rows, [0.05 * width, 0.18 * width, 0.17 * width, 0.22 * width, 0.38 * width])]
+
+
+def record_pdf(record: dict, *, audit: list[dict] | None = None) -> bytes:
+    """The PDF of a record built by travelers.records.traveler_record; `audit` (travelers.audit_trail.appendix)
+    adds the traveler's audit trail as an appendix."""
     regular, bold = _fonts()
     st = _styles()
     page = _page_size()
@@ -560,6 +582,9 @@ def record_pdf(record: dict) -> bytes:
         (_("Signatures"), _signature_register),
     ):
         story += [CondPageBreak(30 * mm), Paragraph(_t(title), st["h2"]), *part(record, st, width)]
+    if audit is not None:
+        title = _("Appendix: audit trail (times at the site)")
+        story += [CondPageBreak(30 * mm), Paragraph(_t(title), st["h2"]), *audit_table(audit, st, width)]
     story += [Spacer(0, 6), Paragraph(_t(_("End of the record.")), st["muted"])]
     doc.build(story, canvasmaker=_canvas_class(footer, regular))
     return buffer.getvalue()
@@ -567,4 +592,6 @@ def record_pdf(record: dict) -> bytes:
 
 def traveler_pdf(traveler) -> bytes:
     """The complete printable traveler as PDF bytes (for the print screen and the archive)."""
-    return record_pdf(records.traveler_record(traveler))
+    from travelers import audit_trail
+
+    return record_pdf(records.traveler_record(traveler), audit=audit_trail.appendix(traveler))

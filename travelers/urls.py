@@ -1,8 +1,13 @@
 """Pages: each views module keeps its own urlpatterns (station, quality, printing, supervisor)."""
 
-from travelers.views import credentials, printing, quality, station, supervisor
+from travelers.views import audit, credentials, printing, quality, station, supervisor
 
 app_name = "travelers"
 urlpatterns = (
-    station.urlpatterns + quality.urlpatterns + printing.urlpatterns + supervisor.urlpatterns + credentials.urlpatterns
+    station.urlpatterns
+    + quality.urlpatterns
+    + printing.urlpatterns
+    + supervisor.urlpatterns
+    + credentials.urlpatterns
+    + audit.urlpatterns
 )

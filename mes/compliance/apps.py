@@ -36,6 +36,9 @@ class ComplianceConfig(AppConfig):
 
         mount("/", router)
         register_signable("compliance.signingunlock", unlock_signed_content)
+        from .reviews import review_signed_content
+
+        register_signable("compliance.auditreview", review_signed_content)
         from .config_seal import check_config
         from .verify import register_records_check
 

@@ -122,10 +122,6 @@ def guard_problems() -> list[str]:
         problems.append(f"database guard auth_user.{USER_GUARD} is not installed")
     elif installed[USER_GUARD] == "D":
         problems.append(f"database guard auth_user.{USER_GUARD} is disabled")
-    if USER_GUARD not in installed:
-        problems.append(f"database guard auth_user.{USER_GUARD} is not installed")
-    elif installed[USER_GUARD] == "D":
-        problems.append(f"database guard auth_user.{USER_GUARD} is disabled")
     for model, trigger in pgtrigger.registered():
         pgid = trigger.get_pgid(model)
         where = f"{model._meta.db_table}.{trigger.name}"

@@ -291,6 +291,31 @@ class IntegrityRun(models.Model):
         return f"integrity run {self.started_at:%Y-%m-%d %H:%M} ({state})"
 
 
+class AuditReview(models.Model):
+    """A signed review of part of the audit trail (Annex 11 §9): what was reviewed (the filters, and in
+    words), how many events, the SHA-256 of their hashes in order (so the review names exactly those),
+    and the reviewer's signature, meaning "reviewed" (mes.compliance.reviews). Written once."""
+
+    scope = models.JSONField(help_text="The filters of the review, as on /audit/.")
+    scope_words = models.CharField(max_length=500)
+    events = models.PositiveIntegerField()
+    first_event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, null=True, related_name="+")
+    last_event = models.ForeignKey(AuditEvent, on_delete=models.PROTECT, null=True, related_name="+")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the reviewed events' hashes, in order.")
+    comment = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField()
+    signature = models.OneToOneField(Signature, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-reviewed_at"]
+        permissions = [("review_audit_trail", "Can read, export and sign reviews of the audit trail")]
+        triggers = [guards.append_only("auditreview")]
+
+    def __str__(self) -> str:
+        return f"review of {self.scope_words} ({self.events} events) by {self.signature.printed_name}"
+
+
 # --- Configuration history of Django's own tables (mes.compliance.history) ------------------------------------
 # Django's user and group tables are tracked through proxies, so that their triggers and event tables
 # belong to this app's migrations. A password hash is never copied (credential changes are audited by

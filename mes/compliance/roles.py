@@ -59,6 +59,7 @@ VIEW_TRAVELERS = [
 OPERATOR = ["travelers.perform_step", "travelers.correct_measurement", "travelers.hold_traveler", "travelers.raise_ncr"]
 INSPECTOR = [
     "compliance.view_integrity",
+    "compliance.review_audit_trail",
     "masterdata.approve_routing_quality",
     "travelers.inspect_step",
     "travelers.correct_measurement",
@@ -94,6 +95,7 @@ ROLES: dict[str, list[str]] = {
     + VIEW_TRAVELERS
     + ["travelers.release_traveler", "compliance.unlock_signing", "archive.dispose_package"]
     + ["compliance.view_integrity", "compliance.view_apitoken", "compliance.revoke_apitoken"]
+    + ["compliance.review_audit_trail"]
     + [
         "masterdata.add_qualification",
         "masterdata.change_qualification",
@@ -134,3 +136,12 @@ def sync_after_migrate(sender, app_config=None, using="default", **kwargs) -> No
     if app_config is None or app_config.label != last.label:
         return
     roles_sync()
+    from .config_seal import config_seal_all
+    from .keys import IntegrityKeyMissing
+
+    # What the migration and the role sync changed is sealed now, not left for the beat to find. Without
+    # an integrity key (a first install) the beat seals it once one is configured; migrating still works.
+    try:
+        config_seal_all()
+    except IntegrityKeyMissing as missing:
+        print(f"Configuration history not sealed yet: {missing}")

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .audit import audit_record
+from .errors import SignatureRefused
 from .models import ApiToken
 
 
@@ -49,7 +50,11 @@ def api_token_user(key: str):
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, actor) -> None:
+def api_token_revoke(*, token: ApiToken, actor, reason: str = "") -> None:
+    """Withdraw a token at once (21 CFR 11.300(c)): its owner may, for a lost or leaked one; otherwise only
+    whoever holds compliance.revoke_apitoken (administrators)."""
+    if actor is None or (actor.pk != token.user_id and not actor.has_perm("compliance.revoke_apitoken")):
+        raise SignatureRefused(f"{getattr(actor, 'username', 'anonymous')} may not revoke this token", field="actor")
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_record(
         chain=f"user:{token.user_id}",
@@ -57,4 +62,6 @@ def api_token_revoke(*, token: ApiToken, actor) -> None:
         object_type="compliance.apitoken",
         object_id=token.pk,
         actor=actor,
+        changes={"revoked": [False, True]},
+        reason=reason,
     )

@@ -335,6 +335,9 @@ class UnmappedCodeAdmin(ServiceBackedAdmin):
         "resolved_at",
     )
     service_error_fields = {"code": "map_to_operation", "operation": "map_to_operation", "part": "map_to_part"}
+    # Mapping a code is the reason itself: the alias it creates is recorded as mapped from the queue.
+    reason_required = False
+    default_reason = "mapped from the unmapped-code queue"
 
     def get_fieldsets(self, request, obj=None):
         seen = ("kind", "source_system", "site", "code", "occurrences", "first_seen", "last_seen", "context_pretty")
@@ -347,6 +350,7 @@ class UnmappedCodeAdmin(ServiceBackedAdmin):
             target = "map_to_part" if is_part else "map_to_operation"
             mapping = (target, "site_only") if obj.site_id else (target,)
             fieldsets.append(("Map to a part" if is_part else "Map to an operation", {"fields": mapping}))
+            fieldsets += self.reason_fieldsets(request, obj)
         return fieldsets
 
     def get_form(self, request, obj=None, change=False, **kwargs):

@@ -164,6 +164,7 @@ def pdf_text(content: bytes) -> str:
 # --- The package -------------------------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("21 CFR 11.10(c)", "Annex 11 §17", "AC 120-78B records")
 def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_event(shop, closed, lake_dir, tmp_path):  # noqa: E501, F811
     record = services.traveler_archive(traveler_id=closed.pk)
     (tar_path,) = packages(lake_dir)
@@ -241,6 +242,7 @@ def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_ev
     assert AuditEvent.objects.filter(chain=f"archive:{closed.number}", action="archive.written").count() == 1
 
 
+@pytest.mark.regulation("Annex 11 §17", "21 CFR 11.70")
 def test_archive_verifier_reports_every_signature_ok_then_broken_after_tampering(closed, lake_dir, tmp_path):
     record = services.traveler_archive(traveler_id=closed.pk)
     done = run_verifier(Path(record.uri))
@@ -542,6 +544,7 @@ def test_archive_parquet_index_and_facts_read_back_with_duckdb(closed, lake_dir)
 # --- Retrieval from the package -----------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("Annex 11 §17", "21 CFR 11.10(b)")
 def test_archived_traveler_opens_from_its_package_alone(closed, lake_dir, client, shop, monkeypatch):  # noqa: F811 - the fixture
     record = services.traveler_archive(traveler_id=closed.pk)
     ArchiveRecord.objects.filter(pk=record.pk).update(traveler=None)  # its rows may leave the live database
@@ -589,6 +592,7 @@ def records_manager(user):
     return type(user).objects.get(pk=user.pk)
 
 
+@pytest.mark.regulation("21 CFR 11.10(c)")
 def test_disposal_refused_before_retain_until_and_recorded_with_a_signature_after(closed, lake_dir, shop):  # noqa: F811 - the fixture
     record = services.traveler_archive(traveler_id=closed.pk)
     approver = records_manager(shop.supervisor)

@@ -76,6 +76,7 @@ def gauged(shop, gauges):
     return gauged_traveler(shop, gauges)
 
 
+@pytest.mark.regulation("21 CFR 11.10(h)")
 @pytest.mark.django_db
 def test_opcua_gauge_read_records_the_value_as_a_device_reading(shop, gauged):
     m = gauge_read(step=gauged, characteristic_code="BORE_DIA", actor=shop.operator)

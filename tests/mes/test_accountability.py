@@ -18,7 +18,7 @@ from mes.compliance.errors import CredentialRefused, SignatureRefused
 from mes.compliance.models import AuditEvent, SigningCredential, SigningUnlock
 from mes.compliance.sessions import SEEN_KEY
 from mes.compliance.signing import signing_authenticate
-from mes.compliance.tokens import api_token_issue
+from mes.compliance.tokens import api_token_issue, api_token_revoke
 from mes.events.models import OutboxMessage
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -40,6 +40,7 @@ def admin_client(user) -> Client:
 # --- Administration that cannot impersonate --------------------------------------------------------------
 
 
+@pytest.mark.regulation("21 CFR 11.10(d)", "Annex 11 §12")
 def test_an_administrator_cannot_make_itself_superuser_nor_change_its_roles():
     admin = in_role("Administrator", is_staff=True)
     client = admin_client(admin)
@@ -76,6 +77,7 @@ def test_an_administrator_cannot_make_itself_superuser_nor_change_its_roles():
     )
 
 
+@pytest.mark.regulation("21 CFR 11.200(a)(2)", "AC 120-78B signatures")
 def test_after_an_administrator_sets_a_password_it_cannot_sign_as_that_person():
     admin = in_role("Administrator", is_staff=True)
     operator = in_role("Operator")
@@ -95,6 +97,7 @@ def test_after_an_administrator_sets_a_password_it_cannot_sign_as_that_person():
     assert signing_authenticate(user=operator, secret="Only-Olga-knows-2", username=operator.username)
 
 
+@pytest.mark.regulation("21 CFR 11.200(a)(2)")
 def test_a_new_account_must_choose_its_own_secret_before_signing(django_user_model):
     admin = in_role("Administrator", is_staff=True)
     response = admin_client(admin).post(
@@ -117,6 +120,7 @@ def test_a_new_account_must_choose_its_own_secret_before_signing(django_user_mod
         "DELETE FROM compliance_profile WHERE user_id = %s",
     ],
 )
+@pytest.mark.regulation("21 CFR 11.100(a)", "21 CFR 11.300(a)")
 def test_user_ids_and_badges_are_never_reassigned(statement):
     from django.db import connection
 
@@ -125,6 +129,7 @@ def test_user_ids_and_badges_are_never_reassigned(statement):
         cursor.execute(statement, [user.pk])
 
 
+@pytest.mark.regulation("21 CFR 11.50", "21 CFR 11.10(e)")
 def test_a_printed_name_changes_only_with_a_reason_and_is_audited():
     admin = in_role("Administrator", is_staff=True)
     user = UserFactory()
@@ -141,6 +146,7 @@ def test_a_printed_name_changes_only_with_a_reason_and_is_audited():
 # --- Credentials people manage -----------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("21 CFR 11.300(b)")
 def test_passwords_and_pins_age_out(settings):
     settings.PASSWORD_MAX_AGE_DAYS, settings.PIN_MAX_AGE_DAYS = 90, 30
     user = UserFactory()
@@ -156,6 +162,7 @@ def test_passwords_and_pins_age_out(settings):
         signing_authenticate(user=user, secret="573920", username=user.username)
 
 
+@pytest.mark.regulation("21 CFR 11.300(d)", "Annex 11 §12")
 def test_a_supervisor_unlocks_a_signer_with_a_reason_and_a_signature(settings):
     settings.SIGNING_FAILURE_LIMIT = 2
     operator, supervisor = in_role("Operator"), in_role("Supervisor")
@@ -187,6 +194,7 @@ def test_a_supervisor_unlocks_a_signer_with_a_reason_and_a_signature(settings):
     assert signing_authenticate(user=operator, secret=DEFAULT_PASSWORD, username=operator.username)
 
 
+@pytest.mark.regulation("21 CFR 11.300(d)")
 def test_login_failures_and_lockouts_are_audited_and_alert(client, settings):
     settings.AXES_FAILURE_LIMIT = 3
     user = UserFactory(username="tom")
@@ -205,6 +213,7 @@ def test_login_failures_and_lockouts_are_audited_and_alert(client, settings):
 # --- Signing rules in the service layer, for every channel -------------------------------------------------
 
 
+@pytest.mark.regulation("21 CFR 11.200(a)(1)")
 def test_the_first_signing_of_a_session_needs_the_user_id_then_the_secret_alone():
     user = UserFactory()
     with pytest.raises(SignatureRefused, match="type your user id") as refused:
@@ -219,6 +228,7 @@ def test_the_first_signing_of_a_session_needs_the_user_id_then_the_secret_alone(
         signing_authenticate(user=user, secret=DEFAULT_PASSWORD)  # no session at all (an API token)
 
 
+@pytest.mark.regulation("21 CFR 11.200(a)(1)")
 def test_an_api_token_signs_only_with_the_user_id_too(client):
     from tests.travelers.test_api import post  # noqa: F401 - the API's JSON helper lives there
 
@@ -240,6 +250,26 @@ def test_an_api_token_signs_only_with_the_user_id_too(client):
     assert r.status_code == 200 and SigningCredential.objects.get(user=user).pin_hash
 
 
+@pytest.mark.regulation("21 CFR 11.300(c)", "Annex 11 §12")
+def test_a_revoked_token_stops_at_once_and_only_its_owner_or_an_administrator_revokes(client):
+    owner, other = in_role("Operator"), in_role("Operator")
+    administrator = in_role("Administrator", is_staff=True)
+    token, key = api_token_issue(user=owner, name="bridge")
+    assert client.get("/api/travelers/T-NONE", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 404
+
+    with pytest.raises(SignatureRefused, match="may not revoke"):
+        api_token_revoke(token=token, actor=other)
+    response = admin_client(administrator).post(
+        reverse("admin:compliance_apitoken_changelist"), {"action": "revoke", "_selected_action": [token.pk]}
+    )
+
+    assert response.status_code == 302
+    assert client.get("/api/travelers/T-NONE", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+    event = AuditEvent.objects.get(chain=f"user:{owner.pk}", action="api_token.revoked")
+    assert event.actor == administrator and event.changes == {"revoked": [False, True]}
+
+
+@pytest.mark.regulation("21 CFR 11.10(d)")
 def test_an_idle_tablet_session_closes_api_access_too(client):
     user = in_role("Operator")
     client.force_login(user)

@@ -13,7 +13,10 @@ from mes.backup import DUMP, MANIFEST, backup_create, restore_check
 from mes.compliance import checkpoints
 from tests.travelers.conftest import do_step, shop, traveler  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db(transaction=True)  # pg_dump sees committed rows only
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.regulation("Annex 11 §7", "21 CFR 11.10(c)"),
+]  # pg_dump sees committed rows only
 
 
 def test_a_fresh_backup_restores_into_records_that_verify(shop, traveler, tmp_path, capsys):  # noqa: F811

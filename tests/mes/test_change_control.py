@@ -28,7 +28,7 @@ from mes.masterdata.states import RoutingStatus
 from tests.factories import DEFAULT_PASSWORD, UserFactory, change_signers, released_routing
 from tests.tampering import as_superuser
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.regulation("21 CFR 11.10(k)", "Annex 11 §10")]
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from tests.factories import DEFAULT_PASSWORD, UserFactory
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.regulation("21 CFR 11.300(d)")
 def test_wrong_password_is_refused_counted_and_locks_after_the_threshold(settings):
     settings.SIGNING_FAILURE_LIMIT = 3
     user = UserFactory()
@@ -72,6 +73,7 @@ def test_pin_signs_and_needs_the_password_to_set():
     assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username()).method == "password"
 
 
+@pytest.mark.regulation("21 CFR 11.200(a)(2)", "21 CFR 11.100(a)")
 def test_nobody_signs_as_someone_else():
     user = UserFactory(username="olga")
     with pytest.raises(SignatureRefused, match="not the signed-in user"):
@@ -88,6 +90,7 @@ def test_after_an_admin_reset_the_user_must_set_a_new_secret_before_signing():
     assert signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username())
 
 
+@pytest.mark.regulation("21 CFR 11.70", "Annex 11 §14")
 def test_signature_stores_the_hash_of_the_signed_envelope():
     user = UserFactory(first_name="Ines", last_name="Ortiz")
     authority = signing_authenticate(user=user, secret=DEFAULT_PASSWORD, username=user.get_username())
@@ -142,6 +145,7 @@ def test_an_intact_trail_verifies(capsys):
     assert "records intact" in out and "8 events" in out and "2 chains" in out
 
 
+@pytest.mark.regulation("21 CFR 11.10(a)", "21 CFR 11.10(e)")
 def test_verify_audit_names_an_altered_event():
     events = _chain(5, chain="user:1")
     _tamper("UPDATE compliance_auditevent SET reason = 'nothing happened' WHERE id = %s", [events[2].pk])
@@ -152,6 +156,7 @@ def test_verify_audit_names_an_altered_event():
     ]
 
 
+@pytest.mark.regulation("21 CFR 11.10(e)")
 def test_verify_audit_detects_a_removed_event():
     events = _chain(5)
     _tamper("DELETE FROM compliance_auditevent WHERE id = %s", [events[1].pk])
@@ -166,6 +171,7 @@ def test_verify_audit_detects_a_removed_last_event():
     assert problems and "events were removed" in problems[0].message
 
 
+@pytest.mark.regulation("21 CFR 11.10(e)")
 def test_verify_audit_detects_reordered_events():
     events = _chain(4)
     # Swap #2 and #3 (through a free number: the pair (chain, seq) stays unique).

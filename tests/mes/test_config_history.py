@@ -24,7 +24,10 @@ from tests.admin_forms import post_data
 from tests.factories import OperationFactory, QualificationFactory, UserFactory, released_routing
 from tests.tampering import as_superuser
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.regulation("21 CFR 11.10(e)", "Annex 11 §9", "Annex 11 §10", "Annex 11 §12"),
+]
 
 
 def config_events(**filters) -> list[AuditEvent]:

@@ -9,7 +9,10 @@ import psycopg
 import pytest
 from django.db import connection
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the role connects separately: it sees committed rows
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.regulation("21 CFR 11.10(c)", "21 CFR 11.10(d)"),
+]  # the role connects separately: it sees committed rows
 
 
 @pytest.fixture

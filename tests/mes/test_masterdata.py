@@ -151,6 +151,7 @@ def test_released_routing_refuses_changes_through_the_services():
         "required, on_out_of_spec) VALUES (%(step)s, 99, 'SNEAK', 'Sneak', 'text', '', 0, '[]', false, 'warn')",
     ],
 )
+@pytest.mark.regulation("21 CFR 11.10(k)")
 def test_released_routing_cannot_change_even_through_sql(statement):
     routing = released_routing(steps=1)
     step = routing.steps.get()
@@ -295,6 +296,7 @@ def test_valid_qualification_is_returned():
     assert services.qualification_check(user=qual.user, operation=qual.operation, kind="perform") == qual
 
 
+@pytest.mark.regulation("21 CFR 11.10(i)")
 def test_expired_qualification_is_reported_as_expired():
     today = timezone.localdate()
     qual = QualificationFactory(valid_from=today - dt.timedelta(days=400), expires_on=today - dt.timedelta(days=1))
@@ -304,6 +306,7 @@ def test_expired_qualification_is_reported_as_expired():
     assert refused.value.field == "qualification"
 
 
+@pytest.mark.regulation("21 CFR 11.10(i)")
 def test_unqualified_user_is_reported_as_not_qualified():
     user, op = UserFactory(), OperationFactory(name="Coating")
     QualificationFactory(user=user, operation=op, kind="perform")

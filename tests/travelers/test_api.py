@@ -486,6 +486,7 @@ def test_a_wrong_secret_is_refused_counted_and_then_locks(shop, traveler):
     assert SigningCredential.objects.get(user=shop.operator).failed_attempts == 3
 
 
+@pytest.mark.regulation("21 CFR 11.10(g)")
 def test_an_operator_cannot_sign_off_a_traveler(shop, traveler):
     run_to_signoff(shop, traveler)
     before = records()
@@ -499,6 +500,7 @@ def test_an_operator_cannot_sign_off_a_traveler(shop, traveler):
     assert Traveler.objects.get(pk=traveler.pk).status == TravelerStatus.AWAITING_SIGNOFF
 
 
+@pytest.mark.regulation("21 CFR 11.10(g)")
 def test_the_performer_cannot_inspect_their_own_step(shop, traveler):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
     services.step_start(step=step_of(traveler, 20), actor=shop.operator)
@@ -547,6 +549,7 @@ def test_a_rejection_at_signoff_returns_the_ncr_that_holds_the_traveler(shop, tr
 # --- Authentication -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("21 CFR 11.10(d)")
 def test_without_credentials_the_api_answers_401(shop, traveler):
     anonymous = Client()
     before = records()
@@ -714,6 +717,7 @@ def test_work_center_queue_queries_do_not_grow_with_its_travelers(shop, django_a
         assert len(get(olga, "/work-centers/WIC/CELL-1/travelers").json()["travelers"]) == 5
 
 
+@pytest.mark.regulation("21 CFR 11.10(h)")
 def test_a_typed_value_cannot_claim_to_come_from_a_gauge(shop, traveler):
     """21 CFR 11.10(h): source=device only from the server's own gauge read, never typed or sent in."""
     olga = client_for(shop.operator)

@@ -64,11 +64,13 @@ def test_serial_is_unique_per_part_and_quantity_is_respected(shop, traveler):
         services.traveler_release(work_order=shop.order, identifier="SN-0009", actor=shop.supervisor)
 
 
+@pytest.mark.regulation("21 CFR 11.10(g)")
 def test_an_operator_cannot_release_travelers(shop):
     with pytest.raises(NotAuthorized):
         services.traveler_release(work_order=shop.order, identifier="SN-7", actor=shop.operator)
 
 
+@pytest.mark.regulation("21 CFR 11.10(f)")
 def test_steps_wait_for_their_predecessors(shop, traveler):
     with pytest.raises(StepOutOfOrder, match="step 20 waits for step 10"):
         services.step_start(step=step_of(traveler, 20), actor=shop.operator)
@@ -109,6 +111,7 @@ def test_bad_values_are_refused_naming_the_problem_and_nothing_is_saved(shop, tr
     assert (Measurement.objects.count(), AuditEvent.objects.count(), OutboxMessage.objects.count()) == before
 
 
+@pytest.mark.regulation("21 CFR 11.10(f)")
 def test_values_wait_until_the_step_is_started(shop, traveler):
     with pytest.raises(StepStateRefused, match="in progress"):
         services.measurement_record(
@@ -154,6 +157,7 @@ def test_a_stale_version_is_a_conflict(shop, traveler):
         )
 
 
+@pytest.mark.regulation("21 CFR 11.10(e)")
 def test_correction_supersedes_and_the_original_stays(shop, traveler):
     step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
     original = services.measurement_record(step=step, characteristic="BORE_DIA", value="12.07", actor=shop.operator)
@@ -186,6 +190,7 @@ def test_correction_supersedes_and_the_original_stays(shop, traveler):
     assert Measurement.objects.filter(step=step, characteristic__code="BORE_DIA").count() == 2
 
 
+@pytest.mark.regulation("21 CFR 11.10(f)")
 def test_a_held_traveler_cannot_progress_until_released(shop, traveler):
     hold = services.hold_place(traveler=traveler, reason="customer query", actor=shop.operator)
     with pytest.raises(TravelerHeld, match="customer query"):
@@ -303,6 +308,7 @@ def test_measurement_events_are_self_describing_with_the_site_alias(shop, travel
     assert message.payload["dataschema"].endswith("/measurement.recorded/v1.json")
 
 
+@pytest.mark.regulation("21 CFR 11.10(e)")
 def test_every_change_is_audited_in_one_chain(shop, traveler):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.700", "mm"), "SURFACE": ("pass", "")})
     actions = list(AuditEvent.objects.filter(chain=f"traveler:{traveler.pk}").values_list("action", flat=True))
@@ -334,6 +340,7 @@ def test_every_change_is_audited_in_one_chain(shop, traveler):
         "DELETE FROM compliance_auditevent",
     ],
 )
+@pytest.mark.regulation("21 CFR 11.10(c)", "AC 120-78B records")
 def test_direct_sql_cannot_change_records(shop, traveler, statement):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.700", "mm"), "SURFACE": ("pass", "")})
     with pytest.raises(IntegrityError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
@@ -342,6 +349,7 @@ def test_direct_sql_cannot_change_records(shop, traveler, statement):
     assert Signature.objects.filter(printed_name="Olga Smith").exists()
 
 
+@pytest.mark.regulation("21 CFR 11.70", "AC 120-78B signatures")
 def test_signature_over_changed_content_reads_as_broken(shop, traveler):
     step = do_step(shop, traveler, 10, {"BORE_DIA": ("12.700", "mm"), "SURFACE": ("pass", "")})
     signature = step.performed_signature
@@ -354,6 +362,7 @@ def test_signature_over_changed_content_reads_as_broken(shop, traveler):
     assert not signature_verify(signature)
 
 
+@pytest.mark.regulation("21 CFR 11.70")
 def test_a_signature_moved_to_another_record_reads_as_broken(shop, traveler):
     first = do_step(shop, traveler, 10, {"BORE_DIA": ("12.700", "mm"), "SURFACE": ("pass", "")})
     second = do_step(shop, traveler, 30, {"MARK_OK": ("pass", "")})

@@ -118,6 +118,7 @@ def pdf_pages(content: bytes) -> list[str]:
 # --- The record ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("21 CFR 11.10(b)")
 def test_the_record_is_complete_and_plain_json(shop, traveler):
     traveler = full_history(shop, traveler)
     record = records.traveler_record(traveler)
@@ -208,6 +209,7 @@ def test_the_review_sections_are_derived_from_the_record(shop, traveler):
 # --- The print page ---------------------------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("21 CFR 11.50", "Annex 11 §8", "Annex 11 §14")
 def test_the_print_page_shows_every_signature_with_name_meaning_and_time(shop, traveler, client):
     traveler = full_history(shop, traveler)
     r = signed_in(client, shop.operator).get(f"/travelers/{traveler.number}/print/")
@@ -250,6 +252,7 @@ def test_print_page_queries_do_not_grow_with_the_steps(shop, client, django_asse
         assert client.get(f"/travelers/{large.number}/print.pdf").status_code == 200
 
 
+@pytest.mark.regulation("21 CFR 11.10(d)")
 def test_printing_needs_the_view_permission(shop, traveler, client):
     assert client.get(f"/travelers/{traveler.number}/print/")["Location"].startswith("/station/login/")
     assert client.get(f"/travelers/{traveler.number}/print.pdf")["Location"].startswith("/station/login/")
@@ -264,6 +267,7 @@ def test_printing_needs_the_view_permission(shop, traveler, client):
 # --- The PDF ----------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("21 CFR 11.10(b)", "21 CFR 11.50", "Annex 11 §8")
 def test_the_pdf_carries_the_signers_names_meanings_and_page_numbers(shop, traveler, client):
     traveler = full_history(shop, traveler)
     r = signed_in(client, shop.inspector).get(f"/travelers/{traveler.number}/print.pdf")

@@ -131,6 +131,7 @@ def test_queue_queries_do_not_grow_with_the_travelers_waiting(shop, client, djan
         ("post", "/quality/ncrs/{n}/"),
     ],
 )
+@pytest.mark.regulation("21 CFR 11.10(d)", "21 CFR 11.10(g)")
 def test_an_operator_is_refused_every_quality_page(shop, traveler, client, method, path):
     ncr = out_of_spec_ncr(shop, traveler)
     url = path.format(t=traveler.number, n=ncr.number)
@@ -190,6 +191,7 @@ def test_the_review_puts_out_of_spec_values_corrections_and_ncrs_before_the_sign
     assert "scuff on the flange" in ncrs and "Use as is" in ncrs and "cosmetic only" in ncrs
 
 
+@pytest.mark.regulation("21 CFR 11.50")
 def test_the_review_lists_every_signature_with_name_meaning_and_both_times(shop, traveler, client):
     traveler = worked(shop, traveler)
     html = signed_in(client, shop.inspector).get(f"/quality/travelers/{traveler.number}/").content.decode()
@@ -209,6 +211,7 @@ def test_the_review_lists_every_signature_with_name_meaning_and_both_times(shop,
     assert f'href="/quality/travelers/{traveler.number}/signatures/"' in section
 
 
+@pytest.mark.regulation("21 CFR 11.70", "AC 120-78B signatures")
 def test_signatures_are_verified_and_an_altered_record_shows_broken(shop, traveler, client):
     traveler = run_to_signoff(shop, traveler)
     signed_in(client, shop.inspector)
@@ -461,6 +464,7 @@ def use_as_is(**fields) -> dict:
     return {k: v for k, v in data.items() if not k.startswith("rework-0-")} | {"rework-TOTAL_FORMS": "0"}
 
 
+@pytest.mark.regulation("21 CFR 11.10(g)")
 def test_use_as_is_by_quality_alone_is_refused_beside_the_engineers_fields(shop, traveler, client):
     ncr = out_of_spec_ncr(shop, traveler)
     inspector = signed_in(client, shop.inspector)

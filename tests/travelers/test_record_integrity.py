@@ -28,7 +28,12 @@ from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
 from travelers import services
 from travelers.models import Hold, Measurement, TravelerCharacteristic
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.regulation(
+        "21 CFR 11.10(a)", "21 CFR 11.10(c)", "21 CFR 11.10(e)", "21 CFR 11.70", "Annex 11 §9", "AC 120-78B records"
+    ),
+]
 
 
 def findings(**kwargs) -> list[str]:
@@ -302,6 +307,7 @@ def test_a_disabled_guard_is_reported(shop, traveler):
 # --- Keys -----------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("Annex 11 §17")
 def test_rotating_the_key_keeps_old_records_verifiable(shop, traveler, settings):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
     old = settings.INTEGRITY_KEYS
@@ -316,6 +322,7 @@ def test_rotating_the_key_keeps_old_records_verifiable(shop, traveler, settings)
 # --- The alert ------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.regulation("Annex 11 §11")
 def test_a_failed_check_alerts_quality_and_the_outbox(shop, traveler, client):
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
     call_command("verify_audit")

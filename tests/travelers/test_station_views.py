@@ -358,6 +358,7 @@ def test_signing_with_a_wrong_secret_is_refused_beside_the_field_and_counted(sho
     )
 
 
+@pytest.mark.regulation("21 CFR 11.50")
 def test_signing_with_the_right_secret_shows_the_manifestation(shop, traveler):
     step = ready_to_sign(shop, traveler)
     client = station_client(shop.operator)
@@ -376,6 +377,7 @@ def test_signing_with_the_right_secret_shows_the_manifestation(shop, traveler):
     assert 'name="username"' not in client.get(step_path(traveler, 20)).content.decode()
 
 
+@pytest.mark.regulation("21 CFR 11.200(a)(1)")
 def test_the_first_signing_takes_the_badge_number_as_user_id(shop, traveler):
     step = ready_to_sign(shop, traveler)
     badge = shop.operator.profile.employee_number
@@ -385,6 +387,7 @@ def test_the_first_signing_takes_the_badge_number_as_user_id(shop, traveler):
     assert Signature.objects.filter(signer=shop.operator, meaning="performed").exists()
 
 
+@pytest.mark.regulation("21 CFR 11.200(a)(1)", "21 CFR 11.200(a)(2)")
 def test_the_first_signing_refuses_someone_elses_user_id(shop, traveler):
     step = ready_to_sign(shop, traveler)
     data = {"meaning": "performed", "username": "oscar", "secret": PASSWORD, "expected_version": step.version}
@@ -482,6 +485,7 @@ def test_a_photo_characteristic_records_the_uploaded_photo_as_its_value(shop):
     assert refused.status_code == 422 and refused.content.decode().lstrip().startswith("<article")
 
 
+@pytest.mark.regulation("21 CFR 11.10(e)")
 def test_a_correction_strikes_through_the_original_with_reason_who_and_when(shop, traveler):
     step = started(shop, traveler)
     first = services.measurement_record(step=step, characteristic="BORE_DIA", value="12.710", actor=shop.operator)
