@@ -18,7 +18,7 @@ import pgtrigger
 from django.db import connection
 
 REFUSED = "integrity_constraint_violation"
-USER_GUARD = "traveler_user_guard"  # auth.User's guard, written by compliance migration 0010
+USER_GUARD = "traveler_user_guard"  # auth.User's guard, written by compliance migration 0011
 
 HARDENED_IGNORE = """
 CREATE OR REPLACE FUNCTION public._pgtrigger_should_ignore(trigger_name NAME) RETURNS BOOLEAN AS $$

@@ -41,7 +41,8 @@ def test_a_password_an_administrator_set_must_be_replaced_before_its_owner_signs
     admin.locator("#id_password1").fill(ADMIN_SET)
     admin.locator("#id_password2").fill(ADMIN_SET)
     admin.locator("input[type=submit]").first.click()
-    expect(admin.locator(".messagelist")).to_contain_text(re.compile("olga must choose a new password or PIN before signing", re.I))
+    must_choose = re.compile("olga must choose a new password or PIN before signing", re.I)
+    expect(admin.locator(".messagelist")).to_contain_text(must_choose)
     credential = SigningCredential.objects.get(user=olga)
     assert credential.must_set_new_secret
     # …and knowing it does not let the administrator sign as her.
@@ -114,7 +115,8 @@ def test_a_supervisor_unlocks_a_locked_signer_with_a_reason_and_a_signature(new_
         user_id.fill(sam.username)
     locked.get_by_label("Password or signing PIN").fill(PASSWORD)
     locked.get_by_role("button", name="Unlock, signing as myself").click()
-    expect(page.get_by_text(re.compile(r"olga can sign again\. Signed: Sam Smith — Unlocked signing — "))).to_be_visible()
+    signed = re.compile(r"olga can sign again\. Signed: Sam Smith — Unlocked signing — ")
+    expect(page.get_by_text(signed)).to_be_visible()
     expect(page.get_by_text("Nobody is locked out.")).to_be_visible()
     assert_fits(page, "signers-unlocked")
 
