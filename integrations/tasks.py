@@ -12,17 +12,36 @@ from .errors import DeliveryFailed
 log = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(DeliveryFailed, ConnectionError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=None,
-)
+@shared_task(acks_late=True)
 def outbox_relay(batch: int = 200) -> int:
-    from .relay import relay_drain
+    """Beat, every two seconds: dispatch new outbox messages, then one task per outbound adapter, so a
+    slow or down adapter holds up a worker of its own and never the others' deliveries."""
+    from .models import Adapter
+    from .relay import relay_dispatch, relay_settle
 
-    return relay_drain(batch=batch).delivered
+    dispatched = relay_dispatch()
+    relay_settle()
+    for adapter_id in Adapter.objects.filter(enabled=True, outbound=True).values_list("pk", flat=True):
+        outbox_relay_adapter.delay(adapter_id, batch)
+    return dispatched
+
+
+@shared_task(acks_late=True, autoretry_for=(DeliveryFailed, ConnectionError), retry_backoff=True, max_retries=5)
+def outbox_relay_adapter(adapter_id: int, batch: int = 200, max_rounds: int = 50) -> int:
+    """Deliver what is due for one adapter (bounded); relays at it side by side take different rows."""
+    from .models import Adapter
+    from .relay import relay_adapter
+
+    sent = 0
+    for _ in range(max_rounds):
+        adapter = Adapter.objects.filter(pk=adapter_id, enabled=True, outbound=True).first()
+        if adapter is None:
+            break
+        step = relay_adapter(adapter, batch=batch)
+        sent += step.sent
+        if step.sent == 0:
+            break
+    return sent
 
 
 @shared_task(

@@ -169,6 +169,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 SIGNING_FAILURE_LIMIT = int(os.environ.get("SIGNING_FAILURE_LIMIT", 3))
+# An event one outbound adapter keeps refusing while it takes others is dead-lettered for it after this many
+# attempts (integrations.relay); a peer that is down dead-letters nothing.
+RELAY_MAX_ATTEMPTS = int(os.environ.get("RELAY_MAX_ATTEMPTS", 12))
 
 # --- Record integrity (mes/compliance/keys.py, docs/operations.md): keys held outside the database ---
 INTEGRITY_KEYS = os.environ.get("INTEGRITY_KEYS", "")

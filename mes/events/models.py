@@ -19,6 +19,9 @@ class OutboxMessage(models.Model):
     site_code = models.CharField(max_length=20, blank=True)
     work_center_code = models.CharField(max_length=30, blank=True)
     payload = models.JSONField()
+    dispatched_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the relay gave it a delivery for each outbound adapter."
+    )
     delivered_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
@@ -27,6 +30,7 @@ class OutboxMessage(models.Model):
         ordering = ["id"]
         indexes = [
             models.Index(fields=["id"], condition=Q(delivered_at__isnull=True), name="outbox_pending_idx"),
+            models.Index(fields=["id"], condition=Q(dispatched_at__isnull=True), name="outbox_undispatched_idx"),
             models.Index(fields=["aggregate_type", "aggregate_id"], name="outbox_aggregate_idx"),
             models.Index(fields=["event_type"], name="outbox_event_type_idx"),
         ]
