@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mes.request_guard.RequestGuardMiddleware",  # NUL bytes and oversize bodies: 400/413 naming them
     "mes.compliance.history.HistoryContextMiddleware",  # who changed configuration, from where
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

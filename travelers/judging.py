@@ -40,9 +40,18 @@ def parse_decimal(text: str) -> Decimal:
         raise MeasurementInvalid(f"'{text}' is not a number", field="value") from exc
     if not value.is_finite():
         raise MeasurementInvalid(f"'{text}' is not a finite number", field="value")
-    if abs(value) >= Decimal("1e14"):
+    if too_large(value):
         raise MeasurementInvalid(f"'{text}' is too large for a measurement", field="value")
     return value
+
+
+def too_large(value: Decimal) -> bool:
+    """At or beyond 10^14: more than a measurement column holds. Read from the exponent, since arithmetic
+    on 1e999999999 (even abs()) overflows the decimal context."""
+    return not value.is_zero() and value.adjusted() >= MAX_EXPONENT
+
+
+MAX_EXPONENT = 14  # the columns hold 15 integer digits (24 digits, 9 decimals)
 
 
 def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
@@ -58,6 +67,10 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
                 exc.message if "unknown" in exc.message else f"'{unit}' cannot be converted to {char.unit}",
                 field="unit",
             ) from exc
+        if not converted.is_finite() or too_large(converted):
+            raise MeasurementInvalid(
+                f"{entered_value} {unit} is {converted:.3E} {char.unit}: beyond anything measured here", field="value"
+            )
         deviation = Decimal(0)
         if char.upper_limit is not None and converted > char.upper_limit:
             deviation = converted - char.upper_limit

@@ -199,3 +199,21 @@ def test_a_closed_traveler_goes_out_as_a_valid_performance_document(drop, wic):
 
     impl_for(drop).publish([closed])  # delivered twice: the same file, once
     assert [p.name for p in outbox.glob("*.xml")] == [path.name]
+
+
+def test_a_nul_bearing_or_oversize_file_goes_to_failed_and_the_next_file_is_imported(drop, settings):
+    # Observed: one CSV with a NUL byte failed every poll of that site's inbox while the adapter read "ok".
+    settings.FILE_DROP_MAX_MIB = 0.001  # about 1 KiB
+    impl, inbox, done, failed = folders(drop)
+    (inbox / "a-nul.csv").write_bytes(b"WO;PN;REV;QTY\nWO-N\x00UL;HSG-1;A;1\n")
+    (inbox / "b-huge.csv").write_bytes(b"WO;PN;REV;QTY\n" + b"WO-BIG;HSG-1;A;1\n" * 200)
+    (inbox / "c-good.csv").write_text("WO;PN;REV;QTY;DUE;OPS\nWO-GOOD;HSG-1;A;2;2027-01-15;MC-10\n")
+
+    assert impl.poll() == 3
+
+    assert WorkOrder.objects.filter(number="WO-GOOD").exists()
+    assert not WorkOrder.objects.filter(number__in=["WO-NUL", "WO-BIG"]).exists()
+    assert names(done) == ["c-good.csv"]
+    assert "holds NUL bytes" in (failed / "a-nul.csv.error.txt").read_text()
+    assert "is 3 KiB; the limit is 1 KiB" in (failed / "b-huge.csv.error.txt").read_text()
+    assert impl.poll() == 0  # the inbox is empty: nothing is tried again and again
