@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "mes.request_guard.RequestGuardMiddleware",  # NUL bytes and oversize bodies: 400/413 naming them
+    "mes.idempotency.IdempotencyMiddleware",  # Idempotency-Key: a retried write answers the first answer
+    "mes.outage.OutageMiddleware",  # the database away: 503 with Retry-After, in the contract
     "mes.compliance.history.HistoryContextMiddleware",  # who changed configuration, from where
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -137,12 +139,16 @@ else:
 if _db["ENGINE"] != "django.db.backends.postgresql":
     raise ValueError(f"DATABASE_URL must point at PostgreSQL, not {_db['ENGINE']}")
 _db["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django forbids both
+_db["CONN_HEALTH_CHECKS"] = True  # with the pool: psycopg checks a connection before lending it
 _db["OPTIONS"] = {
     "pool": {
         "min_size": int(os.environ.get("DB_POOL_MIN", 1)),
         "max_size": int(os.environ.get("DB_POOL_MAX", 10)),
-        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", 10)),
+        # Fail fast when the database is away (a 503 within ~2 s), and check a pooled connection before
+        # lending it, so a restarted server costs no failed request.
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", 2)),
     },
+    "connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT", 2)),
     "application_name": os.environ.get("DB_APPLICATION_NAME", "traveler"),
 }
 if os.environ.get("TEST_DATABASE_NAME"):  # lets two test runs share one server
@@ -266,7 +272,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # the parallel run's check of yesterday, each night at 02:30 UTC (docs/legacy-mes.md)
     "reconcile-nightly": {"task": "integrations.tasks.reconcile_nightly", "schedule": crontab(hour=2, minute=30)},
     "config-history-seal": {"task": "mes.compliance.tasks.config_history_seal", "schedule": 60.0},
+    "idempotency-purge": {"task": "mes.events.tasks.idempotency_purge", "schedule": 3600.0},
 }
+IDEMPOTENCY_HOURS = int(os.environ.get("IDEMPOTENCY_HOURS", 24))  # how long a retry replays the first answer
 # Triggers are installed by migrations (and checked by the verifier), never by a bare migrate hook.
 PGTRIGGER_INSTALL_ON_MIGRATE = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
