@@ -52,17 +52,43 @@ def adapter_poll(adapter_id: int) -> int:
     from .adapters import impl_for
     from .adapters.base import adapter_failed, adapter_succeeded
     from .models import Adapter
+    from .polling import poll_lock
 
     adapter = Adapter.objects.select_related("site").filter(pk=adapter_id, enabled=True, inbound=True).first()
     if adapter is None:
         return 0
-    try:
-        count = impl_for(adapter).poll()
-    except Exception as exc:
-        adapter_failed(adapter, f"{type(exc).__name__}: {exc}")
-        raise
+    with poll_lock(adapter) as mine:
+        if not mine:  # another worker is polling this adapter right now: one poll at a time
+            return 0
+        try:
+            count = impl_for(adapter).poll()
+        except Exception as exc:
+            adapter_failed(adapter, f"{type(exc).__name__}: {exc}")
+            raise
     adapter_succeeded(adapter)
     return count
+
+
+@shared_task(acks_late=True)
+def inbox_sweep(older_than_seconds: int = 120, limit: int = 500) -> list[int]:
+    """Beat: queue again every inbox message still pending after `older_than_seconds` — its task was lost
+    with a worker killed under a broker that does not redeliver (the filesystem broker deletes a message
+    when a worker takes it). Processing is idempotent, so a message queued twice is imported once."""
+    import datetime as dt
+
+    from .models import InboxMessage
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(
+        InboxMessage.objects.filter(status=InboxMessage.Status.PENDING, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for message_id in ids:
+        inbox_process_task.delay(message_id)
+    if ids:
+        log.warning("inbox sweep: %d message(s) pending since before %s queued again", len(ids), cutoff)
+    return ids
 
 
 @shared_task(acks_late=True)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 
-import psycopg
 from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from mes.database import own_connection
 
 HEALTH_TIMEOUT = 1  # seconds, for the database and the broker each
 
@@ -26,10 +26,7 @@ def _check(fn) -> dict:
 def check_database() -> dict:
     """A connection of its own, given one second: the answer never waits for a pool that a load or an
     outage has exhausted (observed: no answer in 5 s under load)."""
-    db = connection.settings_dict
-    params = {"dbname": db["NAME"], "user": db.get("USER") or None, "password": db.get("PASSWORD") or None}
-    params.update({"host": db.get("HOST") or None, "port": db.get("PORT") or None})
-    with psycopg.connect(connect_timeout=HEALTH_TIMEOUT, **{k: v for k, v in params.items() if v}) as conn:
+    with own_connection(connect_timeout=HEALTH_TIMEOUT) as conn:
         conn.execute("SELECT 1").fetchone()
     return {"source": settings.DATABASE_SOURCE}
 

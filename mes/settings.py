@@ -257,6 +257,8 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (
 CELERY_BEAT_SCHEDULE: dict = {
     "outbox-relay": {"task": "integrations.tasks.outbox_relay", "schedule": 2.0},
     "adapters-poll-due": {"task": "integrations.tasks.adapters_poll_due", "schedule": 10.0},
+    # messages whose task a killed worker took with it, under a broker that does not redeliver
+    "inbox-sweep": {"task": "integrations.tasks.inbox_sweep", "schedule": 60.0},
     "qualification-expiry-scan": {
         "task": "mes.masterdata.tasks.qualification_expiry_scan",
         "schedule": 24 * 3600,
