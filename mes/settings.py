@@ -90,6 +90,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mes.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -190,11 +191,30 @@ INTEGRITY_CHECKPOINT_SECONDS = int(os.environ.get("INTEGRITY_CHECKPOINT_SECONDS"
 INTEGRITY_FULL_CHECKPOINT_SECONDS = int(os.environ.get("INTEGRITY_FULL_CHECKPOINT_SECONDS", 24 * 3600))
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
-# Lock the account, not the address: a shop-floor tablet is shared by a whole shift, and locking its
-# address would lock everyone out because one person mistyped. Hence axes.W006 is silenced.
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lock the badge at the tablet where it was guessed, not the tablet (a whole shift shares it: one person
+# mistyping must not lock everyone out) and not the badge everywhere (five guesses from any tablet would
+# lock its owner out of every tablet). A tablet guessing at many badges is stopped by
+# TABLET_LOGIN_GUESS_LIMIT (travelers.views.station_auth). Hence axes.W006 is silenced.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+TABLET_LOGIN_GUESS_LIMIT = int(os.environ.get("TABLET_LOGIN_GUESS_LIMIT", 20))
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# Content-Security-Policy (django-csp): scripts only from our own static files, nothing framed, forms
+# posted only here. Inline styles stay allowed: htmx adds its indicator style, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 8 * 3600))
 SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout, not a shift length
 STATION_IDLE_SECONDS = int(os.environ.get("STATION_IDLE_SECONDS", 300))  # a shop-floor tablet locks when idle
@@ -276,6 +296,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "config-history-seal": {"task": "mes.compliance.tasks.config_history_seal", "schedule": 60.0},
     "idempotency-purge": {"task": "mes.events.tasks.idempotency_purge", "schedule": 3600.0},
 }
+# The most holds and hand-raised NCRs one person may place in an hour (travelers.services.common).
+HOURLY_LIMITS = {"holds": int(os.environ.get("HOLDS_PER_HOUR", 30)), "NCRs": int(os.environ.get("NCRS_PER_HOUR", 30))}
 IDEMPOTENCY_HOURS = int(os.environ.get("IDEMPOTENCY_HOURS", 24))  # how long a retry replays the first answer
 # Triggers are installed by migrations (and checked by the verifier), never by a bare migrate hook.
 PGTRIGGER_INSTALL_ON_MIGRATE = False

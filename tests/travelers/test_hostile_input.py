@@ -109,3 +109,28 @@ def test_nothing_hostile_reaches_the_signing(shop, started):
     )
     assert_error(r, 400, "invalid_text", "secret")
     assert records() == before
+
+
+def test_one_person_cannot_stack_holds_or_ncrs(shop, started, settings):
+    # Observed: one operator stacked 359 holds and 311 NCRs on one traveler in 4.5 minutes.
+    settings.HOURLY_LIMITS = {"holds": 3, "NCRs": 2}
+    supervisor = client_for(shop.supervisor)
+    answers = [post(supervisor, f"/travelers/{started.number}/hold", {"reason": f"check {n}"}) for n in range(4)]
+    assert [a.status_code for a in answers] == [201, 201, 201, 429]
+    assert "the most one person may" in answers[-1].json()["error"]["message"]
+    inspector = client_for(shop.inspector)
+    raised = [post(inspector, f"/travelers/{started.number}/ncrs", {"description": f"burr {n}"}) for n in range(3)]
+    assert [a.status_code for a in raised] == [201, 201, 429]
+    assert started.holds.count() == 3 + 2  # each NCR holds the traveler; the refused ones left nothing
+
+
+def test_exports_never_hand_a_spreadsheet_a_formula(shop, started):
+    from mes.exports import cell
+
+    assert cell('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
+    assert cell("@SUM(A1)") == "'@SUM(A1)" and cell("+1+cmd|' /C calc'!A0") == "'+1+cmd|' /C calc'!A0"
+    assert cell("-0.013") == "-0.013" and cell("12.7") == "12.7" and cell(7) == 7  # numbers stay numbers
+    post(client_for(shop.supervisor), f"/travelers/{started.number}/hold", {"reason": "=cmd|' /C calc'!A0"})
+    inspector = client_for(shop.inspector)
+    csv_text = inspector.get("/audit/export.csv", {"traveler": started.number}).getvalue().decode()
+    assert "'=cmd|' /C calc'!A0" in csv_text and ",=cmd" not in csv_text
