@@ -31,6 +31,14 @@ class Judgment:
 def parse_decimal(text: str) -> Decimal:
     raw = (text or "").strip()
     if raw.count(",") == 1 and "." not in raw:  # a decimal comma, as many shops write it
+        whole, fraction = raw.split(",")
+        if len(fraction) == 3 and whole.lstrip("+-").isdigit() and fraction.isdigit():
+            # "1,234": a decimal comma (1.234) or a thousands separator (1234)? Never guessed.
+            point, plain = f"{whole}.{fraction}", f"{whole}{fraction}"
+            raise MeasurementInvalid(
+                f"'{text}' could be {point} or {plain}: type {point} (with a point) or {plain} (without the comma)",
+                field="value",
+            )
         raw = raw.replace(",", ".")
     if not raw:
         raise MeasurementInvalid("enter a value", field="value")

@@ -134,3 +134,18 @@ def test_exports_never_hand_a_spreadsheet_a_formula(shop, started):
     inspector = client_for(shop.inspector)
     csv_text = inspector.get("/audit/export.csv", {"traveler": started.number}).getvalue().decode()
     assert "'=cmd|' /C calc'!A0" in csv_text and ",=cmd" not in csv_text
+
+
+def test_an_ambiguous_decimal_comma_is_a_question_never_a_guess(shop, started):
+    # Observed: "1,234" was read as 1.234 mm and opened an NCR.
+    olga = client_for(shop.operator)
+    url = steps_url(started, 10, "measurements")
+    before = records()
+    r = post(olga, url, {"characteristic": "BORE_DIA", "value": "1,234", "unit": "mm"})
+    error = assert_error(r, 422, "measurement_invalid", "value")
+    assert "could be 1.234 or 1234" in error["message"]
+    assert records() == before and not started.ncrs.exists()
+    r = post(olga, url, {"characteristic": "BORE_DIA", "value": "12,701", "unit": "mm"})
+    assert r.status_code == 422  # three decimals after a comma: asked too
+    r = post(olga, url, {"characteristic": "BORE_DIA", "value": "12,7010", "unit": "mm"})
+    assert r.status_code == 201 and r.json()["measurement"]["judgment"] == "in_spec"  # unambiguous
