@@ -80,10 +80,15 @@ def test_any_text_never_errors(trace_shop, text):  # noqa: F811
 def test_the_page_and_the_api_answer_any_text(client, trace_shop, text):  # noqa: F811
     client.force_login(trace_shop.shop.operator)
     page = client.get(reverse("traceability:search"), {"q": text, "site": text, "from": text})
-    assert page.status_code == 200
     api = client.get("/api/trace/search", {"q": text, "cursor": text, "by": text})
+    recall = client.get(reverse("traceability:recall"), {"lot": text, "from": text})
+    if "\x00" in text:  # refused before any view, naming the parameter (mes.request_guard)
+        assert page.status_code == api.status_code == recall.status_code == 400
+        assert api.json()["error"]["field"] == "q"
+        return
+    assert page.status_code == 200
     assert api.status_code == 200 and "statement" in api.json()["completeness"]
-    assert client.get(reverse("traceability:recall"), {"lot": text, "from": text}).status_code == 200
+    assert recall.status_code == 200
 
 
 def test_hostile_paths_and_parameters_answer_plainly(client, trace_shop):  # noqa: F811
