@@ -4,7 +4,9 @@ without them, required under CI):
 - the MQTT broker is down (a dead port): events wait in the outbox; pointed at the live broker, every
   one arrives, once (counted by event id at a subscriber);
 - a Celery worker is SIGKILLed in the middle of a work-order import: the import's transaction rolls
-  back, the message is handed out again (acks_late), a restarted worker imports it, with no duplicate.
+  back, the message is handed out again (acks_late), a restarted worker imports it, with no duplicate;
+- a Celery worker is SIGKILLed while archiving ten travelers: a restarted worker packages each once, and
+  every package verifies.
 """
 
 from __future__ import annotations
@@ -101,8 +103,8 @@ def database_url() -> str:
 class Worker:
     """A real Celery worker process (solo pool) on a queue of its own."""
 
-    def __init__(self, broker_url: str, queue: str, log: Path):
-        self.broker_url, self.queue, self.log = broker_url, queue, log
+    def __init__(self, broker_url: str, queue: str, log: Path, env: dict | None = None):
+        self.broker_url, self.queue, self.log, self.extra_env = broker_url, queue, log, env or {}
         self.process: subprocess.Popen | None = None
 
     def start(self) -> Worker:
@@ -112,6 +114,7 @@ class Worker:
             "CELERY_BROKER_URL": self.broker_url,
             "DJANGO_SETTINGS_MODULE": "mes.settings",
             "LOG_LEVEL": "WARNING",
+            **self.extra_env,
         }
         env.pop("TEST_DATABASE_NAME", None)
         command = [sys.executable, "-m", "celery", "-A", "tests.integrations.fault_worker", "worker"]
@@ -185,3 +188,65 @@ def test_faults_worker_killed_mid_import_finishes_after_restart_without_duplicat
     assert len(numbers) == len(set(numbers)) == ORDERS
     assert WorkOrderProvenance.objects.filter(message=message).count() == ORDERS
     assert message.attempts == 2 and len(message.produced["work_orders"]) == ORDERS
+
+
+# --- A worker killed mid-archive ---------------------------------------------------------------------------
+
+ARCHIVED = 10
+
+
+@pytest.mark.django_db(transaction=True)
+def test_faults_worker_killed_mid_archive_leaves_every_traveler_packaged_once(shop, tmp_path, settings):
+    """Ten closed travelers go to the data lake through a real worker, SIGKILLed while a package is being
+    built; a restarted worker finishes: every traveler has exactly one package, each verifies, nothing
+    partial is visible."""
+    from integrations.archive.models import ArchiveRecord
+    from integrations.archive.services import archive_verify_many
+    from tests.travelers.conftest import PASSWORD, run_to_signoff
+
+    redis = require_redis()
+    lake = tmp_path / "lake"
+    settings.DATA_LAKE_URL = str(lake)
+    order = services.work_order_create(
+        number="WO-ARC", part_revision=shop.part_revision, quantity=ARCHIVED, site=shop.site
+    )
+    closed = []
+    for n in range(ARCHIVED):
+        unit = services.traveler_release(work_order=order, identifier=f"SN-A{n:02d}", actor=shop.supervisor)
+        run_to_signoff(shop, unit)
+        services.traveler_signoff(
+            traveler=unit, approve=True, actor=shop.inspector, secret=PASSWORD, username=shop.inspector.username
+        )
+        closed.append(unit.pk)
+    broker_url = f"{redis}/0"
+    queue = f"test-archive-{uuid.uuid4().hex[:10]}"
+    log = tmp_path / "worker.log"
+    env = {"DATA_LAKE_URL": str(lake)}
+    sender = Celery("test-faults-archive", broker=broker_url)
+    first = Worker(broker_url, queue, log, env).start()
+    second = None
+    try:
+        for pk in closed:
+            sender.send_task("integrations.archive.tasks.archive_traveler", args=[pk], queue=queue)
+
+        def under_way():  # a package being written aside, or the first one done: the next is being built
+            writing = (lake / "_tmp").is_dir() and any((lake / "_tmp").iterdir())
+            return writing or (lake / "travelers").is_dir() and any((lake / "travelers").rglob("*.tar"))
+
+        assert wait_for(under_way, timeout=90, interval=0.005), log.read_text()[-3000:]
+        first.kill()  # SIGKILL in the middle of the archiving
+        killed_at = ArchiveRecord.objects.count()
+        second = Worker(broker_url, queue, log, env).start()
+        assert wait_for(lambda: ArchiveRecord.objects.count() == ARCHIVED, timeout=180, interval=0.2), log.read_text()[
+            -3000:
+        ]
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                worker.stop()
+        sender.close()
+    print(f"killed with {killed_at} of {ARCHIVED} archived")  # for the note
+    assert sorted(ArchiveRecord.objects.values_list("traveler_id", flat=True)) == sorted(closed)  # each once
+    visible = sorted((lake / "travelers").rglob("*.tar"))
+    assert len(visible) == ARCHIVED  # no partial or second package where readers look
+    assert all(check.ok for check in archive_verify_many())
