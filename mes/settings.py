@@ -262,6 +262,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     # the parallel run's check of yesterday, each night at 02:30 UTC (docs/legacy-mes.md)
     "reconcile-nightly": {"task": "integrations.tasks.reconcile_nightly", "schedule": crontab(hour=2, minute=30)},
     "config-history-seal": {"task": "mes.compliance.tasks.config_history_seal", "schedule": 60.0},
+    "warehouse-refresh": {"task": "integrations.tasks.warehouse_refresh", "schedule": 60.0},
 }
 # Triggers are installed by migrations (and checked by the verifier), never by a bare migrate hook.
 PGTRIGGER_INSTALL_ON_MIGRATE = False
@@ -281,6 +282,14 @@ BACKUP_URL = os.environ.get("BACKUP_URL", "")
 
 # --- Data-lake archive (docs/archive.md): a folder or s3://bucket/prefix; empty means VAR_DIR/"lake" ------
 DATA_LAKE_URL = os.environ.get("DATA_LAKE_URL", "")
+
+# --- Warehouse (docs/analytics.md): a folder of Parquet files; empty means VAR_DIR/"warehouse" -------------
+WAREHOUSE_DIR = os.environ.get("WAREHOUSE_DIR", "")
+# Rows younger than this wait for the next refresh: a transaction still open when the refresh reads must
+# not be skipped by the watermark (ids are handed out before commit).
+WAREHOUSE_LAG_SECONDS = float(os.environ.get("WAREHOUSE_LAG_SECONDS", "2"))
+# The live board's store: Redis when BOARD_REDIS_URL is set (or CELERY_BROKER_URL is redis://), else in-process.
+BOARD_REDIS_URL = os.environ.get("BOARD_REDIS_URL", "")
 
 # --- Logging: one JSON object per line, each with the request id -----------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
