@@ -79,9 +79,7 @@ def western_electric(values: Sequence, centre, sigma) -> dict[int, tuple[int, ..
         if i + 1 < size:
             return False
         last = zs[i + 1 - size : i + 1]
-        return any(
-            sum(1 for z in last if sign * z > beyond) >= need and sign * zs[i] > beyond for sign in (1, -1)
-        )
+        return any(sum(1 for z in last if sign * z > beyond) >= need and sign * zs[i] > beyond for sign in (1, -1))
 
     for i, z in enumerate(zs):
         rules = []

@@ -220,3 +220,16 @@ def characteristics(*, base: Path | None = None) -> list[str]:
     if not folder.is_dir():
         return []
     return sorted(p.name.split("=", 1)[1] for p in folder.iterdir() if p.name.startswith("characteristic="))
+
+
+def operations_of(characteristic: str, *, base: Path | None = None, con=None) -> set[str]:
+    """The canonical operations at which a characteristic was measured."""
+    base = Path(base or layout.root())
+    if not has_values(base, characteristic):
+        return set()
+    con = con or connect()
+    rows = con.execute(
+        "SELECT DISTINCT operation_code FROM read_parquet($files) WHERE operation_code IS NOT NULL",
+        {"files": layout.values_glob(base, characteristic)},
+    ).fetchall()
+    return {r[0] for r in rows}
