@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from django.conf import settings
 
 PREFIX = "traveler:board:"
+LOCK = "traveler:board-lock"  # outside PREFIX: a rebuild clears the state under the lock, not the lock
 
 
 def redis_url() -> str:
@@ -81,7 +82,7 @@ class RedisStore:
 
     @contextmanager
     def locked(self):
-        with self.r.lock(f"{PREFIX}lock", timeout=30, blocking_timeout=10):
+        with self.r.lock(LOCK, timeout=30, blocking_timeout=10):
             yield
 
     def get_cursor(self) -> int | None:
