@@ -23,6 +23,9 @@ from .projection import board_sync
 from .store import board_store
 
 STATES = ("running", "inspection", "held", "waiting")
+# How often a screen asks again: the wait for the next poll is most of the latency from an event to the
+# screen, so under a second with the rendering (bench/board_latency.py measures it).
+POLL_MS = 800
 
 
 def _today(site: Site) -> dt.date:
@@ -70,6 +73,7 @@ def board(request, site: str | None = None):
         "sites": sites,
         "site": site,
         "store_kind": store.kind,
+        "poll_ms": POLL_MS,
         "updated": timezone.now(),
     }
     template = "board/_board.html" if is_partial(request) else "board/board.html"

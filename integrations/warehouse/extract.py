@@ -54,6 +54,8 @@ VALUE_FIELDS = {
     "traveler_number": "step__traveler__number",
     "serial_or_lot": "step__traveler__item__identifier",
     "step_sequence": "step__sequence",
+    "replaced_value": "supersedes__value_numeric",
+    "replaced_recorded_at": "supersedes__recorded_at",
 }
 
 
@@ -76,6 +78,7 @@ def values_after(last_id: int, *, limit: int) -> list[dict]:
             lower_limit=_f(row["lower_limit"]),
             upper_limit=_f(row["upper_limit"]),
             nominal=_f(row["nominal"]),
+            replaced_value=_f(row["replaced_value"]),
             routing_revision=str(row["routing_revision"]),
             value_text=row["value_text"] or None,
             unit=row["unit"] or None,

@@ -1,6 +1,7 @@
 """Where the warehouse keeps its files, what their columns are, and how a batch is written.
 
     <WAREHOUSE_DIR>/facts/values/characteristic=<code>/<source>-<from>.parquet   one row per value
+    <WAREHOUSE_DIR>/facts/value_stats/characteristic=<code>/<source>-<from>.parquet  their partial sums (stats.py)
     <WAREHOUSE_DIR>/facts/steps/<source>-<from>.parquet                          one row per finished step
     <WAREHOUSE_DIR>/facts/ncrs/current.parquet                                  every NCR, as it stands now
     <WAREHOUSE_DIR>/dims/<site|work_center|part|operation|operation_alias|characteristic|person|day>.parquet
@@ -23,6 +24,9 @@ from urllib.parse import quote
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.conf import settings
+
+from .stats import connect as stats_connect
+from .stats import write_stats
 
 TS = pa.timestamp("us", tz="UTC")
 
@@ -54,6 +58,8 @@ VALUES = pa.schema(
         ("traveler_number", pa.string()),
         ("serial_or_lot", pa.string()),
         ("step_sequence", pa.int32()),
+        ("replaced_value", pa.float64()),  # a correction: the value it replaces, and when that was recorded
+        ("replaced_recorded_at", TS),
     ]
 )
 
@@ -114,9 +120,10 @@ def partition_value(code: str) -> str:
     return code if SAFE.match(code) else quote(code, safe="")
 
 
-def values_glob(base: Path, characteristic: str | None = None) -> str:
+def values_glob(base: Path, characteristic: str | None = None, table: str = "values") -> str:
+    """The files of one characteristic (or all) in facts/values, or facts/value_stats."""
     part = f"characteristic={partition_value(characteristic)}" if characteristic else "*"
-    return str(base / "facts" / "values" / part / "*.parquet")
+    return str(base / "facts" / table / part / "*.parquet")
 
 
 def write_table(path: Path, rows: list[dict], schema: pa.Schema) -> None:
@@ -133,12 +140,12 @@ def write_values(base: Path, source: str, start: int, rows: list[dict]) -> int:
     for row in rows:
         row.pop("characteristic_partition", None)
         by_char.setdefault(row["characteristic_code"], []).append(row)
+    con = stats_connect()
     for code, chunk in by_char.items():
-        write_table(
-            base / "facts" / "values" / f"characteristic={partition_value(code)}" / f"{source}-{start}.parquet",
-            chunk,
-            VALUES,
-        )
+        path = base / "facts" / "values" / f"characteristic={partition_value(code)}" / f"{source}-{start}.parquet"
+        write_table(path, chunk, VALUES)
+        write_stats(path, con)
+    con.close()
     return len(rows)
 
 

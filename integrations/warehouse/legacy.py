@@ -110,8 +110,8 @@ def history_rows(adapter: Adapter, raw: list[dict]) -> list[dict]:
             )
         value, lower, upper = _f(r["value"]), _f(r.get("lower")), _f(r.get("upper"))
         recorded = r["recorded"]
-        if isinstance(recorded, dt.datetime) and recorded.tzinfo is None:
-            recorded = recorded.replace(tzinfo=dt.UTC)
+        if isinstance(recorded, dt.datetime):  # a UTC time, whatever the legacy server's zone
+            recorded = recorded.replace(tzinfo=dt.UTC) if recorded.tzinfo is None else recorded.astimezone(dt.UTC)
         rows.append(
             {
                 "source": source_name(adapter),
@@ -140,6 +140,8 @@ def history_rows(adapter: Adapter, raw: list[dict]) -> list[dict]:
                 "traveler_number": None,
                 "serial_or_lot": r.get("identifier") or None,
                 "step_sequence": int(r["step"]) if str(r.get("step") or "").isdigit() else None,
+                "replaced_value": None,
+                "replaced_recorded_at": None,
             }
         )
     return rows

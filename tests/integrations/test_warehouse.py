@@ -95,3 +95,31 @@ def test_legacy_history_comes_in_through_the_adapter_idempotently(legacy_adapter
     assert UnmappedCode.objects.filter(source_system="legacy-wic", resolved_alias__isnull=True).exists()
     (group,) = queries.capability_groups("COAT_THK", base=tmp_path)
     assert group.sources == ["legacy:wic-legacy-db"] and group.n == coat_rows
+
+
+def test_a_correction_replaces_the_value_it_supersedes_even_across_refreshes(coating, tmp_path):  # noqa: F811
+    from tests.travelers.conftest import PASSWORD
+    from travelers import services
+    from travelers.models import Measurement
+
+    coat(coating, "WIC", "10.0")
+    traveler = coat(coating, "WIC", "17.0")  # a typo: 17 for 13
+    coat(coating, "WIC", "14.0")
+    warehouse_refresh(base=tmp_path, legacy=False)
+    (before,) = queries.capability_groups("COAT_THK", base=tmp_path)
+    assert (before.n, before.mean) == (3, pytest.approx(41 / 3))
+    wrong = Measurement.objects.get(step__traveler=traveler)
+    services.measurement_correct(
+        measurement=wrong,
+        value="13.0",
+        unit="um",
+        actor=coating.operator,
+        secret=PASSWORD,
+        username=coating.operator.get_username(),
+        reason="typed 17 for 13",
+    )
+    warehouse_refresh(base=tmp_path, legacy=False)
+    (after,) = queries.capability_groups("COAT_THK", base=tmp_path)
+    assert (after.n, after.mean) == (3, pytest.approx(37 / 3))
+    assert after.sigma_overall == pytest.approx(2.081666, rel=1e-6)  # s of 10, 13, 14
+    assert sum(after.histogram) == 3 and sorted(v for _, v in after.series) == [10.0, 13.0, 14.0]
