@@ -99,3 +99,25 @@ def test_board_page_renders_work_centers_and_counts(client, coating, settings): 
     assert client.get("/board/NOPE/").status_code == 404
     partial = client.get("/board/WIC/", headers={"HX-Request": "true"})
     assert "<html" not in partial.content.decode() and 'data-state="running"' in partial.content.decode()
+
+
+def test_board_page_queries_do_not_grow_with_the_travelers(client, coating, settings):  # noqa: F811
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.BOARD_REDIS_URL = ""
+    settings.CELERY_BROKER_URL = "amqp://guest@127.0.0.1//"
+    board_store_module._memory.clear()
+    client.force_login(coating.operator)
+    client.get("/board/")  # builds the store
+
+    def queries_after(releases: int) -> int:
+        for _ in range(releases):
+            release(coating, "WIC")
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/board/", headers={"HX-Request": "true"}).status_code == 200
+        return len(ctx)
+
+    one, twelve, none = queries_after(1), queries_after(12), queries_after(0)
+    assert one == twelve  # the changed travelers are read in one query, their steps in another
+    assert none < one  # nothing new: no traveler is read
