@@ -3,6 +3,8 @@ the site calls them; the legacy history comes in through the legacy-database ada
 
 from __future__ import annotations
 
+import os
+
 import psycopg
 import pytest
 
@@ -123,3 +125,30 @@ def test_a_correction_replaces_the_value_it_supersedes_even_across_refreshes(coa
     assert (after.n, after.mean) == (3, pytest.approx(37 / 3))
     assert after.sigma_overall == pytest.approx(2.081666, rel=1e-6)  # s of 10, 13, 14
     assert sum(after.histogram) == 3 and sorted(v for _, v in after.series) == [10.0, 13.0, 14.0]
+
+
+def test_legacy_sim_writes_each_plants_history(legacy_dsn, monkeypatch):  # noqa: F405
+    from django.core.management import call_command
+
+    monkeypatch.setenv(legacy.LEGACY_ENV, legacy_dsn)
+    with psycopg.connect(legacy_dsn, autocommit=True) as conn:
+        conn.execute('TRUNCATE "PRUEFHIST" RESTART IDENTITY')
+    call_command("legacy_sim", "--history", "6", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    with psycopg.connect(legacy_dsn) as conn:
+        rows = dict(conn.execute('SELECT "WERK", count(*) FROM "PRUEFHIST" GROUP BY 1').fetchall())
+        codes = {r[0] for r in conn.execute("""SELECT "ARBGANG" FROM "PRUEFHIST" WHERE "WERK" = 'FR20'""")}
+    assert rows == {"US10": 6, "FR20": 6, "MX30": 6}
+    assert codes <= {
+        "TOURN",
+        "FRAIS",
+        "EBAV",
+        "TTH",
+        "NETT",
+        "Coat1",
+        "RESS",
+        "CTRL-DIM",
+        "MONT",
+        "SERR",
+        "MARQ",
+        "CTRL-FIN",
+    }
