@@ -170,11 +170,22 @@ class OutboxDelivery(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    first_failed_at = models.DateTimeField(null=True, blank=True, help_text="Its first failed attempt.")
+    dead_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Dead-lettered for this adapter: it kept failing while the adapter took other messages.",
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["message", "adapter"], name="delivery_unique")]
         indexes = [
-            models.Index(fields=["adapter"], condition=Q(delivered_at__isnull=True), name="delivery_pending_idx"),
+            # Each adapter's own queue, oldest first.
+            models.Index(
+                fields=["adapter", "message"],
+                condition=Q(delivered_at__isnull=True, dead_at__isnull=True),
+                name="delivery_queue_idx",
+            ),
         ]
 
     def __str__(self) -> str:

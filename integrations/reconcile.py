@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from mes.compliance.canonical import decimal_text
+from mes.exports import row as spreadsheet_row
 from mes.masterdata.models import OperationAlias
 from travelers.models import Traveler, WorkOrder
 from travelers.states import TravelerStatus
@@ -404,16 +405,18 @@ def differences_csv(run: Reconciliation) -> str:
     writer.writerow(["site", "day", "adapter", "kind", "work_order", "traveler", "legacy", "traveler_value", "detail"])
     for d in run.differences.all():
         writer.writerow(
-            [
-                run.site.code,
-                run.day.isoformat(),
-                run.adapter.name,
-                d.kind,
-                d.work_order,
-                d.traveler,
-                d.legacy_value,
-                d.traveler_value,
-                d.detail,
-            ]
+            spreadsheet_row(
+                [
+                    run.site.code,
+                    run.day.isoformat(),
+                    run.adapter.name,
+                    d.kind,
+                    d.work_order,
+                    d.traveler,
+                    d.legacy_value,
+                    d.traveler_value,
+                    d.detail,
+                ]
+            )
         )
     return out.getvalue()

@@ -1,9 +1,24 @@
-"""The outbound relay: drain the transactional outbox to every enabled outbound adapter.
+"""The outbound relay: drain the transactional outbox to every enabled outbound adapter, each on its own.
 
-SELECT … FOR UPDATE SKIP LOCKED lets several relays run side by side without taking the same rows.
-Delivery is at least once: a message is marked delivered when every outbound adapter has taken it;
-an adapter that failed gets it again on the next run (backing off), one that succeeded does not.
-Every message carries its stable `message_id`, so consumers de-duplicate."""
+    relay_dispatch()        new outbox messages get one delivery row per outbound adapter enabled now
+    relay_adapter(adapter)  one adapter's due deliveries, oldest first, published as one batch
+    relay_drain()           both, for every adapter, until nothing more can be delivered now (bounded)
+
+Each adapter has its own queue (its delivery rows), retries and dead letters, so a slow, down or refusing
+adapter never holds back another: while a webhook receiver is down, MQTT goes on getting every event.
+Delivery rows are taken with SELECT … FOR UPDATE SKIP LOCKED, so relays run side by side, for one
+adapter too, without sending a message twice. A message
+commits whenever its transaction commits — a late commit with a lower id is dispatched when it appears,
+which a moving cursor would have skipped.
+
+An adapter whose last batch failed is probed with one message a run until it answers again (a down peer
+costs one timeout a run, not one a message). A delivery that keeps failing while the adapter takes other
+messages is a poison message for that adapter: after RELAY_MAX_ATTEMPTS it is dead-lettered there only
+(the status page and the admin list it; "deliver again" re-queues it). A peer that is down dead-letters
+nothing: its deliveries back off and wait.
+
+A message is delivered (`OutboxMessage.delivered_at`) once every enabled adapter took it or dead-lettered
+it. Every message carries its stable `message_id`, so consumers de-duplicate (at least once)."""
 
 from __future__ import annotations
 
@@ -11,8 +26,9 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef, Q
 from django.utils import timezone
 
 from mes.events.models import OutboxMessage
@@ -23,75 +39,149 @@ from .models import Adapter, OutboxDelivery
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(minutes=10)
+DISPATCH_BATCH = 1000
 
 
 @dataclass
 class RelayResult:
-    delivered: int = 0
-    failed: int = 0
-    pending: int = 0
+    delivered: int = 0  # messages every adapter now has
+    failed: int = 0  # delivery attempts that failed
+    pending: int = 0  # messages still waiting for some adapter
+    sent: int = 0  # deliveries that succeeded
+    dead: int = 0  # deliveries dead-lettered
+
+    def add(self, other: RelayResult) -> None:
+        self.delivered += other.delivered
+        self.failed += other.failed
+        self.sent += other.sent
+        self.dead += other.dead
+
+
+def max_attempts() -> int:
+    return int(getattr(settings, "RELAY_MAX_ATTEMPTS", 12))
 
 
 def _backoff(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(seconds=2 ** min(attempts, 12)), MAX_BACKOFF)
 
 
-def relay_run(*, batch: int = 200) -> RelayResult:
-    """Deliver up to `batch` undelivered messages; returns what happened."""
+def _outbound():
+    return Adapter.objects.filter(enabled=True, outbound=True).order_by("pk")
+
+
+def relay_dispatch(*, batch: int = DISPATCH_BATCH) -> int:
+    """Give up to `batch` new outbox messages a delivery row for each outbound adapter enabled now.
+    Without one, messages wait undispatched, for the first adapter enabled."""
+    adapter_ids = list(_outbound().values_list("pk", flat=True))
+    if not adapter_ids:
+        return 0
+    with transaction.atomic():
+        # Not SKIP LOCKED: a relay dispatching at the same moment is waited for (milliseconds), so this
+        # one then finds those deliveries committed instead of concluding there is nothing to do.
+        ids = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(dispatched_at__isnull=True)
+            .order_by("id")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return 0
+        OutboxDelivery.objects.bulk_create(
+            [OutboxDelivery(message_id=m, adapter_id=a) for m in ids for a in adapter_ids],
+            batch_size=2000,
+            ignore_conflicts=True,  # rows an earlier relay made before this design stay as they are
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(dispatched_at=timezone.now())
+    return len(ids)
+
+
+def _due(adapter: Adapter, now, limit: int) -> list[OutboxDelivery]:
+    return list(
+        OutboxDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(adapter=adapter, delivered_at__isnull=True, dead_at__isnull=True)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .select_related("message")
+        .order_by("message_id")[:limit]
+    )
+
+
+def relay_adapter(adapter: Adapter, *, batch: int = 200) -> RelayResult:
+    """Publish one batch of `adapter`'s due deliveries (one message when the adapter is failing)."""
     result = RelayResult()
-    adapters = list(Adapter.objects.filter(enabled=True, outbound=True).order_by("pk"))
-    if not adapters:
-        return result
     now = timezone.now()
     with transaction.atomic():
-        messages = list(
-            OutboxMessage.objects.select_for_update(skip_locked=True)
-            .filter(delivered_at__isnull=True)
-            .order_by("id")[:batch]
-        )
-        if not messages:
+        probing = adapter.state == Adapter.State.FAILING
+        due = _due(adapter, now, 1 if probing else batch)
+        if not due:
             return result
-        ids = [m.pk for m in messages]
-        deliveries = {(d.message_id, d.adapter_id): d for d in OutboxDelivery.objects.filter(message_id__in=ids)}
-        for adapter in adapters:
-            due = []
-            for m in messages:
-                d = deliveries.get((m.pk, adapter.pk))
-                if d is None:
-                    d = deliveries[(m.pk, adapter.pk)] = OutboxDelivery(message=m, adapter=adapter)
-                if d.delivered_at is None and (d.next_attempt_at is None or d.next_attempt_at <= now):
-                    due.append(m)
-            if not due:
+        try:
+            outcome = impl_for(adapter).publish([d.message for d in due])
+        except Exception as exc:  # noqa: BLE001 - the peer is down: every message waits
+            log.warning("relay: adapter %s failed: %s", adapter.name, exc)
+            outcome = {d.message_id: f"{type(exc).__name__}: {exc}" for d in due}
+        took_some = any(not outcome.get(d.message_id, "no answer from the adapter") for d in due)
+        for d in due:
+            d.attempts += 1
+            error = outcome.get(d.message_id, "no answer from the adapter")
+            if not error:
+                d.delivered_at, d.last_error, d.next_attempt_at = now, "", None
+                result.sent += 1
                 continue
-            try:
-                outcome = impl_for(adapter).publish(due)
-            except Exception as exc:  # noqa: BLE001 - the peer is down: every message waits
-                log.warning("relay: adapter %s failed: %s", adapter.name, exc)
-                outcome = {m.pk: f"{type(exc).__name__}: {exc}" for m in due}
-            errors = [e for e in outcome.values() if e]
-            for m in due:
-                d = deliveries[(m.pk, adapter.pk)]
-                d.attempts += 1
-                error = outcome.get(m.pk, "no answer from the adapter")
-                if error:
-                    d.last_error, d.next_attempt_at = error[:2000], now + _backoff(d.attempts)
-                    result.failed += 1
-                else:
-                    d.delivered_at, d.last_error, d.next_attempt_at = now, "", None
-            if errors:
-                adapter_failed(adapter, errors[0])
-            else:
-                adapter_succeeded(adapter)
-        new = [d for d in deliveries.values() if d.pk is None]
-        known = [d for d in deliveries.values() if d.pk is not None]  # before bulk_create gives `new` their pks
-        OutboxDelivery.objects.bulk_create(new, batch_size=500)
+            result.failed += 1
+            d.first_failed_at = d.first_failed_at or now
+            d.last_error, d.next_attempt_at = error[:2000], now + _backoff(d.attempts)
+            # Poison for this adapter only: it fails again and again while the adapter takes others (in
+            # this batch, or since this delivery first failed). A peer that went down dead-letters nothing.
+            works = took_some or bool(adapter.last_success_at and adapter.last_success_at > d.first_failed_at)
+            if d.attempts >= max_attempts() and works:
+                d.dead_at, d.next_attempt_at = now, None
+                result.dead += 1
+                log.error("relay: message %s dead-lettered for %s: %s", d.message_id, adapter.name, error[:200])
         OutboxDelivery.objects.bulk_update(
-            known, ["delivered_at", "attempts", "last_error", "next_attempt_at"], batch_size=500
+            due, ["delivered_at", "attempts", "last_error", "next_attempt_at", "first_failed_at", "dead_at"]
         )
-        done = [m.pk for m in messages if all(deliveries[(m.pk, a.pk)].delivered_at for a in adapters)]
-        OutboxMessage.objects.filter(pk__in=done).update(delivered_at=now)
-        result.delivered = len(done)
-        result.pending = len(messages) - len(done)
+        errors = [e for e in outcome.values() if e]
+        if took_some:
+            adapter_succeeded(adapter)
+            adapter.state, adapter.last_success_at = Adapter.State.OK, now
+        if errors:
+            # Refused all: failing (probed next run). Refused some: working, the refusal still on record.
+            adapter_failed(adapter, errors[0], keep_state=took_some)
+            adapter.state = adapter.state if took_some else Adapter.State.FAILING
+        result.delivered = _settle([d.message_id for d in due], now)
+    return result
+
+
+def _open_deliveries():
+    """Deliveries some enabled adapter has still to make (dead letters and disabled adapters hold nothing)."""
+    return OutboxDelivery.objects.filter(
+        delivered_at__isnull=True, dead_at__isnull=True, adapter__enabled=True, adapter__outbound=True
+    )
+
+
+def _settle(message_ids, now) -> int:
+    """Mark delivered the messages (of `message_ids`, or all dispatched) no enabled adapter still waits for."""
+    waiting = _open_deliveries().filter(message=OuterRef("pk"))
+    done = OutboxMessage.objects.filter(delivered_at__isnull=True, dispatched_at__isnull=False)
+    if message_ids is not None:
+        done = done.filter(pk__in=message_ids)
+    return done.exclude(Exists(waiting)).update(delivered_at=now)
+
+
+def relay_settle() -> int:
+    """Mark delivered every dispatched message no enabled adapter waits for any more (an adapter was taken
+    out of service, or dead-lettered the last delivery it held)."""
+    return _settle(None, timezone.now())
+
+
+def relay_run(*, batch: int = 200) -> RelayResult:
+    """One round: dispatch what is new, then one batch for each enabled outbound adapter."""
+    result = RelayResult()
+    relay_dispatch()
+    for adapter in _outbound():
+        result.add(relay_adapter(adapter, batch=batch))
+    result.delivered += relay_settle()
+    result.pending = OutboxMessage.objects.filter(delivered_at__isnull=True).count()
     return result
 
 
@@ -100,12 +190,18 @@ def relay_drain(*, batch: int = 200, max_rounds: int = 1000) -> RelayResult:
     total = RelayResult()
     for _ in range(max_rounds):
         step = relay_run(batch=batch)
-        total.delivered += step.delivered
-        total.failed += step.failed
-        if step.delivered == 0:
-            total.pending = step.pending
+        total.add(step)
+        total.pending = step.pending
+        if step.sent == 0 and step.delivered == 0:
             break
     return total
+
+
+def delivery_retry(deliveries) -> int:
+    """Deliver dead-lettered (or backing-off) deliveries again at the next run: attempts start over."""
+    return OutboxDelivery.objects.filter(pk__in=[d.pk for d in deliveries], delivered_at__isnull=True).update(
+        dead_at=None, attempts=0, next_attempt_at=None, first_failed_at=None
+    )
 
 
 def outbox_backlog() -> dict:

@@ -55,6 +55,8 @@ def _health(adapter, backlog: int) -> tuple[str, str]:
             return "failing", adapter.last_error  # its latest run's failure
         # a later run succeeded for other events: the reason is the last failed delivery's
         return "failing", adapter.last_delivery_error or f"{adapter.out_failing} deliveries failing"
+    if adapter.outbound and adapter.out_dead:
+        return "failing", f"{adapter.out_dead} event(s) it refuses, dead-lettered: deliver them again once fixed"
     if adapter.in_dead:
         return "failing", f"{adapter.in_dead} dead letter(s); the last: {adapter.last_dead_reason}"
     if adapter.state == Adapter.State.FAILING:
@@ -70,7 +72,10 @@ def adapters_status() -> list[AdapterStatus]:
     from .adapters.mqtt import describe
 
     own = OuterRef("pk")
-    taken = OutboxDelivery.objects.filter(message=OuterRef("pk"), adapter=OuterRef(own), delivered_at__isnull=False)
+    # Taken (or dead-lettered) by this adapter; anything else undelivered, dispatched or not, waits for it.
+    taken = OutboxDelivery.objects.filter(message=OuterRef("pk"), adapter=OuterRef(own)).filter(
+        Q(delivered_at__isnull=False) | Q(dead_at__isnull=False)
+    )
     waiting = OutboxMessage.objects.filter(delivered_at__isnull=True).exclude(Exists(taken))
     adapters = list(
         Adapter.objects.select_related("site")
@@ -81,8 +86,11 @@ def adapters_status() -> list[AdapterStatus]:
             out_delivered=_count(OutboxDelivery.objects.filter(adapter=own, delivered_at__isnull=False)),
             out_retried=_count(OutboxDelivery.objects.filter(adapter=own, attempts__gt=1)),
             out_failing=_count(
-                OutboxDelivery.objects.filter(adapter=own, delivered_at__isnull=True).exclude(last_error="")
+                OutboxDelivery.objects.filter(adapter=own, delivered_at__isnull=True, dead_at__isnull=True).exclude(
+                    last_error=""
+                )
             ),
+            out_dead=_count(OutboxDelivery.objects.filter(adapter=own, dead_at__isnull=False)),
             backlog=_count(waiting),
             oldest_undelivered_at=_oldest(waiting),
             last_delivery_error=Subquery(
@@ -129,6 +137,16 @@ def dead_letters(limit: int = 100) -> list[InboxMessage]:
     )
 
 
+def undeliverable(limit: int = 100) -> list[OutboxDelivery]:
+    """Outbound deliveries dead-lettered for their adapter (it took other events, not these)."""
+    return list(
+        OutboxDelivery.objects.filter(dead_at__isnull=False, delivered_at__isnull=True)
+        .select_related("adapter", "message")
+        .defer("message__payload")
+        .order_by("-dead_at")[:limit]
+    )
+
+
 def stuck_messages(limit: int = 100) -> list[InboxMessage]:
     """Stored but not processed for over a minute (a queue or a consumer stopped in between)."""
     cutoff = timezone.now() - dt.timedelta(minutes=1)
@@ -158,8 +176,9 @@ def outbox_totals() -> dict:
     totals["outbound_adapters"] = Adapter.objects.filter(enabled=True, outbound=True).count()
     totals["dead_letters"] = InboxMessage.objects.filter(status=InboxMessage.Status.DEAD).count()
     totals["failing_deliveries"] = OutboxDelivery.objects.filter(
-        Q(delivered_at__isnull=True) & ~Q(last_error="")
+        Q(delivered_at__isnull=True, dead_at__isnull=True) & ~Q(last_error="")
     ).count()
+    totals["undeliverable"] = OutboxDelivery.objects.filter(dead_at__isnull=False, delivered_at__isnull=True).count()
     return totals
 
 

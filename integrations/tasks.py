@@ -12,17 +12,36 @@ from .errors import DeliveryFailed
 log = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,
-    autoretry_for=(DeliveryFailed, ConnectionError),
-    retry_backoff=True,
-    retry_backoff_max=600,
-    max_retries=None,
-)
+@shared_task(acks_late=True)
 def outbox_relay(batch: int = 200) -> int:
-    from .relay import relay_drain
+    """Beat, every two seconds: dispatch new outbox messages, then one task per outbound adapter, so a
+    slow or down adapter holds up a worker of its own and never the others' deliveries."""
+    from .models import Adapter
+    from .relay import relay_dispatch, relay_settle
 
-    return relay_drain(batch=batch).delivered
+    dispatched = relay_dispatch()
+    relay_settle()
+    for adapter_id in Adapter.objects.filter(enabled=True, outbound=True).values_list("pk", flat=True):
+        outbox_relay_adapter.delay(adapter_id, batch)
+    return dispatched
+
+
+@shared_task(acks_late=True, autoretry_for=(DeliveryFailed, ConnectionError), retry_backoff=True, max_retries=5)
+def outbox_relay_adapter(adapter_id: int, batch: int = 200, max_rounds: int = 50) -> int:
+    """Deliver what is due for one adapter (bounded); relays at it side by side take different rows."""
+    from .models import Adapter
+    from .relay import relay_adapter
+
+    sent = 0
+    for _ in range(max_rounds):
+        adapter = Adapter.objects.filter(pk=adapter_id, enabled=True, outbound=True).first()
+        if adapter is None:
+            break
+        step = relay_adapter(adapter, batch=batch)
+        sent += step.sent
+        if step.sent == 0:
+            break
+    return sent
 
 
 @shared_task(
@@ -33,17 +52,43 @@ def adapter_poll(adapter_id: int) -> int:
     from .adapters import impl_for
     from .adapters.base import adapter_failed, adapter_succeeded
     from .models import Adapter
+    from .polling import poll_lock
 
     adapter = Adapter.objects.select_related("site").filter(pk=adapter_id, enabled=True, inbound=True).first()
     if adapter is None:
         return 0
-    try:
-        count = impl_for(adapter).poll()
-    except Exception as exc:
-        adapter_failed(adapter, f"{type(exc).__name__}: {exc}")
-        raise
+    with poll_lock(adapter) as mine:
+        if not mine:  # another worker is polling this adapter right now: one poll at a time
+            return 0
+        try:
+            count = impl_for(adapter).poll()
+        except Exception as exc:
+            adapter_failed(adapter, f"{type(exc).__name__}: {exc}")
+            raise
     adapter_succeeded(adapter)
     return count
+
+
+@shared_task(acks_late=True)
+def inbox_sweep(older_than_seconds: int = 120, limit: int = 500) -> list[int]:
+    """Beat: queue again every inbox message still pending after `older_than_seconds` — its task was lost
+    with a worker killed under a broker that does not redeliver (the filesystem broker deletes a message
+    when a worker takes it). Processing is idempotent, so a message queued twice is imported once."""
+    import datetime as dt
+
+    from .models import InboxMessage
+
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
+    ids = list(
+        InboxMessage.objects.filter(status=InboxMessage.Status.PENDING, received_at__lt=cutoff)
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for message_id in ids:
+        inbox_process_task.delay(message_id)
+    if ids:
+        log.warning("inbox sweep: %d message(s) pending since before %s queued again", len(ids), cutoff)
+    return ids
 
 
 @shared_task(acks_late=True)

@@ -19,8 +19,9 @@ from mes.compliance.alerts import integrity_summary
 
 from . import selectors
 from .inbox import inbox_reprocess
-from .models import InboxMessage, Reconciliation
+from .models import InboxMessage, OutboxDelivery, Reconciliation
 from .reconcile import differences_csv
+from .relay import delivery_retry
 
 
 def can_view(user) -> bool:
@@ -40,6 +41,7 @@ def sync_status(request):
     context = {
         "adapters": selectors.adapters_status(),
         "dead_letters": selectors.dead_letters(),
+        "undeliverable": selectors.undeliverable(),
         "stuck": selectors.stuck_messages(),
         "conflicts": selectors.open_conflicts(),
         "open_differences": selectors.open_differences(),
@@ -51,6 +53,24 @@ def sync_status(request):
     }
     template = "integrations/_status.html" if request.headers.get("HX-Request") else "integrations/status.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def delivery_redeliver(request, pk: int):
+    """An event an adapter refused until it was dead-lettered: queue it for that adapter again."""
+    if not can_reprocess(request.user):
+        raise PermissionDenied(_("You may not deliver events again."))
+    delivery = get_object_or_404(OutboxDelivery.objects.select_related("adapter", "message"), pk=pk)
+    if delivery_retry([delivery]):
+        messages.success(
+            request,
+            _("Event %(event)s goes to %(adapter)s again at the next relay run.")
+            % {"event": delivery.message.message_id, "adapter": delivery.adapter.name},
+        )
+    else:
+        messages.info(request, _("That event was already delivered."))
+    return redirect("integrations:status")
 
 
 @login_required

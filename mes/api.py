@@ -66,7 +66,54 @@ def signing_session_key(request) -> str | None:
     return getattr(request, "signing_session_key", None)
 
 
-api = NinjaAPI(
+# What any operation may answer besides its own results, all with the one error body: refused input
+# (mes.request_guard: NUL bytes, 413), not signed in, not allowed, not found, invalid, too many, the
+# database away (mes.outage, with Retry-After).
+COMMON_ERRORS = {
+    "400": "Refused input, e.g. a NUL byte in a parameter (invalid_text), naming the field",
+    "401": "Not signed in and no valid API token",
+    "403": "Not allowed (permission, signature refused, separation of duties)",
+    "404": "No such record",
+    "409": "Conflicts with the record's state or version",
+    "413": "The request body is over the limit",
+    "422": "Invalid input, naming the field",
+    "429": "Too many requests of this kind",
+    "503": "The database is unavailable: retry after Retry-After seconds (with the same Idempotency-Key)",
+}
+ERROR_BODY = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                "details": {"type": "array"},
+            },
+        }
+    },
+}
+
+
+class TravelerAPI(NinjaAPI):
+    def get_openapi_schema(self, *args, **kwargs):
+        """Every operation documents the errors every operation may answer (COMMON_ERRORS)."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                for code, description in COMMON_ERRORS.items():
+                    operation["responses"].setdefault(
+                        code, {"description": description, "content": {"application/json": {"schema": ERROR_BODY}}}
+                    )
+        return schema
+
+
+api = TravelerAPI(
     title="Traveler API",
     version="1",
     description=__doc__,

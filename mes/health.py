@@ -5,10 +5,13 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from mes.database import own_connection
+
+HEALTH_TIMEOUT = 1  # seconds, for the database and the broker each
 
 
 def _check(fn) -> dict:
@@ -21,9 +24,10 @@ def _check(fn) -> dict:
 
 
 def check_database() -> dict:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-        cursor.fetchone()
+    """A connection of its own, given one second: the answer never waits for a pool that a load or an
+    outage has exhausted (observed: no answer in 5 s under load)."""
+    with own_connection(connect_timeout=HEALTH_TIMEOUT) as conn:
+        conn.execute("SELECT 1").fetchone()
     return {"source": settings.DATABASE_SOURCE}
 
 
@@ -31,7 +35,7 @@ def check_broker() -> dict:
     from mes.celery import app
 
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+        conn.ensure_connection(max_retries=1, timeout=HEALTH_TIMEOUT)
         transport = conn.transport_cls
     return {"transport": str(transport)}
 

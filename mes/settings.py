@@ -90,12 +90,16 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mes.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",  # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY)
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mes.request_guard.RequestGuardMiddleware",  # NUL bytes and oversize bodies: 400/413 naming them
+    "mes.idempotency.IdempotencyMiddleware",  # Idempotency-Key: a retried write answers the first answer
+    "mes.outage.OutageMiddleware",  # the database away: 503 with Retry-After, in the contract
     "mes.compliance.history.HistoryContextMiddleware",  # who changed configuration, from where
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -136,12 +140,16 @@ else:
 if _db["ENGINE"] != "django.db.backends.postgresql":
     raise ValueError(f"DATABASE_URL must point at PostgreSQL, not {_db['ENGINE']}")
 _db["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django forbids both
+_db["CONN_HEALTH_CHECKS"] = True  # with the pool: psycopg checks a connection before lending it
 _db["OPTIONS"] = {
     "pool": {
         "min_size": int(os.environ.get("DB_POOL_MIN", 1)),
         "max_size": int(os.environ.get("DB_POOL_MAX", 10)),
-        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", 10)),
+        # Fail fast when the database is away (a 503 within ~2 s), and check a pooled connection before
+        # lending it, so a restarted server costs no failed request.
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", 2)),
     },
+    "connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT", 2)),
     "application_name": os.environ.get("DB_APPLICATION_NAME", "traveler"),
 }
 if os.environ.get("TEST_DATABASE_NAME"):  # lets two test runs share one server
@@ -169,6 +177,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 SIGNING_FAILURE_LIMIT = int(os.environ.get("SIGNING_FAILURE_LIMIT", 3))
+# An event one outbound adapter keeps refusing while it takes others is dead-lettered for it after this many
+# attempts (integrations.relay); a peer that is down dead-letters nothing.
+RELAY_MAX_ATTEMPTS = int(os.environ.get("RELAY_MAX_ATTEMPTS", 12))
 
 # --- Record integrity (mes/compliance/keys.py, docs/operations.md): keys held outside the database ---
 INTEGRITY_KEYS = os.environ.get("INTEGRITY_KEYS", "")
@@ -180,11 +191,30 @@ INTEGRITY_CHECKPOINT_SECONDS = int(os.environ.get("INTEGRITY_CHECKPOINT_SECONDS"
 INTEGRITY_FULL_CHECKPOINT_SECONDS = int(os.environ.get("INTEGRITY_FULL_CHECKPOINT_SECONDS", 24 * 3600))
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15)))
-# Lock the account, not the address: a shop-floor tablet is shared by a whole shift, and locking its
-# address would lock everyone out because one person mistyped. Hence axes.W006 is silenced.
-AXES_LOCKOUT_PARAMETERS = ["username"]
+# Lock the badge at the tablet where it was guessed, not the tablet (a whole shift shares it: one person
+# mistyping must not lock everyone out) and not the badge everywhere (five guesses from any tablet would
+# lock its owner out of every tablet). A tablet guessing at many badges is stopped by
+# TABLET_LOGIN_GUESS_LIMIT (travelers.views.station_auth). Hence axes.W006 is silenced.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+TABLET_LOGIN_GUESS_LIMIT = int(os.environ.get("TABLET_LOGIN_GUESS_LIMIT", 20))
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 AXES_RESET_ON_SUCCESS = True
+# Content-Security-Policy (django-csp): scripts only from our own static files, nothing framed, forms
+# posted only here. Inline styles stay allowed: htmx adds its indicator style, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", 8 * 3600))
 SESSION_SAVE_EVERY_REQUEST = True  # the age above is an idle timeout, not a shift length
 STATION_IDLE_SECONDS = int(os.environ.get("STATION_IDLE_SECONDS", 300))  # a shop-floor tablet locks when idle
@@ -247,6 +277,8 @@ CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or (
 CELERY_BEAT_SCHEDULE: dict = {
     "outbox-relay": {"task": "integrations.tasks.outbox_relay", "schedule": 2.0},
     "adapters-poll-due": {"task": "integrations.tasks.adapters_poll_due", "schedule": 10.0},
+    # messages whose task a killed worker took with it, under a broker that does not redeliver
+    "inbox-sweep": {"task": "integrations.tasks.inbox_sweep", "schedule": 60.0},
     "qualification-expiry-scan": {
         "task": "mes.masterdata.tasks.qualification_expiry_scan",
         "schedule": 24 * 3600,
@@ -262,8 +294,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     # the parallel run's check of yesterday, each night at 02:30 UTC (docs/legacy-mes.md)
     "reconcile-nightly": {"task": "integrations.tasks.reconcile_nightly", "schedule": crontab(hour=2, minute=30)},
     "config-history-seal": {"task": "mes.compliance.tasks.config_history_seal", "schedule": 60.0},
+    "idempotency-purge": {"task": "mes.events.tasks.idempotency_purge", "schedule": 3600.0},
     "warehouse-refresh": {"task": "integrations.tasks.warehouse_refresh", "schedule": 60.0},
 }
+# The most holds and hand-raised NCRs one person may place in an hour (travelers.services.common).
+HOURLY_LIMITS = {"holds": int(os.environ.get("HOLDS_PER_HOUR", 30)), "NCRs": int(os.environ.get("NCRS_PER_HOUR", 30))}
+IDEMPOTENCY_HOURS = int(os.environ.get("IDEMPOTENCY_HOURS", 24))  # how long a retry replays the first answer
 # Triggers are installed by migrations (and checked by the verifier), never by a bare migrate hook.
 PGTRIGGER_INSTALL_ON_MIGRATE = False
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

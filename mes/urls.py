@@ -16,6 +16,8 @@ def api_not_found(request, *args, **kwargs):
     )
 
 
+handler500 = "mes.outage.server_error"  # a database outage is a 503; the API's errors stay JSON
+
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/", api.urls),

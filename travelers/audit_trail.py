@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mes.compliance.models import AuditEvent
+from mes.exports import row as spreadsheet_row
 from mes.masterdata.models import Site
 from travelers.models import Traveler, WorkOrder
 from travelers.selectors import profile_by_badge
@@ -265,7 +266,7 @@ def csv_lines(trail: Trail) -> Iterator[str]:
         buffer.truncate()
         return text
 
-    writer.writerow(CSV_HEADER)
+    writer.writerow(CSV_HEADER)  # every row below is spreadsheet-safe: a typed "=cmd|…" is shown, not run
     yield flush()
     for event in trail.events().iterator(chunk_size=2000):
         row = trail.row(event)
@@ -278,7 +279,7 @@ def csv_lines(trail: Trail) -> Iterator[str]:
         pairs = sorted((event.changes or {}).items()) or [("", ["", ""])]
         for name, pair in pairs:
             old, new = pair if isinstance(pair, list) and len(pair) == 2 else ["", pair]
-            writer.writerow([*base, name, _csv(old), _csv(new), *tail])
+            writer.writerow(spreadsheet_row([*base, name, _csv(old), _csv(new), *tail]))
         yield flush()
 
 

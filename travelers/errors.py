@@ -72,3 +72,9 @@ class WorkOrderStarted(TravelerError):
     """A change or cancellation of a work order whose work has begun: not applied, shown as a conflict."""
 
     status_code = 409
+
+
+class TooManyRequests(TravelerError):
+    """More holds or NCRs by one person in an hour than any real shift raises (abuse, or a stuck key)."""
+
+    status_code = 429

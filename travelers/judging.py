@@ -31,6 +31,14 @@ class Judgment:
 def parse_decimal(text: str) -> Decimal:
     raw = (text or "").strip()
     if raw.count(",") == 1 and "." not in raw:  # a decimal comma, as many shops write it
+        whole, fraction = raw.split(",")
+        if len(fraction) == 3 and whole.lstrip("+-").isdigit() and fraction.isdigit():
+            # "1,234": a decimal comma (1.234) or a thousands separator (1234)? Never guessed.
+            point, plain = f"{whole}.{fraction}", f"{whole}{fraction}"
+            raise MeasurementInvalid(
+                f"'{text}' could be {point} or {plain}: type {point} (with a point) or {plain} (without the comma)",
+                field="value",
+            )
         raw = raw.replace(",", ".")
     if not raw:
         raise MeasurementInvalid("enter a value", field="value")
@@ -40,9 +48,18 @@ def parse_decimal(text: str) -> Decimal:
         raise MeasurementInvalid(f"'{text}' is not a number", field="value") from exc
     if not value.is_finite():
         raise MeasurementInvalid(f"'{text}' is not a finite number", field="value")
-    if abs(value) >= Decimal("1e14"):
+    if too_large(value):
         raise MeasurementInvalid(f"'{text}' is too large for a measurement", field="value")
     return value
+
+
+def too_large(value: Decimal) -> bool:
+    """At or beyond 10^14: more than a measurement column holds. Read from the exponent, since arithmetic
+    on 1e999999999 (even abs()) overflows the decimal context."""
+    return not value.is_zero() and value.adjusted() >= MAX_EXPONENT
+
+
+MAX_EXPONENT = 14  # the columns hold 15 integer digits (24 digits, 9 decimals)
 
 
 def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
@@ -58,6 +75,10 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
                 exc.message if "unknown" in exc.message else f"'{unit}' cannot be converted to {char.unit}",
                 field="unit",
             ) from exc
+        if not converted.is_finite() or too_large(converted):
+            raise MeasurementInvalid(
+                f"{entered_value} {unit} is {converted:.3E} {char.unit}: beyond anything measured here", field="value"
+            )
         deviation = Decimal(0)
         if char.upper_limit is not None and converted > char.upper_limit:
             deviation = converted - char.upper_limit

@@ -37,8 +37,10 @@ def adapter_succeeded(adapter: Adapter) -> None:
         Adapter.objects.filter(pk=adapter.pk).update(state=Adapter.State.OK, last_success_at=timezone.now())
 
 
-def adapter_failed(adapter: Adapter, error: str) -> None:
+def adapter_failed(adapter: Adapter, error: str, *, keep_state: bool = False) -> None:
+    """Record the failure; the adapter is failing unless `keep_state` (it took other messages meanwhile)."""
+    changes = {"last_error": error[:2000], "last_error_at": timezone.now()}
+    if not keep_state:
+        changes["state"] = Adapter.State.FAILING
     with transaction.atomic():
-        Adapter.objects.filter(pk=adapter.pk).update(
-            state=Adapter.State.FAILING, last_error=error[:2000], last_error_at=timezone.now()
-        )
+        Adapter.objects.filter(pk=adapter.pk).update(**changes)

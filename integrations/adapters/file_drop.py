@@ -45,6 +45,7 @@ from integrations.completions import closed_travelers
 from integrations.errors import IntegrationError, MessageRefused
 from integrations.inbox import inbox_process, inbox_receive, inbox_reprocess, register_parser
 from integrations.models import InboxMessage
+from mes.request_guard import human_size
 from travelers.models import WorkOrder
 
 from .base import AdapterImpl
@@ -92,6 +93,12 @@ class FileOutcome:
         return self.status in ("refused", "unreadable")
 
 
+def max_file_bytes(adapter) -> int:
+    """The largest file the drop takes (settings "max_file_mib", else FILE_DROP_MAX_MIB, 20 MiB)."""
+    mib = adapter.settings.get("max_file_mib") or getattr(django_settings, "FILE_DROP_MAX_MIB", 20)
+    return int(float(mib) * 2**20)
+
+
 def file_receive(*, adapter, path: Path) -> FileOutcome:
     """Take one file through the inbox (the same way for the folder watcher and `import_orders`).
 
@@ -101,6 +108,12 @@ def file_receive(*, adapter, path: Path) -> FileOutcome:
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         return FileOutcome(path, "unreadable", reason=f"{path.name} is neither a .xml (B2MML) nor a .csv file")
+    limit = max_file_bytes(adapter)
+    size = path.stat().st_size
+    if size > limit:
+        return FileOutcome(
+            path, "unreadable", reason=f"{path.name} is {human_size(size)}; the limit is {human_size(limit)}"
+        )
     data = path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
     try:
@@ -110,6 +123,15 @@ def file_receive(*, adapter, path: Path) -> FileOutcome:
             payload, message_type = csv_orders.decode(data, adapter.settings), csv_orders.MESSAGE_TYPE
     except MessageRefused as exc:  # not text in its encoding: it cannot be kept exactly as received
         return FileOutcome(path, "unreadable", sha256=sha256, reason=exc.message)
+    except Exception as exc:  # noqa: BLE001 - whatever the file holds, it never blocks the files after it
+        return FileOutcome(path, "unreadable", sha256=sha256, reason=f"cannot be read: {type(exc).__name__}: {exc}")
+    if "\x00" in payload:
+        return FileOutcome(
+            path,
+            "unreadable",
+            sha256=sha256,
+            reason=f"{path.name} holds NUL bytes: binary data, not text in its encoding",
+        )
     message, created = inbox_receive(
         adapter=adapter,
         source=path.name,

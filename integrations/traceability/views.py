@@ -21,6 +21,7 @@ from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from mes.exports import row as spreadsheet_row
 from mes.masterdata.models import Site
 
 from .selectors import genealogy, recall, search
@@ -181,7 +182,8 @@ def recall_csv(request):
     if not (args["lot"] or args["characteristic"]):
         return HttpResponse("Name a suspect lot or a characteristic.\n", content_type="text/plain", status=400)
     writer = csv.writer(_Echo())
-    response = StreamingHttpResponse((writer.writerow(row) for row in _export_rows(args)), content_type="text/csv")
+    rows = (writer.writerow(spreadsheet_row(row)) for row in _export_rows(args))
+    response = StreamingHttpResponse(rows, content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="recall.csv"'
     return response
 
@@ -199,7 +201,7 @@ def recall_xlsx(request):
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("recall")
     for row in _export_rows(args):
-        sheet.append([str(v) if not isinstance(v, int | float) else v for v in row])
+        sheet.append(spreadsheet_row(str(v) if not isinstance(v, int | float) else v for v in row))
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(

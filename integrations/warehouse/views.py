@@ -20,6 +20,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from mes.exports import row as spreadsheet_row
+
 from . import charts, queries
 
 PERM = "integrations.view_capability"
@@ -129,9 +131,11 @@ def capability_csv(request, code: str):
     for g in groups:
         c = g.cap
         writer.writerow(
-            [code, g.site_code, g.work_center or "", g.unit or "", " ".join(g.aliases), " ".join(g.sources), g.n]
-            + [_num(v) for v in (c.mean, c.sigma_within, c.sigma_overall, c.lsl, c.usl, c.cp, c.cpk, c.pp, c.ppk)]
-            + [g.out_of_spec, g.first.isoformat() if g.first else "", g.last.isoformat() if g.last else ""]
+            spreadsheet_row(
+                [code, g.site_code, g.work_center or "", g.unit or "", " ".join(g.aliases), " ".join(g.sources), g.n]
+                + [_num(v) for v in (c.mean, c.sigma_within, c.sigma_overall, c.lsl, c.usl, c.cp, c.cpk, c.pp, c.ppk)]
+                + [g.out_of_spec, g.first.isoformat() if g.first else "", g.last.isoformat() if g.last else ""]
+            )
         )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="capability-{code}.csv"'

@@ -73,5 +73,8 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
     if source.dimensionality != target.dimensionality:
         raise InvalidUnit(f"'{from_unit}' cannot be converted to '{to_unit}'", field=field)
     quantity = registry().Quantity(Decimal(value), source)
+    magnitude = Decimal(quantity.to(target).magnitude)
+    if not magnitude.is_finite() or (not magnitude.is_zero() and magnitude.adjusted() >= 15):
+        return magnitude  # far beyond any column (12.7 parsec in mm): the caller refuses it, by name
     # Conversion factors carry float noise past the 20th digit; no gauge resolves below 1e-9.
-    return Decimal(quantity.to(target).magnitude).quantize(Decimal("1e-9"))
+    return magnitude.quantize(Decimal("1e-9"))

@@ -88,7 +88,8 @@ def _cookies_over_plain_http(settings):
 @pytest.fixture
 def new_page(browser, live_server):
     """Opens a page in a fresh browser context (a tablet of its own) at `size`; every uncaught script error
-    on any page fails the test. The contexts close before the database is emptied."""
+    and every Content-Security-Policy violation on any page fails the test. The contexts close before the
+    database is emptied."""
     contexts, errors = [], []
 
     def open_page(size=(1024, 768)):
@@ -101,6 +102,11 @@ def new_page(browser, live_server):
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+        # Anything the Content-Security-Policy blocked would be a feature silently broken.
+        page.on(
+            "console",
+            lambda msg: errors.append(f"{page.url}: {msg.text}") if "Content Security Policy" in msg.text else None,
+        )
         contexts.append(context)
         return page
 

@@ -199,3 +199,76 @@ def test_a_closed_traveler_goes_out_as_a_valid_performance_document(drop, wic):
 
     impl_for(drop).publish([closed])  # delivered twice: the same file, once
     assert [p.name for p in outbox.glob("*.xml")] == [path.name]
+
+
+def test_a_nul_bearing_or_oversize_file_goes_to_failed_and_the_next_file_is_imported(drop, settings):
+    # Observed: one CSV with a NUL byte failed every poll of that site's inbox while the adapter read "ok".
+    settings.FILE_DROP_MAX_MIB = 0.001  # about 1 KiB
+    impl, inbox, done, failed = folders(drop)
+    (inbox / "a-nul.csv").write_bytes(b"WO;PN;REV;QTY\nWO-N\x00UL;HSG-1;A;1\n")
+    (inbox / "b-huge.csv").write_bytes(b"WO;PN;REV;QTY\n" + b"WO-BIG;HSG-1;A;1\n" * 200)
+    (inbox / "c-good.csv").write_text("WO;PN;REV;QTY;DUE;OPS\nWO-GOOD;HSG-1;A;2;2027-01-15;MC-10\n")
+
+    assert impl.poll() == 3
+
+    assert WorkOrder.objects.filter(number="WO-GOOD").exists()
+    assert not WorkOrder.objects.filter(number__in=["WO-NUL", "WO-BIG"]).exists()
+    assert names(done) == ["c-good.csv"]
+    assert "holds NUL bytes" in (failed / "a-nul.csv.error.txt").read_text()
+    assert "is 3 KiB; the limit is 1 KiB" in (failed / "b-huge.csv.error.txt").read_text()
+    assert impl.poll() == 0  # the inbox is empty: nothing is tried again and again
+
+
+def test_one_poll_per_adapter_at_a_time(drop):
+    # Observed: two polls worked on the same file at once during a 22 s import (FileNotFoundError).
+    from integrations.polling import POLL_LOCK
+    from integrations.tasks import adapter_poll
+    from mes.database import own_connection
+
+    impl, inbox, done, _ = folders(drop)
+    (inbox / "one.csv").write_text("WO;PN;REV;QTY;DUE;OPS\nWO-ONE;HSG-1;A;1;2027-01-15;MC-10\n")
+    with own_connection() as other_worker:
+        other_worker.execute("SELECT pg_advisory_lock(%s, %s)", [POLL_LOCK, drop.pk])
+        assert adapter_poll(drop.pk) == 0  # another worker is polling: this one leaves the files alone
+        assert names(inbox) == ["one.csv"]
+    assert adapter_poll(drop.pk) == 1  # the other worker's connection is gone, and its lock with it
+    assert names(done) == ["one.csv"] and WorkOrder.objects.filter(number="WO-ONE").exists()
+
+
+def test_the_sweep_queues_again_what_a_killed_worker_took_with_it(drop, monkeypatch):
+    # Observed: with the filesystem broker a REST-pushed import stayed pending until someone pressed
+    # "Process now", since the broker deletes a message when a worker takes it.
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from integrations import csv_orders
+    from integrations.inbox import inbox_receive
+    from integrations.tasks import inbox_sweep
+    from mes.celery import app
+
+    monkeypatch.setitem(app.conf, "task_always_eager", True)
+    body = "WO;PN;REV;QTY;DUE;OPS\nWO-LOST;HSG-1;A;1;2027-01-15;MC-10\n"
+    lost, _ = inbox_receive(
+        adapter=drop,
+        source="push",
+        external_id="WO-LOST",
+        version="1",
+        message_type=csv_orders.MESSAGE_TYPE,
+        payload=body,
+    )
+    fresh, _ = inbox_receive(
+        adapter=drop,
+        source="push",
+        external_id="WO-NEW",
+        version="1",
+        message_type=csv_orders.MESSAGE_TYPE,
+        payload=body,
+    )
+    InboxMessage.objects.filter(pk=lost.pk).update(received_at=timezone.now() - dt.timedelta(minutes=5))
+
+    assert inbox_sweep() == [lost.pk]  # the fresh one may still be on its way to a worker
+
+    assert InboxMessage.objects.get(pk=lost.pk).status == InboxMessage.Status.PROCESSED
+    assert InboxMessage.objects.get(pk=fresh.pk).status == InboxMessage.Status.PENDING
+    assert WorkOrder.objects.filter(number="WO-LOST").count() == 1

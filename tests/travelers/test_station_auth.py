@@ -194,3 +194,18 @@ def test_a_new_operator_signs_their_first_step_with_their_user_id(shop, traveler
             step=step, actor=shop.operator2, secret=PASSWORD, session_key=client.session.session_key
         )  # the service itself asks, whatever screen or API calls it
     assert refused.value.field == "username"
+
+
+def test_guesses_at_one_tablet_lock_the_badge_there_only_and_a_guessing_tablet_pauses(shop, settings):
+    # Observed: any badge could be locked out by five guesses from any tablet.
+    settings.AXES_FAILURE_LIMIT, settings.TABLET_LOGIN_GUESS_LIMIT = 3, 5
+    guessing, other = tablet(), Client(REMOTE_ADDR="10.0.0.42")
+    other.post("/station/work-center/", {"work_center": "WIC/CELL-1"})
+    assert [badge_in(guessing, shop.operator, f"guess-{n}").status_code for n in range(3)] == [403, 403, 429]
+    # Her badge still opens every other tablet.
+    assert badge_in(other, shop.operator, PASSWORD).status_code == 302
+    # The guessing tablet, having run out of guesses over several badges, is paused for any badge.
+    assert badge_in(guessing, shop.operator2, "guess-x").status_code == 403
+    assert badge_in(guessing, shop.inspector, "guess-y").status_code == 403
+    paused = badge_in(guessing, shop.supervisor, PASSWORD)
+    assert paused.status_code == 429 and "sign-in is paused here" in text(paused)

@@ -483,6 +483,15 @@ def test_a_photo_characteristic_records_the_uploaded_photo_as_its_value(shop):
     empty = SimpleUploadedFile("e.png", b"", content_type="image/png")
     refused = client.post(step_path(traveler, 10, "photos/"), {"file": empty, "characteristic": cid}, **HX)
     assert refused.status_code == 422 and refused.content.decode().lstrip().startswith("<article")
+    # A second photo for the recorded value is refused with the value: its row rolls back, its file too.
+    # (Observed: a refused photo left its file on disk.)
+    kept = Attachment.objects.get()
+    folder = f"records/{kept.sha256[:2]}/{kept.sha256}"
+    before = set(kept.file.storage.listdir(folder)[1])
+    again = SimpleUploadedFile("again.png", tiny_png(), content_type="image/png")
+    twice = client.post(step_path(traveler, 10, "photos/"), {"file": again, "characteristic": cid}, **HX)
+    assert twice.status_code == 409 and Attachment.objects.count() == 1
+    assert set(kept.file.storage.listdir(folder)[1]) == before  # no again*.png left behind
 
 
 @pytest.mark.regulation("21 CFR 11.10(e)")

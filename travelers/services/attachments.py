@@ -71,7 +71,15 @@ def attachment_add(*, step, filename: str, content: bytes, content_type: str, ac
         uploaded_at=clock(traveler),
         uploaded_by=actor,
     )
-    attachment.file.save(name, ContentFile(content), save=False)
+    attachment.file.save(name, ContentFile(content), save=False)  # a new file: the storage never overwrites
+    try:
+        return _attachment_recorded(attachment, traveler, step, actor, name, digest, len(content))
+    except BaseException:
+        attachment.file.storage.delete(attachment.file.name)  # no row, no file
+        raise
+
+
+def _attachment_recorded(attachment, traveler, step, actor, name, digest, size) -> Attachment:
     attachment.save()
     bump(traveler, step=None if step.status in DONE_STEP_STATES else step)
     audit(
@@ -79,7 +87,7 @@ def attachment_add(*, step, filename: str, content: bytes, content_type: str, ac
         action="attachment.added",
         obj=attachment,
         actor=actor,
-        changes={"file": [None, name], "sha256": [None, digest], "size": [None, len(content)]},
+        changes={"file": [None, name], "sha256": [None, digest], "size": [None, size]},
         state=attachment_content(attachment),
     )
     return attachment

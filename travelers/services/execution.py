@@ -22,7 +22,18 @@ from travelers.states import (
     transition,
 )
 
-from .common import audit, bump, clock, emit, ensure_not_held, ensure_open, lock_step, lock_traveler, require_perm
+from .common import (
+    audit,
+    bump,
+    clock,
+    emit,
+    ensure_not_held,
+    ensure_open,
+    lock_step,
+    lock_traveler,
+    require_perm,
+    within_hourly_limit,
+)
 
 
 def check_version(step: TravelerStep, expected_version: int | None) -> None:
@@ -256,6 +267,7 @@ def hold_place(*, traveler, reason: str, actor, kind: str = Hold.Kind.MANUAL, nc
         traveler = lock_traveler(traveler.pk)
         if kind == Hold.Kind.MANUAL:
             require_perm(actor, "hold_traveler", "put travelers on hold")
+            within_hourly_limit(Hold.objects.filter(kind=Hold.Kind.MANUAL, placed_by=actor), "placed_at", "holds")
         ensure_open(traveler)
         if not (reason or "").strip():
             raise StepStateRefused("say why the traveler is held", field="reason")

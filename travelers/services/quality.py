@@ -15,7 +15,17 @@ from travelers.errors import NonconformanceRefused
 from travelers.models import Hold, Item, Nonconformance, TravelerStep
 from travelers.states import NCR_ALLOWED, TRAVELER_ALLOWED, NcrStatus, StepStatus, TravelerStatus, transition
 
-from .common import audit, audit_steps_added, clock, emit, ensure_open, lock_traveler, require_perm, site_aliases
+from .common import (
+    audit,
+    audit_steps_added,
+    clock,
+    emit,
+    ensure_open,
+    lock_traveler,
+    require_perm,
+    site_aliases,
+    within_hourly_limit,
+)
 from .cosign import check_cosigner, cosigner_authenticate, disposition_needs_mrb
 from .execution import _after_step_done, _close_hold, hold_place
 from .release import characteristic_snapshot, next_number
@@ -74,6 +84,7 @@ def ncr_raise_for_measurement(*, traveler, step, measurement, actor) -> Nonconfo
 def ncr_raise(*, traveler, description: str, actor, step: TravelerStep | None = None) -> Nonconformance:
     traveler = lock_traveler(traveler.pk)
     require_perm(actor, "raise_ncr", "raise nonconformances")
+    within_hourly_limit(Nonconformance.objects.filter(raised_by=actor, automatic=False), "raised_at", "NCRs")
     ensure_open(traveler)
     if not (description or "").strip():
         raise NonconformanceRefused("describe the nonconformance", field="description")

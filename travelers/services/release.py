@@ -23,10 +23,22 @@ def next_number(sequence: str, prefix: str, width: int) -> str:
         return f"{prefix}{cursor.fetchone()[0]:0{width}d}"
 
 
+MAX_QUANTITY_EXPONENT = 9  # the quantity columns hold 9 integer digits: at most 999,999,999.999
+
+
+def positive_quantity(quantity, *, field: str = "quantity") -> Decimal:
+    """A positive, finite quantity a work order or a lot can hold; anything else refused by name."""
+    value = Decimal(quantity)
+    if not value.is_finite() or value <= 0:
+        raise ReleaseRefused(f"quantity must be a positive number, not {quantity}", field=field)
+    if value.adjusted() >= MAX_QUANTITY_EXPONENT:
+        raise ReleaseRefused(f"{quantity} is more than a work order holds (at most 999,999,999)", field=field)
+    return value
+
+
 def check_order_quantity(part, quantity: Decimal, unit: str) -> None:
     """A serialized part is ordered in whole pieces; a lot in its part's unit."""
-    if not quantity.is_finite() or quantity <= 0:
-        raise ReleaseRefused(f"quantity must be positive, not {quantity}", field="quantity")
+    quantity = positive_quantity(quantity)
     expected = EACH if part.tracking == "serial" else part.quantity_unit
     if unit != expected:
         raise ReleaseRefused(f"{part.number} is ordered in {expected}, not {unit}", field="quantity_unit")
@@ -174,9 +186,9 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
     if routing is None:
         raise ReleaseRefused(f"{work_order.part_revision} has no released routing", field="routing")
     is_serial = part.tracking == "serial"
-    qty = Decimal(1) if is_serial else Decimal(quantity or 0)
-    if not is_serial and qty <= 0:
+    if not is_serial and quantity is None:
         raise ReleaseRefused("a lot needs a positive quantity", field="quantity")
+    qty = Decimal(1) if is_serial else positive_quantity(quantity)
     released_qty = sum(i.quantity for i in work_order.items.exclude(status=Item.Status.CANCELLED))
     if released_qty + qty > work_order.quantity:
         raise ReleaseRefused(

@@ -11,12 +11,16 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_client_ip_address
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
+from django.db.models import Sum
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
@@ -64,6 +68,13 @@ class SignInRefused(Exception):
         self.locked = locked
 
 
+def tablet_guesses(request) -> int:
+    """Wrong sign-ins at this tablet (its address) within the lockout's cool-off, whatever the badges."""
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    attempts = AccessAttempt.objects.filter(ip_address=get_client_ip_address(request), attempt_time__gte=since)
+    return attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+
+
 def badge_authenticate(request, *, badge: str, secret: str):
     """The active user whose badge this is and whose password or signing PIN `secret` is; else
     SignInRefused with a message that does not say which of the two was wrong."""
@@ -75,6 +86,11 @@ def badge_authenticate(request, *, badge: str, secret: str):
     locked_message = _("Too many wrong attempts: this badge is locked for now. Ask your supervisor.")
     if not AxesProxyHandler.is_allowed(request, credentials):
         raise SignInRefused(locked_message, locked=True)
+    if tablet_guesses(request) >= settings.TABLET_LOGIN_GUESS_LIMIT:
+        raise SignInRefused(
+            _("Too many wrong attempts at this tablet: sign-in is paused here for now. Ask your supervisor."),
+            locked=True,
+        )
     pin_hash = selectors.signing_pin_hash(user) if user is not None else ""
     pin_matches = check_password(secret, pin_hash or _dummy_pin_hash())  # always one hash check
     if pin_matches and pin_hash and user.is_active:

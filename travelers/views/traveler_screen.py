@@ -323,6 +323,7 @@ def photo_add(request, number: str, sequence: int):
     status = 422
     if form.is_valid():
         upload = form.cleaned_data["file"]
+        attachment = None
         try:
             with transaction.atomic():
                 attachment = services.attachment_add(
@@ -341,6 +342,8 @@ def photo_add(request, number: str, sequence: int):
                         actor=request.user,
                     )
         except DOMAIN_ERRORS as exc:
+            if attachment is not None:  # the value was refused, so the photo's row rolled back: its file goes too
+                attachment.file.storage.delete(attachment.file.name)
             form.add_domain_error(exc)
             status = error_status(exc)
         else:

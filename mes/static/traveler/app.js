@@ -75,8 +75,24 @@
   document.addEventListener("DOMContentLoaded", function () { restore(document); });
   document.addEventListener("htmx:load", function (e) { restore(e.detail.elt); });
 
-  // A value sent while the connection was down is sent again when it is back (the step's version makes
-  // a duplicate harmless: the server refuses a second value for the same characteristic).
+  // A value sent while the connection was down is sent again when it is back, with the same
+  // Idempotency-Key: if the first send had landed, the server answers with its first answer instead of
+  // saving the value twice (mes/idempotency.py). A new key is made once the server has answered.
+  function newKey() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2) + Math.random().toString(36).slice(2);
+  }
+  document.addEventListener("htmx:configRequest", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (!(elt && elt.matches && elt.matches("form[data-retry]"))) return;
+    if (!elt.dataset.idempotencyKey) elt.dataset.idempotencyKey = newKey();
+    e.detail.headers["Idempotency-Key"] = elt.dataset.idempotencyKey;
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var elt = e.detail && e.detail.elt;
+    var answered = e.detail && e.detail.xhr && e.detail.xhr.status > 0 && e.detail.xhr.status < 500;
+    if (answered && elt && elt.dataset && elt.dataset.idempotencyKey) delete elt.dataset.idempotencyKey;
+  });
   var pending = [];
   function queueRetry(e) {
     var elt = e.detail && e.detail.elt;

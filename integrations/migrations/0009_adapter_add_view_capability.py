@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0007_adapter_history"),
+        ("integrations", "0008_delivery_per_adapter"),
     ]
 
     operations = [
