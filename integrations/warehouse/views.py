@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 
 from mes.exports import row as spreadsheet_row
 
-from . import charts, queries
+from . import charts, layout, queries
 
 PERM = "integrations.view_capability"
 
@@ -40,6 +40,9 @@ def capability_page(view):
     def wrapped(request, *args, **kwargs):
         if not (request.user.is_active and (request.user.is_staff or request.user.has_perm(PERM))):
             raise PermissionDenied(_("Engineers, supervisors and quality only."))
+        code = kwargs.get("code")
+        if code is not None and not layout.SAFE.match(code):  # no such characteristic (NUL bytes, slashes…)
+            raise Http404(_("There is no characteristic %(code)r.") % {"code": code})
         try:
             return view(request, *args, **kwargs)
         except BadParameter as exc:

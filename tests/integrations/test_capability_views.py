@@ -78,6 +78,9 @@ def test_bad_parameters_answer_400_naming_the_field(client, warehouse, path, par
 def test_unknown_characteristic_is_404(client, warehouse):
     client.force_login(warehouse.engineer)
     assert client.get("/kaizen/capability/NO_SUCH/").status_code == 404
+    assert client.get("/kaizen/capability/NUL%00BYTE/").status_code == 404
+    assert client.get("/kaizen/capability/NUL%00BYTE.csv").status_code == 404
+    assert client.get("/kaizen/capability/COAT_THK/", {"since": "2026\x00-01-01"}).status_code == 400
 
 
 def test_operators_may_not_see_capability_but_may_read_the_board(client, warehouse, settings):
