@@ -67,9 +67,12 @@ def main() -> int:
         print(f"built in {time.perf_counter() - started:.0f} s")
         measure(args, legacy_url)
     finally:
-        from django.db import connections
+        from django.apps import apps
 
-        connections.close_all()
+        if apps.ready:  # a failure before django.setup() still drops the databases
+            from django.db import connections
+
+            connections.close_all()
         for name in (DB_NAME, LEGACY_NAME):
             scratch.admin(DB_NAME, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(lake, ignore_errors=True)
