@@ -70,6 +70,7 @@ class Adapter(models.Model):
             ("push_work_orders", "Can push work orders through a REST inbound adapter"),
             ("view_sync_status", "Can see the sync status page"),
             ("reprocess_message", "Can reprocess an inbound message (dead letter)"),
+            ("view_capability", "Can see cross-site capability, yields and NCR Paretos (the warehouse)"),
         ]
 
     def __str__(self) -> str:

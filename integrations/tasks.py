@@ -133,3 +133,11 @@ def reconcile_nightly() -> int:
         reconcile(adapter=adapter, site=adapter.site, day=yesterday)
         count += 1
     return count
+
+
+@shared_task(acks_late=True)
+def warehouse_refresh() -> str:
+    """Beat: bring the warehouse up to date (incremental; a second run at once finds nothing new)."""
+    from integrations.warehouse.refresh import warehouse_refresh as refresh
+
+    return str(refresh())

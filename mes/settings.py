@@ -295,6 +295,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "reconcile-nightly": {"task": "integrations.tasks.reconcile_nightly", "schedule": crontab(hour=2, minute=30)},
     "config-history-seal": {"task": "mes.compliance.tasks.config_history_seal", "schedule": 60.0},
     "idempotency-purge": {"task": "mes.events.tasks.idempotency_purge", "schedule": 3600.0},
+    "warehouse-refresh": {"task": "integrations.tasks.warehouse_refresh", "schedule": 60.0},
 }
 # The most holds and hand-raised NCRs one person may place in an hour (travelers.services.common).
 HOURLY_LIMITS = {"holds": int(os.environ.get("HOLDS_PER_HOUR", 30)), "NCRs": int(os.environ.get("NCRS_PER_HOUR", 30))}
@@ -317,6 +318,14 @@ BACKUP_URL = os.environ.get("BACKUP_URL", "")
 
 # --- Data-lake archive (docs/archive.md): a folder or s3://bucket/prefix; empty means VAR_DIR/"lake" ------
 DATA_LAKE_URL = os.environ.get("DATA_LAKE_URL", "")
+
+# --- Warehouse (docs/analytics.md): a folder of Parquet files; empty means VAR_DIR/"warehouse" -------------
+WAREHOUSE_DIR = os.environ.get("WAREHOUSE_DIR", "")
+# Rows younger than this wait for the next refresh: a transaction still open when the refresh reads must
+# not be skipped by the watermark (ids are handed out before commit).
+WAREHOUSE_LAG_SECONDS = float(os.environ.get("WAREHOUSE_LAG_SECONDS", "2"))
+# The live board's store: Redis when BOARD_REDIS_URL is set (or CELERY_BROKER_URL is redis://), else in-process.
+BOARD_REDIS_URL = os.environ.get("BOARD_REDIS_URL", "")
 
 # --- Logging: one JSON object per line, each with the request id -----------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")

@@ -27,5 +27,7 @@ urlpatterns = [
     path("trace/", include("integrations.traceability.urls")),
     path("", include("integrations.urls")),
     path("archive/", include("integrations.archive.urls")),
+    path("kaizen/", include("integrations.warehouse.urls")),
+    path("board/", include("integrations.board.urls")),
     path("", include("travelers.urls")),
 ]

@@ -59,6 +59,43 @@ def beyond_limits(values: Sequence[Decimal], limits: ControlLimits | None) -> li
     return [i for i, v in enumerate(values) if v > limits.ucl or v < limits.lcl]
 
 
+def western_electric(values: Sequence, centre, sigma) -> dict[int, tuple[int, ...]]:
+    """The Western Electric rules each value completes (index -> rule numbers), for a chart with centre
+    line `centre` and process σ `sigma` (individuals: MR̄ / 1.128, so 3σ = 2.66·MR̄):
+
+        1  one value beyond 3σ
+        2  two of three successive values beyond 2σ, on the same side
+        3  four of five successive values beyond 1σ, on the same side
+        4  eight successive values on the same side of the centre line
+
+    The value that completes a pattern is flagged (as Minitab and most charts do)."""
+    if sigma is None or float(sigma) <= 0:
+        return {}
+    c, s = float(centre), float(sigma)
+    zs = [(float(v) - c) / s for v in values]
+    fired: dict[int, list[int]] = {}
+
+    def window(i: int, size: int, need: int, beyond: float) -> bool:
+        if i + 1 < size:
+            return False
+        last = zs[i + 1 - size : i + 1]
+        return any(sum(1 for z in last if sign * z > beyond) >= need and sign * zs[i] > beyond for sign in (1, -1))
+
+    for i, z in enumerate(zs):
+        rules = []
+        if abs(z) > 3:
+            rules.append(1)
+        if window(i, 3, 2, 2):
+            rules.append(2)
+        if window(i, 5, 4, 1):
+            rules.append(3)
+        if i >= 7 and (all(v > 0 for v in zs[i - 7 : i + 1]) or all(v < 0 for v in zs[i - 7 : i + 1])):
+            rules.append(4)
+        if rules:
+            fired[i] = rules
+    return {i: tuple(r) for i, r in fired.items()}
+
+
 def out_of_spec(value: Decimal, lower: Decimal | None, upper: Decimal | None) -> bool:
     return (upper is not None and value > upper) or (lower is not None and value < lower)
 
@@ -74,6 +111,7 @@ class ChartPoint:
     label: str
     out_of_spec: bool
     out_of_control: bool
+    rules: tuple[int, ...] = ()  # the Western Electric rules this point completes, when asked for
 
 
 @dataclass
@@ -149,9 +187,11 @@ def individuals_chart(
     width: int = 900,
     height: int = 320,
     margin: tuple[int, int, int, int] = (16, 16, 28, 72),  # top, right, bottom, left
+    rules: bool = False,
 ) -> Chart:
     """Where to draw each value and line: x by order of the values, y scaled so that every value, control
-    limit and spec limit is inside the plot. `points` are (label, value) in time order."""
+    limit and spec limit is inside the plot. `points` are (label, value) in time order. With `rules`, a
+    point is out of control when it completes any Western Electric rule (not only rule 1)."""
     values = [Decimal(v) for _, v in points]
     limits = individuals_limits(values)
     top, right_margin, bottom_margin, left = margin
@@ -183,6 +223,8 @@ def individuals_chart(
     count = len(values)
     step = chart.plot_width / (count - 1) if count > 1 else 0.0
     flagged = set(beyond_limits(values, limits))
+    fired = western_electric(values, limits.centre, limits.mr_bar / Decimal("1.128")) if rules and limits else {}
+    flagged |= set(fired)
     for i, ((label, _), value) in enumerate(zip(points, values, strict=True)):
         x = chart.left + (i * step if count > 1 else chart.plot_width / 2)
         chart.points.append(
@@ -193,6 +235,7 @@ def individuals_chart(
                 label=label,
                 out_of_spec=out_of_spec(value, lower_spec, upper_spec),
                 out_of_control=i in flagged,
+                rules=fired.get(i, ()),
             )
         )
     if limits is not None:

@@ -22,6 +22,9 @@ Tables (all names quoted upper case, as the legacy system created them):
     RUECKMELDUNG  completions written back: BEGLEIT (traveler), AUFNR, SERNR, MENGE, START, ENDE, MSGID,
                   STATUS, ERFASST, VERARB (set by the legacy MES once it has taken the completion)
     PRUEFWERT     results written back: BEGLEIT, VORNR, ARBGANG, MERKMAL, MESSWERT, EINHEIT, BEWERTUNG, MSGID
+    PRUEFHIST     the legacy MES's own inspection history, from before Traveler (`history_generate`):
+                  ID, WERK, ARBPL (work center), AUFNR, SERNR, MATNR, REV, VORNR, ARBGANG, MERKMAL,
+                  MESSWERT, EINHEIT, UTOL/OTOL (spec limits), PRUEFER (inspector), ERFASST (recorded)
 """
 
 from __future__ import annotations
@@ -86,6 +89,23 @@ SCHEMA = [
         "BEWERTUNG" varchar(6),
         "MSGID" varchar(40),
         UNIQUE ("BEGLEIT", "VORNR", "MERKMAL"))""",
+    """CREATE TABLE IF NOT EXISTS "PRUEFHIST" (
+        "ID" bigserial PRIMARY KEY,
+        "WERK" varchar(4) NOT NULL,
+        "ARBPL" varchar(30),
+        "AUFNR" varchar(20),
+        "SERNR" varchar(60),
+        "MATNR" varchar(40) NOT NULL,
+        "REV" varchar(10),
+        "VORNR" varchar(4),
+        "ARBGANG" varchar(20) NOT NULL,
+        "MERKMAL" varchar(40) NOT NULL,
+        "MESSWERT" numeric(24, 9),
+        "EINHEIT" varchar(30),
+        "UTOL" numeric(18, 6),
+        "OTOL" numeric(18, 6),
+        "PRUEFER" varchar(30),
+        "ERFASST" timestamptz NOT NULL)""",
 ]
 
 # The legacy-database adapter's settings that read and write the tables above.
@@ -119,6 +139,25 @@ MAPPING = {
         "status": "STATUS",
     },
     "status_completion": "NEU",
+    "history_table": "PRUEFHIST",
+    "history_columns": {
+        "id": "ID",
+        "plant": "WERK",
+        "work_center": "ARBPL",
+        "order": "AUFNR",
+        "identifier": "SERNR",
+        "part": "MATNR",
+        "revision": "REV",
+        "step": "VORNR",
+        "operation": "ARBGANG",
+        "characteristic": "MERKMAL",
+        "value": "MESSWERT",
+        "unit": "EINHEIT",
+        "lower": "UTOL",
+        "upper": "OTOL",
+        "person": "PRUEFER",
+        "recorded": "ERFASST",
+    },
     "results_table": "PRUEFWERT",
     "result_columns": {
         "traveler": "BEGLEIT",
@@ -365,6 +404,63 @@ def performance_files_accept(outbox: Path) -> list[tuple[Path, list[str]]]:
         shutil.move(str(path), str(target))
         accepted.append((target, travelers))
     return accepted
+
+
+# --- The legacy MES's own history ------------------------------------------------------------------
+
+
+def history_generate(conn, *, site: str, count: int, seed: int = 17, end: dt.datetime | None = None) -> int:
+    """Write `count` historical inspection results of `site` into PRUEFHIST, as the legacy MES recorded
+    them before Traveler: each numeric characteristic of the site's demo parts, under the site's own
+    operation code, one value an hour back from `end`, normally spread around the middle of the spec
+    (σ an eighth of the tolerance, so a few fall outside). Returns how many rows it wrote."""
+    from mes.masterdata import demo_data
+
+    column = demo_data.ALIAS_SITE_ORDER.index(site)
+    slots = [
+        (part, step, char)
+        for part in demo_data.PARTS
+        if part.site == site
+        for step in part.steps
+        for char in step.characteristics
+        if char.kind == "numeric" and char.lower_limit is not None and char.upper_limit is not None
+    ]
+    if not slots or count <= 0:
+        return 0
+    rng = random.Random(seed)  # noqa: S311 - simulated data, not security
+    end = end or dt.datetime.now(dt.UTC)
+    rows = []
+    for i in range(count):
+        part, step, char = slots[i % len(slots)]
+        low, high = float(char.lower_limit), float(char.upper_limit)
+        value = rng.gauss((low + high) / 2, (high - low) / 8)
+        rows.append(
+            (
+                PLANTS.get(site, site),
+                step.work_center,
+                f"H{i // len(slots):07d}",
+                f"{part.number}-H{i // len(slots):05d}",
+                part.number,
+                part.revision,
+                f"{step.sequence:04d}",
+                demo_data.ALIASES[step.operation][column],
+                char.code,
+                round(value, char.decimals),
+                char.unit,
+                char.lower_limit,
+                char.upper_limit,
+                f"P{rng.randint(100, 999)}",
+                end - dt.timedelta(hours=count - i),
+            )
+        )
+    with conn.transaction(), conn.cursor() as cur:
+        cur.executemany(
+            'INSERT INTO "PRUEFHIST" ("WERK", "ARBPL", "AUFNR", "SERNR", "MATNR", "REV", "VORNR", "ARBGANG", '
+            '"MERKMAL", "MESSWERT", "EINHEIT", "UTOL", "OTOL", "PRUEFER", "ERFASST") '
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            rows,
+        )
+    return len(rows)
 
 
 # --- The simulator ---------------------------------------------------------------------------------

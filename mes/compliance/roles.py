@@ -81,21 +81,21 @@ SUPERVISOR = [
 
 ROLES: dict[str, list[str]] = {
     "Operator": VIEW_MASTERDATA + VIEW_TRAVELERS + OPERATOR,
-    "Inspector": VIEW_MASTERDATA + VIEW_TRAVELERS + INSPECTOR,
+    "Inspector": VIEW_MASTERDATA + VIEW_TRAVELERS + INSPECTOR + ["integrations.view_capability"],
     "Supervisor": VIEW_MASTERDATA
     + VIEW_TRAVELERS
     + SUPERVISOR
     + ["masterdata.view_unmappedcode", "compliance.view_profile"]
-    + ["integrations.view_sync_status", "integrations.reprocess_message"],
+    + ["integrations.view_sync_status", "integrations.reprocess_message", "integrations.view_capability"],
     "Engineer": EDIT_MASTERDATA
     + VIEW_TRAVELERS
     + ["masterdata.view_qualification", "travelers.replan_traveler", "travelers.mrb_engineering"]
-    + ["masterdata.approve_routing_engineering"],
+    + ["masterdata.approve_routing_engineering", "integrations.view_capability"],
     "Administrator": EDIT_MASTERDATA
     + VIEW_TRAVELERS
     + ["travelers.release_traveler", "compliance.unlock_signing", "archive.dispose_package"]
     + ["compliance.view_integrity", "compliance.view_apitoken", "compliance.revoke_apitoken"]
-    + ["compliance.review_audit_trail"]
+    + ["compliance.review_audit_trail", "integrations.view_capability"]
     + [
         "masterdata.add_qualification",
         "masterdata.change_qualification",

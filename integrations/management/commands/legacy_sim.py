@@ -17,6 +17,7 @@ import signal
 import threading
 from pathlib import Path
 
+import psycopg
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from psycopg import conninfo
@@ -64,6 +65,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-db", action="store_true", help="release B2MML files only")
         parser.add_argument("--unmapped-every", type=int, default=0, help="every Nth order carries an unmapped code")
         parser.add_argument("--seed", type=int, help="random seed (repeatable runs)")
+        parser.add_argument(
+            "--history",
+            type=int,
+            metavar="N",
+            help="write N historical inspection results per site into PRUEFHIST (the legacy MES's own history, "
+            "read by manage.py warehouse_refresh), then stop",
+        )
         parser.add_argument("--no-gauges", action="store_true", help="do not start the OPC UA gauge simulator")
         parser.add_argument("--no-machines", action="store_true", help="do not start the MQTT machine simulator")
         parser.add_argument(
@@ -80,6 +88,15 @@ class Command(BaseCommand):
         self.stdout.write(
             f"legacy MES database: {where.get('dbname')} on {where.get('host') or 'localhost'} (${legacy.LEGACY_ENV})"
         )
+        if options["history"] is not None:
+            legacy.schema_create(dsn)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                for site in legacy.PLANTS:
+                    written = legacy.history_generate(
+                        conn, site=site, count=options["history"], seed=options["seed"] or 17
+                    )
+                    self.stdout.write(f"legacy MES: {written} historical result(s) of {site} in PRUEFHIST")
+            return
         inbox, outbox = file_drop_folders("WIC")
         inbox = Path(options["inbox"]) if options["inbox"] else inbox
         outbox = Path(options["outbox"]) if options["outbox"] else outbox
