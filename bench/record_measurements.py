@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scratch  # noqa: E402 - bench/ beside this file
 
-DB_NAME = "traveler_bench"
+DB_NAME = os.environ.get("BENCH_DB", "traveler_bench")  # a name of your own if others bench too
 STEPS, CHARS = 10, 10
 PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway scratch database
 PIN = "482913"
@@ -132,7 +132,7 @@ def build(tablets: int) -> list[dict]:
         traveler = services.traveler_release(work_order=order, identifier=f"SN-{t:05d}", actor=boss)
         signing_pin_set(user=user, current_password=PASSWORD, new_pin=PIN)  # operators sign with their PIN
         _, key = api_token_issue(user=user, name="bench")
-        result.append({"traveler": traveler.number, "token": key})
+        result.append({"traveler": traveler.number, "token": key, "username": user.username})
     return result
 
 
@@ -169,7 +169,7 @@ async def tablet(client, base: str, tab: dict, deadline: float, latencies: list[
         r = await client.post(
             f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}/sign",
             headers=headers,
-            json={"meaning": "performed", "secret": PIN},
+            json={"meaning": "performed", "secret": PIN, "username": tab["username"]},  # a token signs with the user id
         )
         counts["signed" if r.status_code == 200 else f"sign {r.status_code}"] += 1
 
@@ -233,9 +233,9 @@ def floor(url: str, concurrency: int, seconds: float) -> dict:
                     conn.execute(
                         "INSERT INTO travelers_measurement (step_id, characteristic_id, entered_value, entered_unit, "
                         "value_numeric, value_text, judgment, deviation, spec_revision, spec_unit, spec_lower, "
-                        "spec_upper, source, device, recorded_at, recorded_by_id, correction_reason) VALUES "
-                        "(%s, %s, '10.000', 'mm', 10.0, '', 'in_spec', 0, 'r1', 'mm', 9.99, 10.01, 'manual', '', "
-                        "now(), %s, '')",
+                        "spec_upper, source, device, device_endpoint, device_raw, recorded_at, recorded_by_id, "
+                        "correction_reason) VALUES (%s, %s, '10.000', 'mm', 10.0, '', 'in_spec', 0, 'r1', 'mm', 9.99, "
+                        "10.01, 'manual', '', '', '', now(), %s, '')",
                         (step_id, char_id, user_id),
                     )
                     content = json.dumps([chain, seq + 1, "measurement.recorded", prev], separators=(",", ":"))
