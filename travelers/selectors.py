@@ -112,6 +112,17 @@ def measurement_outcome(measurement_id: int) -> tuple[Measurement, str | None]:
     return m, ncr
 
 
+def ncr_numbers_of(measurement_ids: list[int]) -> dict[int, str]:
+    """measurement id -> the number of the NCR the value opened, for those that opened one."""
+    rows = Nonconformance.objects.filter(measurement_id__in=measurement_ids).values_list("measurement_id", "number")
+    return dict(rows)
+
+
+def traveler_state(traveler_id: int) -> Traveler:
+    """A traveler's number, status, hold and version as they stand now."""
+    return Traveler.objects.only("number", "status", "on_hold", "version").get(pk=traveler_id)
+
+
 def signoff_state(traveler_id: int) -> tuple[Traveler, Signature | None, str | None]:
     """After a final sign-off: the traveler, the newest approval or rejection signature on it, and
     the open NCR a rejection raised (None otherwise)."""

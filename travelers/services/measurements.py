@@ -67,11 +67,52 @@ def _new_measurement(
     device_endpoint="",
     device_raw="",
 ) -> Measurement:
+    m = _build_measurement(
+        step=step,
+        char=char,
+        value=value,
+        unit=unit,
+        source=source,
+        device=device,
+        actor=actor,
+        attachment_id=attachment_id,
+        at=at,
+        supersedes=supersedes,
+        reason=reason,
+        device_endpoint=device_endpoint,
+        device_raw=device_raw,
+    )
+    if save:
+        m.save(force_insert=True)
+    else:  # the caller signs it first; the id is drawn now so the signed content can name it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
+            m.pk = cursor.fetchone()[0]
+    return m
+
+
+def _build_measurement(
+    *,
+    step,
+    char,
+    value,
+    unit,
+    source,
+    device,
+    actor,
+    attachment_id,
+    at,
+    supersedes,
+    reason,
+    device_endpoint="",
+    device_raw="",
+) -> Measurement:
+    """A judged value, not saved yet."""
     if source not in SOURCES:
         raise MeasurementInvalid(f"source must be one of {', '.join(sorted(SOURCES))}", field="source")
     result = judge(char, str(value) if value is not None else "", unit or "")
     attachment = _attachment(step, attachment_id) if char.kind == "attachment" else None
-    m = Measurement(
+    return Measurement(
         step=step,
         characteristic=char,
         entered_value=str(value).strip()[:500],
@@ -96,13 +137,6 @@ def _new_measurement(
         supersedes=supersedes,
         correction_reason=reason,
     )
-    if save:
-        m.save(force_insert=True)
-    else:  # the caller signs it first; the id is drawn now so the signed content can name it
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
-            m.pk = cursor.fetchone()[0]
-    return m
 
 
 def _gauge(m: Measurement) -> dict | None:
