@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from mes.compliance.models import Signature
@@ -33,10 +34,13 @@ class DeviceReading:
 
 
 def _characteristic(step, characteristic) -> TravelerCharacteristic:
+    """The step's characteristic, with `has_value`: whether any value was recorded for it at the step (a
+    corrected value always has a current successor, so any value at all means one stands)."""
     key = characteristic.pk if isinstance(characteristic, TravelerCharacteristic) else characteristic
     lookup = {"pk": key} if isinstance(key, int) else {"code": key}
+    recorded = Measurement.objects.filter(step=step, characteristic=OuterRef("pk"))
     try:
-        return TravelerCharacteristic.objects.get(step=step, **lookup)
+        return TravelerCharacteristic.objects.annotate(has_value=Exists(recorded)).get(step=step, **lookup)
     except TravelerCharacteristic.DoesNotExist:
         raise MeasurementInvalid(f"step {step.sequence} has no characteristic {key}", field="characteristic") from None
 
@@ -211,7 +215,9 @@ def measurement_record(
             field="step",
         )
     char = _characteristic(step, characteristic)
-    existing = current_measurements(list(step.measurements.filter(characteristic=char).select_related("recorded_by")))
+    existing = char.has_value and current_measurements(
+        list(step.measurements.filter(characteristic=char).select_related("recorded_by"))
+    )
     if existing:
         first = existing[0]
         raise RecordConflict(
