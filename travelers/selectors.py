@@ -471,6 +471,11 @@ def record_file(attachment_id: int) -> Attachment:
         raise RecordNotFound(f"there is no attachment {attachment_id}", field="id") from None
 
 
+def step_characteristics(step_id: int) -> list[TravelerCharacteristic]:
+    """A step's characteristics in their order on the screen."""
+    return list(TravelerCharacteristic.objects.filter(step_id=step_id).order_by("sequence", "id"))
+
+
 def step_characteristic(step_id: int, characteristic_id: int) -> TravelerCharacteristic:
     try:
         return TravelerCharacteristic.objects.get(step_id=step_id, pk=characteristic_id)
