@@ -354,10 +354,12 @@ def main() -> None:
         rows = []
         offset = 0
         for level in levels:
-            raw = floor(url, level, min(args.seconds, 10))
+            results = []
             for mode in modes:
-                app = asyncio.run(drive(base, tablets[offset : offset + level], mode, args.seconds))
+                results.append((mode, asyncio.run(drive(base, tablets[offset : offset + level], mode, args.seconds))))
                 offset += level
+            raw = floor(url, level, min(args.seconds, 10))  # after: it writes on the first traveler, now done
+            for mode, app in results:
                 rows.append((level, mode, app, raw))
                 print(json.dumps({"tablets": level, "mode": mode, "app": app, "floor": raw}), flush=True)
         print(

@@ -749,7 +749,7 @@ def step_start(request, number: str, sequence: int, payload: StartIn | None = No
 def measurement_record(request, number: str, sequence: int, payload: MeasurementIn):
     """Record a value at a started step. The server converts and judges it; an out-of-spec value on a
     `hold` characteristic holds the traveler and opens an NCR (both in the response)."""
-    step = selectors.step_by_sequence(number, sequence)
+    step = selectors.step_ref(number, sequence)
     m = services.measurement_record(
         step=step,
         characteristic=payload.characteristic,
@@ -770,7 +770,7 @@ def measurement_record_batch(request, number: str, sequence: int, payload: Measu
     judged, audited and announced as if recorded alone. All or nothing: a bad value refuses the batch
     with an error naming it (`values[2].unit`), and nothing is saved. Out-of-spec values on `hold`
     characteristics hold the traveler and open their NCRs (in the response)."""
-    step = selectors.step_by_sequence(number, sequence)
+    step = selectors.step_ref(number, sequence)
     measurements = services.measurement_record_batch(
         step=step,
         values=[

@@ -57,6 +57,15 @@ def step_by_sequence(number: str, sequence: int) -> TravelerStep:
     return step
 
 
+def step_ref(number: str, sequence: int) -> TravelerStep:
+    """A step's id and its traveler's, nothing more: for a service that locks and reads the step itself."""
+    step = TravelerStep.objects.only("id", "traveler_id").filter(traveler__number=number, sequence=sequence).first()
+    if step is None:
+        traveler_by_number(number)  # names the traveler when that is what is missing
+        raise RecordNotFound(f"traveler {number} has no step {sequence}", field="sequence")
+    return step
+
+
 def measurement_by_id(measurement_id: int) -> Measurement:
     try:
         return Measurement.objects.select_related("step__traveler").get(pk=measurement_id)

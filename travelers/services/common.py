@@ -32,14 +32,20 @@ def lock_traveler(traveler_id: int) -> Traveler:
     )
 
 
-def lock_step(step_id: int) -> tuple[Traveler, TravelerStep]:
-    """The step's traveler, locked (found through the step in the same statement), then the step."""
+def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, TravelerStep]:
+    """The step's traveler, locked (found through the step in the same statement, unless the caller
+    knows it: a step never moves to another traveler), then the step."""
+    owner = (
+        traveler_id
+        if traveler_id is not None
+        else Subquery(TravelerStep.objects.filter(pk=step_id).values("traveler_id")[:1])
+    )
     traveler = (
         Traveler.objects.select_for_update(of=("self",))
         .select_related("site", "item__part", "item__part_revision", "work_order")
-        .get(pk=Subquery(TravelerStep.objects.filter(pk=step_id).values("traveler_id")[:1]))
+        .get(pk=owner)
     )
-    step = TravelerStep.objects.select_related("operation", "work_center").get(pk=step_id)
+    step = TravelerStep.objects.select_related("operation", "work_center").get(pk=step_id, traveler_id=traveler.pk)
     step.traveler = traveler  # the same row, as locked: callers read its state from the step
     return traveler, step
 

@@ -57,7 +57,7 @@ def measurement_record_batch(
         raise MeasurementInvalid("send at least one value", field="values")
     if len(values) > MAX_VALUES:
         raise MeasurementInvalid(f"send at most {MAX_VALUES} values at once", field="values")
-    traveler, step = lock_step(step.pk)
+    traveler, step = lock_step(step.pk, step.traveler_id)
     require_perm(actor, "perform_step", "record values")
     ensure_not_held(traveler)
     check_version(step, expected_version)

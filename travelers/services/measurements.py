@@ -205,7 +205,7 @@ def measurement_record(
             "record it as manual or imported",
             field="source",
         )
-    traveler, step = lock_step(step.pk)
+    traveler, step = lock_step(step.pk, step.traveler_id)
     require_perm(actor, "perform_step", "record values")
     ensure_not_held(traveler)
     check_version(step, expected_version)
