@@ -13,7 +13,8 @@ What it does, all on this machine:
 3. in the same run, the floor: raw psycopg doing the same writes (measurement + audit event + outbox
    row in one transaction) at the same concurrency, with one connection per tablet;
 4. prints, per level and mode, values/s, p50/p95/p99 latency of the recording requests, the signing
-   time, and the ratio to the floor. Bounded in time; stops by itself; drops the scratch database.
+   time, the ratio to the floor, and the resident memory of the largest web worker after the level.
+   Bounded in time; stops by itself; drops the scratch database.
 """
 
 from __future__ import annotations
@@ -136,6 +137,22 @@ def build(tablets: int) -> list[dict]:
         _, key = api_token_issue(user=user, name="bench")
         result.append({"traveler": traveler.number, "token": key, "username": user.username})
     return result
+
+
+def workers_rss_mb(master_pid: int) -> list[float]:
+    """Resident memory of each gunicorn worker (the master's children), in MB, from /proc (Linux)."""
+    sizes = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master_pid:  # the parent's pid
+                continue
+            for line in (stat.parent / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        except (OSError, IndexError, ValueError):
+            continue
+    return sorted(sizes)
 
 
 def free_port() -> int:
@@ -356,7 +373,9 @@ def main() -> None:
         for level in levels:
             results = []
             for mode in modes:
-                results.append((mode, asyncio.run(drive(base, tablets[offset : offset + level], mode, args.seconds))))
+                app = asyncio.run(drive(base, tablets[offset : offset + level], mode, args.seconds))
+                app["rss_mb"] = max(workers_rss_mb(server.pid), default=float("nan"))  # the largest worker, after
+                results.append((mode, app))
                 offset += level
             raw = floor(url, level, min(args.seconds, 10))  # after: it writes on the first traveler, now done
             for mode, app in results:
@@ -368,13 +387,13 @@ def main() -> None:
         )
         print(
             f"{'tablets':>7} {'mode':>6} {'values/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'sign ms':>8} "
-            f"{'errors':>6} {'floor/s':>9} {'app/floor':>9}"
+            f"{'errors':>6} {'floor/s':>9} {'app/floor':>9} {'RSS MB':>7}"
         )
         for level, mode, app, raw in rows:
             share = app["rate"] / max(raw["rate"], 1e-9)
             print(
                 f"{level:>7} {mode:>6} {app['rate']:>9.1f} {app['p50']:>8.1f} {app['p95']:>8.1f} {app['p99']:>8.1f} "
-                f"{app['sign_p50']:>8.1f} {app['errors']:>6} {raw['rate']:>9.1f} {share:>9.2%}"
+                f"{app['sign_p50']:>8.1f} {app['errors']:>6} {raw['rate']:>9.1f} {share:>9.2%} {app['rss_mb']:>7.0f}"
             )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
