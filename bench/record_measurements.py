@@ -1,17 +1,20 @@
 """Tablets recording measurements through the API, against the production server, beside the floor.
 
-    .venv/bin/python bench/record_measurements.py [--levels 1,20,100] [--seconds 20] [--workers 4]
+    .venv/bin/python bench/record_measurements.py [--levels 1,20,100] [--modes one,batch] [--seconds 20]
+        [--workers 4] [--threads 8]        (BENCH_DB names the scratch database; default traveler_bench)
 
 What it does, all on this machine:
 1. creates a scratch database `traveler_bench` on the server Traveler uses (the private one, or the
    server of DATABASE_URL), migrates it, and builds a routing of 10 steps x 10 numeric characteristics
    and one traveler per tablet, through the services;
 2. serves the app with gunicorn (gthread workers) and drives it with N asyncio tablets (httpx), each
-   recording the values of its own traveler step by step (start step, 10 values, sign), token auth;
+   recording the values of its own traveler step by step (start step, 10 values, sign), token auth, in
+   each mode: `one` posts a value per request, `batch` posts the step's 10 values in one request;
 3. in the same run, the floor: raw psycopg doing the same writes (measurement + audit event + outbox
    row in one transaction) at the same concurrency, with one connection per tablet;
-4. prints throughput and p50/p95/p99 latency of "record measurement" per level, and the ratio to the
-   floor. Bounded in time; stops by itself; drops the scratch database.
+4. prints, per level and mode, values/s, p50/p95/p99 latency of the recording requests, the signing
+   time, the ratio to the floor, and the resident memory of the largest web worker after the level.
+   Bounded in time; stops by itself; drops the scratch database.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scratch  # noqa: E402 - bench/ beside this file
 
-DB_NAME = "traveler_bench"
+DB_NAME = os.environ.get("BENCH_DB", "traveler_bench")  # a name of your own if others bench too
 STEPS, CHARS = 10, 10
 PASSWORD = "bench-password-1"  # noqa: S105 - a throwaway scratch database
 PIN = "482913"
@@ -132,8 +135,24 @@ def build(tablets: int) -> list[dict]:
         traveler = services.traveler_release(work_order=order, identifier=f"SN-{t:05d}", actor=boss)
         signing_pin_set(user=user, current_password=PASSWORD, new_pin=PIN)  # operators sign with their PIN
         _, key = api_token_issue(user=user, name="bench")
-        result.append({"traveler": traveler.number, "token": key})
+        result.append({"traveler": traveler.number, "token": key, "username": user.username})
     return result
+
+
+def workers_rss_mb(master_pid: int) -> list[float]:
+    """Resident memory of each gunicorn worker (the master's children), in MB, from /proc (Linux)."""
+    sizes = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master_pid:  # the parent's pid
+                continue
+            for line in (stat.parent / "status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    sizes.append(int(line.split()[1]) / 1024)
+        except (OSError, IndexError, ValueError):
+            continue
+    return sorted(sizes)
 
 
 def free_port() -> int:
@@ -147,51 +166,72 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else float("nan")
 
 
-async def tablet(client, base: str, tab: dict, deadline: float, latencies: list[float], counts: dict) -> None:
+async def tablet(client, base: str, tab: dict, mode: str, deadline: float, stats: dict) -> None:
+    """One tablet walking its traveler: start a step, record its values (one request per value, or the
+    step's form at once), sign it performed with the PIN; the next step."""
     headers = {"Authorization": f"Bearer {tab['token']}"}
+    counts = stats["counts"]
     for s in range(1, STEPS + 1):
         if time.monotonic() > deadline:
             return
-        r = await client.post(f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}/start", headers=headers)
+        step_url = f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}"
+        r = await client.post(f"{step_url}/start", headers=headers)
         if r.status_code >= 400:
             counts[f"start {r.status_code}"] += 1
             return
-        for c in range(1, CHARS + 1):
-            if time.monotonic() > deadline:
-                return
-            body = {"characteristic": f"D{c:02d}", "value": f"{10 + (c % 3 - 1) * 0.002:.3f}", "unit": "mm"}
+        values = [
+            {"characteristic": f"D{c:02d}", "value": f"{10 + (c % 3 - 1) * 0.002:.3f}", "unit": "mm"}
+            for c in range(1, CHARS + 1)
+        ]
+        if mode == "batch":
             started = time.perf_counter()
-            r = await client.post(
-                f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}/measurements", headers=headers, json=body
-            )
-            latencies.append((time.perf_counter() - started) * 1000)
-            counts["ok" if r.status_code == 201 else f"record {r.status_code}"] += 1
+            r = await client.post(f"{step_url}/measurements/batch", headers=headers, json={"values": values})
+            stats["latencies"].append((time.perf_counter() - started) * 1000)
+            counts["ok" if r.status_code == 201 else f"record {r.status_code}"] += len(values)
+            if r.status_code != 201:
+                stats["samples"].setdefault(f"record {r.status_code}", r.text[:300])
+        else:
+            for body in values:
+                if time.monotonic() > deadline:
+                    return
+                started = time.perf_counter()
+                r = await client.post(f"{step_url}/measurements", headers=headers, json=body)
+                stats["latencies"].append((time.perf_counter() - started) * 1000)
+                counts["ok" if r.status_code == 201 else f"record {r.status_code}"] += 1
+                if r.status_code != 201:
+                    stats["samples"].setdefault(f"record {r.status_code}", r.text[:300])
+        started = time.perf_counter()
         r = await client.post(
-            f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}/sign",
+            f"{step_url}/sign",
             headers=headers,
-            json={"meaning": "performed", "secret": PIN},
+            json={"meaning": "performed", "secret": PIN, "username": tab["username"]},  # a token signs with the user id
         )
+        stats["sign"].append((time.perf_counter() - started) * 1000)
         counts["signed" if r.status_code == 200 else f"sign {r.status_code}"] += 1
+        if r.status_code != 200:
+            stats["samples"].setdefault(f"sign {r.status_code}", r.text[:300])
 
 
-async def drive(base: str, tablets: list[dict], seconds: float) -> dict:
+async def drive(base: str, tablets: list[dict], mode: str, seconds: float) -> dict:
     import httpx
 
-    latencies: list[float] = []
-    counts = collections.Counter(ok=0, signed=0)
+    stats = {"latencies": [], "sign": [], "samples": {}, "counts": collections.Counter(ok=0, signed=0)}
     limits = httpx.Limits(max_connections=len(tablets) + 5, max_keepalive_connections=len(tablets) + 5)
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         started = time.monotonic()
         deadline = started + seconds
-        await asyncio.gather(*(tablet(client, base, t, deadline, latencies, counts) for t in tablets))
+        await asyncio.gather(*(tablet(client, base, t, mode, deadline, stats) for t in tablets))
         elapsed = time.monotonic() - started
+    counts, latencies = stats["counts"], stats["latencies"]
     return {
         "rate": counts["ok"] / elapsed,
         "p50": percentile(latencies, 50),
         "p95": percentile(latencies, 95),
         "p99": percentile(latencies, 99),
+        "sign_p50": percentile(stats["sign"], 50),
         "errors": sum(v for k, v in counts.items() if k not in ("ok", "signed")),
         "counts": dict(counts),
+        "error_samples": stats["samples"],
         "seconds": elapsed,
     }
 
@@ -233,9 +273,9 @@ def floor(url: str, concurrency: int, seconds: float) -> dict:
                     conn.execute(
                         "INSERT INTO travelers_measurement (step_id, characteristic_id, entered_value, entered_unit, "
                         "value_numeric, value_text, judgment, deviation, spec_revision, spec_unit, spec_lower, "
-                        "spec_upper, source, device, recorded_at, recorded_by_id, correction_reason) VALUES "
-                        "(%s, %s, '10.000', 'mm', 10.0, '', 'in_spec', 0, 'r1', 'mm', 9.99, 10.01, 'manual', '', "
-                        "now(), %s, '')",
+                        "spec_upper, source, device, device_endpoint, device_raw, recorded_at, recorded_by_id, "
+                        "correction_reason) VALUES (%s, %s, '10.000', 'mm', 10.0, '', 'in_spec', 0, 'r1', 'mm', 9.99, "
+                        "10.01, 'manual', '', '', '', now(), %s, '')",
                         (step_id, char_id, user_id),
                     )
                     content = json.dumps([chain, seq + 1, "measurement.recorded", prev], separators=(",", ":"))
@@ -277,8 +317,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--modes", default="one,batch", help="one (a value per request), batch (a step's values)")
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",")]
+    modes = args.modes.split(",")
 
     url = scratch_database_url()
     os.environ["DATABASE_URL"] = url
@@ -289,7 +331,7 @@ def main() -> None:
     import django
 
     django.setup()
-    tablets = build(sum(levels))  # each level works on travelers of its own
+    tablets = build(sum(levels) * len(modes))  # each level and mode works on travelers of its own
     from django.db import connections
 
     connections.close_all()
@@ -329,23 +371,29 @@ def main() -> None:
         rows = []
         offset = 0
         for level in levels:
-            app = asyncio.run(drive(base, tablets[offset : offset + level], args.seconds))
-            offset += level
-            raw = floor(url, level, min(args.seconds, 10))
-            rows.append((level, app, raw))
-            print(json.dumps({"tablets": level, "app": app, "floor": raw}), flush=True)
+            results = []
+            for mode in modes:
+                app = asyncio.run(drive(base, tablets[offset : offset + level], mode, args.seconds))
+                app["rss_mb"] = max(workers_rss_mb(server.pid), default=float("nan"))  # the largest worker, after
+                results.append((mode, app))
+                offset += level
+            raw = floor(url, level, min(args.seconds, 10))  # after: it writes on the first traveler, now done
+            for mode, app in results:
+                rows.append((level, mode, app, raw))
+                print(json.dumps({"tablets": level, "mode": mode, "app": app, "floor": raw}), flush=True)
         print(
-            f"\nrecord measurement through the API (gunicorn {args.workers} workers x {args.threads} threads)"
-            " vs raw psycopg floor"
+            f"\nrecording values through the API (gunicorn {args.workers} workers x {args.threads} threads) beside the"
+            " raw psycopg floor; latency per request (one value, or a step's 10 values); sign = signing a step"
         )
         print(
-            f"{'tablets':>7} {'rec/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6} "
-            f"{'floor/s':>9} {'app/floor':>9}"
+            f"{'tablets':>7} {'mode':>6} {'values/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'sign ms':>8} "
+            f"{'errors':>6} {'floor/s':>9} {'app/floor':>9} {'RSS MB':>7}"
         )
-        for level, app, raw in rows:
+        for level, mode, app, raw in rows:
+            share = app["rate"] / max(raw["rate"], 1e-9)
             print(
-                f"{level:>7} {app['rate']:>8.1f} {app['p50']:>8.1f} {app['p95']:>8.1f} {app['p99']:>8.1f} "
-                f"{app['errors']:>6} {raw['rate']:>9.1f} {app['rate'] / raw['rate']:>9.2%}"
+                f"{level:>7} {mode:>6} {app['rate']:>9.1f} {app['p50']:>8.1f} {app['p95']:>8.1f} {app['p99']:>8.1f} "
+                f"{app['sign_p50']:>8.1f} {app['errors']:>6} {raw['rate']:>9.1f} {share:>9.2%} {app['rss_mb']:>7.0f}"
             )
     finally:
         os.killpg(server.pid, signal.SIGTERM)

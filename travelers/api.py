@@ -293,6 +293,14 @@ class MeasurementResultOut(Schema):
     ncr: str | None = Field(description="The nonconformance this value opened, if any.")
 
 
+class MeasurementBatchOut(Schema):
+    measurements: list[MeasurementOut] = Field(description="The values recorded, in the order sent.")
+    traveler: TravelerStateOut
+    step_version: int
+    put_on_hold: bool = Field(description="True when a value held the traveler (and opened an NCR).")
+    ncrs: list[str] = Field(description="The nonconformances the values opened, if any.")
+
+
 class SignoffOut(Schema):
     traveler: TravelerStateOut
     signature: SignatureOut
@@ -323,6 +331,19 @@ class MeasurementIn(In):
     device: str = Field("", description="Gauge id or OPC UA node id, for source=device.")
     attachment_id: int | None = Field(None, description="For an attachment characteristic: an uploaded file.")
     expected_version: int | None = None
+
+
+class BatchValueIn(In):
+    characteristic: str = Field(description="The characteristic's code, e.g. BORE_DIA.")
+    value: str = Field(description='The value as entered, e.g. "12.701", "pass".')
+    unit: str = Field("", description="The unit it was entered in; the characteristic's unit when empty.")
+    source: Literal["manual", "imported"] = "manual"
+    attachment_id: int | None = Field(None, description="For an attachment characteristic: an uploaded file.")
+
+
+class MeasurementBatchIn(In):
+    values: list[BatchValueIn] = Field(description="The step's values, recorded in this order, all or none.")
+    expected_version: int | None = Field(None, description="The step version you saw; 409 if it changed.")
 
 
 class CorrectIn(Signing):
@@ -622,6 +643,34 @@ def _signed_step(step_id: int, which: str) -> SignedStepOut:
     return SignedStepOut(**_step_state(step).model_dump(), signature=_signature(getattr(step, which)))
 
 
+def _recorded(m) -> MeasurementResultOut:
+    """The outcome of recording `m`, from the rows the service left (the step's traveler as it locked
+    and changed it); read again only for an out-of-spec value, which may have held the traveler."""
+    if m.judgment == "out_of_spec":
+        return _measurement_result(m.pk)
+    return MeasurementResultOut(
+        measurement=_measurement(m, step_sequence=m.step.sequence, superseded_by=None),
+        traveler=_traveler_state(m.step.traveler),
+        step_version=m.step.version,
+        put_on_hold=False,
+        ncr=None,
+    )
+
+
+def _recorded_batch(measurements: list) -> MeasurementBatchOut:
+    step = measurements[0].step
+    traveler, ncrs = step.traveler, {}
+    if any(m.judgment == "out_of_spec" for m in measurements):  # a hold may have changed the traveler
+        traveler, ncrs = selectors.traveler_state(traveler.pk), selectors.ncr_numbers_of([m.pk for m in measurements])
+    return MeasurementBatchOut(
+        measurements=[_measurement(m, step_sequence=step.sequence, superseded_by=None) for m in measurements],
+        traveler=_traveler_state(traveler),
+        step_version=step.version,
+        put_on_hold=bool(ncrs),
+        ncrs=[ncrs[m.pk] for m in measurements if m.pk in ncrs],
+    )
+
+
 def _measurement_result(measurement_id: int) -> MeasurementResultOut:
     m, ncr = selectors.measurement_outcome(measurement_id)
     return MeasurementResultOut(
@@ -700,7 +749,7 @@ def step_start(request, number: str, sequence: int, payload: StartIn | None = No
 def measurement_record(request, number: str, sequence: int, payload: MeasurementIn):
     """Record a value at a started step. The server converts and judges it; an out-of-spec value on a
     `hold` characteristic holds the traveler and opens an NCR (both in the response)."""
-    step = selectors.step_by_sequence(number, sequence)
+    step = selectors.step_ref(number, sequence)
     m = services.measurement_record(
         step=step,
         characteristic=payload.characteristic,
@@ -712,7 +761,32 @@ def measurement_record(request, number: str, sequence: int, payload: Measurement
         expected_version=payload.expected_version,
         actor=_actor(request),
     )
-    return Status(201, _measurement_result(m.pk))
+    return Status(201, _recorded(m))
+
+
+@router.post("/travelers/{number}/steps/{sequence}/measurements/batch", response={201: MeasurementBatchOut, **ERRORS})
+def measurement_record_batch(request, number: str, sequence: int, payload: MeasurementBatchIn):
+    """Record a step's values at once (the tablet saves the step's form): one transaction, each value
+    judged, audited and announced as if recorded alone. All or nothing: a bad value refuses the batch
+    with an error naming it (`values[2].unit`), and nothing is saved. Out-of-spec values on `hold`
+    characteristics hold the traveler and open their NCRs (in the response)."""
+    step = selectors.step_ref(number, sequence)
+    measurements = services.measurement_record_batch(
+        step=step,
+        values=[
+            services.ValueEntry(
+                characteristic=v.characteristic,
+                value=v.value,
+                unit=v.unit,
+                source=v.source,
+                attachment_id=v.attachment_id,
+            )
+            for v in payload.values
+        ],
+        expected_version=payload.expected_version,
+        actor=_actor(request),
+    )
+    return Status(201, _recorded_batch(measurements))
 
 
 @router.post("/measurements/{id}/correct", response={201: MeasurementResultOut, **ERRORS})

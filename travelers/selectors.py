@@ -57,6 +57,15 @@ def step_by_sequence(number: str, sequence: int) -> TravelerStep:
     return step
 
 
+def step_ref(number: str, sequence: int) -> TravelerStep:
+    """A step's id and its traveler's, nothing more: for a service that locks and reads the step itself."""
+    step = TravelerStep.objects.only("id", "traveler_id").filter(traveler__number=number, sequence=sequence).first()
+    if step is None:
+        traveler_by_number(number)  # names the traveler when that is what is missing
+        raise RecordNotFound(f"traveler {number} has no step {sequence}", field="sequence")
+    return step
+
+
 def measurement_by_id(measurement_id: int) -> Measurement:
     try:
         return Measurement.objects.select_related("step__traveler").get(pk=measurement_id)
@@ -110,6 +119,17 @@ def measurement_outcome(measurement_id: int) -> tuple[Measurement, str | None]:
     ).get(pk=measurement_id)
     ncr = Nonconformance.objects.filter(measurement_id=measurement_id).values_list("number", flat=True).first()
     return m, ncr
+
+
+def ncr_numbers_of(measurement_ids: list[int]) -> dict[int, str]:
+    """measurement id -> the number of the NCR the value opened, for those that opened one."""
+    rows = Nonconformance.objects.filter(measurement_id__in=measurement_ids).values_list("measurement_id", "number")
+    return dict(rows)
+
+
+def traveler_state(traveler_id: int) -> Traveler:
+    """A traveler's number, status, hold and version as they stand now."""
+    return Traveler.objects.only("number", "status", "on_hold", "version").get(pk=traveler_id)
 
 
 def signoff_state(traveler_id: int) -> tuple[Traveler, Signature | None, str | None]:
@@ -458,6 +478,11 @@ def record_file(attachment_id: int) -> Attachment:
         return Attachment.objects.select_related("step__traveler").get(pk=attachment_id)
     except Attachment.DoesNotExist:
         raise RecordNotFound(f"there is no attachment {attachment_id}", field="id") from None
+
+
+def step_characteristics(step_id: int) -> list[TravelerCharacteristic]:
+    """A step's characteristics in their order on the screen."""
+    return list(TravelerCharacteristic.objects.filter(step_id=step_id).order_by("sequence", "id"))
 
 
 def step_characteristic(step_id: int, characteristic_id: int) -> TravelerCharacteristic:

@@ -20,6 +20,7 @@ from .canonical import canonical_bytes, canonical_hash, jsonable
 from .models import AuditEvent
 
 GENESIS = "0" * 64
+HEAD_MOVE = "UPDATE compliance_auditchainhead SET last_seq = %s, last_hash = %s WHERE chain = %s"
 
 
 def printed_name_of(user) -> str:
@@ -90,31 +91,53 @@ def audit_record(
     record_seal() of the changed record's content, for the records reconciliation checks. `occurred_at`,
     `actor_name` and `request_id` default to now, the actor's printed name and the current request;
     sealing what the database captured earlier (mes.compliance.config_seal) gives them."""
+    entry = {"action": action, "object_type": object_type, "object_id": object_id, "changes": changes}
+    entry.update(reason=reason, seal=seal, occurred_at=occurred_at)
+    return audit_record_many(chain=chain, actor=actor, entries=[entry], actor_name=actor_name, request_id=request_id)[0]
+
+
+def audit_record_many(
+    *, chain: str, actor, entries: list[dict], actor_name: str | None = None, request_id: str | None = None
+) -> list[AuditEvent]:
+    """Append several events by one actor to `chain`, in order, as audit_record would one by one: the
+    head is locked and moved once, the events are numbered and linked each to the one before and
+    inserted in one statement. Each entry holds action, object_type, object_id and optionally changes,
+    reason, seal and occurred_at. Must run inside the transaction that makes the change."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    if not entries:
+        return []
     key = keys.current()
+    name = printed_name_of(actor) if actor_name is None else actor_name
+    request_id = (current_request_id() if request_id is None else request_id) or ""
     with connection.cursor() as cursor:
         last_seq, last_hash = _lock_head(cursor, chain)
-        event = AuditEvent(
-            chain=chain,
-            seq=last_seq + 1,
-            occurred_at=occurred_at or timezone.now(),
-            actor=actor,
-            actor_name=printed_name_of(actor) if actor_name is None else actor_name,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            changes=jsonable(changes or {}),
-            reason=reason or "",
-            request_id=(current_request_id() if request_id is None else request_id) or "",
-            seal=seal,
-            key_id=key.id,
-            prev_hash=last_hash or GENESIS,
-        )
-        event.hash = event_hash(event, key)
-        event.save(force_insert=True)
-        cursor.execute(
-            "UPDATE compliance_auditchainhead SET last_seq = %s, last_hash = %s WHERE chain = %s",
-            [event.seq, event.hash, chain],
-        )
-    return event
+        events = []
+        for entry in entries:
+            event = AuditEvent(
+                chain=chain,
+                seq=last_seq + 1,
+                occurred_at=entry.get("occurred_at") or timezone.now(),
+                actor=actor,
+                actor_name=name,
+                action=entry["action"],
+                object_type=entry["object_type"],
+                object_id=str(entry["object_id"]),
+                changes=jsonable(entry.get("changes") or {}),
+                reason=entry.get("reason") or "",
+                request_id=request_id,
+                seal=entry.get("seal") or "",
+                key_id=key.id,
+                prev_hash=last_hash or GENESIS,
+            )
+            event.hash = event_hash(event, key)
+            last_seq, last_hash = event.seq, event.hash
+            events.append(event)
+        if len(events) == 1:
+            events[0].save(force_insert=True)
+        else:
+            AuditEvent.objects.bulk_create(events)
+        # The head moves one event at a time (a database guard refuses any other move): one UPDATE per
+        # event, sent together in one round trip.
+        cursor.execute("; ".join([HEAD_MOVE] * len(events)), [v for e in events for v in (e.seq, e.hash, chain)])
+    return events

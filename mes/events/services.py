@@ -52,29 +52,61 @@ def outbox_emit(
     shared data model (canonical codes beside each site's alias), so any subscriber can decode it. It is
     kept as written (the record of what was emitted); publishers send `cloudevent(message)`, which
     resolves `type`, `source` and `dataschema` when the event leaves."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("outbox_emit must run inside the transaction of the change it announces")
-    message_id = uuid.uuid4()
-    now = timezone.now()
-    payload = {
-        "specversion": "1.0",
-        "id": str(message_id),
-        "source": event_source(site_code),
-        "type": event_type,
-        "time": now,
-        "dataschema": schema_url(event_type, schema_version),
-        "datacontenttype": "application/json",
-        "subject": f"{aggregate_type}/{aggregate_id}",
-        "data": data,
-    }
-    return OutboxMessage.objects.create(
-        message_id=message_id,
-        created_at=now,
+    return outbox_emit_many(
         event_type=event_type,
-        schema_version=schema_version,
         aggregate_type=aggregate_type,
-        aggregate_id=str(aggregate_id),
+        aggregate_id=aggregate_id,
+        datas=[data],
         site_code=site_code,
         work_center_code=work_center_code,
-        payload=jsonable(payload),
-    )
+        schema_version=schema_version,
+    )[0]
+
+
+def outbox_emit_many(
+    *,
+    event_type: str,
+    aggregate_type: str,
+    aggregate_id,
+    datas: list[dict],
+    site_code: str = "",
+    work_center_code: str = "",
+    schema_version: int = 1,
+) -> list[OutboxMessage]:
+    """Queue one event per item of `datas`, all of one type about one aggregate, inserted in one
+    statement, in order (as outbox_emit would one by one)."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("outbox_emit must run inside the transaction of the change it announces")
+    source, dataschema = event_source(site_code), schema_url(event_type, schema_version)
+    messages = []
+    for data in datas:
+        message_id = uuid.uuid4()
+        now = timezone.now()
+        payload = {
+            "specversion": "1.0",
+            "id": str(message_id),
+            "source": source,
+            "type": event_type,
+            "time": now,
+            "dataschema": dataschema,
+            "datacontenttype": "application/json",
+            "subject": f"{aggregate_type}/{aggregate_id}",
+            "data": data,
+        }
+        messages.append(
+            OutboxMessage(
+                message_id=message_id,
+                created_at=now,
+                event_type=event_type,
+                schema_version=schema_version,
+                aggregate_type=aggregate_type,
+                aggregate_id=str(aggregate_id),
+                site_code=site_code,
+                work_center_code=work_center_code,
+                payload=jsonable(payload),
+            )
+        )
+    if len(messages) == 1:
+        messages[0].save(force_insert=True)
+        return messages
+    return OutboxMessage.objects.bulk_create(messages)

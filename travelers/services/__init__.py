@@ -4,6 +4,7 @@ writing its audit event and outbox message itself."""
 from .attachments import attachment_add
 from .execution import hold_place, hold_release, step_inspect, step_perform, step_skip, step_start
 from .genealogy import component_consume, component_remove
+from .measurement_batch import ValueEntry, measurement_record_batch
 from .measurements import measurement_correct, measurement_record
 from .orders import work_order_cancel, work_order_change, work_order_release
 from .quality import ncr_disposition, ncr_raise
@@ -12,6 +13,7 @@ from .replan import traveler_replan
 from .signoff import traveler_signoff
 
 __all__ = [
+    "ValueEntry",
     "attachment_add",
     "component_consume",
     "component_remove",
@@ -19,6 +21,7 @@ __all__ = [
     "hold_release",
     "measurement_correct",
     "measurement_record",
+    "measurement_record_batch",
     "ncr_disposition",
     "ncr_raise",
     "step_inspect",

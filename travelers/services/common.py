@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Q, Subquery
 from django.utils import timezone
 
 from mes.compliance.audit import audit_record, record_seal
-from mes.events.services import outbox_emit
+from mes.events.services import outbox_emit_many
 from mes.masterdata.models import OperationAlias
 from travelers.errors import NotAuthorized, TooManyRequests, TravelerHeld, TravelerNotOpen
 from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
@@ -32,14 +33,21 @@ def lock_traveler(traveler_id: int) -> Traveler:
     )
 
 
-def lock_step(step_id: int) -> tuple[Traveler, TravelerStep]:
-    """The step's traveler, locked (found through the step in the same statement), then the step."""
+def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, TravelerStep]:
+    """The step's traveler, locked (found through the step in the same statement, unless the caller
+    knows it: a step never moves to another traveler), then the step."""
+    owner = (
+        traveler_id
+        if traveler_id is not None
+        else Subquery(TravelerStep.objects.filter(pk=step_id).values("traveler_id")[:1])
+    )
     traveler = (
         Traveler.objects.select_for_update(of=("self",))
         .select_related("site", "item__part", "item__part_revision", "work_order")
-        .get(pk=Subquery(TravelerStep.objects.filter(pk=step_id).values("traveler_id")[:1]))
+        .get(pk=owner)
     )
-    step = TravelerStep.objects.select_related("operation", "work_center").get(pk=step_id)
+    step = TravelerStep.objects.select_related("operation", "work_center").get(pk=step_id, traveler_id=traveler.pk)
+    step.traveler = traveler  # the same row, as locked: callers read its state from the step
     return traveler, step
 
 
@@ -76,10 +84,16 @@ def bump(traveler: Traveler, *, step: TravelerStep | None = None) -> None:
     traveler.version += 1
     if traveler.changed_at is None:
         clock(traveler)
-    Traveler.objects.filter(pk=traveler.pk).update(version=traveler.version, changed_at=traveler.changed_at)
-    if step is not None:
-        step.version += 1
-        TravelerStep.objects.filter(pk=step.pk).update(version=step.version)
+    if step is None:
+        Traveler.objects.filter(pk=traveler.pk).update(version=traveler.version, changed_at=traveler.changed_at)
+        return
+    step.version += 1
+    with connection.cursor() as cursor:  # both in one statement
+        cursor.execute(
+            "WITH t AS (UPDATE travelers_traveler SET version = %s, changed_at = %s WHERE id = %s) "
+            "UPDATE travelers_travelerstep SET version = %s WHERE id = %s",
+            [traveler.version, traveler.changed_at, traveler.pk, step.version, step.pk],
+        )
 
 
 def audit(
@@ -161,22 +175,31 @@ def traveler_ref(traveler: Traveler) -> dict:
     }
 
 
+def _step_ref(step: TravelerStep) -> dict:
+    return {
+        "sequence": step.sequence,
+        "title": step.title,
+        "status": step.status,
+        "operation": operation_ref(step),
+        "work_center": step.work_center.code if step.work_center_id else None,
+    }
+
+
 def emit(traveler: Traveler, event_type: str, data: dict | None = None, *, step: TravelerStep | None = None):
-    payload = traveler_ref(traveler)
+    return emit_many(traveler, event_type, [data or {}], step=step)[0]
+
+
+def emit_many(traveler: Traveler, event_type: str, datas: list[dict], *, step: TravelerStep | None = None):
+    """One event of `event_type` per item of `datas` (each merged over the traveler's and step's
+    references), written in one statement."""
+    base = traveler_ref(traveler)
     if step is not None:
-        payload["step"] = {
-            "sequence": step.sequence,
-            "title": step.title,
-            "status": step.status,
-            "operation": operation_ref(step),
-            "work_center": step.work_center.code if step.work_center_id else None,
-        }
-    payload.update(data or {})
-    return outbox_emit(
+        base["step"] = _step_ref(step)
+    return outbox_emit_many(
         event_type=event_type,
         aggregate_type="traveler",
         aggregate_id=traveler.number,
-        data=payload,
+        datas=[{**base, **data} for data in datas],
         site_code=traveler.site.code,
         work_center_code=step.work_center.code if step is not None and step.work_center_id else "",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from mes.compliance.models import Signature
@@ -33,10 +34,13 @@ class DeviceReading:
 
 
 def _characteristic(step, characteristic) -> TravelerCharacteristic:
+    """The step's characteristic, with `has_value`: whether any value was recorded for it at the step (a
+    corrected value always has a current successor, so any value at all means one stands)."""
     key = characteristic.pk if isinstance(characteristic, TravelerCharacteristic) else characteristic
     lookup = {"pk": key} if isinstance(key, int) else {"code": key}
+    recorded = Measurement.objects.filter(step=step, characteristic=OuterRef("pk"))
     try:
-        return TravelerCharacteristic.objects.get(step=step, **lookup)
+        return TravelerCharacteristic.objects.annotate(has_value=Exists(recorded)).get(step=step, **lookup)
     except TravelerCharacteristic.DoesNotExist:
         raise MeasurementInvalid(f"step {step.sequence} has no characteristic {key}", field="characteristic") from None
 
@@ -67,11 +71,52 @@ def _new_measurement(
     device_endpoint="",
     device_raw="",
 ) -> Measurement:
+    m = _build_measurement(
+        step=step,
+        char=char,
+        value=value,
+        unit=unit,
+        source=source,
+        device=device,
+        actor=actor,
+        attachment_id=attachment_id,
+        at=at,
+        supersedes=supersedes,
+        reason=reason,
+        device_endpoint=device_endpoint,
+        device_raw=device_raw,
+    )
+    if save:
+        m.save(force_insert=True)
+    else:  # the caller signs it first; the id is drawn now so the signed content can name it
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
+            m.pk = cursor.fetchone()[0]
+    return m
+
+
+def _build_measurement(
+    *,
+    step,
+    char,
+    value,
+    unit,
+    source,
+    device,
+    actor,
+    attachment_id,
+    at,
+    supersedes,
+    reason,
+    device_endpoint="",
+    device_raw="",
+) -> Measurement:
+    """A judged value, not saved yet."""
     if source not in SOURCES:
         raise MeasurementInvalid(f"source must be one of {', '.join(sorted(SOURCES))}", field="source")
     result = judge(char, str(value) if value is not None else "", unit or "")
     attachment = _attachment(step, attachment_id) if char.kind == "attachment" else None
-    m = Measurement(
+    return Measurement(
         step=step,
         characteristic=char,
         entered_value=str(value).strip()[:500],
@@ -96,13 +141,6 @@ def _new_measurement(
         supersedes=supersedes,
         correction_reason=reason,
     )
-    if save:
-        m.save(force_insert=True)
-    else:  # the caller signs it first; the id is drawn now so the signed content can name it
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
-            m.pk = cursor.fetchone()[0]
-    return m
 
 
 def _gauge(m: Measurement) -> dict | None:
@@ -167,7 +205,7 @@ def measurement_record(
             "record it as manual or imported",
             field="source",
         )
-    traveler, step = lock_step(step.pk)
+    traveler, step = lock_step(step.pk, step.traveler_id)
     require_perm(actor, "perform_step", "record values")
     ensure_not_held(traveler)
     check_version(step, expected_version)
@@ -177,7 +215,9 @@ def measurement_record(
             field="step",
         )
     char = _characteristic(step, characteristic)
-    existing = current_measurements(list(step.measurements.filter(characteristic=char).select_related("recorded_by")))
+    existing = char.has_value and current_measurements(
+        list(step.measurements.filter(characteristic=char).select_related("recorded_by"))
+    )
     if existing:
         first = existing[0]
         raise RecordConflict(

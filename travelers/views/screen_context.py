@@ -317,9 +317,12 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
         )
     sign_meaning = "inspected" if step.status == StepStatus.AWAITING_INSPECTION else "performed"
     consumptions = list(step.consumptions.all())
+    typed = [r for r in rows if r.can_record and r.char.kind != "attachment"]
     context.update(
         {
             "rows": rows,
+            # the step's form saved at once (two values or more still to record): one request, one transaction
+            "values_url": step_url(traveler, step, "station_values_record") if len(typed) > 1 else "",
             "instructions_html": render_markdown(step.instructions),
             "drawings": step.drawings,
             "photos": list(step.attachments.all()),

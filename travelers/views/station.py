@@ -97,6 +97,7 @@ urlpatterns = [
     path(S, traveler_screen.traveler_page, name="station_step"),
     path(S + "start/", traveler_screen.step_start, name="station_step_start"),
     path(S + "sign/", traveler_screen.step_sign, name="station_step_sign"),
+    path(S + "values/", traveler_screen.values_record, name="station_values_record"),
     path(S + "values/<int:char_id>/", traveler_screen.value_record, name="station_value_record"),
     path(S + "values/<int:char_id>/preview/", traveler_screen.value_preview, name="station_value_preview"),
     path(S + "measurements/<int:measurement_id>/correct/", traveler_screen.value_correct, name="station_value_correct"),

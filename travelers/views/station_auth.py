@@ -43,7 +43,7 @@ from .station_common import (
     station_view,
 )
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "mes.compliance.backends.ModelBackendOneQuery"
 _DUMMY_PIN_HASHES: dict[tuple, str] = {}
 
 

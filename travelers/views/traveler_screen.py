@@ -166,6 +166,72 @@ def value_record(request, number: str, sequence: int, char_id: int):
     )
 
 
+@require_POST
+@station_view
+def values_record(request, number: str, sequence: int):
+    """Save the step's form at once: every value typed in its rows (fields c<char id>-value and
+    c<char id>-unit), in one transaction (services.measurement_record_batch). A refused value shows its
+    error beside its field, the other typed values kept; nothing is saved."""
+    step = _step(number, sequence)
+    chars = [c for c in selectors.step_characteristics(step.pk) if c.kind != "attachment"]
+    typed = {}
+    for char in chars:
+        data = {
+            "value": request.POST.get(f"c{char.pk}-value", "").strip(),
+            "unit": request.POST.get(f"c{char.pk}-unit", "").strip(),
+        }
+        if data["value"]:
+            typed[char.pk] = data
+    version = request.POST.get("expected_version", "")
+    entries = [services.ValueEntry(characteristic=pk, value=d["value"], unit=d["unit"]) for pk, d in typed.items()]
+    try:
+        recorded = services.measurement_record_batch(
+            step=step,
+            values=entries,
+            expected_version=int(version) if version.isdigit() else None,
+            actor=request.user,
+        )
+    except DOMAIN_ERRORS as exc:
+        forms = {
+            f"value:{pk}": MeasurementForm({**d, "expected_version": version}, auto_id=f"id_c{pk}_%s")
+            for pk, d in typed.items()
+        }
+        at, values_error = _batch_index(exc), None
+        if at is not None:  # beside the field of the value at fault
+            form = forms[f"value:{list(typed)[at]}"]
+            form.is_valid()
+            exc.field = exc.field.split(".", 1)[1]
+            form.add_domain_error(exc)
+        else:
+            values_error = exc.message
+        partial = is_partial(request)
+        response = _render(
+            request,
+            number,
+            sequence,
+            template=SCREEN_PARTIAL if partial else SCREEN,
+            status=error_status(exc),
+            forms=forms,
+            values_error=values_error,
+        )
+        return reswap(retarget(response, "#traveler-screen"), "outerHTML") if partial else response
+    return _done(request, number, sequence, _batch_notice(recorded))
+
+
+def _batch_index(exc) -> int | None:
+    """values[2].unit -> 2 (the value of the batch an error names), else None."""
+    field = getattr(exc, "field", None) or ""
+    if field.startswith("values[") and "]." in field:
+        return int(field[len("values[") : field.index("]")])
+    return None
+
+
+def _batch_notice(recorded) -> str:
+    notices = [_recorded_notice(m) for m in recorded if m.judgment == "out_of_spec"]
+    done = _("%(count)d values recorded.") % {"count": len(recorded)}
+    return " ".join([done, *notices])
+
+
 def _recorded_notice(m) -> str:
     m, ncr = selectors.measurement_outcome(m.pk)
     name, value = m.characteristic.name, f"{m.entered_value} {m.entered_unit}".strip()

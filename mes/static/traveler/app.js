@@ -199,4 +199,23 @@
       }
     }, 5000);
   });
+
+  // A step's form saved at once: the "Save all values" form (data-step-values) sends every value typed
+  // in the step's rows as c<characteristic id>-value and -unit. Without JavaScript it stays hidden and
+  // each row saves on its own.
+  function showStepValues(root) {
+    root.querySelectorAll("form[data-step-values]").forEach(function (f) { f.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showStepValues(document); });
+  document.addEventListener("htmx:load", function (e) { showStepValues(e.detail.elt); });
+  document.addEventListener("htmx:configRequest", function (e) {
+    var form = e.detail.elt;
+    if (!(form.matches && form.matches("form[data-step-values]"))) return;
+    var step = form.closest(".chars") || document;
+    step.querySelectorAll("form.value-form[data-char]").forEach(function (row) {
+      var data = new FormData(row), id = row.dataset.char;
+      e.detail.formData.set("c" + id + "-value", data.get("value") || "");
+      e.detail.formData.set("c" + id + "-unit", data.get("unit") || "");
+    });
+  });
 })();

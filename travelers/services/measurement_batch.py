@@ -1,0 +1,151 @@
+"""Recording a step's values at once: the tablet saves a step's form in one request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from mes.compliance.audit import audit_record_many, record_seal
+from travelers.content import current_measurements, measurement_content
+from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused, TravelerError
+from travelers.models import Measurement, TravelerCharacteristic
+from travelers.states import StepStatus
+
+from .common import bump, clock, emit_many, ensure_not_held, lock_step, lock_traveler, require_perm
+from .execution import check_version
+from .measurements import _build_measurement, _data
+
+MAX_VALUES = 500
+
+
+@dataclass(frozen=True)
+class ValueEntry:
+    """One value of a step's form: the characteristic (code or id), what was entered, and how."""
+
+    characteristic: str | int
+    value: object
+    unit: str = ""
+    source: str = Measurement.Source.MANUAL
+    attachment_id: int | None = None
+
+
+def _at(index: int, exc: TravelerError) -> TravelerError:
+    """The same error, naming the value of the batch it is about: values[2].unit."""
+    exc.field = f"values[{index}].{exc.field or 'value'}"
+    return exc
+
+
+def _characteristics(step) -> tuple[dict[str, TravelerCharacteristic], dict[int, TravelerCharacteristic]]:
+    chars = list(TravelerCharacteristic.objects.filter(step=step))
+    return {c.code: c for c in chars}, {c.pk: c for c in chars}
+
+
+@transaction.atomic
+def measurement_record_batch(
+    *, step, values: list[ValueEntry], actor, expected_version: int | None = None
+) -> list[Measurement]:
+    """Record several values of one started step in one transaction, as measurement_record would one by
+    one: each judged by the server, audited in the traveler's chain (with its seal) and announced in
+    the outbox, in the order given. Every value is checked before anything is written: one bad value
+    (unknown characteristic, already recorded, twice in the batch, not a number, wrong unit…) refuses
+    the whole batch, its error naming the value (`values[2].unit`). An out-of-spec value on a `hold`
+    characteristic holds the traveler and opens its NCR, after all the values are recorded (they were
+    entered together, before the hold). A gauge's value is never sent in: only `manual` or `imported`."""
+    if not values:
+        raise MeasurementInvalid("send at least one value", field="values")
+    if len(values) > MAX_VALUES:
+        raise MeasurementInvalid(f"send at most {MAX_VALUES} values at once", field="values")
+    traveler, step = lock_step(step.pk, step.traveler_id)
+    require_perm(actor, "perform_step", "record values")
+    ensure_not_held(traveler)
+    check_version(step, expected_version)
+    if step.status != StepStatus.IN_PROGRESS:
+        raise StepStateRefused(
+            f"step {step.sequence} is {step.get_status_display().lower()}: values are recorded while it is in progress",
+            field="step",
+        )
+    by_code, by_id = _characteristics(step)
+    standing = current_measurements(list(step.measurements.select_related("recorded_by")))
+    recorded = {m.characteristic_id: m for m in standing}
+    measurements: list[Measurement] = []
+    seen: set[int] = set()
+    for index, entry in enumerate(values):
+        key = entry.characteristic
+        char = by_id.get(key) if isinstance(key, int) else by_code.get(key)
+        if char is None:
+            missing = MeasurementInvalid(f"step {step.sequence} has no characteristic {key}", field="characteristic")
+            raise _at(index, missing)
+        if char.pk in seen:
+            raise _at(index, MeasurementInvalid(f"{char.name} is given twice", field="characteristic"))
+        seen.add(char.pk)
+        if char.pk in recorded:
+            first = recorded[char.pk]
+            raise _at(
+                index,
+                RecordConflict(
+                    f"{char.name} was already recorded as {first.entered_value} {first.entered_unit} by "
+                    f"{first.recorded_by.get_full_name() or first.recorded_by.username} at "
+                    f"{timezone.localtime(first.recorded_at):%H:%M:%S}; correct it instead",
+                    field="characteristic",
+                ),
+            )
+        if entry.source == Measurement.Source.DEVICE:
+            raise _at(
+                index,
+                MeasurementInvalid(
+                    "a gauge's value is read by the server ('read from gauge'), not typed or sent in: "
+                    "record it as manual or imported",
+                    field="source",
+                ),
+            )
+        try:
+            m = _build_measurement(
+                step=step,
+                char=char,
+                value=entry.value,
+                unit=entry.unit,
+                source=entry.source,
+                device="",
+                actor=actor,
+                attachment_id=entry.attachment_id,
+                at=None,
+                supersedes=None,
+                reason="",
+                device_endpoint="",
+                device_raw="",
+            )
+        except TravelerError as exc:
+            raise _at(index, exc) from None
+        measurements.append(m)
+    for m in measurements:  # each value is a change of its own, stamped after the one before
+        m.recorded_at = clock(traveler)
+    Measurement.objects.bulk_create(measurements)
+    bump(traveler, step=step)
+    audit_record_many(
+        chain=f"traveler:{traveler.pk}",
+        actor=actor,
+        entries=[
+            {
+                "action": "measurement.recorded",
+                "object_type": "travelers.measurement",
+                "object_id": m.pk,
+                "changes": {
+                    m.characteristic.code: [None, f"{m.entered_value} {m.entered_unit}".strip()],
+                    "judgment": [None, m.judgment],
+                },
+                "seal": record_seal(measurement_content(m)),
+            }
+            for m in measurements
+        ],
+    )
+    emit_many(traveler, "measurement.recorded", [_data(m) for m in measurements], step=step)
+    holding = [m for m in measurements if m.judgment == "out_of_spec" and m.characteristic.on_out_of_spec == "hold"]
+    if holding:
+        from .quality import ncr_raise_for_measurement
+
+        for m in holding:
+            ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
+            traveler = lock_traveler(traveler.pk)  # the hold moved its version and clock on
+    return measurements
