@@ -15,12 +15,14 @@ recomputes. ConfigEventSeal links each captured event to its audit event, so a c
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from functools import cache
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from pghistory.models import Event
 
@@ -52,9 +54,20 @@ def _fields(event_model) -> list:
     return [f for f in event_model._meta.concrete_fields if not f.name.startswith("pgh_")]
 
 
+def _stored(row, field):
+    """A column's value as stored: a file as its name (the file's content is the record's own business),
+    bytes as their SHA-256, anything else as it is."""
+    value = getattr(row, field.attname)
+    if isinstance(value, FieldFile):
+        return value.name or ""
+    if isinstance(value, bytes | memoryview):
+        return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    return value
+
+
 def snapshot(event) -> dict:
     """The captured row, as stored (ids for references): what the seal covers."""
-    return jsonable({f.attname: getattr(event, f.attname) for f in _fields(type(event))})
+    return jsonable({f.attname: _stored(event, f) for f in _fields(type(event))})
 
 
 class _Labels:
@@ -75,7 +88,7 @@ class _Labels:
 
 def _changes(event, previous, labels: _Labels) -> dict:
     fields = _fields(type(event))
-    now = {f.attname: getattr(event, f.attname) for f in fields}
+    now = {f.attname: _stored(event, f) for f in fields}
     if event.pgh_label in ("created", "added"):
         pairs = {f: (None, now[f.attname]) for f in fields if now[f.attname] not in EMPTY}
     elif event.pgh_label in ("deleted", "removed"):
@@ -83,7 +96,7 @@ def _changes(event, previous, labels: _Labels) -> dict:
     elif previous is None:  # a row that existed before tracking began
         pairs = {f: (BEFORE_HISTORY, now[f.attname]) for f in fields}
     else:
-        pairs = {f: (getattr(previous, f.attname), now[f.attname]) for f in fields}
+        pairs = {f: (_stored(previous, f), now[f.attname]) for f in fields}
         pairs = {f: pair for f, pair in pairs.items() if pair[0] != pair[1]}
     return jsonable(
         {

@@ -174,3 +174,16 @@ def test_the_verifier_reports_changes_left_unsealed(draft):
     assert any("captured but not sealed" in f for f in findings())
     config_seal_all()
     assert not any("captured but not sealed" in f for f in findings())
+
+
+def test_an_instruction_file_added_to_a_draft_is_sealed_by_its_name(draft, settings, tmp_path):
+    # Observed on `make run`: the demo's instruction drawings made every sealing run fail (a file field is
+    # not JSON), so /audit/ answered 500 and configuration stayed unsealed.
+    settings.MEDIA_ROOT = tmp_path
+    step = draft.steps.get()
+    drawing = services.step_attachment_add(
+        step=step, title="Bore detail", filename="bore.pdf", content=b"%PDF-1.4 drawing", content_type="application/pdf"
+    )
+    added = config_events(object_type="masterdata.stepattachment", object_id=str(drawing.pk))
+    assert len(added) == 1 and added[0].changes["file"] == [None, drawing.file.name]
+    assert findings() == []
