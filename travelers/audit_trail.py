@@ -90,7 +90,12 @@ def value_words(value) -> str:
 
 
 class TrailFilterForm(forms.Form):
-    traveler = forms.CharField(label=gettext_lazy("Traveler"), max_length=40, required=False)
+    traveler = forms.CharField(
+        label=gettext_lazy("Traveler"),
+        max_length=40,
+        required=False,
+        help_text=gettext_lazy("Traveler number, or the serial or lot number"),
+    )
     work_order = forms.CharField(label=gettext_lazy("Work order"), max_length=40, required=False)
     user = forms.CharField(
         label=gettext_lazy("Who"), max_length=150, required=False, help_text=gettext_lazy("User id, badge or name")
@@ -111,10 +116,17 @@ class TrailFilterForm(forms.Form):
     )
 
     def clean_traveler(self):
+        """A traveler number, or the serial or lot number on the part (what QA has in hand): the unit's
+        latest traveler."""
         number = self.cleaned_data["traveler"].strip()
-        if number and not Traveler.objects.filter(number=number).exists():
-            raise forms.ValidationError(_("There is no traveler %(number)s.") % {"number": number})
-        return number
+        if not number or Traveler.objects.filter(number=number).exists():
+            return number
+        found = Traveler.objects.filter(item__identifier=number).order_by("-pk").values_list("number", flat=True)
+        if not found:
+            raise forms.ValidationError(
+                _("There is no traveler, serial or lot number %(number)s.") % {"number": number}
+            )
+        return found[0]
 
     def clean_work_order(self):
         number = self.cleaned_data["work_order"].strip()

@@ -102,7 +102,7 @@ def test_bad_filters_are_named_on_the_page_and_in_the_export(shop, client):
 
     assert page.status_code == 400
     html = page.content.decode()
-    assert "There is no traveler T-NOPE." in html and "Enter a valid date." in html
+    assert "There is no traveler, serial or lot number T-NOPE." in html and "Enter a valid date." in html
     assert export.status_code == 400 and export.content.decode().startswith("bad filter: date_to")
 
 
@@ -162,3 +162,13 @@ def test_the_printed_traveler_has_its_audit_trail_as_an_appendix(shop, traveler,
     assert "Step performed" in appendix and "Olga Smith" in appendix
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
     assert "Appendix: audit trail" in text and "Step performed" in text
+
+
+def test_a_traveler_is_found_by_the_serial_on_the_part_too(shop, traveler, client):
+    # Walking the demo, QA typed the serial on the part (H-24-0005) and was told there is no such traveler.
+    client.force_login(shop.inspector)
+    by_serial = client.get("/audit/", {"traveler": traveler.item.identifier})
+    by_number = client.get("/audit/", {"traveler": traveler.number})
+    assert by_serial.status_code == by_number.status_code == 200
+    rows = [response.content.decode().count("<tr") for response in (by_serial, by_number)]
+    assert rows[0] == rows[1] > 1  # the same trail, the header row and the traveler's events
