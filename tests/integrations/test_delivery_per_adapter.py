@@ -7,15 +7,14 @@ from collections import Counter
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import transaction
 
 from integrations import selectors
-from integrations.models import Adapter, OutboxDelivery
+from integrations.models import OutboxDelivery
 from integrations.relay import relay_drain, relay_run
 from mes.events.models import OutboxMessage
-from mes.events.services import outbox_emit
 from tests.factories import UserFactory
 from tests.integrations.sync_support import Receiver, free_port
+from tests.integrations.test_relay import emit_many, hook
 
 pytestmark = pytest.mark.django_db
 SECRET_ENV = "TRAVELER_TEST_RELAY_SECRET"
@@ -26,29 +25,8 @@ def secret(monkeypatch):
     monkeypatch.setenv(SECRET_ENV, "relay-secret")
 
 
-def hook(name: str, url: str) -> Adapter:
-    return Adapter.objects.create(
-        name=name,
-        kind="webhook",
-        source_system=name,
-        outbound=True,
-        inbound=False,
-        secret_env=SECRET_ENV,
-        settings={"url": url, "timeout": 2},
-    )
-
-
 def emit(count: int) -> None:
-    with transaction.atomic():
-        for n in range(count):
-            outbox_emit(
-                event_type="step.started",
-                aggregate_type="traveler",
-                aggregate_id=f"T-{n:05d}",
-                data={"n": n},
-                site_code="WIC",
-                work_center_code="CELL-1",
-            )
+    emit_many(count)
 
 
 def received(receiver) -> Counter:

@@ -9,13 +9,11 @@ from django.utils import timezone
 
 from mes.compliance.audit import audit_record_many, record_seal
 from travelers.content import current_measurements, measurement_content
-from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused, TravelerError
+from travelers.errors import MeasurementInvalid, RecordConflict, TravelerError
 from travelers.models import Measurement, TravelerCharacteristic
-from travelers.states import StepStatus
 
-from .common import bump, clock, emit_many, ensure_not_held, lock_step, lock_traveler, require_perm
-from .execution import check_version
-from .measurements import _build_measurement, _data
+from .common import bump, clock, emit_many, lock_traveler
+from .measurements import _build_measurement, _data, lock_step_for_values
 
 MAX_VALUES = 500
 
@@ -57,15 +55,7 @@ def measurement_record_batch(
         raise MeasurementInvalid("send at least one value", field="values")
     if len(values) > MAX_VALUES:
         raise MeasurementInvalid(f"send at most {MAX_VALUES} values at once", field="values")
-    traveler, step = lock_step(step.pk, step.traveler_id)
-    require_perm(actor, "perform_step", "record values")
-    ensure_not_held(traveler)
-    check_version(step, expected_version)
-    if step.status != StepStatus.IN_PROGRESS:
-        raise StepStateRefused(
-            f"step {step.sequence} is {step.get_status_display().lower()}: values are recorded while it is in progress",
-            field="step",
-        )
+    traveler, step = lock_step_for_values(step, actor, expected_version)
     by_code, by_id = _characteristics(step)
     standing = current_measurements(list(step.measurements.select_related("recorded_by")))
     recorded = {m.characteristic_id: m for m in standing}

@@ -179,6 +179,21 @@ def _data(m: Measurement) -> dict:
     }
 
 
+def lock_step_for_values(step, actor, expected_version):
+    """Lock the step and its traveler for recording values: the actor may, the traveler is not held, the
+    step is the version the caller saw and is in progress. Returns (traveler, step)."""
+    traveler, step = lock_step(step.pk, step.traveler_id)
+    require_perm(actor, "perform_step", "record values")
+    ensure_not_held(traveler)
+    check_version(step, expected_version)
+    if step.status != StepStatus.IN_PROGRESS:
+        raise StepStateRefused(
+            f"step {step.sequence} is {step.get_status_display().lower()}: values are recorded while it is in progress",
+            field="step",
+        )
+    return traveler, step
+
+
 @transaction.atomic
 def measurement_record(
     *,
@@ -205,15 +220,7 @@ def measurement_record(
             "record it as manual or imported",
             field="source",
         )
-    traveler, step = lock_step(step.pk, step.traveler_id)
-    require_perm(actor, "perform_step", "record values")
-    ensure_not_held(traveler)
-    check_version(step, expected_version)
-    if step.status != StepStatus.IN_PROGRESS:
-        raise StepStateRefused(
-            f"step {step.sequence} is {step.get_status_display().lower()}: values are recorded while it is in progress",
-            field="step",
-        )
+    traveler, step = lock_step_for_values(step, actor, expected_version)
     char = _characteristic(step, characteristic)
     existing = char.has_value and current_measurements(
         list(step.measurements.filter(characteristic=char).select_related("recorded_by"))

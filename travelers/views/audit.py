@@ -98,32 +98,36 @@ def _refused_export(form) -> HttpResponse:
     return HttpResponse(f"bad filter: {problems}\n", status=400, content_type="text/plain; charset=utf-8")
 
 
-@login_required
-@require_GET
-def audit_export_csv(request):
+def _export(request, extension: str, build) -> HttpResponse:
+    """The filtered trail as a file (the same query parameters as the page); a bad filter is a 400."""
     _allowed(request)
     form = _filters(request)
     if request.GET and not form.is_valid():
         return _refused_export(form)
     trail = Trail.from_filters(form.cleaned_data if request.GET else {})
-    response = StreamingHttpResponse(csv_lines(trail), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{export_name(trail, "csv")}"'
+    response = build(trail)
+    disposition = "attachment" if extension == "csv" else "inline"
+    response["Content-Disposition"] = f'{disposition}; filename="{export_name(trail, extension)}"'
     patch_cache_control(response, private=True, no_store=True)
     return response
+
+
+@login_required
+@require_GET
+def audit_export_csv(request):
+    return _export(
+        request, "csv", lambda trail: StreamingHttpResponse(csv_lines(trail), content_type="text/csv; charset=utf-8")
+    )
 
 
 @login_required
 @require_GET
 def audit_export_pdf(request):
-    _allowed(request)
-    form = _filters(request)
-    if request.GET and not form.is_valid():
-        return _refused_export(form)
-    trail = Trail.from_filters(form.cleaned_data if request.GET else {})
-    response = HttpResponse(trail_pdf(trail, title=_("Audit trail")), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{export_name(trail, "pdf")}"'
-    patch_cache_control(response, private=True, no_store=True)
-    return response
+    return _export(
+        request,
+        "pdf",
+        lambda trail: HttpResponse(trail_pdf(trail, title=_("Audit trail")), content_type="application/pdf"),
+    )
 
 
 @sensitive_post_parameters("secret")
