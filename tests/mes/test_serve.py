@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -82,6 +83,9 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all(scratch_database_url, t
         else:
             pytest.fail("serve did not come up in time:\n" + "".join(output[-40:]))
         banner = "".join(output)
+        # Go on reading what serve prints, as a terminal does: a pipe nobody reads fills up (64 KiB of
+        # worker and web logs) and blocks every process writing to it, the shutdown included.
+        threading.Thread(target=lambda: [output.append(line) for line in proc.stdout], daemon=True).start()
         assert f"http://localhost:{port}/" in banner
         assert "Demo logins" in banner
 
