@@ -118,7 +118,7 @@ def reset_outbox() -> None:
     from mes.events.models import OutboxMessage
 
     OutboxDelivery.objects.all().delete()
-    OutboxMessage.objects.update(delivered_at=None)
+    OutboxMessage.objects.update(delivered_at=None, dispatched_at=None)  # dispatched again, to each adapter
 
 
 class Counter:
