@@ -106,6 +106,9 @@ class Command(BaseCommand):
             stopping = True
 
         signal.signal(signal.SIGTERM, stop)
+        # Ctrl-C stops everything even when this was started from a script in the background, which
+        # hands its children SIGINT ignored (Python then installs no KeyboardInterrupt of its own).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             for name, cmd in commands.items():
                 procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
