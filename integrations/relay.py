@@ -190,33 +190,35 @@ def relay_settle() -> int:
     return _settle(None, timezone.now())
 
 
-def relay_run(*, batch: int = 200) -> RelayResult:
-    """One round: dispatch what is new, then one batch for each enabled outbound adapter."""
+def _round(batch: int) -> RelayResult:
+    """Dispatch what is new, then one batch for each enabled outbound adapter."""
     result = RelayResult()
     relay_dispatch()
     for adapter in _outbound():
         result.add(relay_adapter(adapter, batch=batch))
+    return result
+
+
+def _finish(result: RelayResult) -> RelayResult:
     result.delivered += relay_settle()
     result.pending = OutboxMessage.objects.filter(delivered_at__isnull=True).count()
     return result
 
 
+def relay_run(*, batch: int = 200) -> RelayResult:
+    """One round, then settle what no adapter waits for any more."""
+    return _finish(_round(batch))
+
+
 def relay_drain(*, batch: int = 200, max_rounds: int = 1000) -> RelayResult:
-    """Run the relay until nothing more can be delivered now (bounded); what no adapter waits for any
-    more is settled once, at the end."""
+    """Rounds until nothing more can be delivered now (bounded); settled once, at the end."""
     total = RelayResult()
     for _ in range(max_rounds):
-        relay_dispatch()
-        sent = 0
-        for adapter in _outbound():
-            step = relay_adapter(adapter, batch=batch)
-            total.add(step)
-            sent += step.sent
-        if sent == 0:
+        step = _round(batch)
+        total.add(step)
+        if step.sent == 0:
             break
-    total.delivered += relay_settle()
-    total.pending = OutboxMessage.objects.filter(delivered_at__isnull=True).count()
-    return total
+    return _finish(total)
 
 
 def delivery_retry(deliveries) -> int:

@@ -201,27 +201,23 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, mrb, rework_s
     now = clock(traveler)
     added = _add_rework_steps(traveler, ncr, rework_steps, now) if disposition in (D.REWORK, D.REPAIR) else []
     ncr.disposition, ncr.disposition_notes, ncr.dispositioned_at = disposition, notes.strip(), now
-    ncr.disposition_signature = signature_record(
-        authority=authority,
-        meaning=Signature.Meaning.DISPOSITIONED,
-        record_type="travelers.ncr",
-        record_id=ncr.pk,
-        content=ncr_content(ncr, traveler.number, ncr.step.sequence if ncr.step_id else None, added),
-        audit_chain=f"traveler:{traveler.pk}",
-        comment=ncr.disposition_notes,
-        signed_at=now,
-    )
-    if mrb is not None:
-        ncr.mrb_signature = signature_record(
-            authority=mrb,
-            meaning=Signature.Meaning.ENGINEERING_APPROVED,
+    content = ncr_content(ncr, traveler.number, ncr.step.sequence if ncr.step_id else None, added)
+
+    def sign(signer, meaning):  # the quality signature, and the MRB's engineering one, over the same content
+        return signature_record(
+            authority=signer,
+            meaning=meaning,
             record_type="travelers.ncr",
             record_id=ncr.pk,
-            content=ncr_content(ncr, traveler.number, ncr.step.sequence if ncr.step_id else None, added),
+            content=content,
             audit_chain=f"traveler:{traveler.pk}",
             comment=ncr.disposition_notes,
             signed_at=now,
         )
+
+    ncr.disposition_signature = sign(authority, Signature.Meaning.DISPOSITIONED)
+    if mrb is not None:
+        ncr.mrb_signature = sign(mrb, Signature.Meaning.ENGINEERING_APPROVED)
     ncr.save(
         update_fields=[
             "status",
