@@ -21,6 +21,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
 
+from mes.api_docs import INTRODUCTION
 from mes.compliance.errors import CredentialRefused, SignatureRefused, SigningLocked
 from mes.compliance.sessions import is_idle, mark_seen, sign_out
 from mes.compliance.tokens import api_token_user
@@ -116,7 +117,7 @@ class TravelerAPI(NinjaAPI):
 api = TravelerAPI(
     title="Traveler API",
     version="1",
-    description=__doc__,
+    description=INTRODUCTION,
     auth=[TokenAuth(), SessionCsrfAuth()],
     urls_namespace="api",
 )

@@ -19,6 +19,8 @@ import psycopg
 import pytest
 from django.db import connection
 
+from mes.management.commands.serve import gauges_endpoint
+
 ROOT = Path(__file__).resolve().parents[2]
 SCRATCH_DB = "traveler_serve_check"
 
@@ -96,6 +98,15 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all(scratch_database_url, t
         status, _ = _get(f"http://127.0.0.1:{port}/static/admin/css/base.css")
         assert status == 200  # static files through whitenoise
 
+        # The URL and the logins come again once the workers' start-up lines have passed, and the default
+        # logs are quiet: no line per request.
+        deadline = time.monotonic() + 60
+        while "".join(output).count("Press Ctrl-C") < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        later = "".join(output)
+        assert later.count("Demo logins") >= 2, later[-3000:]
+        assert "GET /admin/login/" not in later
+
         children = psutil.Process(proc.pid).children(recursive=True)
         names = " ".join(" ".join(c.cmdline()) for c in children)
         assert "gunicorn" in names and "worker" in names and "beat" in names
@@ -108,3 +119,12 @@ def test_serve_starts_everything_and_ctrl_c_stops_it_all(scratch_database_url, t
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_demo_gauges_move_with_the_web_port(monkeypatch):
+    monkeypatch.delenv("OPCUA_GAUGES_ENDPOINT", raising=False)
+    assert gauges_endpoint(8000) == "opc.tcp://127.0.0.1:4840/traveler/gauges"
+    assert gauges_endpoint(8100) == "opc.tcp://127.0.0.1:4940/traveler/gauges"
+    assert gauges_endpoint(80) == "opc.tcp://127.0.0.1:4840/traveler/gauges"  # 4840-7920 is no port
+    monkeypatch.setenv("OPCUA_GAUGES_ENDPOINT", "opc.tcp://gauges.plant:4840/x")
+    assert gauges_endpoint(8100) == "opc.tcp://gauges.plant:4840/x"

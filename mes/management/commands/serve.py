@@ -19,6 +19,19 @@ from django.core.management.base import BaseCommand
 from mes import embedded
 from mes.compliance import keys
 
+BANNER_AGAIN_AFTER = 12.0  # seconds: the worker, beat and simulator print their start-up lines by then
+
+
+def gauges_endpoint(port: int) -> str:
+    """The demo's OPC UA gauges: OPCUA_GAUGES_ENDPOINT, else a port that moves with the web port (4840 beside
+    8000, 4841 beside 8001…), so two `make run PORT=…` on one machine do not fight over 4840."""
+    if os.environ.get("OPCUA_GAUGES_ENDPOINT"):
+        return os.environ["OPCUA_GAUGES_ENDPOINT"]
+    opcua_port = 4840 + port - 8000
+    if not 1024 < opcua_port < 65536 or opcua_port == port:
+        opcua_port = 4840
+    return f"opc.tcp://127.0.0.1:{opcua_port}/traveler/gauges"
+
 
 class Command(BaseCommand):
     help = "Migrate, seed the demo factory and serve the app with a Celery worker and beat (make run)."
@@ -29,6 +42,11 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true", help="Skip loading the demo factory.")
         parser.add_argument("--no-simulator", action="store_true", help="Do not run the legacy MES simulator.")
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_WORKERS", 2)))
+        parser.add_argument(
+            "--log-level",
+            default=os.environ.get("LOG_LEVEL", "WARNING"),
+            help="worker, beat and web server log level (default WARNING; INFO shows every task and request)",
+        )
 
     def handle(self, *args, **opts):
         started_db = embedded.started_here
@@ -47,6 +65,8 @@ class Command(BaseCommand):
         env.setdefault("TRAVELER_HTTPS", "false")
         python = sys.executable
         bind = f"{opts['host']}:{opts['port']}"
+        level = opts["log_level"].upper()
+        chatty = level in ("DEBUG", "INFO")
         commands = {
             "web": [
                 python,
@@ -59,8 +79,9 @@ class Command(BaseCommand):
                 str(opts["web_workers"]),
                 "--threads",
                 "4",
-                "--access-logfile",
-                "-",
+                "--log-level",
+                level.lower(),
+                *(["--access-logfile", "-"] if chatty else []),  # one line per request only when asked
                 "--graceful-timeout",
                 "10",
             ],
@@ -72,7 +93,8 @@ class Command(BaseCommand):
                 "mes",
                 "worker",
                 "--loglevel",
-                "INFO",
+                level,
+                *([] if chatty else ["--quiet"]),  # no start-up banner unless asked
                 "--concurrency",
                 "2",
                 "--hostname",
@@ -86,7 +108,7 @@ class Command(BaseCommand):
                 "mes",
                 "beat",
                 "--loglevel",
-                "INFO",
+                level,
                 "--schedule",
                 settings.CELERY_BEAT_SCHEDULE_FILENAME,
             ],
@@ -95,7 +117,10 @@ class Command(BaseCommand):
             commands["mqtt"] = [python, "manage.py", "mqtt_consume"]
         if not opts["no_simulator"] and not opts["no_seed"]:
             # The legacy MES beside Traveler: releases work orders for a while, then stops by itself.
-            commands["simulator"] = [python, "manage.py", "legacy_sim", "--interval", "30", "--count", "20"]
+            commands["simulator"] = [
+                *[python, "manage.py", "legacy_sim", "--interval", "30", "--count", "20"],
+                *["--gauges-endpoint", gauges_endpoint(opts["port"])],
+            ]
         finishes_by_itself = {"simulator"}
         reported: set[str] = set()
         procs: dict[str, subprocess.Popen] = {}
@@ -116,7 +141,11 @@ class Command(BaseCommand):
             url = f"http://{shown_host}:{opts['port']}"
             self._wait_until_up(url, procs["web"])
             self._banner(url)
+            again_at = time.monotonic() + BANNER_AGAIN_AFTER  # once the workers' start-up lines have passed
             while not stopping:
+                if again_at and time.monotonic() >= again_at:
+                    again_at = 0.0
+                    self._banner(url)
                 for name, proc in procs.items():
                     if proc.poll() is None or name in reported:
                         continue
@@ -184,3 +213,4 @@ class Command(BaseCommand):
             "",
         ]
         self.stdout.write("\n".join(lines))
+        self.stdout.flush()  # a pipe (a script, a test) is block-buffered: the banner must not wait there
