@@ -610,3 +610,41 @@ def scan_miss_reason(code: str) -> str:
     return _(
         "Work order %(wo)s has no traveler yet: a supervisor releases its travelers (Supervisor → Release travelers)."
     ) % {"wo": order.number}
+
+
+# --- A supervisor's view of one traveler ------------------------------------------------------------------
+
+
+@dataclass
+class SupervisedTraveler:
+    """What the supervisor's traveler page shows: the traveler, its route, every hold (open first), and
+    the released routing it could be re-planned onto (None when it already follows it, or none is)."""
+
+    traveler: Traveler
+    steps: list[TravelerStep]
+    holds: list[Hold]
+    replan_to: object
+
+
+def traveler_for_supervisor(number: str) -> SupervisedTraveler:
+    """A traveler for the supervisor's actions, in a fixed number of queries whatever its length."""
+    try:
+        traveler = Traveler.objects.select_related(
+            "site", "work_order", "item__part", "item__part_revision", "routing"
+        ).get(number=number)
+    except Traveler.DoesNotExist:
+        raise RecordNotFound(f"there is no traveler {number}", field="number") from None
+    steps = list(
+        TravelerStep.objects.filter(traveler=traveler)
+        .select_related("operation", "work_center", "skip_signature")
+        .order_by("sequence")
+    )
+    holds = sorted(
+        Hold.objects.filter(traveler=traveler).select_related(
+            "ncr", "placed_by__profile", "released_by__profile", "release_signature"
+        ),
+        key=lambda h: (h.released_at is not None, h.placed_at, h.pk),
+    )
+    routing = released_routing(traveler.item.part_revision)
+    replan_to = routing if routing is not None and routing.pk != traveler.routing_id else None
+    return SupervisedTraveler(traveler=traveler, steps=steps, holds=holds, replan_to=replan_to)
