@@ -211,6 +211,33 @@ class UnlockForm(SigningForm):
     field_order = ["user", "reason", "username", "secret"]
 
 
+class WorkCenterOverrideForm(StationForm):
+    """A supervisor at the tablet allows a step of another work center to be worked here."""
+
+    supervisor_username = forms.CharField(
+        label=_("Supervisor's user id or badge"),
+        max_length=150,
+        widget=forms.TextInput(attrs=CODE_ATTRS | {"autocapitalize": "none"}),
+    )
+    supervisor_secret = forms.CharField(
+        label=_("Supervisor's password or signing PIN"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    reason = forms.CharField(
+        label=_("Why is the step worked here?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    field_map = {
+        "supervisor": "supervisor_username",
+        "username": "supervisor_username",
+        "secret": "supervisor_secret",
+        "work_center": None,
+        "actor": None,
+        "traveler": None,
+    }
+
+
 class HoldPlaceForm(StationForm):
     """Put a traveler on hold: why (the service needs no signature to stop work)."""
 

@@ -22,6 +22,7 @@ from travelers.models import (
     Traveler,
     TravelerCharacteristic,
     TravelerStep,
+    WorkCenterOverride,
     WorkOrder,
 )
 from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus, TravelerStatus
@@ -397,7 +398,8 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
     of the route or the number of values recorded along it.
 
     On the shown step: `characteristics.all()`, `measurements.all()` (current and superseded),
-    `attachments.all()` (photos), `consumptions.all()`, its signatures and NCR, and `drawings` (the
+    `attachments.all()` (photos), `consumptions.all()`, `work_center_overrides.all()` (where a supervisor
+    allowed it to be worked besides its own work center), its signatures and NCR, and `drawings` (the
     attachments of the routing step it was copied from). On the traveler: `open_holds`, `ncrs.all()`.
 
     Each query joins few tables: the route is read every time a tablet shows a step, and PostgreSQL
@@ -447,6 +449,10 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
             queryset=Consumption.objects.select_related("component__part", "consumed_by__profile").order_by(
                 "consumed_at", "id"
             ),
+        ),
+        Prefetch(
+            "work_center_overrides",
+            queryset=WorkCenterOverride.objects.select_related("granted_by__profile").order_by("granted_at", "id"),
         ),
     )
     fields = ("performed_signature", "inspected_signature", "skip_signature")

@@ -103,7 +103,12 @@ def step_start(request, number: str, sequence: int):
     status = 422
     if form.is_valid():
         try:
-            services.step_start(step=step, actor=request.user, expected_version=form.cleaned_data["expected_version"])
+            services.step_start(
+                step=step,
+                actor=request.user,
+                expected_version=form.cleaned_data["expected_version"],
+                station=request.station,
+            )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
             status = error_status(exc)
@@ -148,6 +153,7 @@ def value_record(request, number: str, sequence: int, char_id: int):
                 unit=data["unit"],
                 expected_version=data["expected_version"],
                 actor=request.user,
+                station=request.station,
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
@@ -190,6 +196,7 @@ def values_record(request, number: str, sequence: int):
             values=entries,
             expected_version=int(version) if version.isdigit() else None,
             actor=request.user,
+            station=request.station,
         )
     except DOMAIN_ERRORS as exc:
         forms = {
@@ -406,6 +413,7 @@ def photo_add(request, number: str, sequence: int):
                         value=attachment.filename,
                         attachment_id=attachment.pk,
                         actor=request.user,
+                        station=request.station,
                     )
         except DOMAIN_ERRORS as exc:
             if attachment is not None:  # the value was refused, so the photo's row rolled back: its file goes too
