@@ -246,3 +246,11 @@ def test_the_page_queries_do_not_grow_with_the_holds(shop, traveler, client, dja
     with django_assert_num_queries(len(one.captured_queries)):
         html = client.get(url(traveler)).content.decode()
     assert html.count("Release this hold") == 5
+
+
+def test_the_station_screen_leads_a_supervisor_to_the_actions(shop, traveler):
+    from tests.travelers.test_station_views import station_client
+
+    link = f'href="{url(traveler)}"'
+    assert link in station_client(shop.supervisor).get(f"/station/travelers/{traveler.number}/").content.decode()
+    assert link not in station_client(shop.operator).get(f"/station/travelers/{traveler.number}/").content.decode()

@@ -21,6 +21,7 @@ from django_htmx.http import reswap, retarget
 
 from travelers import selectors, services
 from travelers.forms import ComponentForm, CorrectionForm, MeasurementForm, NcrForm, PhotoForm, SignForm, StartForm
+from travelers.records import measurement_in_units
 from travelers.services.attachments import max_bytes
 from travelers.services.cosign import correction_needs_cosign
 from travelers.states import StepStatus
@@ -241,7 +242,7 @@ def _batch_notice(recorded) -> str:
 
 def _recorded_notice(m) -> str:
     m, ncr = selectors.measurement_outcome(m.pk)
-    name, value = m.characteristic.name, f"{m.entered_value} {m.entered_unit}".strip()
+    name, value = m.characteristic.name, measurement_in_units(m)
     if ncr:
         return _("%(name)s is out of spec (%(value)s): the traveler is on hold and %(ncr)s is open.") % {
             "name": name,
