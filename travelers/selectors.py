@@ -651,6 +651,12 @@ def traveler_for_supervisor(number: str) -> SupervisedTraveler:
         ),
         key=lambda h: (h.released_at is not None, h.placed_at, h.pk),
     )
-    routing = released_routing(traveler.item.part_revision)
-    replan_to = routing if routing is not None and routing.pk != traveler.routing_id else None
+    from mes.masterdata.models import Routing
+    from mes.masterdata.states import RoutingStatus
+
+    replan_to = (
+        Routing.objects.filter(part_revision_id=traveler.item.part_revision_id, status=RoutingStatus.RELEASED)
+        .exclude(pk=traveler.routing_id)
+        .first()
+    )
     return SupervisedTraveler(traveler=traveler, steps=steps, holds=holds, replan_to=replan_to)
