@@ -319,8 +319,17 @@ class Signing(In):
     username: str | None = Field(None, description="Your user id, typed at the first signing of a session.")
 
 
+STATION = Field(
+    None,
+    description="The work center you act from: SITE/CODE, or CODE at the traveler's site (WIC/LATHE-01). Given, "
+    "a step routed to another work center is refused (409 wrong_work_center) unless a supervisor allowed it "
+    "there on a tablet; absent, where you stand is not checked.",
+)
+
+
 class StartIn(In):
     expected_version: int | None = Field(None, description="The step version you saw; 409 if it changed.")
+    work_center: str | None = STATION
 
 
 class MeasurementIn(In):
@@ -331,6 +340,7 @@ class MeasurementIn(In):
     device: str = Field("", description="Gauge id or OPC UA node id, for source=device.")
     attachment_id: int | None = Field(None, description="For an attachment characteristic: an uploaded file.")
     expected_version: int | None = None
+    work_center: str | None = STATION
 
 
 class BatchValueIn(In):
@@ -344,6 +354,7 @@ class BatchValueIn(In):
 class MeasurementBatchIn(In):
     values: list[BatchValueIn] = Field(description="The step's values, recorded in this order, all or none.")
     expected_version: int | None = Field(None, description="The step version you saw; 409 if it changed.")
+    work_center: str | None = STATION
 
 
 class CorrectIn(Signing):
@@ -690,6 +701,20 @@ def _actor(request):
     return request.auth
 
 
+def _station(number: str, named: str | None):
+    """The work center a client says it acts from (None when it says none); 422 when there is none such."""
+    from travelers.errors import UnknownWorkCenter
+
+    named = (named or "").strip()
+    if not named:
+        return None
+    site, _, code = named.rpartition("/")
+    found = selectors.station_work_center(site or selectors.traveler_by_number(number).site.code, code)
+    if found is None:
+        raise UnknownWorkCenter(f"there is no active work center {named}", field="work_center")
+    return found
+
+
 def _require_view(request) -> None:
     user = _actor(request)
     if not user.has_perm("travelers.view_traveler"):
@@ -741,7 +766,12 @@ def step_start(request, number: str, sequence: int, payload: StartIn | None = No
     """Start a step. Refused (409) out of order, on a held or closed traveler, or on a stale version."""
     step = selectors.step_by_sequence(number, sequence)
     payload = payload or StartIn()
-    step = services.step_start(step=step, actor=_actor(request), expected_version=payload.expected_version)
+    step = services.step_start(
+        step=step,
+        actor=_actor(request),
+        expected_version=payload.expected_version,
+        station=_station(number, payload.work_center),
+    )
     return _step_state(selectors.step_state(step.pk))
 
 
@@ -760,6 +790,7 @@ def measurement_record(request, number: str, sequence: int, payload: Measurement
         attachment_id=payload.attachment_id,
         expected_version=payload.expected_version,
         actor=_actor(request),
+        station=_station(number, payload.work_center),
     )
     return Status(201, _recorded(m))
 
@@ -785,6 +816,7 @@ def measurement_record_batch(request, number: str, sequence: int, payload: Measu
         ],
         expected_version=payload.expected_version,
         actor=_actor(request),
+        station=_station(number, payload.work_center),
     )
     return Status(201, _recorded_batch(measurements))
 

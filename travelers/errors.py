@@ -78,3 +78,15 @@ class TooManyRequests(TravelerError):
     """More holds or NCRs by one person in an hour than any real shift raises (abuse, or a stuck key)."""
 
     status_code = 429
+
+
+class WrongWorkCenter(TravelerError):
+    """The step belongs to another work center than the station acting on it, and no supervisor allowed it."""
+
+    status_code = 409
+
+
+class UnknownWorkCenter(TravelerError):
+    """A caller said it acts from a work center that does not exist (or is not active)."""
+
+    status_code = 422

@@ -211,6 +211,69 @@ class UnlockForm(SigningForm):
     field_order = ["user", "reason", "username", "secret"]
 
 
+class WorkCenterOverrideForm(StationForm):
+    """A supervisor at the tablet allows a step of another work center to be worked here."""
+
+    supervisor_username = forms.CharField(
+        label=_("Supervisor's user id or badge"),
+        max_length=150,
+        widget=forms.TextInput(attrs=CODE_ATTRS | {"autocapitalize": "none"}),
+    )
+    supervisor_secret = forms.CharField(
+        label=_("Supervisor's password or signing PIN"),
+        strip=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+    )
+    reason = forms.CharField(
+        label=_("Why is the step worked here?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    field_map = {
+        "supervisor": "supervisor_username",
+        "username": "supervisor_username",
+        "secret": "supervisor_secret",
+        "work_center": None,
+        "actor": None,
+        "traveler": None,
+    }
+
+
+class HoldPlaceForm(StationForm):
+    """Put a traveler on hold: why (the service needs no signature to stop work)."""
+
+    reason = forms.CharField(
+        label=_("Why is the traveler held?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    field_map = {"traveler": None, "actor": None}
+
+
+class ReasonSigningForm(SigningForm):
+    """A supervisor's signed action on a traveler: why, and the signature."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}))
+    field_order = ["reason", "username", "secret"]
+    field_map = {"traveler": None, "actor": None, "step": None, "status": None, "hold": None, "routing": None}
+
+
+class HoldReleaseForm(ReasonSigningForm):
+    reason = forms.CharField(
+        label=_("Why is the hold released?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SkipForm(ReasonSigningForm):
+    reason = forms.CharField(
+        label=_("Why is the step skipped?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReplanForm(ReasonSigningForm):
+    routing = forms.IntegerField(widget=forms.HiddenInput)  # the routing the page offered
+    reason = forms.CharField(
+        label=_("Why is the traveler re-planned?"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ReleaseForm(StationForm):
     """Release a work order's travelers: serial numbers (one a line) for a serialized part, lots (a lot
     number and a quantity a line, or a quantity alone for the numbering rule's next) for a lot part.

@@ -306,12 +306,7 @@ def _limits(m) -> str:
 
 
 def _value(m) -> str:
-    text = f"{_t(m['entered_value'])} {_t(m['entered_unit'])}".strip()
-    if m["value"] is not None and m["entered_unit"] and m["entered_unit"] != m["unit"]:
-        text += f" = {_t(records.fixed(m['value'], m['decimals']))} {_t(m['unit'])}"
-    elif m["kind"] == "numeric" and not m["entered_unit"] and m["unit"]:
-        text += f" {_t(m['unit'])}"
-    return text
+    return _t(records.measurement_in_units(m))
 
 
 def _step_block(step, record, st, width) -> list:

@@ -122,6 +122,27 @@ def fixed(value, places) -> str:
         return str(value)
 
 
+def value_in_units(entered_value, entered_unit, value, unit, decimals) -> str:
+    """A value as entered and, when it was entered in another unit than the spec's, as converted and judged:
+    '1.5 in → 38.100 mm'; entered without a unit, the spec's unit is added ('12.701 mm'); 'pass' stays 'pass'.
+    The one way every screen, copy and export shows a recorded value."""
+    shown = f"{entered_value} {entered_unit}".strip()
+    if value is None or value == "" or not unit:
+        return shown
+    if not entered_unit:
+        return f"{shown} {unit}"
+    if entered_unit != unit:
+        return f"{shown} → {fixed(value, decimals)} {unit}"
+    return shown
+
+
+def measurement_in_units(m) -> str:
+    """value_in_units of a Measurement row (its characteristic's decimals) or of a record's value dict."""
+    if isinstance(m, dict):
+        return value_in_units(m["entered_value"], m["entered_unit"], m["value"], m["unit"], m["decimals"])
+    return value_in_units(m.entered_value, m.entered_unit, m.value_numeric, m.spec_unit, m.characteristic.decimals)
+
+
 # --- The record ----------------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from travelers.models import (
     Traveler,
     TravelerCharacteristic,
     TravelerStep,
+    WorkCenterOverride,
     WorkOrder,
 )
 from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus, TravelerStatus
@@ -397,7 +398,8 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
     of the route or the number of values recorded along it.
 
     On the shown step: `characteristics.all()`, `measurements.all()` (current and superseded),
-    `attachments.all()` (photos), `consumptions.all()`, its signatures and NCR, and `drawings` (the
+    `attachments.all()` (photos), `consumptions.all()`, `work_center_overrides.all()` (where a supervisor
+    allowed it to be worked besides its own work center), its signatures and NCR, and `drawings` (the
     attachments of the routing step it was copied from). On the traveler: `open_holds`, `ncrs.all()`.
 
     Each query joins few tables: the route is read every time a tablet shows a step, and PostgreSQL
@@ -447,6 +449,10 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
             queryset=Consumption.objects.select_related("component__part", "consumed_by__profile").order_by(
                 "consumed_at", "id"
             ),
+        ),
+        Prefetch(
+            "work_center_overrides",
+            queryset=WorkCenterOverride.objects.select_related("granted_by__profile").order_by("granted_at", "id"),
         ),
     )
     fields = ("performed_signature", "inspected_signature", "skip_signature")
@@ -610,3 +616,47 @@ def scan_miss_reason(code: str) -> str:
     return _(
         "Work order %(wo)s has no traveler yet: a supervisor releases its travelers (Supervisor → Release travelers)."
     ) % {"wo": order.number}
+
+
+# --- A supervisor's view of one traveler ------------------------------------------------------------------
+
+
+@dataclass
+class SupervisedTraveler:
+    """What the supervisor's traveler page shows: the traveler, its route, every hold (open first), and
+    the released routing it could be re-planned onto (None when it already follows it, or none is)."""
+
+    traveler: Traveler
+    steps: list[TravelerStep]
+    holds: list[Hold]
+    replan_to: object
+
+
+def traveler_for_supervisor(number: str) -> SupervisedTraveler:
+    """A traveler for the supervisor's actions, in a fixed number of queries whatever its length."""
+    try:
+        traveler = Traveler.objects.select_related(
+            "site", "work_order", "item__part", "item__part_revision", "routing"
+        ).get(number=number)
+    except Traveler.DoesNotExist:
+        raise RecordNotFound(f"there is no traveler {number}", field="number") from None
+    steps = list(
+        TravelerStep.objects.filter(traveler=traveler)
+        .select_related("operation", "work_center", "skip_signature")
+        .order_by("sequence")
+    )
+    holds = sorted(
+        Hold.objects.filter(traveler=traveler).select_related(
+            "ncr", "placed_by__profile", "released_by__profile", "release_signature"
+        ),
+        key=lambda h: (h.released_at is not None, h.placed_at, h.pk),
+    )
+    from mes.masterdata.models import Routing
+    from mes.masterdata.states import RoutingStatus
+
+    replan_to = (
+        Routing.objects.filter(part_revision_id=traveler.item.part_revision_id, status=RoutingStatus.RELEASED)
+        .exclude(pk=traveler.routing_id)
+        .first()
+    )
+    return SupervisedTraveler(traveler=traveler, steps=steps, holds=holds, replan_to=replan_to)

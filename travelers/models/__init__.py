@@ -2,7 +2,7 @@ from .genealogy import Consumption
 from .orders import Item, NumberingRule, WorkOrder
 from .quality import Nonconformance
 from .records import Attachment, Measurement
-from .travelers import Hold, Traveler, TravelerCharacteristic, TravelerReplan, TravelerStep
+from .travelers import Hold, Traveler, TravelerCharacteristic, TravelerReplan, TravelerStep, WorkCenterOverride
 
 __all__ = [
     "Attachment",
@@ -16,5 +16,6 @@ __all__ = [
     "TravelerCharacteristic",
     "TravelerReplan",
     "TravelerStep",
+    "WorkCenterOverride",
     "WorkOrder",
 ]

@@ -265,3 +265,35 @@ class TravelerReplan(models.Model):
 
     def __str__(self) -> str:
         return f"re-plan of {self.traveler} at {self.replanned_at:%Y-%m-%d %H:%M}"
+
+
+class WorkCenterOverride(models.Model):
+    """A supervisor's signed leave for a step to be worked at a station (work center) other than the one its
+    routing names: without it, a tablet standing at another work center may not start the step or record
+    its values (travelers.services.stations)."""
+
+    traveler = models.ForeignKey(Traveler, on_delete=models.PROTECT, related_name="work_center_overrides")
+    step = models.ForeignKey(TravelerStep, on_delete=models.PROTECT, related_name="work_center_overrides")
+    work_center = models.ForeignKey(
+        "masterdata.WorkCenter", on_delete=models.PROTECT, related_name="+", help_text="Where the step may be worked."
+    )
+    reason = models.TextField()
+    granted_at = models.DateTimeField()
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    asked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", help_text="Who was at the tablet."
+    )
+    signature = models.ForeignKey("compliance.Signature", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["traveler", "granted_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["step", "work_center"], name="work_center_override_once"),
+        ]
+        triggers = [
+            compliance_guards.append_only("a work center override"),
+            guards.insert_while_open("a work center override"),
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.step_id} allowed at work center {self.work_center_id}"

@@ -11,6 +11,7 @@ from .quality import ncr_disposition, ncr_raise
 from .release import traveler_release, work_order_create
 from .replan import traveler_replan
 from .signoff import traveler_signoff
+from .stations import work_center_check, work_center_override
 
 __all__ = [
     "ValueEntry",
@@ -35,4 +36,6 @@ __all__ = [
     "work_order_change",
     "work_order_create",
     "work_order_release",
+    "work_center_check",
+    "work_center_override",
 ]

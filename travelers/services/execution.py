@@ -34,6 +34,7 @@ from .common import (
     require_perm,
     within_hourly_limit,
 )
+from .stations import work_center_check
 
 
 def check_version(step: TravelerStep, expected_version: int | None) -> None:
@@ -60,11 +61,13 @@ def blocking_steps(step: TravelerStep) -> list[TravelerStep]:
 
 
 @transaction.atomic
-def step_start(*, step: TravelerStep, actor, expected_version: int | None = None) -> TravelerStep:
+def step_start(*, step: TravelerStep, actor, expected_version: int | None = None, station=None) -> TravelerStep:
+    """Start a step; `station` is the work center the caller acts from (see stations.work_center_check)."""
     traveler, step = lock_step(step.pk)
     require_perm(actor, "perform_step", "perform steps")
     ensure_not_held(traveler)
     check_version(step, expected_version)
+    work_center_check(step, station)
     if step.status == StepStatus.IN_PROGRESS:
         return step  # starting a started step is harmless (a retried request)
     waiting = blocking_steps(step)

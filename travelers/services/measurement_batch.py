@@ -42,7 +42,7 @@ def _characteristics(step) -> tuple[dict[str, TravelerCharacteristic], dict[int,
 
 @transaction.atomic
 def measurement_record_batch(
-    *, step, values: list[ValueEntry], actor, expected_version: int | None = None
+    *, step, values: list[ValueEntry], actor, expected_version: int | None = None, station=None
 ) -> list[Measurement]:
     """Record several values of one started step in one transaction, as measurement_record would one by
     one: each judged by the server, audited in the traveler's chain (with its seal) and announced in
@@ -55,7 +55,7 @@ def measurement_record_batch(
         raise MeasurementInvalid("send at least one value", field="values")
     if len(values) > MAX_VALUES:
         raise MeasurementInvalid(f"send at most {MAX_VALUES} values at once", field="values")
-    traveler, step = lock_step_for_values(step, actor, expected_version)
+    traveler, step = lock_step_for_values(step, actor, expected_version, station)
     by_code, by_id = _characteristics(step)
     standing = current_measurements(list(step.measurements.select_related("recorded_by")))
     recorded = {m.characteristic_id: m for m in standing}

@@ -19,6 +19,7 @@ from travelers.states import StepStatus
 from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
 from .cosign import check_cosigner, correction_needs_cosign, cosigner_authenticate
 from .execution import check_version
+from .stations import work_center_check
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
 
@@ -179,13 +180,15 @@ def _data(m: Measurement) -> dict:
     }
 
 
-def lock_step_for_values(step, actor, expected_version):
+def lock_step_for_values(step, actor, expected_version, station=None):
     """Lock the step and its traveler for recording values: the actor may, the traveler is not held, the
-    step is the version the caller saw and is in progress. Returns (traveler, step)."""
+    step is the version the caller saw, may be worked at `station` (the work center the caller acts from,
+    if it says) and is in progress. Returns (traveler, step)."""
     traveler, step = lock_step(step.pk, step.traveler_id)
     require_perm(actor, "perform_step", "record values")
     ensure_not_held(traveler)
     check_version(step, expected_version)
+    work_center_check(step, station)
     if step.status != StepStatus.IN_PROGRESS:
         raise StepStateRefused(
             f"step {step.sequence} is {step.get_status_display().lower()}: values are recorded while it is in progress",
@@ -207,6 +210,7 @@ def measurement_record(
     attachment_id: int | None = None,
     expected_version: int | None = None,
     reading: DeviceReading | None = None,
+    station=None,
 ) -> Measurement:
     """Record one value at a started step. The server judges it; out of spec does what the
     characteristic says (hold + NCR, or a warning). A characteristic that already has a value
@@ -220,7 +224,7 @@ def measurement_record(
             "record it as manual or imported",
             field="source",
         )
-    traveler, step = lock_step_for_values(step, actor, expected_version)
+    traveler, step = lock_step_for_values(step, actor, expected_version, station)
     char = _characteristic(step, characteristic)
     existing = char.has_value and current_measurements(
         list(step.measurements.filter(characteristic=char).select_related("recorded_by"))

@@ -4,6 +4,7 @@
 {% moment sig.signed_at record.site.time_zone %}   -> <time datetime="…Z">2026-03-02 08:15:00 CST</time>
                                                       <span class="utc">2026-03-02 14:15:00 UTC</span>
 {{ m.spec.lower|fixed:m.decimals }}                 -> 12.687
+{{ m|in_units }}                                    -> 1.5 in → 38.100 mm
 """
 
 from __future__ import annotations
@@ -61,3 +62,9 @@ def decimal_plain(value):
     from mes.compliance.canonical import decimal_text
 
     return "" if value is None else decimal_text(Decimal(value))
+
+
+@register.filter
+def in_units(measurement):
+    """A recorded value as entered and, if entered in another unit, converted to the spec's: 1.5 in → 38.100 mm."""
+    return records.measurement_in_units(measurement)

@@ -24,6 +24,7 @@ from travelers.forms import (
     PhotoForm,
     SignForm,
     StartForm,
+    WorkCenterOverrideForm,
 )
 from travelers.judging import judge
 from travelers.markdown import render_markdown
@@ -252,6 +253,10 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
         context.update(extra)
         return context
     in_progress = step.status == StepStatus.IN_PROGRESS
+    # A step of another work center than the tablet's: not started nor recorded here unless a supervisor allowed it
+    elsewhere = station is not None and step.work_center_id is not None and step.work_center_id != station.pk
+    allowed_here = [o for o in step.work_center_overrides.all() if elsewhere and o.work_center_id == station.pk]
+    not_here = elsewhere and not allowed_here
     active = is_open and not held
     version = {"expected_version": step.version}
     signing = need_user_id(request)
@@ -308,7 +313,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
                 if current is not None
                 else "",
                 photo_url=step_url(traveler, step, "station_photo"),
-                can_record=active and in_progress and may["perform"] and current is None,
+                can_record=active and in_progress and may["perform"] and current is None and not not_here,
                 can_correct=active
                 and may["correct"]
                 and current is not None
@@ -344,7 +349,11 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
             "step_ncrs": [
                 {"ncr": n, "open": n.status == NcrStatus.OPEN} for n in traveler.ncrs.all() if n.step_id == step.pk
             ],
-            "can_start": active and may["perform"] and step.status == StepStatus.PENDING,
+            "can_start": active and may["perform"] and step.status == StepStatus.PENDING and not not_here,
+            "not_here": not_here and is_open and step.status in (StepStatus.PENDING, StepStatus.IN_PROGRESS),
+            "allowed_here": allowed_here[-1] if allowed_here else None,
+            "override_form": forms.get("override") or WorkCenterOverrideForm(auto_id="id_override_%s"),
+            "override_url": step_url(traveler, step, "station_work_center_override"),
             "can_sign": active
             and (
                 (in_progress and may["perform"]) or (step.status == StepStatus.AWAITING_INSPECTION and may["inspect"])

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from travelers import selectors
 from travelers.forms import ScanForm
 
-from . import station_auth, traveler_screen
+from . import station_auth, station_work_center, traveler_screen
 from .screen_context import STEP_STATUS, TRAVELER_STATUS
 from .station_common import is_partial, station_context, station_view, to_url
 
@@ -104,6 +104,7 @@ urlpatterns = [
     path(S + "photos/", traveler_screen.photo_add, name="station_photo"),
     path(S + "components/", traveler_screen.component_consume, name="station_component"),
     path(S + "ncrs/", traveler_screen.ncr_raise, name="station_ncr"),
+    path(S + "work-center/", station_work_center.work_center_override, name="station_work_center_override"),
     path("station/instructions/<int:pk>/", traveler_screen.instruction_file, name="station_instruction_file"),
     path("station/attachments/<int:pk>/", traveler_screen.record_file, name="station_record_file"),
 ]

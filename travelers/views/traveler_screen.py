@@ -21,6 +21,7 @@ from django_htmx.http import reswap, retarget
 
 from travelers import selectors, services
 from travelers.forms import ComponentForm, CorrectionForm, MeasurementForm, NcrForm, PhotoForm, SignForm, StartForm
+from travelers.records import measurement_in_units
 from travelers.services.attachments import max_bytes
 from travelers.services.cosign import correction_needs_cosign
 from travelers.states import StepStatus
@@ -103,7 +104,12 @@ def step_start(request, number: str, sequence: int):
     status = 422
     if form.is_valid():
         try:
-            services.step_start(step=step, actor=request.user, expected_version=form.cleaned_data["expected_version"])
+            services.step_start(
+                step=step,
+                actor=request.user,
+                expected_version=form.cleaned_data["expected_version"],
+                station=request.station,
+            )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
             status = error_status(exc)
@@ -148,6 +154,7 @@ def value_record(request, number: str, sequence: int, char_id: int):
                 unit=data["unit"],
                 expected_version=data["expected_version"],
                 actor=request.user,
+                station=request.station,
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
@@ -190,6 +197,7 @@ def values_record(request, number: str, sequence: int):
             values=entries,
             expected_version=int(version) if version.isdigit() else None,
             actor=request.user,
+            station=request.station,
         )
     except DOMAIN_ERRORS as exc:
         forms = {
@@ -234,7 +242,7 @@ def _batch_notice(recorded) -> str:
 
 def _recorded_notice(m) -> str:
     m, ncr = selectors.measurement_outcome(m.pk)
-    name, value = m.characteristic.name, f"{m.entered_value} {m.entered_unit}".strip()
+    name, value = m.characteristic.name, measurement_in_units(m)
     if ncr:
         return _("%(name)s is out of spec (%(value)s): the traveler is on hold and %(ncr)s is open.") % {
             "name": name,
@@ -406,6 +414,7 @@ def photo_add(request, number: str, sequence: int):
                         value=attachment.filename,
                         attachment_id=attachment.pk,
                         actor=request.user,
+                        station=request.station,
                     )
         except DOMAIN_ERRORS as exc:
             if attachment is not None:  # the value was refused, so the photo's row rolled back: its file goes too

@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection
 
 from integrations.traceability import lake as lake_module
 from integrations.traceability import links
+from travelers.records import value_in_units
 
 from .sources import ARCHIVE_INDEX, LAKE, LIVE, Completeness, SearchTooSlow, guarded
 
@@ -115,9 +116,16 @@ class Value:
     recorded_at: dt.datetime | None
     recorded_by: str
     superseded: bool
+    converted: Decimal | None = None  # the value in the spec's unit (live values; the lake keeps what was entered)
+    spec_unit: str = ""
+    decimals: int | None = None
 
     def as_dict(self) -> dict:
         return dict(vars(self))
+
+    def shown(self) -> str:
+        """As entered and, entered in another unit, converted: 1.5 in → 38.100 mm."""
+        return value_in_units(self.value, self.unit, self.converted, self.spec_unit, self.decimals or 0)
 
 
 @dataclass
@@ -219,7 +227,8 @@ VALUES_SQL = """
 SELECT t.number, st.sequence, o.code, st.operation_alias, c.code, c.name, m.entered_value,
        coalesce(nullif(m.entered_unit, ''), c.unit), m.judgment, m.spec_lower, m.spec_upper, m.recorded_at,
        coalesce(nullif(pf.printed_name, ''), u.username),
-       EXISTS (SELECT 1 FROM travelers_measurement m2 WHERE m2.supersedes_id = m.id)
+       EXISTS (SELECT 1 FROM travelers_measurement m2 WHERE m2.supersedes_id = m.id),
+       m.value_numeric, m.spec_unit, c.decimals
 FROM travelers_measurement m
 JOIN travelers_travelerstep st ON st.id = m.step_id
 JOIN travelers_traveler t ON t.id = st.traveler_id
