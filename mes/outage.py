@@ -19,6 +19,7 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import get_language
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
@@ -37,7 +38,8 @@ def unavailable(request) -> HttpResponse:
         )
     else:
         # No request context: the context processors would ask the database that is away.
-        response = HttpResponse(loader.render_to_string("errors/unavailable.html"), status=503)
+        page = loader.render_to_string("errors/unavailable.html", {"LANGUAGE_CODE": get_language()})
+        response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -65,4 +67,5 @@ def server_error(request, *args, **kwargs):
     if request.path.startswith(API_PREFIX):
         error = {"code": "server_error", "message": "the server failed; the error is logged", "field": None}
         return JsonResponse({"error": error}, status=500)
-    return HttpResponse(loader.render_to_string("errors/server_error.html"), status=500)
+    page = loader.render_to_string("errors/server_error.html", {"LANGUAGE_CODE": get_language()})
+    return HttpResponse(page, status=500)

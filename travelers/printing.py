@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 import segno
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -562,10 +563,11 @@ def record_pdf(record: dict, *, audit: list[dict] | None = None) -> bytes:
         rightMargin=15 * mm,
         topMargin=30 * mm,
         bottomMargin=17 * mm,
-        title=f"Traveler {t['number']} — as-built record",
+        title=_("Traveler %(number)s — as-built record") % {"number": t["number"]},
         author="Traveler",
         subject=f"{item['part_number']} rev {item['revision']} {ident}",
         creator="Traveler",
+        lang=get_language() or settings.LANGUAGE_CODE,  # the PDF's /Lang, for screen readers
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body", leftPadding=0, rightPadding=0)
     doc.addPageTemplates([PageTemplate(id="record", frames=[frame], onPage=header)])

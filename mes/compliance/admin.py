@@ -20,7 +20,7 @@ from django.contrib.auth.models import Group
 
 from . import credentials
 from .admin_history import ReasonForChangeAdmin
-from .errors import SignatureRefused
+from .errors import CredentialRefused, SignatureRefused
 from .models import ApiToken, Profile
 from .tokens import api_token_revoke
 
@@ -37,7 +37,7 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ("employee_number", "printed_name", "site")
+        fields = ("employee_number", "printed_name", "site", "language")
 
     def clean(self):
         data = super().clean()
@@ -59,7 +59,11 @@ def _save_profile(request, form) -> None:
                 site=form.cleaned_data["site"],
                 reason=form.cleaned_data.get("reason", ""),
             )
-        except SignatureRefused as exc:
+            if "language" in form.changed_data:
+                credentials.profile_language_set(
+                    profile=profile, language=form.cleaned_data["language"], actor=request.user
+                )
+        except (SignatureRefused, CredentialRefused) as exc:
             messages.error(request, exc.message)
         return
     profile.save()
@@ -68,11 +72,11 @@ def _save_profile(request, form) -> None:
 @admin.register(Profile)
 class ProfileAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
     form = ProfileForm
-    list_display = ("employee_number", "printed_name", "user", "site")
+    list_display = ("employee_number", "printed_name", "user", "site", "language")
     list_filter = ("site",)
     search_fields = ("employee_number", "printed_name", "user__username", "user__email")
     list_select_related = ("user", "site")
-    fields = ("user", "employee_number", "printed_name", "site", "reason")
+    fields = ("user", "employee_number", "printed_name", "site", "language", "reason")
 
     def get_readonly_fields(self, request, obj=None):
         return ("user", "employee_number") if obj else ()
@@ -88,7 +92,7 @@ class ProfileInline(admin.StackedInline):
     model = Profile
     form = ProfileForm
     fk_name = "user"
-    fields = ("employee_number", "printed_name", "site", "reason")
+    fields = ("employee_number", "printed_name", "site", "language", "reason")
     can_delete = False
     verbose_name = "shop-floor profile"
     verbose_name_plural = "shop-floor profile"

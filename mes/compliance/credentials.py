@@ -19,6 +19,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .audit import audit_record
 from .errors import CredentialRefused, SignatureRefused
@@ -281,6 +282,31 @@ def profile_update(*, profile, actor, printed_name: str, site=None, reason: str 
         actor=actor,
         changes=changes,
         reason=(reason or "").strip(),
+    )
+    return before
+
+
+@transaction.atomic
+def profile_language_set(*, profile, language: str, actor):
+    """Choose the language of a person's screens, printouts and signature statements ("": their site's)."""
+    from .models import Profile
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise CredentialRefused(_("'%(code)s' is not a language of Traveler") % {"code": language}, field="language")
+    before = Profile.objects.select_for_update().get(pk=profile.pk)
+    if before.language == language:
+        return before
+    old, before.language = before.language, language
+    with reason_for_change("language chosen by its owner" if actor.pk == before.user_id else "language set"):
+        before.save(update_fields=["language"])
+    audit_record(
+        chain=f"user:{before.user_id}",
+        action="profile.changed",
+        object_type="compliance.profile",
+        object_id=before.pk,
+        actor=actor,
+        changes={"language": [old or None, language or None]},
+        reason="",
     )
     return before
 

@@ -17,6 +17,12 @@ class Profile(models.Model):
     employee_number = models.CharField(max_length=30, unique=True, help_text="Printed on the badge.")
     printed_name = models.CharField(max_length=150, help_text="The name shown beside every signature (21 CFR 11.50).")
     site = models.ForeignKey("masterdata.Site", on_delete=models.PROTECT, null=True, blank=True)
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The language of this person's screens, printouts and signature statements; blank: their site's.",
+    )
 
     class Meta:
         ordering = ["employee_number"]

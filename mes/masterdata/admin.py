@@ -176,7 +176,15 @@ class WorkCenterInline(admin.TabularInline):
 
 @admin.register(Site)
 class SiteAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
-    list_display = ("code", "name", "time_zone", "legacy_system", "cosign_corrections", "mrb_dispositions")
+    list_display = (
+        "code",
+        "name",
+        "time_zone",
+        "language",
+        "legacy_system",
+        "cosign_corrections",
+        "mrb_dispositions",
+    )
     search_fields = ("code", "name", "legacy_system")
     inlines = [WorkCenterInline]
 

@@ -46,6 +46,12 @@ class Site(models.Model):
     code = models.CharField(max_length=20, unique=True, validators=[code_validator])
     name = models.CharField(max_length=120)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The language of this site's screens for people who chose none; blank: each browser's.",
+    )
     legacy_system = models.CharField(
         max_length=60, blank=True, help_text="Name of this site's legacy MES, used to resolve its codes."
     )
