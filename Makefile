@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: run test install messages lint check clean-var stop-db
+.PHONY: run test install messages catalogs lint check clean-var stop-db
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ MO_FILES := $(PO_FILES:.po=.mo)
 	$(PY) -m mes.catalogs
 
 messages: $(MO_FILES)
+
+# After changing user-visible text: bring locale/*/django.po up to date with the sources (needs GNU gettext),
+# then translate the new entries (empty msgstr, or flagged fuzzy).
+catalogs: $(STAMP)
+	$(PY) manage.py makemessages $(foreach l,fr es,-l $(l)) --no-location --no-obsolete \
+	  $(foreach p,tests/* bench/* docs/* var/* build/* */migrations/*,--ignore='$(p)')
 
 install: $(STAMP) $(MO_FILES)
 

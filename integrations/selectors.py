@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import DateTimeField, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from mes.events.models import OutboxMessage
 
@@ -40,10 +41,16 @@ class AdapterStatus:
 
     @property
     def health_label(self) -> str:
-        return HEALTH_LABELS[self.health]
+        return str(HEALTH_LABELS[self.health])
 
 
-HEALTH_LABELS = {"ok": "OK", "behind": "Behind", "failing": "Failing", "idle": "Idle", "disabled": "Disabled"}
+HEALTH_LABELS = {
+    "ok": gettext_lazy("OK"),
+    "behind": gettext_lazy("Behind"),
+    "failing": gettext_lazy("Failing"),
+    "idle": gettext_lazy("Idle"),
+    "disabled": gettext_lazy("Disabled"),
+}
 
 
 def _health(adapter, backlog: int) -> tuple[str, str]:

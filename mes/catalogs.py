@@ -11,6 +11,14 @@ import sys
 from pathlib import Path
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LANGUAGES = ("fr", "es")  # the translated ones; English is the source
+# How the catalogs are brought up to date with the sources (`make catalogs`, GNU gettext's xgettext needed);
+# tests/mes/test_catalogs.py runs the same to check that they are.
+MAKEMESSAGES_OPTIONS = (
+    "--no-location",
+    "--no-obsolete",
+    *("--ignore=" + pattern for pattern in ("tests/*", "bench/*", "docs/*", "var/*", "build/*", "*/migrations/*")),
+)
 
 
 def catalogs(locale_dir: Path = LOCALE_DIR) -> list[Path]:

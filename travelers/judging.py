@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext
+
 from mes.masterdata.errors import InvalidUnit
 from mes.masterdata.units import convert
 from travelers.errors import MeasurementInvalid
@@ -36,20 +38,24 @@ def parse_decimal(text: str) -> Decimal:
             # "1,234": a decimal comma (1.234) or a thousands separator (1234)? Never guessed.
             point, plain = f"{whole}.{fraction}", f"{whole}{fraction}"
             raise MeasurementInvalid(
-                f"'{text}' could be {point} or {plain}: type {point} (with a point) or {plain} (without the comma)",
+                gettext(
+                    "'%(text)s' could be %(point)s or %(plain)s: type %(point)s (with a point) or %(plain)s (without "
+                    "the comma)"
+                )
+                % {"text": text, "point": point, "plain": plain},
                 field="value",
             )
         raw = raw.replace(",", ".")
     if not raw:
-        raise MeasurementInvalid("enter a value", field="value")
+        raise MeasurementInvalid(gettext("enter a value"), field="value")
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
-        raise MeasurementInvalid(f"'{text}' is not a number", field="value") from exc
+        raise MeasurementInvalid(gettext("'%(text)s' is not a number") % {"text": text}, field="value") from exc
     if not value.is_finite():
-        raise MeasurementInvalid(f"'{text}' is not a finite number", field="value")
+        raise MeasurementInvalid(gettext("'%(text)s' is not a finite number") % {"text": text}, field="value")
     if too_large(value):
-        raise MeasurementInvalid(f"'{text}' is too large for a measurement", field="value")
+        raise MeasurementInvalid(gettext("'%(text)s' is too large for a measurement") % {"text": text}, field="value")
     return value
 
 
@@ -77,7 +83,14 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
             ) from exc
         if not converted.is_finite() or too_large(converted):
             raise MeasurementInvalid(
-                f"{entered_value} {unit} is {converted:.3E} {char.unit}: beyond anything measured here", field="value"
+                gettext("%(entered_value)s %(unit)s is %(converted)s %(unit2)s: beyond anything measured here")
+                % {
+                    "entered_value": entered_value,
+                    "unit": unit,
+                    "converted": format(converted, ".3E"),
+                    "unit2": char.unit,
+                },
+                field="value",
             )
         deviation = Decimal(0)
         if char.upper_limit is not None and converted > char.upper_limit:
@@ -91,7 +104,9 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
             entered_unit=unit,
         )
     if entered_unit:
-        raise MeasurementInvalid(f"a {kind.replace('_', '/')} value has no unit", field="unit")
+        raise MeasurementInvalid(
+            gettext("a %(kind)s value has no unit") % {"kind": kind.replace("_", "/")}, field="unit"
+        )
     text = (entered_value or "").strip()
     if kind == "pass_fail":
         word = text.lower()
@@ -99,17 +114,22 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
             return Judgment(judgment="in_spec", value_bool=True, value_text="pass")
         if word in FAIL_WORDS:
             return Judgment(judgment="out_of_spec", value_bool=False, value_text="fail")
-        raise MeasurementInvalid(f"'{text}' is neither pass nor fail", field="value")
+        raise MeasurementInvalid(gettext("'%(text)s' is neither pass nor fail") % {"text": text}, field="value")
     if kind == "choice":
         if text not in char.choices:
-            raise MeasurementInvalid(f"'{text}' is not one of {', '.join(char.choices)}", field="value")
+            raise MeasurementInvalid(
+                gettext("'%(text)s' is not one of %(join)s") % {"text": text, "join": ", ".join(char.choices)},
+                field="value",
+            )
         return Judgment(judgment="recorded", value_text=text)
     if kind == "text":
         if not text:
-            raise MeasurementInvalid("enter a value", field="value")
+            raise MeasurementInvalid(gettext("enter a value"), field="value")
         if len(text) > MAX_TEXT:
-            raise MeasurementInvalid(f"the text is longer than {MAX_TEXT} characters", field="value")
+            raise MeasurementInvalid(
+                gettext("the text is longer than %(MAX_TEXT)s characters") % {"MAX_TEXT": MAX_TEXT}, field="value"
+            )
         return Judgment(judgment="recorded", value_text=text)
     if kind == "attachment":
         return Judgment(judgment="recorded", value_text=text)
-    raise MeasurementInvalid(f"unknown characteristic kind {kind}", field="characteristic")
+    raise MeasurementInvalid(gettext("unknown characteristic kind %(kind)s") % {"kind": kind}, field="characteristic")

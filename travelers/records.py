@@ -61,7 +61,7 @@ def signature_data(sig, *, on: str) -> dict | None:
         "printed_name": sig.printed_name,
         "signer_id": sig.signer_id,
         "meaning": sig.meaning,
-        "meaning_display": sig.get_meaning_display(),
+        "meaning_display": sig.meaning_label,
         "signed_at": iso(sig.signed_at),
         "manifestation": sig.manifestation,
         "method": sig.method,

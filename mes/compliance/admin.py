@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext
 
 from . import credentials
 from .admin_history import ReasonForChangeAdmin
@@ -43,7 +44,7 @@ class ProfileForm(forms.ModelForm):
         data = super().clean()
         if self.instance.pk and data.get("printed_name") != self.instance.printed_name:
             if not (data.get("reason") or "").strip():
-                self.add_error("reason", "Say why the printed name changes.")
+                self.add_error("reason", gettext("Say why the printed name changes."))
         return data
 
 
@@ -153,7 +154,9 @@ class UserAdmin(ReasonForChangeAdmin, DjangoUserAdmin):
                     reason=f"password set in the administration by {request.user.get_username()}",
                 )
                 messages.warning(
-                    request, f"{user.get_username()} must choose a new password or PIN before signing again."
+                    request,
+                    gettext("%(username)s must choose a new password or PIN before signing again.")
+                    % {"username": user.get_username()},
                 )
             else:
                 credentials.signing_secret_changed_by_user(user=user)
@@ -165,7 +168,11 @@ class UserAdmin(ReasonForChangeAdmin, DjangoUserAdmin):
             credentials.signing_secret_reset_by_admin(
                 user=user, actor=request.user, reason=f"signing PIN reset by {request.user.get_username()}"
             )
-        messages.success(request, f"{queryset.count()} user(s) must choose a new password or PIN before signing.")
+        messages.success(
+            request,
+            gettext("%(count)s user(s) must choose a new password or PIN before signing.")
+            % {"count": queryset.count()},
+        )
 
     @staticmethod
     def _profile(user) -> Profile | None:
@@ -227,7 +234,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset.filter(revoked_at__isnull=True):
             api_token_revoke(token=token, actor=request.user)
-        messages.success(request, "Revoked.")
+        messages.success(request, gettext("Revoked."))
 
     def has_revoke_permission(self, request) -> bool:
         return request.user.has_perm("compliance.revoke_apitoken")

@@ -11,6 +11,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 import pint
+from django.utils.translation import gettext
 
 from .errors import InvalidUnit
 
@@ -50,11 +51,11 @@ def _unit(normalized: str) -> pint.Unit | None:
 def parse_unit(text: str, *, field: str = "unit") -> pint.Unit:
     """The pint unit for `text`, or InvalidUnit naming the text."""
     if not text or not text.strip():
-        raise InvalidUnit("a unit is required", field=field)
+        raise InvalidUnit(gettext("a unit is required"), field=field)
     normalized = _normalize(text)
     unit = _unit(normalized) if len(normalized) <= 60 else None
     if unit is None:
-        raise InvalidUnit(f"unknown unit '{text}'", field=field)
+        raise InvalidUnit(gettext("unknown unit '%(text)s'") % {"text": text}, field=field)
     return unit
 
 
@@ -71,7 +72,11 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
     if source == target:
         return value
     if source.dimensionality != target.dimensionality:
-        raise InvalidUnit(f"'{from_unit}' cannot be converted to '{to_unit}'", field=field)
+        raise InvalidUnit(
+            gettext("'%(from_unit)s' cannot be converted to '%(to_unit)s'")
+            % {"from_unit": from_unit, "to_unit": to_unit},
+            field=field,
+        )
     quantity = registry().Quantity(Decimal(value), source)
     magnitude = Decimal(quantity.to(target).magnitude)
     if not magnitude.is_finite() or (not magnitude.is_zero() and magnitude.adjusted() >= 15):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record_many, record_seal
 from travelers.content import current_measurements, measurement_content
@@ -52,9 +53,11 @@ def measurement_record_batch(
     characteristic holds the traveler and opens its NCR, after all the values are recorded (they were
     entered together, before the hold). A gauge's value is never sent in: only `manual` or `imported`."""
     if not values:
-        raise MeasurementInvalid("send at least one value", field="values")
+        raise MeasurementInvalid(gettext("send at least one value"), field="values")
     if len(values) > MAX_VALUES:
-        raise MeasurementInvalid(f"send at most {MAX_VALUES} values at once", field="values")
+        raise MeasurementInvalid(
+            gettext("send at most %(MAX_VALUES)s values at once") % {"MAX_VALUES": MAX_VALUES}, field="values"
+        )
     traveler, step = lock_step_for_values(step, actor, expected_version)
     by_code, by_id = _characteristics(step)
     standing = current_measurements(list(step.measurements.select_related("recorded_by")))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
@@ -42,15 +43,21 @@ def _characteristic(step, characteristic) -> TravelerCharacteristic:
     try:
         return TravelerCharacteristic.objects.annotate(has_value=Exists(recorded)).get(step=step, **lookup)
     except TravelerCharacteristic.DoesNotExist:
-        raise MeasurementInvalid(f"step {step.sequence} has no characteristic {key}", field="characteristic") from None
+        raise MeasurementInvalid(
+            gettext("step %(sequence)s has no characteristic %(key)s") % {"sequence": step.sequence, "key": key},
+            field="characteristic",
+        ) from None
 
 
 def _attachment(step, attachment_id):
     if attachment_id is None:
-        raise MeasurementInvalid("attach a photo or file first", field="attachment")
+        raise MeasurementInvalid(gettext("attach a photo or file first"), field="attachment")
     attachment = Attachment.objects.filter(pk=attachment_id, step=step).first()
     if attachment is None:
-        raise MeasurementInvalid(f"attachment {attachment_id} does not belong to this step", field="attachment")
+        raise MeasurementInvalid(
+            gettext("attachment %(attachment_id)s does not belong to this step") % {"attachment_id": attachment_id},
+            field="attachment",
+        )
     return attachment
 
 
@@ -113,7 +120,9 @@ def _build_measurement(
 ) -> Measurement:
     """A judged value, not saved yet."""
     if source not in SOURCES:
-        raise MeasurementInvalid(f"source must be one of {', '.join(sorted(SOURCES))}", field="source")
+        raise MeasurementInvalid(
+            gettext("source must be one of %(join)s") % {"join": ", ".join(sorted(SOURCES))}, field="source"
+        )
     result = judge(char, str(value) if value is not None else "", unit or "")
     attachment = _attachment(step, attachment_id) if char.kind == "attachment" else None
     return Measurement(
@@ -188,7 +197,8 @@ def lock_step_for_values(step, actor, expected_version):
     check_version(step, expected_version)
     if step.status != StepStatus.IN_PROGRESS:
         raise StepStateRefused(
-            f"step {step.sequence} is {step.get_status_display().lower()}: values are recorded while it is in progress",
+            gettext("step %(sequence)s is %(status)s: values are recorded while it is in progress")
+            % {"sequence": step.sequence, "status": step.get_status_display().lower()},
             field="step",
         )
     return traveler, step
@@ -216,8 +226,10 @@ def measurement_record(
         source, device = Measurement.Source.DEVICE, reading.device
     elif source == Measurement.Source.DEVICE:
         raise MeasurementInvalid(
-            "a gauge's value is read by the server ('read from gauge'), not typed or sent in: "
-            "record it as manual or imported",
+            gettext(
+                "a gauge's value is read by the server ('read from gauge'), not typed or sent in: record it as "
+                "manual or imported"
+            ),
             field="source",
         )
     traveler, step = lock_step_for_values(step, actor, expected_version)
@@ -228,9 +240,17 @@ def measurement_record(
     if existing:
         first = existing[0]
         raise RecordConflict(
-            f"{char.name} was already recorded as {first.entered_value} {first.entered_unit} by "
-            f"{first.recorded_by.get_full_name() or first.recorded_by.username} at "
-            f"{timezone.localtime(first.recorded_at):%H:%M:%S}; correct it instead",
+            gettext(
+                "%(name)s was already recorded as %(entered_value)s %(entered_unit)s by %(value)s at %(localtime)s; "
+                "correct it instead"
+            )
+            % {
+                "name": char.name,
+                "entered_value": first.entered_value,
+                "entered_unit": first.entered_unit,
+                "value": first.recorded_by.get_full_name() or first.recorded_by.username,
+                "localtime": format(timezone.localtime(first.recorded_at), "%H:%M:%S"),
+            },
             field="characteristic",
         )
     m = _new_measurement(
@@ -299,12 +319,15 @@ def _measurement_correct(*, measurement, value, actor, authority, cosign, reason
     require_perm(actor, "correct_measurement", "correct recorded values")
     ensure_not_held(traveler)
     if step.status in (StepStatus.COMPLETED, StepStatus.SKIPPED):
-        raise StepStateRefused(f"step {step.sequence} is closed: raise a nonconformance instead", field="step")
+        raise StepStateRefused(
+            gettext("step %(sequence)s is closed: raise a nonconformance instead") % {"sequence": step.sequence},
+            field="step",
+        )
     if not (reason or "").strip():
-        raise MeasurementInvalid("say why the value is corrected", field="reason")
+        raise MeasurementInvalid(gettext("say why the value is corrected"), field="reason")
     original = Measurement.objects.select_related("characteristic").get(pk=measurement.pk)
     if Measurement.objects.filter(supersedes=original).exists():
-        raise RecordConflict("this value was already corrected; correct the newer one", field="measurement")
+        raise RecordConflict(gettext("this value was already corrected; correct the newer one"), field="measurement")
     if cosign is not None or correction_needs_cosign(traveler, original):
         why = (
             "the value was out of spec"

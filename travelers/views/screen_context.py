@@ -32,39 +32,9 @@ from travelers.states import OPEN_TRAVELER_STATES, NcrStatus, StepStatus
 
 from .station_common import need_user_id
 
-MEANINGS = {
-    "performed": gettext_lazy("Performed"),
-    "inspected": gettext_lazy("Inspected"),
-    "skipped": gettext_lazy("Skipped"),
-    "corrected": gettext_lazy("Corrected"),
-    "approved": gettext_lazy("Approved"),
-    "rejected": gettext_lazy("Rejected"),
-    "dispositioned": gettext_lazy("Dispositioned"),
-    "released": gettext_lazy("Released a hold"),
-    "removed": gettext_lazy("Removed a component"),
-    "replanned": gettext_lazy("Re-planned"),
-}
 SIGN_STATEMENTS = {
     "performed": gettext_lazy("I performed this step"),
     "inspected": gettext_lazy("I inspected this step"),
-}
-STEP_STATUS = {
-    StepStatus.PENDING: gettext_lazy("Pending"),
-    StepStatus.IN_PROGRESS: gettext_lazy("In progress"),
-    StepStatus.AWAITING_INSPECTION: gettext_lazy("Awaiting inspection"),
-    StepStatus.COMPLETED: gettext_lazy("Completed"),
-    StepStatus.SKIPPED: gettext_lazy("Skipped"),
-}
-TRAVELER_STATUS = {
-    "active": gettext_lazy("In work"),
-    "awaiting_signoff": gettext_lazy("Awaiting final sign-off"),
-    "closed": gettext_lazy("Closed"),
-    "scrapped": gettext_lazy("Scrapped"),
-}
-JUDGMENTS = {
-    "in_spec": gettext_lazy("In spec"),
-    "out_of_spec": gettext_lazy("Out of spec"),
-    "recorded": gettext_lazy("Recorded"),
 }
 
 
@@ -103,7 +73,7 @@ class Judged:
 
 
 def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decimal | None) -> Judged:
-    label = str(JUDGMENTS.get(judgment, judgment))
+    label = str(Measurement.Judgment(judgment).label) if judgment in Measurement.Judgment.values else judgment
     if value is None or char.kind != "numeric":
         return Judged(judgment, label)
     unit = f" {char.unit}" if char.unit else ""
@@ -155,7 +125,7 @@ def signature_view(sig) -> SignatureView | None:
     return SignatureView(
         printed_name=sig.printed_name,
         meaning=sig.meaning,
-        label=str(MEANINGS.get(sig.meaning, sig.get_meaning_display())),
+        label=sig.meaning_manifest,
         signed_at=sig.signed_at,
         method=sig.method,
         comment=sig.comment,
@@ -230,7 +200,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
     route = [
         RouteStep(
             step=s,
-            status_label=str(STEP_STATUS.get(s.status, s.get_status_display())),
+            status_label=s.get_status_display(),
             url=step_url(traveler, s),
             selected=step is not None and s.pk == step.pk,
             here=station is not None and s.work_center_id == station.pk,
@@ -239,7 +209,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
     ]
     context = {
         "traveler": traveler,
-        "traveler_status": TRAVELER_STATUS.get(traveler.status, traveler.get_status_display()),
+        "traveler_status": traveler.get_status_display(),
         "route": route,
         "step": step,
         "is_open": is_open,
@@ -340,7 +310,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
                 )
                 if s is not None
             ],
-            "step_status": STEP_STATUS.get(step.status, step.get_status_display()),
+            "step_status": step.get_status_display(),
             "step_ncrs": [
                 {"ncr": n, "open": n.status == NcrStatus.OPEN} for n in traveler.ncrs.all() if n.step_id == step.pk
             ],

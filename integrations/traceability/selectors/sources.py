@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
+from django.utils.translation import gettext
 
 STATEMENT_TIMEOUT = "3s"
 
@@ -116,8 +117,11 @@ def guarded():
     except DatabaseError as exc:
         if _is_timeout(exc):
             raise SearchTooSlow(
-                f"the search took longer than {STATEMENT_TIMEOUT} and was stopped — add a filter "
-                "(site, part, dates) or search an exact number"
+                gettext(
+                    "the search took longer than %(STATEMENT_TIMEOUT)s and was stopped — add a filter (site, part, "
+                    "dates) or search an exact number"
+                )
+                % {"STATEMENT_TIMEOUT": STATEMENT_TIMEOUT}
             ) from exc
         raise
 
