@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
-from django.utils import translation
+from django.utils import formats, translation
 
 SESSION_KEY = "traveler_language"  # {"user": id, "language": "fr" or "" for the browser's}
 SUPPORTED = frozenset(code for code, _name in settings.LANGUAGES)
@@ -67,3 +67,18 @@ class UserLanguageMiddleware:
             translation.activate(code)
             request.LANGUAGE_CODE = code
         return self.get_response(request)
+
+
+def decimal_comma() -> bool:
+    """True when the active language writes decimals with a comma (French, Spanish): screens then read
+    "12,701" as 12.701 and show values that way. The JSON API always uses the point."""
+    return formats.get_format("DECIMAL_SEPARATOR") == ","
+
+
+def local_decimal(text: str) -> str:
+    """A decimal already written with a point ("12.700", the characteristic's places kept) in the active
+    language's way ("12,700"): only the separator changes, so no digit is lost or rounded."""
+    separator = formats.get_format("DECIMAL_SEPARATOR")
+    if not text or separator == ".":
+        return text
+    return text.replace(".", separator, 1)

@@ -153,7 +153,9 @@ class ComponentForm(StationForm):
         max_length=60,
         widget=forms.TextInput(attrs={**CODE_ATTRS, "enterkeyhint": "done"}),
     )
-    quantity = forms.DecimalField(label=_("Quantity (from a lot)"), required=False, min_value=0, max_digits=12)
+    quantity = forms.DecimalField(
+        label=_("Quantity (from a lot)"), required=False, min_value=0, max_digits=12, localize=True
+    )
     part_number = forms.CharField(label=_("Part number (if asked)"), max_length=40, required=False)
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 from django.utils.translation import gettext
 
 from mes.masterdata.errors import InvalidUnit
-from mes.masterdata.units import convert
+from mes.masterdata.units import convert, known_unit
 from travelers.errors import MeasurementInvalid
 
 PASS_WORDS = {"pass", "ok", "yes", "true", "good", "accept", "1"}
@@ -30,21 +30,40 @@ class Judgment:
         return self.judgment == "out_of_spec"
 
 
-def parse_decimal(text: str) -> Decimal:
+def _ambiguous(text: str, point: str, plain: str, *, separator: str) -> MeasurementInvalid:
+    if separator == ",":
+        message = gettext(
+            "'%(text)s' could be %(point)s or %(plain)s: type %(point)s (with a point) or %(plain)s (without the comma)"
+        )
+    else:
+        message = gettext(
+            "'%(text)s' could be %(point)s or %(plain)s: type %(point)s (with a comma) or %(plain)s (without the point)"
+        )
+    return MeasurementInvalid(message % {"text": text, "point": point, "plain": plain}, field="value")
+
+
+def parse_decimal(text: str, *, decimal_comma: bool = False) -> Decimal:
+    """The number typed in `text`, exactly (a Decimal, never a float).
+
+    With `decimal_comma` (a French or Spanish screen) the comma is the decimal separator ("12,701" is
+    12.701) and spaces may group thousands ("1 234,5"); a lone point followed by three digits ("12.701")
+    could then be a thousands separator and is refused rather than guessed. Without it (English screens,
+    the JSON API) the point is the separator and a lone comma is accepted as a decimal comma unless it is
+    followed by exactly three digits ("1,234"), which is refused the same way."""
     raw = (text or "").strip()
-    if raw.count(",") == 1 and "." not in raw:  # a decimal comma, as many shops write it
+    if decimal_comma:
+        raw = raw.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+        if raw.count(".") == 1 and "," not in raw:
+            whole, fraction = raw.split(".")
+            if len(fraction) == 3 and whole.lstrip("+-").isdigit() and fraction.isdigit():
+                raise _ambiguous(text, f"{whole},{fraction}", f"{whole}{fraction}", separator=".")
+        elif raw.count(",") == 1 and "." not in raw:
+            raw = raw.replace(",", ".")
+    elif raw.count(",") == 1 and "." not in raw:  # a decimal comma, as many shops write it
         whole, fraction = raw.split(",")
         if len(fraction) == 3 and whole.lstrip("+-").isdigit() and fraction.isdigit():
             # "1,234": a decimal comma (1.234) or a thousands separator (1234)? Never guessed.
-            point, plain = f"{whole}.{fraction}", f"{whole}{fraction}"
-            raise MeasurementInvalid(
-                gettext(
-                    "'%(text)s' could be %(point)s or %(plain)s: type %(point)s (with a point) or %(plain)s (without "
-                    "the comma)"
-                )
-                % {"text": text, "point": point, "plain": plain},
-                field="value",
-            )
+            raise _ambiguous(text, f"{whole}.{fraction}", f"{whole}{fraction}", separator=",")
         raw = raw.replace(",", ".")
     if not raw:
         raise MeasurementInvalid(gettext("enter a value"), field="value")
@@ -68,17 +87,20 @@ def too_large(value: Decimal) -> bool:
 MAX_EXPONENT = 14  # the columns hold 15 integer digits (24 digits, 9 decimals)
 
 
-def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
-    """Validate by kind, convert units, and judge in or out of spec (server-side, always)."""
+def judge(char, entered_value: str, entered_unit: str = "", *, decimal_comma: bool = False) -> Judgment:
+    """Validate by kind, convert units, and judge in or out of spec (server-side, always). `decimal_comma`:
+    the value was typed on a screen whose language writes decimals with a comma (see parse_decimal)."""
     kind = char.kind
     if kind == "numeric":
-        value = parse_decimal(entered_value)
+        value = parse_decimal(entered_value, decimal_comma=decimal_comma)
         unit = (entered_unit or "").strip() or char.unit
         try:
             converted = convert(value, unit, char.unit, field="unit")
         except InvalidUnit as exc:
             raise MeasurementInvalid(
-                exc.message if "unknown" in exc.message else f"'{unit}' cannot be converted to {char.unit}",
+                exc.message
+                if not known_unit(unit)
+                else gettext("'%(unit)s' cannot be converted to %(target)s") % {"unit": unit, "target": char.unit},
                 field="unit",
             ) from exc
         if not converted.is_finite() or too_large(converted):

@@ -42,7 +42,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from mes.i18n import local_decimal
+from mes.masterdata.units import unit_symbol
 from travelers import records
+from travelers.templatetags.traveler_records import meaning
 
 # --- Fonts: embedded TrueType, DejaVu Sans when the system has it (wide script coverage), else the
 # Bitstream Vera that ships inside reportlab (Latin-1), so a PDF can always be made. ------------------------
@@ -138,7 +141,7 @@ def _sig(sig, zone) -> str:
     if not sig:
         return ""
     text = (
-        f"<b>{_t(sig['printed_name'])}</b> — {_t(sig['meaning_display'])} — "
+        f"<b>{_t(sig['printed_name'])}</b> — {_t(meaning(sig))} — "
         f"{_t(records.site_time(sig['signed_at'], zone))} ({_t(records.utc_time(sig['signed_at']))})"
     )
     if sig.get("qualification"):
@@ -307,11 +310,11 @@ def _limits(m) -> str:
 
 
 def _value(m) -> str:
-    text = f"{_t(m['entered_value'])} {_t(m['entered_unit'])}".strip()
+    text = f"{_t(m['entered_value'])} {_t(unit_symbol(m['entered_unit']))}".strip()
     if m["value"] is not None and m["entered_unit"] and m["entered_unit"] != m["unit"]:
-        text += f" = {_t(records.fixed(m['value'], m['decimals']))} {_t(m['unit'])}"
+        text += f" = {_t(records.fixed(m['value'], m['decimals']))} {_t(unit_symbol(m['unit']))}"
     elif m["kind"] == "numeric" and not m["entered_unit"] and m["unit"]:
-        text += f" {_t(m['unit'])}"
+        text += f" {_t(unit_symbol(m['unit']))}"
     return text
 
 
@@ -348,7 +351,7 @@ def _step_block(step, record, st, width) -> list:
             if m["judgment"] == "out_of_spec":
                 judgment = f"<font color='#b3261e'><b>{judgment}</b></font>"
                 if m["deviation"]:
-                    judgment += f"<br/>{_t(_('by'))} {_t(m['deviation'])} {_t(m['unit'])}"
+                    judgment += f"<br/>{_t(_('by'))} {_t(local_decimal(m['deviation']))} {_t(unit_symbol(m['unit']))}"
                 if m["ncr"]:
                     judgment += f"<br/>{_t(m['ncr'])}"
             recorded = f"{_who(m['recorded_by'])}<br/>{_when(m['recorded_at'], zone)}"
@@ -486,7 +489,7 @@ def _signature_register(record, st, width) -> list:
         rows.append(
             [
                 Paragraph(f"<b>{_t(s['printed_name'])}</b>", st["cell"]),
-                Paragraph(_t(s["meaning_display"]), st["cell"]),
+                Paragraph(_t(meaning(s)), st["cell"]),
                 Paragraph(_when(s["signed_at"], zone), st["cell"]),
                 Paragraph(_t(s["on"]) + (f"<br/>“{_t(s['comment'])}”" if s["comment"] else ""), st["cell"]),
                 Paragraph(f"<font size='5.5'>{_t(s['content_hash'])}</font>", st["cell"]),

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from mes.compliance.audit import printed_name_of
 from mes.compliance.canonical import decimal_text
+from mes.i18n import local_decimal
 from travelers import reports
 from travelers.models import Traveler, TravelerStep
 from travelers.qr import traveler_qr_payload
@@ -112,12 +113,13 @@ def utc_time(value) -> str:
 
 
 def fixed(value, places) -> str:
-    """A decimal string shown with the characteristic's number of decimals ('12.7', 3 -> '12.700')."""
+    """A decimal string shown with the characteristic's number of decimals ('12.7', 3 -> '12.700'), with the
+    reader's decimal separator ('12,700' in French and Spanish)."""
     if value is None or value == "":
         return ""
     try:
         number = Decimal(str(value))
-        return f"{number:.{int(places)}f}"
+        return local_decimal(f"{number:.{int(places)}f}")
     except (InvalidOperation, ValueError, TypeError):
         return str(value)
 

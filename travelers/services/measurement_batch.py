@@ -43,7 +43,12 @@ def _characteristics(step) -> tuple[dict[str, TravelerCharacteristic], dict[int,
 
 @transaction.atomic
 def measurement_record_batch(
-    *, step, values: list[ValueEntry], actor, expected_version: int | None = None
+    *,
+    step,
+    values: list[ValueEntry],
+    actor,
+    expected_version: int | None = None,
+    decimal_comma: bool = False,
 ) -> list[Measurement]:
     """Record several values of one started step in one transaction, as measurement_record would one by
     one: each judged by the server, audited in the traveler's chain (with its seal) and announced in
@@ -88,8 +93,10 @@ def measurement_record_batch(
             raise _at(
                 index,
                 MeasurementInvalid(
-                    "a gauge's value is read by the server ('read from gauge'), not typed or sent in: "
-                    "record it as manual or imported",
+                    gettext(
+                        "a gauge's value is read by the server ('read from gauge'), not typed or sent in: record "
+                        "it as manual or imported"
+                    ),
                     field="source",
                 ),
             )
@@ -108,6 +115,7 @@ def measurement_record_batch(
                 reason="",
                 device_endpoint="",
                 device_raw="",
+                decimal_comma=decimal_comma,
             )
         except TravelerError as exc:
             raise _at(index, exc) from None

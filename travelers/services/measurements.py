@@ -77,6 +77,7 @@ def _new_measurement(
     save=True,
     device_endpoint="",
     device_raw="",
+    decimal_comma=False,
 ) -> Measurement:
     m = _build_measurement(
         step=step,
@@ -92,6 +93,7 @@ def _new_measurement(
         reason=reason,
         device_endpoint=device_endpoint,
         device_raw=device_raw,
+        decimal_comma=decimal_comma,
     )
     if save:
         m.save(force_insert=True)
@@ -117,13 +119,14 @@ def _build_measurement(
     reason,
     device_endpoint="",
     device_raw="",
+    decimal_comma=False,
 ) -> Measurement:
-    """A judged value, not saved yet."""
+    """A judged value, not saved yet. `decimal_comma`: typed on a screen that writes decimals with a comma."""
     if source not in SOURCES:
         raise MeasurementInvalid(
             gettext("source must be one of %(join)s") % {"join": ", ".join(sorted(SOURCES))}, field="source"
         )
-    result = judge(char, str(value) if value is not None else "", unit or "")
+    result = judge(char, str(value) if value is not None else "", unit or "", decimal_comma=decimal_comma)
     attachment = _attachment(step, attachment_id) if char.kind == "attachment" else None
     return Measurement(
         step=step,
@@ -217,6 +220,7 @@ def measurement_record(
     attachment_id: int | None = None,
     expected_version: int | None = None,
     reading: DeviceReading | None = None,
+    decimal_comma: bool = False,
 ) -> Measurement:
     """Record one value at a started step. The server judges it; out of spec does what the
     characteristic says (hold + NCR, or a warning). A characteristic that already has a value
@@ -265,6 +269,7 @@ def measurement_record(
         at=clock(traveler),
         device_endpoint=reading.endpoint if reading else "",
         device_raw=reading.raw if reading else "",
+        decimal_comma=decimal_comma,
     )
     bump(traveler, step=step)
     audit(
@@ -296,6 +301,7 @@ def measurement_correct(
     attachment_id: int | None = None,
     cosigner_username: str | None = None,
     cosigner_secret: str | None = None,
+    decimal_comma: bool = False,
 ) -> Measurement:
     """Supersede a value with a corrected one, signed, with a reason. The original stays. Where the site
     asks for it (travelers.services.cosign), an inspector co-signs with their user id and secret."""
@@ -310,11 +316,14 @@ def measurement_correct(
         reason=reason,
         unit=unit,
         attachment_id=attachment_id,
+        decimal_comma=decimal_comma,
     )
 
 
 @transaction.atomic
-def _measurement_correct(*, measurement, value, actor, authority, cosign, reason, unit, attachment_id):
+def _measurement_correct(
+    *, measurement, value, actor, authority, cosign, reason, unit, attachment_id, decimal_comma=False
+):
     traveler, step = lock_step(measurement.step_id)
     require_perm(actor, "correct_measurement", "correct recorded values")
     ensure_not_held(traveler)
@@ -355,6 +364,7 @@ def _measurement_correct(*, measurement, value, actor, authority, cosign, reason
         supersedes=original,
         reason=reason.strip(),
         save=False,
+        decimal_comma=decimal_comma,
     )
     signature = signature_record(
         authority=authority,

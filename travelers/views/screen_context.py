@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mes.compliance.audit import printed_name_of
+from mes.i18n import decimal_comma, local_decimal
+from mes.masterdata.units import unit_symbol
 from travelers import selectors
 from travelers.content import current_measurements
 from travelers.errors import MeasurementInvalid
@@ -39,12 +41,13 @@ SIGN_STATEMENTS = {
 
 
 def number_text(value: Decimal | None, decimals: int | None = None) -> str:
-    """A decimal as a person writes it: the characteristic's decimals, else without trailing zeros."""
+    """A decimal as a person writes it in their language: the characteristic's decimals, else without
+    trailing zeros; a decimal comma in French and Spanish."""
     if value is None:
         return ""
     if decimals is not None:
-        return f"{value:.{decimals}f}"
-    return format(value.normalize(), "f")
+        return local_decimal(f"{value:.{decimals}f}")
+    return local_decimal(format(value.normalize(), "f"))
 
 
 def spec_text(char) -> str:
@@ -55,7 +58,7 @@ def spec_text(char) -> str:
         return " / ".join(str(c) for c in char.choices or [])
     if char.kind != "numeric":
         return ""
-    d, unit = char.decimals, f" {char.unit}" if char.unit else ""
+    d, unit = char.decimals, f" {unit_symbol(char.unit)}" if char.unit else ""
     low, high = number_text(char.lower_limit, d), number_text(char.upper_limit, d)
     limits = f"{low} – {high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
     if char.nominal is not None:
@@ -76,7 +79,7 @@ def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decima
     label = str(Measurement.Judgment(judgment).label) if judgment in Measurement.Judgment.values else judgment
     if value is None or char.kind != "numeric":
         return Judged(judgment, label)
-    unit = f" {char.unit}" if char.unit else ""
+    unit = f" {unit_symbol(char.unit)}" if char.unit else ""
     if judgment == "out_of_spec" and deviation:
         amount = number_text(abs(deviation))
         if deviation > 0:
@@ -103,7 +106,7 @@ def preview(char, value: str, unit: str = "") -> Judged:
     if not (value or "").strip():
         return Judged("empty")
     try:
-        result = judge(char, value, unit if char.kind == "numeric" else "")
+        result = judge(char, value, unit if char.kind == "numeric" else "", decimal_comma=decimal_comma())
     except MeasurementInvalid as exc:
         return Judged("error", _("Not valid"), exc.message)
     return judged_text(char, judgment=result.judgment, value=result.value_numeric, deviation=result.deviation)

@@ -19,6 +19,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from mes.i18n import decimal_comma
+from mes.masterdata.units import unit_symbol
 from travelers import selectors, services
 from travelers.forms import ComponentForm, CorrectionForm, MeasurementForm, NcrForm, PhotoForm, SignForm, StartForm
 from travelers.services.attachments import max_bytes
@@ -148,6 +150,7 @@ def value_record(request, number: str, sequence: int, char_id: int):
                 unit=data["unit"],
                 expected_version=data["expected_version"],
                 actor=request.user,
+                decimal_comma=decimal_comma(),
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
@@ -190,6 +193,7 @@ def values_record(request, number: str, sequence: int):
             values=entries,
             expected_version=int(version) if version.isdigit() else None,
             actor=request.user,
+            decimal_comma=decimal_comma(),
         )
     except DOMAIN_ERRORS as exc:
         forms = {
@@ -234,7 +238,7 @@ def _batch_notice(recorded) -> str:
 
 def _recorded_notice(m) -> str:
     m, ncr = selectors.measurement_outcome(m.pk)
-    name, value = m.characteristic.name, f"{m.entered_value} {m.entered_unit}".strip()
+    name, value = m.characteristic.name, f"{m.entered_value} {unit_symbol(m.entered_unit)}".strip()
     if ncr:
         return _("%(name)s is out of spec (%(value)s): the traveler is on hold and %(ncr)s is open.") % {
             "name": name,
@@ -348,6 +352,7 @@ def value_correct(request, number: str, sequence: int, measurement_id: int):
                 cosigner_username=data.get("cosigner_username"),
                 cosigner_secret=data.get("cosigner_secret"),
                 actor=request.user,
+                decimal_comma=decimal_comma(),
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
