@@ -28,8 +28,7 @@ messages: $(MO_FILES)
 # After changing user-visible text: bring locale/*/django.po up to date with the sources (needs GNU gettext),
 # then translate the new entries (empty msgstr, or flagged fuzzy).
 catalogs: $(STAMP)
-	$(PY) manage.py makemessages $(foreach l,fr es,-l $(l)) --no-location --no-obsolete \
-	  $(foreach p,tests/* bench/* docs/* var/* build/* */migrations/*,--ignore='$(p)')
+	$(PY) -m mes.catalogs --update
 
 install: $(STAMP) $(MO_FILES)
 

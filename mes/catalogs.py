@@ -2,7 +2,9 @@
 
 The .mo files are build outputs, never committed: `make install`, `make run` and `make test` run this, so a
 fresh clone serves French and Spanish without GNU gettext's msgfmt. Only catalogs whose .po is newer than
-their .mo are compiled. `python -m mes.catalogs [--check]` (no Django settings needed).
+their .mo are compiled. `python -m mes.catalogs [--check | --force]` (no Django settings needed);
+`python -m mes.catalogs --update` (`make catalogs`) brings the .po files up to date with the sources
+(Django's makemessages, which needs GNU gettext's xgettext).
 """
 
 from __future__ import annotations
@@ -47,7 +49,17 @@ def compile_catalogs(locale_dir: Path = LOCALE_DIR, *, force: bool = False) -> l
     return written
 
 
+def makemessages_command(python: str = sys.executable) -> list[str]:
+    """The command that brings the catalogs up to date with the sources (run from the project's root)."""
+    languages = [arg for language in LANGUAGES for arg in ("-l", language)]
+    return [python, "manage.py", "makemessages", *languages, *MAKEMESSAGES_OPTIONS]
+
+
 def main(argv: list[str]) -> int:
+    if "--update" in argv:
+        import subprocess
+
+        return subprocess.run(makemessages_command(), cwd=LOCALE_DIR.parent, check=False).returncode
     if "--check" in argv:
         missing = [po for po in catalogs() if stale(po)]
         for po in missing:

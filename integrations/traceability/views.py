@@ -160,10 +160,12 @@ EXPORT_COLUMNS = [
 def _export_rows(args: dict):
     pages = recall.recall_all(**args)
     first = next(pages)
-    yield ["# completeness", first.completeness.statement]
-    yield ["# suspects", "; ".join(first.suspects)]
+    # Comment lines for the person opening the file; the column names below stay the same in every
+    # language, so a script reading exports from every site reads them alike.
+    yield ["# " + gettext("completeness"), first.completeness.statement]
+    yield ["# " + gettext("suspects"), "; ".join(first.suspects)]
     for site, n in first.per_site:
-        yield ["# units at site", site, n]
+        yield ["# " + gettext("units at site"), site, n]
     yield EXPORT_COLUMNS
     for unit in pages:
         row = unit.as_dict()
@@ -181,7 +183,9 @@ class _Echo:
 def recall_csv(request):
     args, _ = _recall_args(request)
     if not (args["lot"] or args["characteristic"]):
-        return HttpResponse("Name a suspect lot or a characteristic.\n", content_type="text/plain", status=400)
+        return HttpResponse(
+            gettext("Name a suspect lot or a characteristic.") + "\n", content_type="text/plain", status=400
+        )
     writer = csv.writer(_Echo())
     rows = (writer.writerow(spreadsheet_row(row)) for row in _export_rows(args))
     response = StreamingHttpResponse(rows, content_type="text/csv")
@@ -200,7 +204,9 @@ def recall_xlsx(request):
         ) from None
     args, _ = _recall_args(request)
     if not (args["lot"] or args["characteristic"]):
-        return HttpResponse("Name a suspect lot or a characteristic.\n", content_type="text/plain", status=400)
+        return HttpResponse(
+            gettext("Name a suspect lot or a characteristic.") + "\n", content_type="text/plain", status=400
+        )
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("recall")
     for row in _export_rows(args):
