@@ -19,6 +19,7 @@ LANGUAGES = ("fr", "es")  # the translated ones; English is the source
 MAKEMESSAGES_OPTIONS = (
     "--no-location",
     "--no-obsolete",
+    "--no-wrap",
     *("--ignore=" + pattern for pattern in ("tests/*", "bench/*", "docs/*", "var/*", "build/*", "*/migrations/*")),
 )
 
@@ -55,11 +56,22 @@ def makemessages_command(python: str = sys.executable) -> list[str]:
     return [python, "manage.py", "makemessages", *languages, *MAKEMESSAGES_OPTIONS]
 
 
+def makemessages_env() -> dict[str, str]:
+    """The environment to run it in: extracting messages never opens the database, so without a
+    DATABASE_URL a placeholder stops the settings from starting the private PostgreSQL for nothing."""
+    import os
+
+    env = dict(os.environ)
+    env.setdefault("DATABASE_URL", "postgresql://makemessages@127.0.0.1:1/unused")
+    return env
+
+
 def main(argv: list[str]) -> int:
     if "--update" in argv:
         import subprocess
 
-        return subprocess.run(makemessages_command(), cwd=LOCALE_DIR.parent, check=False).returncode
+        command = makemessages_command()
+        return subprocess.run(command, cwd=LOCALE_DIR.parent, env=makemessages_env(), check=False).returncode
     if "--check" in argv:
         missing = [po for po in catalogs() if stale(po)]
         for po in missing:

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
-from mes.catalogs import LANGUAGES, LOCALE_DIR, makemessages_command
+from mes.catalogs import LANGUAGES, LOCALE_DIR, makemessages_command, makemessages_env
 from tests.conftest import require_service
 
 ROOT = Path(settings.BASE_DIR)
@@ -73,6 +73,7 @@ def test_catalogs_hold_every_message_of_the_sources(tmp_path):
     subprocess.run(
         makemessages_command(),
         cwd=tmp_path,
+        env=makemessages_env(),
         check=True,
         capture_output=True,
         timeout=300,
