@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import FileResponse
 from django.utils import formats, translation
 
 SESSION_KEY = "traveler_language"  # {"user": id, "language": "fr" or "" for the browser's}
@@ -56,17 +57,41 @@ def _session_language(request) -> str:
 
 
 class UserLanguageMiddleware:
-    """After authentication: a signed-in person's own or site language wins over the browser's."""
+    """After authentication: a signed-in person's own or site language wins over the browser's, for this
+    request only (the thread goes back to the browser's language after it, as LocaleMiddleware left it)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         code = _session_language(request)
-        if code:
-            translation.activate(code)
-            request.LANGUAGE_CODE = code
-        return self.get_response(request)
+        if not code:
+            return self.get_response(request)
+        before = translation.get_language()
+        translation.activate(code)
+        request.LANGUAGE_CODE = code
+        try:
+            response = self.get_response(request)
+        finally:
+            if before:
+                translation.activate(before)
+            else:
+                translation.deactivate()
+        if response.streaming and not response.is_async and not isinstance(response, FileResponse):
+            # made after this returns (a CSV export): each chunk in the person's language
+            response.streaming_content = _in_language(code, response.streaming_content)
+        response.headers.setdefault("Content-Language", code)  # LocaleMiddleware keeps it (setdefault)
+        return response
+
+
+def _in_language(code: str, chunks):
+    chunks = iter(chunks)
+    while True:
+        with translation.override(code):
+            chunk = next(chunks, None)
+        if chunk is None:
+            return
+        yield chunk
 
 
 def decimal_comma() -> bool:

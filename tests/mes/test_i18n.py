@@ -93,3 +93,9 @@ def test_catalogs_compile_in_pure_python_only_when_their_source_is_newer(tmp_pat
     assert compile_catalogs(tmp_path) == []  # up to date: nothing to do
     compiled = {entry.msgid: entry.msgstr for entry in polib.mofile(str(folder / "django.mo"))}
     assert compiled == {"Holds": "Blocages"}  # a fuzzy translation is not served
+
+
+def test_the_demo_sites_speak_their_countrys_language():
+    from mes.masterdata.demo_data import SITES
+
+    assert {site.code: site.language for site in SITES} == {"WIC": "en", "TLS": "fr", "QRO": "es"}

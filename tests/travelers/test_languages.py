@@ -193,3 +193,13 @@ def test_a_supervisor_group_member_without_profile_language_follows_the_site(sho
     client = Client(HTTP_ACCEPT_LANGUAGE="fr")
     client.force_login(supervisor)
     page(client, "/supervisor/", "es", "Trabajo en proceso")
+
+
+def test_a_streamed_export_is_written_in_the_readers_language_and_the_thread_keeps_its_own(shop, traveler):
+    client = speaking(shop.supervisor, "fr")
+    response = client.get("/trace/recall.csv?lot=SN-0001")
+    assert response.status_code == 200 and response["Content-Language"] == "fr"
+    body = b"".join(response.streaming_content).decode()
+    assert body.startswith("# exhaustivité,Cherché dans : base de données en service")
+    assert "site,part,revision,serial_or_lot" in body  # the column names are the same in every language
+    assert translation.get_language() == "en"  # the person's language ended with their request
