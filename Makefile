@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: run test install lint check clean-var stop-db
+.PHONY: run test install messages catalogs lint check clean-var stop-db
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -16,12 +16,26 @@ $(STAMP): pyproject.toml constraints.txt | $(PY)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Translation catalogs: each .mo is built from its .po in pure Python (no GNU gettext needed), when older.
+PO_FILES := $(wildcard locale/*/LC_MESSAGES/*.po)
+MO_FILES := $(PO_FILES:.po=.mo)
 
-run: $(STAMP)
+%.mo: %.po $(STAMP)
+	$(PY) -m mes.catalogs
+
+messages: $(MO_FILES)
+
+# After changing user-visible text: bring locale/*/django.po up to date with the sources (needs GNU gettext),
+# then translate the new entries (empty msgstr, or flagged fuzzy).
+catalogs: $(STAMP)
+	$(PY) -m mes.catalogs --update
+
+install: $(STAMP) $(MO_FILES)
+
+run: $(STAMP) $(MO_FILES)
 	PORT=$(PORT) $(PY) manage.py serve
 
-test: $(STAMP)
+test: $(STAMP) $(MO_FILES)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

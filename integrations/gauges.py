@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from django.utils.translation import gettext
+
 from mes.masterdata.errors import InvalidUnit
 from mes.masterdata.units import convert
 from travelers.errors import MeasurementInvalid, NotAuthorized, TravelerError
@@ -50,7 +52,8 @@ def device_value(char: TravelerCharacteristic, raw: Decimal) -> tuple[Decimal, s
         in_spec_unit = convert(value, unit, char.unit, field="device_unit") if unit and char.unit else value
     except InvalidUnit as exc:
         raise GaugeNotConfigured(
-            f"the gauge of {char.name} reports in '{unit}', which cannot be converted to {char.unit}",
+            gettext("the gauge of %(name)s reports in '%(unit)s', which cannot be converted to %(unit2)s")
+            % {"name": char.name, "unit": unit, "unit2": char.unit},
             field="device_unit",
         ) from exc
     return value, unit, in_spec_unit
@@ -67,19 +70,30 @@ def gauge_read(*, step, characteristic_code: str, actor) -> Measurement:
     converted to the characteristic's unit and rounded to its resolution, with the raw reading, the
     endpoint and the node kept beside it."""
     if actor is None or not actor.is_authenticated or not actor.has_perm("travelers.perform_step"):
-        raise NotAuthorized(f"{getattr(actor, 'username', 'anonymous')} is not allowed to record values", field="actor")
+        raise NotAuthorized(
+            gettext("%(getattr)s is not allowed to record values")
+            % {"getattr": getattr(actor, "username", "anonymous")},
+            field="actor",
+        )
     char = TravelerCharacteristic.objects.filter(step=step, code=characteristic_code).first()
     if char is None:
         raise MeasurementInvalid(
-            f"step {step.sequence} has no characteristic {characteristic_code}", field="characteristic"
+            gettext("step %(sequence)s has no characteristic %(characteristic_code)s")
+            % {"sequence": step.sequence, "characteristic_code": characteristic_code},
+            field="characteristic",
         )
     adapter = _gauge_adapter()
     impl = Impl(adapter) if adapter is not None else None
     endpoint = char.device_endpoint or (impl.setting("endpoint", "") if impl else "") or ""
     if not char.device_node or not endpoint:
-        raise GaugeNotConfigured(f"{char.name} is not read from a gauge: enter the value", field="characteristic")
+        raise GaugeNotConfigured(
+            gettext("%(name)s is not read from a gauge: enter the value") % {"name": char.name}, field="characteristic"
+        )
     if char.kind != "numeric":
-        raise GaugeNotConfigured(f"{char.name} is not a numeric value: a gauge cannot read it", field="characteristic")
+        raise GaugeNotConfigured(
+            gettext("%(name)s is not a numeric value: a gauge cannot read it") % {"name": char.name},
+            field="characteristic",
+        )
     device_value(char, Decimal(1))  # a unit that cannot convert is refused before the gauge is asked
     try:
         security = impl.security() if impl else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from mes.compliance.history import tracked
 
@@ -13,23 +14,23 @@ from mes.compliance.history import tracked
 @tracked(exclude=("state", "last_success_at", "last_error", "last_error_at"))  # run state, not configuration
 class Adapter(models.Model):
     class Kind(models.TextChoices):
-        LEGACY_DB = "legacy_db", "Legacy database"
-        FILE_DROP = "file_drop", "File drop (B2MML / CSV)"
-        WEBHOOK = "webhook", "REST webhook (outbound)"
-        REST_INBOUND = "rest_inbound", "REST push (inbound)"
-        MQTT = "mqtt", "MQTT"
-        OPCUA = "opcua", "OPC UA"
-        ARCHIVE = "archive", "Data-lake archive (outbound)"
+        LEGACY_DB = "legacy_db", _("Legacy database")
+        FILE_DROP = "file_drop", _("File drop (B2MML / CSV)")
+        WEBHOOK = "webhook", _("REST webhook (outbound)")
+        REST_INBOUND = "rest_inbound", _("REST push (inbound)")
+        MQTT = "mqtt", _("MQTT")
+        OPCUA = "opcua", _("OPC UA")
+        ARCHIVE = "archive", _("Data-lake archive (outbound)")
 
     class State(models.TextChoices):
-        IDLE = "idle", "Idle"
-        OK = "ok", "OK"
-        FAILING = "failing", "Failing"
-        DISABLED = "disabled", "Disabled"
+        IDLE = "idle", _("Idle")
+        OK = "ok", _("OK")
+        FAILING = "failing", _("Failing")
+        DISABLED = "disabled", _("Disabled")
 
     class ReleasePolicy(models.TextChoices):
-        SUPERVISOR = "supervisor", "Wait for a supervisor (Supervisor → Release travelers)"
-        ON_IMPORT = "on_import", "Release travelers on import"
+        SUPERVISOR = "supervisor", _("Wait for a supervisor (Supervisor → Release travelers)")
+        ON_IMPORT = "on_import", _("Release travelers on import")
 
     name = models.SlugField(max_length=60, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -104,9 +105,9 @@ class InboxMessage(models.Model):
     with its payload and a plain reason, reprocessable once the cause is fixed."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        PROCESSED = "processed", "Processed"
-        DEAD = "dead", "Dead letter"
+        PENDING = "pending", _("Pending")
+        PROCESSED = "processed", _("Processed")
+        DEAD = "dead", _("Dead letter")
 
     adapter = models.ForeignKey(Adapter, on_delete=models.PROTECT, related_name="inbox")
     idempotency_key = models.CharField(max_length=300, unique=True)
@@ -140,11 +141,11 @@ class WorkOrderProvenance(models.Model):
     reconciliation, for the archive, and for anyone asking why the order is as it is."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        CHANGED = "changed", "Changed"
-        UNCHANGED = "unchanged", "Sent again, unchanged"
-        CANCELLED = "cancelled", "Cancelled"
-        CONFLICT = "conflict", "Conflict (not applied)"
+        CREATED = "created", _("Created")
+        CHANGED = "changed", _("Changed")
+        UNCHANGED = "unchanged", _("Sent again, unchanged")
+        CANCELLED = "cancelled", _("Cancelled")
+        CONFLICT = "conflict", _("Conflict (not applied)")
 
     work_order = models.ForeignKey("travelers.WorkOrder", on_delete=models.PROTECT, related_name="provenance")
     message = models.ForeignKey(InboxMessage, on_delete=models.PROTECT, related_name="work_orders")
@@ -239,14 +240,14 @@ class Reconciliation(models.Model):
 
 class ReconciliationDifference(models.Model):
     class Kind(models.TextChoices):
-        ORDER_MISSING_IN_TRAVELER = "order_missing_in_traveler", "Order missing in Traveler"
-        ORDER_MISSING_IN_LEGACY = "order_missing_in_legacy", "Order missing in the legacy MES"
-        QUANTITY_MISMATCH = "quantity_mismatch", "Order quantity differs"
-        OPERATIONS_MISMATCH = "operations_mismatch", "Operations differ"
-        STATUS_MISMATCH = "status_mismatch", "Status differs"
-        COMPLETION_MISSING_IN_LEGACY = "completion_missing_in_legacy", "Completion missing in the legacy MES"
-        COMPLETION_MISSING_IN_TRAVELER = "completion_missing_in_traveler", "Completion missing in Traveler"
-        COMPLETION_QUANTITY_MISMATCH = "completion_quantity_mismatch", "Completed quantity differs"
+        ORDER_MISSING_IN_TRAVELER = "order_missing_in_traveler", _("Order missing in Traveler")
+        ORDER_MISSING_IN_LEGACY = "order_missing_in_legacy", _("Order missing in the legacy MES")
+        QUANTITY_MISMATCH = "quantity_mismatch", _("Order quantity differs")
+        OPERATIONS_MISMATCH = "operations_mismatch", _("Operations differ")
+        STATUS_MISMATCH = "status_mismatch", _("Status differs")
+        COMPLETION_MISSING_IN_LEGACY = "completion_missing_in_legacy", _("Completion missing in the legacy MES")
+        COMPLETION_MISSING_IN_TRAVELER = "completion_missing_in_traveler", _("Completion missing in Traveler")
+        COMPLETION_QUANTITY_MISMATCH = "completion_quantity_mismatch", _("Completed quantity differs")
 
     reconciliation = models.ForeignKey(Reconciliation, on_delete=models.CASCADE, related_name="differences")
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db.models import DateTimeField, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from mes.events.models import OutboxMessage
 
@@ -40,10 +41,16 @@ class AdapterStatus:
 
     @property
     def health_label(self) -> str:
-        return HEALTH_LABELS[self.health]
+        return str(HEALTH_LABELS[self.health])
 
 
-HEALTH_LABELS = {"ok": "OK", "behind": "Behind", "failing": "Failing", "idle": "Idle", "disabled": "Disabled"}
+HEALTH_LABELS = {
+    "ok": gettext_lazy("OK"),
+    "behind": gettext_lazy("Behind"),
+    "failing": gettext_lazy("Failing"),
+    "idle": gettext_lazy("Idle"),
+    "disabled": gettext_lazy("Disabled"),
+}
 
 
 def _health(adapter, backlog: int) -> tuple[str, str]:
@@ -54,17 +61,29 @@ def _health(adapter, backlog: int) -> tuple[str, str]:
         if adapter.state == Adapter.State.FAILING and adapter.last_error:
             return "failing", adapter.last_error  # its latest run's failure
         # a later run succeeded for other events: the reason is the last failed delivery's
-        return "failing", adapter.last_delivery_error or f"{adapter.out_failing} deliveries failing"
+        return "failing", adapter.last_delivery_error or ngettext(
+            "%(n)s delivery failing", "%(n)s deliveries failing", adapter.out_failing
+        ) % {"n": adapter.out_failing}
     if adapter.outbound and adapter.out_dead:
-        return "failing", f"{adapter.out_dead} event(s) it refuses, dead-lettered: deliver them again once fixed"
+        return "failing", ngettext(
+            "%(n)s event it refuses, dead-lettered: deliver it again once fixed",
+            "%(n)s events it refuses, dead-lettered: deliver them again once fixed",
+            adapter.out_dead,
+        ) % {"n": adapter.out_dead}
     if adapter.in_dead:
-        return "failing", f"{adapter.in_dead} dead letter(s); the last: {adapter.last_dead_reason}"
+        return "failing", ngettext(
+            "%(n)s dead letter; the last: %(reason)s", "%(n)s dead letters; the last: %(reason)s", adapter.in_dead
+        ) % {"n": adapter.in_dead, "reason": adapter.last_dead_reason}
     if adapter.state == Adapter.State.FAILING:
-        return "failing", adapter.last_error or "its last run failed"
+        return "failing", adapter.last_error or gettext("its last run failed")
     if backlog:
-        return "behind", f"{backlog} events wait for it"
+        return "behind", ngettext("%(n)s event waits for it", "%(n)s events wait for it", backlog) % {"n": backlog}
     if adapter.in_pending:
-        return "behind", f"{adapter.in_pending} messages received, not processed yet"
+        return "behind", ngettext(
+            "%(n)s message received, not processed yet",
+            "%(n)s messages received, not processed yet",
+            adapter.in_pending,
+        ) % {"n": adapter.in_pending}
     return ("ok", "") if adapter.state == Adapter.State.OK else (adapter.state, "")
 
 

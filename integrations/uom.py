@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext
+
 from mes.compliance.canonical import decimal_text
 from mes.masterdata.errors import InvalidUnit
 from mes.masterdata.models import EACH
@@ -49,7 +51,9 @@ def _mapping(settings: dict | None) -> dict[str, tuple[str, Decimal]]:
     units = dict(DEFAULT_UNITS)
     given = (settings or {}).get("units") or {}
     if not isinstance(given, dict):
-        raise MessageRefused('the adapter\'s "units" setting must map codes, e.g. {"CS": {"unit": "EA", "factor": 12}}')
+        raise MessageRefused(
+            gettext('the adapter\'s "units" setting must map codes, e.g. {"CS": {"unit": "EA", "factor": 12}}')
+        )
     for code, meaning in given.items():
         if isinstance(meaning, str):
             meaning = {"unit": meaning, "factor": 1}
@@ -57,17 +61,24 @@ def _mapping(settings: dict | None) -> dict[str, tuple[str, Decimal]]:
             unit, factor = str(meaning["unit"]).strip(), Decimal(str(meaning.get("factor", 1)))
         except (KeyError, TypeError, InvalidOperation):
             raise MessageRefused(
-                f'the adapter\'s "units" setting for {code!r} must be a unit or {{"unit": "EA", "factor": 12}}',
+                gettext('the adapter\'s "units" setting for %(code)s must be a unit or {"unit": "EA", "factor": 12}')
+                % {"code": repr(code)},
                 field="units",
             ) from None
         if not factor.is_finite() or factor <= 0:
-            raise MessageRefused(f'the adapter\'s "units" factor for {code!r} must be positive', field="units")
+            raise MessageRefused(
+                gettext('the adapter\'s "units" factor for %(code)s must be positive') % {"code": repr(code)},
+                field="units",
+            )
         if unit != EACH:
             try:
                 parse_unit(unit, field="units")
             except InvalidUnit:
                 raise MessageRefused(
-                    f'the adapter\'s "units" setting maps {code!r} to {unit!r}: neither EA nor a unit of measure',
+                    gettext(
+                        'the adapter\'s "units" setting maps %(code)s to %(unit)s: neither EA nor a unit of measure'
+                    )
+                    % {"code": repr(code), "unit": repr(unit)},
                     field="units",
                 ) from None
         units[str(code).strip().upper()] = (unit, factor)
@@ -80,8 +91,11 @@ def part_quantity(*, quantity, unit_code: str, part, settings: dict | None, wher
     units = _mapping(settings)
     if code.upper() not in units:
         raise MessageRefused(
-            f"{where}: unit of measure '{code}' is not known; map it in the adapter's settings, "
-            f'e.g. "units": {{"{code}": {{"unit": "EA", "factor": 1}}}}',
+            gettext(
+                "%(where)s: unit of measure '%(code)s' is not known; map it in the adapter's settings, e.g. "
+                '"units": {"%(code)s": {"unit": "EA", "factor": 1}}'
+            )
+            % {"where": where, "code": code},
             field="unit",
         )
     unit, factor = units[code.upper()]
@@ -91,17 +105,25 @@ def part_quantity(*, quantity, unit_code: str, part, settings: dict | None, wher
     part_unit = EACH if serial else part.quantity_unit
     if unit == EACH and part_unit == EACH:
         if value != value.to_integral_value():
-            raise MessageRefused(f"{where}: {shown} is not a whole number of pieces of {part.number}", field="quantity")
+            raise MessageRefused(
+                gettext("%(where)s: %(shown)s is not a whole number of pieces of %(number)s")
+                % {"where": where, "shown": shown, "number": part.number},
+                field="quantity",
+            )
         converted = value
     elif serial:
         raise MessageRefused(
-            f"{where}: {part.number} is serialized (one traveler per unit): an order of {shown} cannot be made of "
-            "units; the order must be in pieces (EA)",
+            gettext(
+                "%(where)s: %(number)s is serialized (one traveler per unit): an order of %(shown)s cannot be made "
+                "of units; the order must be in pieces (EA)"
+            )
+            % {"where": where, "number": part.number, "shown": shown},
             field="unit",
         )
     elif unit == EACH or part_unit == EACH:
         raise MessageRefused(
-            f"{where}: lots of {part.number} are counted in {part_unit}: {shown} cannot be converted to it",
+            gettext("%(where)s: lots of %(number)s are counted in %(part_unit)s: %(shown)s cannot be converted to it")
+            % {"where": where, "number": part.number, "part_unit": part_unit, "shown": shown},
             field="unit",
         )
     else:
@@ -109,14 +131,21 @@ def part_quantity(*, quantity, unit_code: str, part, settings: dict | None, wher
             converted = convert(value, unit, part_unit, field="unit").normalize()
         except InvalidUnit:
             raise MessageRefused(
-                f"{where}: lots of {part.number} are counted in {part_unit}: {shown} cannot be converted to it",
+                gettext(
+                    "%(where)s: lots of %(number)s are counted in %(part_unit)s: %(shown)s cannot be converted to it"
+                )
+                % {"where": where, "number": part.number, "part_unit": part_unit, "shown": shown},
                 field="unit",
             ) from None
     if converted <= 0 or converted >= Decimal("1e9"):
-        raise MessageRefused(f"{where}: {shown} is not a quantity Traveler can make", field="quantity")
+        raise MessageRefused(
+            gettext("%(where)s: %(shown)s is not a quantity Traveler can make") % {"where": where, "shown": shown},
+            field="quantity",
+        )
     if converted != converted.quantize(Decimal("0.001")):
         raise MessageRefused(
-            f"{where}: {shown} is {decimal_text(converted)} {part_unit}, finer than the 0.001 Traveler keeps",
+            gettext("%(where)s: %(shown)s is %(decimal_text)s %(part_unit)s, finer than the 0.001 Traveler keeps")
+            % {"where": where, "shown": shown, "decimal_text": decimal_text(converted), "part_unit": part_unit},
             field="quantity",
         )
     result = f"{decimal_text(converted)} {part_unit}"

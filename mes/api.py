@@ -17,6 +17,7 @@ import re
 
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.http import Http404
+from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer, SessionAuth
@@ -190,17 +191,20 @@ def validation_error(request, exc: ValidationError):
     for error in exc.errors:
         field = _field_of(error.get("loc", ()))
         details.append({"field": field, "message": error.get("msg", "invalid"), "type": error.get("type")})
-    first = details[0] if details else {"field": None, "message": "invalid input"}
+    first = details[0] if details else {"field": None, "message": gettext("invalid input")}
     message = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
     if len(details) > 1:
-        message += f" (and {len(details) - 1} more)"
+        message += " " + gettext("(and %(n)s more)") % {"n": len(details) - 1}
     return error_response(request, 422, "validation_error", message, first["field"], details)
 
 
 @api.exception_handler(AuthenticationError)
 def authentication_error(request, exc):
     return error_response(
-        request, 401, "not_authenticated", "sign in, or send an API token as 'Authorization: Bearer <token>'"
+        request,
+        401,
+        "not_authenticated",
+        gettext("sign in, or send an API token as 'Authorization: Bearer <token>'"),
     )
 
 
@@ -215,14 +219,14 @@ def http_error(request, exc: HttpError):
 
 @api.exception_handler(PermissionDenied)
 def permission_denied(request, exc):
-    return error_response(request, 403, "permission_denied", str(exc) or "you are not allowed to do this")
+    return error_response(request, 403, "permission_denied", str(exc) or gettext("you are not allowed to do this"))
 
 
 @api.exception_handler(ObjectDoesNotExist)
 def does_not_exist(request, exc):
-    return error_response(request, 404, "not_found", str(exc) or "not found", getattr(exc, "field", None))
+    return error_response(request, 404, "not_found", str(exc) or gettext("not found"), getattr(exc, "field", None))
 
 
 @api.exception_handler(Http404)
 def not_found(request, exc):
-    return error_response(request, 404, "not_found", str(exc) or "not found")
+    return error_response(request, 404, "not_found", str(exc) or gettext("not found"))

@@ -24,6 +24,7 @@ from django.db import DatabaseError, IntegrityError, transaction
 from django.http import HttpResponse, JsonResponse
 from django.http.request import RawPostDataException
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.events.models import IdempotentRequest
 
@@ -77,7 +78,8 @@ def _replay(saved: IdempotentRequest, fingerprint: str) -> HttpResponse:
         return _error(
             422,
             "idempotency_key_reused",
-            f"this Idempotency-Key was used for another request ({saved.method} {saved.path}): use a new key",
+            gettext("this Idempotency-Key was used for another request (%(request)s): use a new key")
+            % {"request": f"{saved.method} {saved.path}"},
         )
     response = HttpResponse(bytes(saved.body), status=saved.status, content_type=saved.content_type or None)
     response["Idempotent-Replayed"] = "true"
@@ -94,7 +96,11 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         key = key.strip()
         if not key or len(key) > MAX_KEY or not key.isprintable():
-            return _error(400, "invalid_idempotency_key", f"an Idempotency-Key is 1 to {MAX_KEY} printable characters")
+            return _error(
+                400,
+                "invalid_idempotency_key",
+                gettext("an Idempotency-Key is 1 to %(n)s printable characters") % {"n": MAX_KEY},
+            )
         scope = scope_of(request)
         if scope is None:  # nobody to keep it for: the view answers 401/403 as usual
             return self.get_response(request)

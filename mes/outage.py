@@ -19,11 +19,12 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
+from django.utils.translation import get_language, gettext, gettext_noop
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 API_PREFIX = "/api/"
-MESSAGE = "the database is not reachable right now: nothing more was saved; try again in a few seconds"
+MESSAGE = gettext_noop("the database is not reachable right now: nothing more was saved; try again in a few seconds")
 
 
 def is_outage(exc: BaseException | None) -> bool:
@@ -33,11 +34,12 @@ def is_outage(exc: BaseException | None) -> bool:
 def unavailable(request) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         response = JsonResponse(
-            {"error": {"code": "database_unavailable", "message": MESSAGE, "field": None}}, status=503
+            {"error": {"code": "database_unavailable", "message": gettext(MESSAGE), "field": None}}, status=503
         )
     else:
         # No request context: the context processors would ask the database that is away.
-        response = HttpResponse(loader.render_to_string("errors/unavailable.html"), status=503)
+        page = loader.render_to_string("errors/unavailable.html", {"LANGUAGE_CODE": get_language()})
+        response = HttpResponse(page, status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
@@ -63,6 +65,7 @@ def server_error(request, *args, **kwargs):
     if is_outage(exc):
         return unavailable(request)
     if request.path.startswith(API_PREFIX):
-        error = {"code": "server_error", "message": "the server failed; the error is logged", "field": None}
+        error = {"code": "server_error", "message": gettext("the server failed; the error is logged"), "field": None}
         return JsonResponse({"error": error}, status=500)
-    return HttpResponse(loader.render_to_string("errors/server_error.html"), status=500)
+    page = loader.render_to_string("errors/server_error.html", {"LANGUAGE_CODE": get_language()})
+    return HttpResponse(page, status=500)

@@ -16,6 +16,7 @@ import json
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 API_PREFIX = "/api/"
 NUL = "\x00"
@@ -103,14 +104,15 @@ class RequestGuardMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return refuse(request, 400, "bad_request", "the Content-Length header is not a number")
+            return refuse(request, 400, "bad_request", gettext("the Content-Length header is not a number"))
         limit = body_limit(request)
         if length > limit:
             return refuse(
                 request,
                 413,
                 "too_large",
-                f"the request is {human_size(length)}; the limit is {human_size(limit)}",
+                gettext("the request is %(size)s; the limit is %(limit)s")
+                % {"size": human_size(length), "limit": human_size(limit)},
                 None,
             )
         field = _nul_field(request)
@@ -119,7 +121,8 @@ class RequestGuardMiddleware:
                 request,
                 400,
                 "invalid_text",
-                f"'{field}' contains a NUL byte (\\x00), which no text in Traveler may hold",
+                gettext("'%(field)s' contains a NUL byte (\\x00), which no text in Traveler may hold")
+                % {"field": field},
                 field,
             )
         return self.get_response(request)

@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mes.i18n.UserLanguageMiddleware",  # the user's language, else their site's, else the browser's
     "mes.request_guard.RequestGuardMiddleware",  # NUL bytes and oversize bodies: 400/413 naming them
     "mes.idempotency.IdempotencyMiddleware",  # Idempotency-Key: a retried write answers the first answer
     "mes.outage.OutageMiddleware",  # the database away: 503 with Retry-After, in the contract
@@ -120,6 +121,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mes.compliance.alerts.alert_context",
@@ -227,7 +229,8 @@ USE_TZ = True
 TIME_ZONE = "UTC"
 USE_I18N = True
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+# Each name in its own language: a French or Spanish reader finds theirs in any list.
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 
 # --- Static and uploaded files ---------------------------------------------------------------------

@@ -22,6 +22,13 @@ os.environ["INTEGRITY_KEYS"] = TEST_INTEGRITY_KEYS
 django_settings.INTEGRITY_KEYS = TEST_INTEGRITY_KEYS
 
 
+def pytest_sessionstart(session):
+    # French and Spanish pages need the compiled catalogs; `make test` builds them, a bare pytest too.
+    from mes.catalogs import compile_catalogs
+
+    compile_catalogs()
+
+
 def pytest_unconfigure(config):
     # Stop the private PostgreSQL if this test run is what started it.
     if embedded.started_here:

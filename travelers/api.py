@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Literal
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import ConfigDict, Field
@@ -441,7 +442,7 @@ def _signature(sig) -> SignatureOut | None:
         id=sig.pk,
         printed_name=sig.printed_name,
         meaning=sig.meaning,
-        meaning_display=sig.get_meaning_display(),
+        meaning_display=sig.meaning_label,
         signed_at=_utc(sig.signed_at),
         manifestation=sig.manifestation,
         method=sig.method,
@@ -718,7 +719,9 @@ def _station(number: str, named: str | None):
 def _require_view(request) -> None:
     user = _actor(request)
     if not user.has_perm("travelers.view_traveler"):
-        raise PermissionDenied(f"{user.get_username()} is not allowed to view travelers")
+        raise PermissionDenied(
+            gettext("%(username)s is not allowed to view travelers") % {"username": user.get_username()}
+        )
 
 
 # --- Reads ------------------------------------------------------------------------------------------------

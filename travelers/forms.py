@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from travelers.errors import RecordConflict
@@ -152,7 +153,9 @@ class ComponentForm(StationForm):
         max_length=60,
         widget=forms.TextInput(attrs={**CODE_ATTRS, "enterkeyhint": "done"}),
     )
-    quantity = forms.DecimalField(label=_("Quantity (from a lot)"), required=False, min_value=0, max_digits=12)
+    quantity = forms.DecimalField(
+        label=_("Quantity (from a lot)"), required=False, min_value=0, max_digits=12, localize=True
+    )
     part_number = forms.CharField(label=_("Part number (if asked)"), max_length=40, required=False)
     expected_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -201,6 +204,20 @@ class PinSetForm(StationForm):
         if data.get("new_pin") and data.get("new_pin") != data.get("new_pin2"):
             self.add_error("new_pin2", _("The two PINs differ."))
         return data
+
+
+class LanguageForm(StationForm):
+    language = forms.ChoiceField(
+        label=_("Language of my screens"),
+        required=False,
+        help_text=_("Printouts and signature statements follow it too."),
+    )
+
+    def __init__(self, *args, site_language: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        names = dict(settings.LANGUAGES)
+        default = _("My site's: %(name)s") % {"name": names[site_language]} if site_language else _("My browser's")
+        self.fields["language"].choices = [("", default), *settings.LANGUAGES]
 
 
 class UnlockForm(SigningForm):

@@ -160,9 +160,7 @@ def _check_traveler(
             f"names {SEALED_TABLES[object_type]} {object_id}, which is not in the database",
         )
     for sig in signatures:
-        where = (
-            f"signature {sig.pk} ({sig.printed_name}, {sig.get_meaning_display()}, {sig.record_type} {sig.record_id})"
-        )
+        where = f"signature {sig.pk} ({sig.printed_name}, {sig.meaning_label}, {sig.record_type} {sig.record_id})"
         if signed_events.pop(str(sig.pk), None) != sig.content_hash:
             report.add("records", where, f"has no matching audit event in traveler {name}'s trail")
         try:

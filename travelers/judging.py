@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext
+
 from mes.masterdata.errors import InvalidUnit
-from mes.masterdata.units import convert
+from mes.masterdata.units import convert, known_unit
 from travelers.errors import MeasurementInvalid
 
 PASS_WORDS = {"pass", "ok", "yes", "true", "good", "accept", "1"}
@@ -28,28 +30,51 @@ class Judgment:
         return self.judgment == "out_of_spec"
 
 
-def parse_decimal(text: str) -> Decimal:
+def _ambiguous(text: str, point: str, plain: str, *, separator: str) -> MeasurementInvalid:
+    if separator == ",":
+        message = gettext(
+            "'%(text)s' could be %(point)s or %(plain)s: type %(point)s (with a point) or %(plain)s (without the comma)"
+        )
+    else:
+        message = gettext(
+            "'%(text)s' could be %(point)s or %(plain)s: type %(point)s (with a comma) or %(plain)s (without the point)"
+        )
+    return MeasurementInvalid(message % {"text": text, "point": point, "plain": plain}, field="value")
+
+
+def parse_decimal(text: str, *, decimal_comma: bool = False) -> Decimal:
+    """The number typed in `text`, exactly (a Decimal, never a float).
+
+    With `decimal_comma` (a French or Spanish screen) the comma is the decimal separator ("12,701" is
+    12.701) and spaces may group thousands ("1 234,5"); a lone point followed by three digits ("12.701")
+    could then be a thousands separator and is refused rather than guessed. Without it (English screens,
+    the JSON API) the point is the separator and a lone comma is accepted as a decimal comma unless it is
+    followed by exactly three digits ("1,234"), which is refused the same way."""
     raw = (text or "").strip()
-    if raw.count(",") == 1 and "." not in raw:  # a decimal comma, as many shops write it
+    if decimal_comma:
+        raw = raw.replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+        if raw.count(".") == 1 and "," not in raw:
+            whole, fraction = raw.split(".")
+            if len(fraction) == 3 and whole.lstrip("+-").isdigit() and fraction.isdigit():
+                raise _ambiguous(text, f"{whole},{fraction}", f"{whole}{fraction}", separator=".")
+        elif raw.count(",") == 1 and "." not in raw:
+            raw = raw.replace(",", ".")
+    elif raw.count(",") == 1 and "." not in raw:  # a decimal comma, as many shops write it
         whole, fraction = raw.split(",")
         if len(fraction) == 3 and whole.lstrip("+-").isdigit() and fraction.isdigit():
             # "1,234": a decimal comma (1.234) or a thousands separator (1234)? Never guessed.
-            point, plain = f"{whole}.{fraction}", f"{whole}{fraction}"
-            raise MeasurementInvalid(
-                f"'{text}' could be {point} or {plain}: type {point} (with a point) or {plain} (without the comma)",
-                field="value",
-            )
+            raise _ambiguous(text, f"{whole}.{fraction}", f"{whole}{fraction}", separator=",")
         raw = raw.replace(",", ".")
     if not raw:
-        raise MeasurementInvalid("enter a value", field="value")
+        raise MeasurementInvalid(gettext("enter a value"), field="value")
     try:
         value = Decimal(raw)
     except InvalidOperation as exc:
-        raise MeasurementInvalid(f"'{text}' is not a number", field="value") from exc
+        raise MeasurementInvalid(gettext("'%(text)s' is not a number") % {"text": text}, field="value") from exc
     if not value.is_finite():
-        raise MeasurementInvalid(f"'{text}' is not a finite number", field="value")
+        raise MeasurementInvalid(gettext("'%(text)s' is not a finite number") % {"text": text}, field="value")
     if too_large(value):
-        raise MeasurementInvalid(f"'{text}' is too large for a measurement", field="value")
+        raise MeasurementInvalid(gettext("'%(text)s' is too large for a measurement") % {"text": text}, field="value")
     return value
 
 
@@ -62,22 +87,32 @@ def too_large(value: Decimal) -> bool:
 MAX_EXPONENT = 14  # the columns hold 15 integer digits (24 digits, 9 decimals)
 
 
-def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
-    """Validate by kind, convert units, and judge in or out of spec (server-side, always)."""
+def judge(char, entered_value: str, entered_unit: str = "", *, decimal_comma: bool = False) -> Judgment:
+    """Validate by kind, convert units, and judge in or out of spec (server-side, always). `decimal_comma`:
+    the value was typed on a screen whose language writes decimals with a comma (see parse_decimal)."""
     kind = char.kind
     if kind == "numeric":
-        value = parse_decimal(entered_value)
+        value = parse_decimal(entered_value, decimal_comma=decimal_comma)
         unit = (entered_unit or "").strip() or char.unit
         try:
             converted = convert(value, unit, char.unit, field="unit")
         except InvalidUnit as exc:
             raise MeasurementInvalid(
-                exc.message if "unknown" in exc.message else f"'{unit}' cannot be converted to {char.unit}",
+                exc.message
+                if not known_unit(unit)
+                else gettext("'%(unit)s' cannot be converted to %(target)s") % {"unit": unit, "target": char.unit},
                 field="unit",
             ) from exc
         if not converted.is_finite() or too_large(converted):
             raise MeasurementInvalid(
-                f"{entered_value} {unit} is {converted:.3E} {char.unit}: beyond anything measured here", field="value"
+                gettext("%(entered_value)s %(unit)s is %(converted)s %(unit2)s: beyond anything measured here")
+                % {
+                    "entered_value": entered_value,
+                    "unit": unit,
+                    "converted": format(converted, ".3E"),
+                    "unit2": char.unit,
+                },
+                field="value",
             )
         deviation = Decimal(0)
         if char.upper_limit is not None and converted > char.upper_limit:
@@ -91,7 +126,9 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
             entered_unit=unit,
         )
     if entered_unit:
-        raise MeasurementInvalid(f"a {kind.replace('_', '/')} value has no unit", field="unit")
+        raise MeasurementInvalid(
+            gettext("a %(kind)s value has no unit") % {"kind": kind.replace("_", "/")}, field="unit"
+        )
     text = (entered_value or "").strip()
     if kind == "pass_fail":
         word = text.lower()
@@ -99,17 +136,22 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
             return Judgment(judgment="in_spec", value_bool=True, value_text="pass")
         if word in FAIL_WORDS:
             return Judgment(judgment="out_of_spec", value_bool=False, value_text="fail")
-        raise MeasurementInvalid(f"'{text}' is neither pass nor fail", field="value")
+        raise MeasurementInvalid(gettext("'%(text)s' is neither pass nor fail") % {"text": text}, field="value")
     if kind == "choice":
         if text not in char.choices:
-            raise MeasurementInvalid(f"'{text}' is not one of {', '.join(char.choices)}", field="value")
+            raise MeasurementInvalid(
+                gettext("'%(text)s' is not one of %(join)s") % {"text": text, "join": ", ".join(char.choices)},
+                field="value",
+            )
         return Judgment(judgment="recorded", value_text=text)
     if kind == "text":
         if not text:
-            raise MeasurementInvalid("enter a value", field="value")
+            raise MeasurementInvalid(gettext("enter a value"), field="value")
         if len(text) > MAX_TEXT:
-            raise MeasurementInvalid(f"the text is longer than {MAX_TEXT} characters", field="value")
+            raise MeasurementInvalid(
+                gettext("the text is longer than %(MAX_TEXT)s characters") % {"MAX_TEXT": MAX_TEXT}, field="value"
+            )
         return Judgment(judgment="recorded", value_text=text)
     if kind == "attachment":
         return Judgment(judgment="recorded", value_text=text)
-    raise MeasurementInvalid(f"unknown characteristic kind {kind}", field="characteristic")
+    raise MeasurementInvalid(gettext("unknown characteristic kind %(kind)s") % {"kind": kind}, field="characteristic")

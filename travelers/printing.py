@@ -20,6 +20,7 @@ from xml.sax.saxutils import escape
 
 import segno
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
@@ -41,7 +42,10 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from mes.i18n import local_decimal
+from mes.masterdata.units import unit_symbol
 from travelers import records
+from travelers.templatetags.traveler_records import meaning
 
 # --- Fonts: embedded TrueType, DejaVu Sans when the system has it (wide script coverage), else the
 # Bitstream Vera that ships inside reportlab (Latin-1), so a PDF can always be made. ------------------------
@@ -137,7 +141,7 @@ def _sig(sig, zone) -> str:
     if not sig:
         return ""
     text = (
-        f"<b>{_t(sig['printed_name'])}</b> — {_t(sig['meaning_display'])} — "
+        f"<b>{_t(sig['printed_name'])}</b> — {_t(meaning(sig))} — "
         f"{_t(records.site_time(sig['signed_at'], zone))} ({_t(records.utc_time(sig['signed_at']))})"
     )
     if sig.get("qualification"):
@@ -342,7 +346,7 @@ def _step_block(step, record, st, width) -> list:
             if m["judgment"] == "out_of_spec":
                 judgment = f"<font color='#b3261e'><b>{judgment}</b></font>"
                 if m["deviation"]:
-                    judgment += f"<br/>{_t(_('by'))} {_t(m['deviation'])} {_t(m['unit'])}"
+                    judgment += f"<br/>{_t(_('by'))} {_t(local_decimal(m['deviation']))} {_t(unit_symbol(m['unit']))}"
                 if m["ncr"]:
                     judgment += f"<br/>{_t(m['ncr'])}"
             recorded = f"{_who(m['recorded_by'])}<br/>{_when(m['recorded_at'], zone)}"
@@ -480,7 +484,7 @@ def _signature_register(record, st, width) -> list:
         rows.append(
             [
                 Paragraph(f"<b>{_t(s['printed_name'])}</b>", st["cell"]),
-                Paragraph(_t(s["meaning_display"]), st["cell"]),
+                Paragraph(_t(meaning(s)), st["cell"]),
                 Paragraph(_when(s["signed_at"], zone), st["cell"]),
                 Paragraph(_t(s["on"]) + (f"<br/>“{_t(s['comment'])}”" if s["comment"] else ""), st["cell"]),
                 Paragraph(f"<font size='5.5'>{_t(s['content_hash'])}</font>", st["cell"]),
@@ -557,10 +561,11 @@ def record_pdf(record: dict, *, audit: list[dict] | None = None) -> bytes:
         rightMargin=15 * mm,
         topMargin=30 * mm,
         bottomMargin=17 * mm,
-        title=f"Traveler {t['number']} — as-built record",
+        title=_("Traveler %(number)s — as-built record") % {"number": t["number"]},
         author="Traveler",
         subject=f"{item['part_number']} rev {item['revision']} {ident}",
         creator="Traveler",
+        lang=get_language() or settings.LANGUAGE_CODE,  # the PDF's /Lang, for screen readers
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body", leftPadding=0, rightPadding=0)
     doc.addPageTemplates([PageTemplate(id="record", frames=[frame], onPage=header)])

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 
 from mes.compliance.audit import printed_name_of
 from mes.compliance.canonical import decimal_text
+from mes.i18n import local_decimal
+from mes.masterdata.units import unit_symbol
 from travelers import reports
 from travelers.models import Traveler, TravelerStep
 from travelers.qr import traveler_qr_payload
@@ -61,7 +63,7 @@ def signature_data(sig, *, on: str) -> dict | None:
         "printed_name": sig.printed_name,
         "signer_id": sig.signer_id,
         "meaning": sig.meaning,
-        "meaning_display": sig.get_meaning_display(),
+        "meaning_display": sig.meaning_label,
         "signed_at": iso(sig.signed_at),
         "manifestation": sig.manifestation,
         "method": sig.method,
@@ -112,12 +114,13 @@ def utc_time(value) -> str:
 
 
 def fixed(value, places) -> str:
-    """A decimal string shown with the characteristic's number of decimals ('12.7', 3 -> '12.700')."""
+    """A decimal string shown with the characteristic's number of decimals ('12.7', 3 -> '12.700'), with the
+    reader's decimal separator ('12,700' in French and Spanish)."""
     if value is None or value == "":
         return ""
     try:
         number = Decimal(str(value))
-        return f"{number:.{int(places)}f}"
+        return local_decimal(f"{number:.{int(places)}f}")
     except (InvalidOperation, ValueError, TypeError):
         return str(value)
 
@@ -126,13 +129,13 @@ def value_in_units(entered_value, entered_unit, value, unit, decimals) -> str:
     """A value as entered and, when it was entered in another unit than the spec's, as converted and judged:
     '1.5 in → 38.100 mm'; entered without a unit, the spec's unit is added ('12.701 mm'); 'pass' stays 'pass'.
     The one way every screen, copy and export shows a recorded value."""
-    shown = f"{entered_value} {entered_unit}".strip()
+    shown = f"{entered_value} {unit_symbol(entered_unit)}".strip()
     if value is None or value == "" or not unit:
         return shown
     if not entered_unit:
-        return f"{shown} {unit}"
+        return f"{shown} {unit_symbol(unit)}"
     if entered_unit != unit:
-        return f"{shown} → {fixed(value, decimals)} {unit}"
+        return f"{shown} → {fixed(value, decimals)} {unit_symbol(unit)}"
     return shown
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.masterdata.models import Operation, WorkCenter
@@ -90,7 +91,9 @@ def ncr_for_disposition(number: str) -> Nonconformance:
             "mrb_signature",
         ).get(number=number)
     except Nonconformance.DoesNotExist:
-        raise RecordNotFound(f"there is no nonconformance {number}", field="number") from None
+        raise RecordNotFound(
+            gettext("there is no nonconformance %(number)s") % {"number": number}, field="number"
+        ) from None
 
 
 def rework_choices(site_id: int) -> tuple[list[Operation], list[WorkCenter]]:

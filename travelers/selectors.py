@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import DecimalField, F, Prefetch, Q, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.masterdata.models import WorkCenter
@@ -47,14 +48,17 @@ def traveler_by_number(number: str) -> Traveler:
     try:
         return Traveler.objects.select_related("site").get(number=number)
     except Traveler.DoesNotExist:
-        raise RecordNotFound(f"there is no traveler {number}", field="number") from None
+        raise RecordNotFound(gettext("there is no traveler %(number)s") % {"number": number}, field="number") from None
 
 
 def step_by_sequence(number: str, sequence: int) -> TravelerStep:
     step = TravelerStep.objects.select_related("traveler").filter(traveler__number=number, sequence=sequence).first()
     if step is None:
         traveler_by_number(number)  # names the traveler when that is what is missing
-        raise RecordNotFound(f"traveler {number} has no step {sequence}", field="sequence")
+        raise RecordNotFound(
+            gettext("traveler %(number)s has no step %(sequence)s") % {"number": number, "sequence": sequence},
+            field="sequence",
+        )
     return step
 
 
@@ -63,7 +67,10 @@ def step_ref(number: str, sequence: int) -> TravelerStep:
     step = TravelerStep.objects.only("id", "traveler_id").filter(traveler__number=number, sequence=sequence).first()
     if step is None:
         traveler_by_number(number)  # names the traveler when that is what is missing
-        raise RecordNotFound(f"traveler {number} has no step {sequence}", field="sequence")
+        raise RecordNotFound(
+            gettext("traveler %(number)s has no step %(sequence)s") % {"number": number, "sequence": sequence},
+            field="sequence",
+        )
     return step
 
 
@@ -71,35 +78,44 @@ def measurement_by_id(measurement_id: int) -> Measurement:
     try:
         return Measurement.objects.select_related("step__traveler").get(pk=measurement_id)
     except Measurement.DoesNotExist:
-        raise RecordNotFound(f"there is no measurement {measurement_id}", field="id") from None
+        raise RecordNotFound(
+            gettext("there is no measurement %(measurement_id)s") % {"measurement_id": measurement_id}, field="id"
+        ) from None
 
 
 def hold_by_id(hold_id: int) -> Hold:
     try:
         return Hold.objects.select_related("traveler").get(pk=hold_id)
     except Hold.DoesNotExist:
-        raise RecordNotFound(f"there is no hold {hold_id}", field="id") from None
+        raise RecordNotFound(gettext("there is no hold %(hold_id)s") % {"hold_id": hold_id}, field="id") from None
 
 
 def ncr_by_number(number: str) -> Nonconformance:
     try:
         return Nonconformance.objects.select_related("traveler").get(number=number)
     except Nonconformance.DoesNotExist:
-        raise RecordNotFound(f"there is no nonconformance {number}", field="number") from None
+        raise RecordNotFound(
+            gettext("there is no nonconformance %(number)s") % {"number": number}, field="number"
+        ) from None
 
 
 def consumption_by_id(consumption_id: int) -> Consumption:
     try:
         return Consumption.objects.select_related("traveler").get(pk=consumption_id)
     except Consumption.DoesNotExist:
-        raise RecordNotFound(f"there is no component consumption {consumption_id}", field="id") from None
+        raise RecordNotFound(
+            gettext("there is no component consumption %(consumption_id)s") % {"consumption_id": consumption_id},
+            field="id",
+        ) from None
 
 
 def work_order_by_number(number: str) -> WorkOrder:
     try:
         return WorkOrder.objects.select_related("site", "part_revision__part").get(number=number)
     except WorkOrder.DoesNotExist:
-        raise RecordNotFound(f"there is no work order {number}", field="number") from None
+        raise RecordNotFound(
+            gettext("there is no work order %(number)s") % {"number": number}, field="number"
+        ) from None
 
 
 # --- What a write left behind, for its response -----------------------------------------------------------
@@ -249,7 +265,7 @@ def traveler_detail(number: str) -> Traveler:
     try:
         return queryset.get(number=number)
     except Traveler.DoesNotExist:
-        raise RecordNotFound(f"there is no traveler {number}", field="number") from None
+        raise RecordNotFound(gettext("there is no traveler %(number)s") % {"number": number}, field="number") from None
 
 
 # --- A work center's queue ------------------------------------------------------------------------------
@@ -276,7 +292,11 @@ def work_center_queue(site_code: str, work_center_code: str) -> tuple[WorkCenter
     Held travelers are included (they are physically there), flagged by `on_hold`."""
     work_center = WorkCenter.objects.select_related("site").filter(site__code=site_code, code=work_center_code).first()
     if work_center is None:
-        raise RecordNotFound(f"there is no work center {work_center_code} at site {site_code}", field="code")
+        raise RecordNotFound(
+            gettext("there is no work center %(work_center_code)s at site %(site_code)s")
+            % {"work_center_code": work_center_code, "site_code": site_code},
+            field="code",
+        )
     here = TravelerStep.objects.filter(work_center=work_center).exclude(status__in=DONE_STEP_STATES)
     travelers = (
         Traveler.objects.filter(status__in=OPEN_TRAVELER_STATES, pk__in=here.values("traveler_id"))
@@ -413,7 +433,7 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
             number=number
         )
     except Traveler.DoesNotExist:
-        raise RecordNotFound(f"there is no traveler {number}", field="number") from None
+        raise RecordNotFound(gettext("there is no traveler %(number)s") % {"number": number}, field="number") from None
     steps = list(
         TravelerStep.objects.filter(traveler=traveler).select_related("operation", "work_center").order_by("sequence")
     )
@@ -422,7 +442,10 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
     else:
         step = next((s for s in steps if s.sequence == sequence), None)
         if step is None:
-            raise RecordNotFound(f"traveler {number} has no step {sequence}", field="sequence")
+            raise RecordNotFound(
+                gettext("traveler %(number)s has no step %(sequence)s") % {"number": number, "sequence": sequence},
+                field="sequence",
+            )
     prefetch_related_objects(
         [traveler],
         Prefetch(
@@ -475,7 +498,9 @@ def instruction_file(attachment_id: int):
     try:
         return StepAttachment.objects.get(pk=attachment_id)
     except StepAttachment.DoesNotExist:
-        raise RecordNotFound(f"there is no instruction file {attachment_id}", field="id") from None
+        raise RecordNotFound(
+            gettext("there is no instruction file %(attachment_id)s") % {"attachment_id": attachment_id}, field="id"
+        ) from None
 
 
 def record_file(attachment_id: int) -> Attachment:
@@ -483,7 +508,9 @@ def record_file(attachment_id: int) -> Attachment:
     try:
         return Attachment.objects.select_related("step__traveler").get(pk=attachment_id)
     except Attachment.DoesNotExist:
-        raise RecordNotFound(f"there is no attachment {attachment_id}", field="id") from None
+        raise RecordNotFound(
+            gettext("there is no attachment %(attachment_id)s") % {"attachment_id": attachment_id}, field="id"
+        ) from None
 
 
 def step_characteristics(step_id: int) -> list[TravelerCharacteristic]:
@@ -495,7 +522,10 @@ def step_characteristic(step_id: int, characteristic_id: int) -> TravelerCharact
     try:
         return TravelerCharacteristic.objects.get(step_id=step_id, pk=characteristic_id)
     except TravelerCharacteristic.DoesNotExist:
-        raise RecordNotFound(f"this step has no characteristic {characteristic_id}", field="characteristic") from None
+        raise RecordNotFound(
+            gettext("this step has no characteristic %(characteristic_id)s") % {"characteristic_id": characteristic_id},
+            field="characteristic",
+        ) from None
 
 
 # --- Work orders and their route ---------------------------------------------------------------------------

@@ -4,27 +4,29 @@ compares status strings."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 
 class TravelerStatus(models.TextChoices):
-    ACTIVE = "active", "In work"
-    AWAITING_SIGNOFF = "awaiting_signoff", "Awaiting final sign-off"
-    CLOSED = "closed", "Closed"
-    SCRAPPED = "scrapped", "Scrapped"
-    CANCELLED = "cancelled", "Cancelled"  # its work order was cancelled before any step started
+    ACTIVE = "active", _("In work")
+    AWAITING_SIGNOFF = "awaiting_signoff", _("Awaiting final sign-off")
+    CLOSED = "closed", _("Closed")
+    SCRAPPED = "scrapped", _("Scrapped")
+    CANCELLED = "cancelled", _("Cancelled")  # its work order was cancelled before any step started
 
 
 class StepStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    IN_PROGRESS = "in_progress", "In progress"
-    AWAITING_INSPECTION = "awaiting_inspection", "Awaiting inspection"
-    COMPLETED = "completed", "Completed"
-    SKIPPED = "skipped", "Skipped"
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    AWAITING_INSPECTION = "awaiting_inspection", _("Awaiting inspection")
+    COMPLETED = "completed", _("Completed")
+    SKIPPED = "skipped", _("Skipped")
 
 
 class NcrStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    CLOSED = "closed", "Dispositioned"
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Dispositioned")
 
 
 TRAVELER_ALLOWED: dict[str, set[str]] = {
@@ -49,12 +51,22 @@ DONE_STEP_STATES = {StepStatus.COMPLETED, StepStatus.SKIPPED}
 OPEN_TRAVELER_STATES = {TravelerStatus.ACTIVE, TravelerStatus.AWAITING_SIGNOFF}
 
 
+def status_label(code: str) -> str:
+    """The label of a traveler, step or NCR state, in the reader's language."""
+    for states in (StepStatus, TravelerStatus, NcrStatus):
+        if code in states.values:
+            return str(states(code).label)
+    return code
+
+
 def transition(current: str, target: str, allowed: dict[str, set[str]], what: str) -> str:
     """`target` when the move is allowed, else StepStateRefused naming both states."""
     from travelers.errors import StepStateRefused
 
     if target not in allowed.get(current, set()):
         raise StepStateRefused(
-            f"{what} is {current.replace('_', ' ')}; it cannot become {target.replace('_', ' ')}", field="status"
+            gettext("%(what)s is %(status)s; it cannot become %(target)s")
+            % {"what": what, "status": status_label(current).lower(), "target": status_label(target).lower()},
+            field="status",
         )
     return target

@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from mes.exports import row as spreadsheet_row
@@ -37,7 +38,7 @@ def may_trace(view):
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.has_perm(VIEW):
-            raise PermissionDenied("You are not allowed to see travelers.")
+            raise PermissionDenied(gettext("You are not allowed to see travelers."))
         response = view(request, *args, **kwargs)
         patch_cache_control(response, private=True, no_store=True)
         patch_vary_headers(response, ["HX-Request"])
@@ -94,7 +95,7 @@ def item_trace(request, item_id: int):
     depth = request.GET.get("depth", "")
     trace = genealogy.trace_item(item_id, depth=int(depth) if depth.isdigit() else genealogy.DEFAULT_DEPTH)
     if trace is None:
-        raise Http404("There is no such unit or lot.")
+        raise Http404(gettext("There is no such unit or lot."))
     return render(request, "traceability/trace.html", {"trace": trace})
 
 
@@ -103,7 +104,7 @@ def item_trace(request, item_id: int):
 def archived_trace(request, number: str):
     trace = genealogy.trace_archived(clean_text(number)[:30])
     if trace is None:
-        raise Http404("There is no archived traveler with that number.")
+        raise Http404(gettext("There is no archived traveler with that number."))
     return render(request, "traceability/trace.html", {"trace": trace})
 
 
@@ -159,10 +160,12 @@ EXPORT_COLUMNS = [
 def _export_rows(args: dict):
     pages = recall.recall_all(**args)
     first = next(pages)
-    yield ["# completeness", first.completeness.statement]
-    yield ["# suspects", "; ".join(first.suspects)]
+    # Comment lines for the person opening the file; the column names below stay the same in every
+    # language, so a script reading exports from every site reads them alike.
+    yield ["# " + gettext("completeness"), first.completeness.statement]
+    yield ["# " + gettext("suspects"), "; ".join(first.suspects)]
     for site, n in first.per_site:
-        yield ["# units at site", site, n]
+        yield ["# " + gettext("units at site"), site, n]
     yield EXPORT_COLUMNS
     for unit in pages:
         row = unit.as_dict()
@@ -180,7 +183,9 @@ class _Echo:
 def recall_csv(request):
     args, _ = _recall_args(request)
     if not (args["lot"] or args["characteristic"]):
-        return HttpResponse("Name a suspect lot or a characteristic.\n", content_type="text/plain", status=400)
+        return HttpResponse(
+            gettext("Name a suspect lot or a characteristic.") + "\n", content_type="text/plain", status=400
+        )
     writer = csv.writer(_Echo())
     rows = (writer.writerow(spreadsheet_row(row)) for row in _export_rows(args))
     response = StreamingHttpResponse(rows, content_type="text/csv")
@@ -194,10 +199,14 @@ def recall_xlsx(request):
     try:
         import openpyxl
     except ImportError:
-        raise Http404("Excel export needs openpyxl, which is not installed here; use the CSV export.") from None
+        raise Http404(
+            gettext("Excel export needs openpyxl, which is not installed here; use the CSV export.")
+        ) from None
     args, _ = _recall_args(request)
     if not (args["lot"] or args["characteristic"]):
-        return HttpResponse("Name a suspect lot or a characteristic.\n", content_type="text/plain", status=400)
+        return HttpResponse(
+            gettext("Name a suspect lot or a characteristic.") + "\n", content_type="text/plain", status=400
+        )
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet("recall")
     for row in _export_rows(args):

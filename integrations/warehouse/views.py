@@ -92,7 +92,7 @@ def capability_index(request):
 def _groups(request, code: str, *, detail: bool = True):
     since, until = _date(request, "since"), _date(request, "until")
     if since and until and until <= since:
-        raise BadParameter("until", _("until must be after since"))
+        raise BadParameter(_("until"), _("until must be after since"))
     groups = queries.capability_groups(
         code, since=since, until=until, revision=_revision(request, "revision"), detail=detail
     )
@@ -155,7 +155,7 @@ def capability_changes(request, code: str):
     at = _date(request, "at")
     old_rev, new_rev = _revision(request, "from"), _revision(request, "to")
     if at is None and not (old_rev and new_rev):
-        raise BadParameter("at", _("give a date (at) or two routing revisions (from and to)"))
+        raise BadParameter(_("at"), _("give a date (at) or two routing revisions (from and to)"))
     if at is not None:
         before = queries.capability_groups(code, until=at, detail=False)
         after = queries.capability_groups(code, since=at, detail=False)

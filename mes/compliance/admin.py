@@ -17,10 +17,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.utils.translation import gettext
 
 from . import credentials
 from .admin_history import ReasonForChangeAdmin
-from .errors import SignatureRefused
+from .errors import CredentialRefused, SignatureRefused
 from .models import ApiToken, Profile
 from .tokens import api_token_revoke
 
@@ -37,13 +38,13 @@ class ProfileForm(forms.ModelForm):
 
     class Meta:
         model = Profile
-        fields = ("employee_number", "printed_name", "site")
+        fields = ("employee_number", "printed_name", "site", "language")
 
     def clean(self):
         data = super().clean()
         if self.instance.pk and data.get("printed_name") != self.instance.printed_name:
             if not (data.get("reason") or "").strip():
-                self.add_error("reason", "Say why the printed name changes.")
+                self.add_error("reason", gettext("Say why the printed name changes."))
         return data
 
 
@@ -59,7 +60,11 @@ def _save_profile(request, form) -> None:
                 site=form.cleaned_data["site"],
                 reason=form.cleaned_data.get("reason", ""),
             )
-        except SignatureRefused as exc:
+            if "language" in form.changed_data:
+                credentials.profile_language_set(
+                    profile=profile, language=form.cleaned_data["language"], actor=request.user
+                )
+        except (SignatureRefused, CredentialRefused) as exc:
             messages.error(request, exc.message)
         return
     profile.save()
@@ -68,11 +73,11 @@ def _save_profile(request, form) -> None:
 @admin.register(Profile)
 class ProfileAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
     form = ProfileForm
-    list_display = ("employee_number", "printed_name", "user", "site")
+    list_display = ("employee_number", "printed_name", "user", "site", "language")
     list_filter = ("site",)
     search_fields = ("employee_number", "printed_name", "user__username", "user__email")
     list_select_related = ("user", "site")
-    fields = ("user", "employee_number", "printed_name", "site", "reason")
+    fields = ("user", "employee_number", "printed_name", "site", "language", "reason")
 
     def get_readonly_fields(self, request, obj=None):
         return ("user", "employee_number") if obj else ()
@@ -88,7 +93,7 @@ class ProfileInline(admin.StackedInline):
     model = Profile
     form = ProfileForm
     fk_name = "user"
-    fields = ("employee_number", "printed_name", "site", "reason")
+    fields = ("employee_number", "printed_name", "site", "language", "reason")
     can_delete = False
     verbose_name = "shop-floor profile"
     verbose_name_plural = "shop-floor profile"
@@ -149,7 +154,9 @@ class UserAdmin(ReasonForChangeAdmin, DjangoUserAdmin):
                     reason=f"password set in the administration by {request.user.get_username()}",
                 )
                 messages.warning(
-                    request, f"{user.get_username()} must choose a new password or PIN before signing again."
+                    request,
+                    gettext("%(username)s must choose a new password or PIN before signing again.")
+                    % {"username": user.get_username()},
                 )
             else:
                 credentials.signing_secret_changed_by_user(user=user)
@@ -161,7 +168,11 @@ class UserAdmin(ReasonForChangeAdmin, DjangoUserAdmin):
             credentials.signing_secret_reset_by_admin(
                 user=user, actor=request.user, reason=f"signing PIN reset by {request.user.get_username()}"
             )
-        messages.success(request, f"{queryset.count()} user(s) must choose a new password or PIN before signing.")
+        messages.success(
+            request,
+            gettext("%(count)s user(s) must choose a new password or PIN before signing.")
+            % {"count": queryset.count()},
+        )
 
     @staticmethod
     def _profile(user) -> Profile | None:
@@ -223,7 +234,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def revoke(self, request, queryset):
         for token in queryset.filter(revoked_at__isnull=True):
             api_token_revoke(token=token, actor=request.user)
-        messages.success(request, "Revoked.")
+        messages.success(request, gettext("Revoked."))
 
     def has_revoke_permission(self, request) -> bool:
         return request.user.has_perm("compliance.revoke_apitoken")

@@ -19,6 +19,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .audit import audit_record
 from .errors import CredentialRefused, SignatureRefused
@@ -101,11 +102,11 @@ def session_end(session_key: str | None) -> None:
 def signing_pin_set(*, user, current_password: str, new_pin: str) -> None:
     """The user chooses their personal signing PIN (6-12 digits), proving who they are by password."""
     if not user.check_password(current_password):
-        raise SignatureRefused("the current password is wrong", field="current_password")
+        raise SignatureRefused(_("the current password is wrong"), field="current_password")
     if not (new_pin.isdigit() and 6 <= len(new_pin) <= 12):
-        raise CredentialRefused("a PIN is 6 to 12 digits", field="new_pin")
+        raise CredentialRefused(_("a PIN is 6 to 12 digits"), field="new_pin")
     if len(set(new_pin)) < 3:
-        raise CredentialRefused("a PIN needs at least three different digits", field="new_pin")
+        raise CredentialRefused(_("a PIN needs at least three different digits"), field="new_pin")
     credential = credential_for_update(user)
     credential.pin_hash = make_password(new_pin, hasher="pbkdf2_sha256_pin")
     credential.pin_set_at = timezone.now()
@@ -120,9 +121,9 @@ def signing_pin_set(*, user, current_password: str, new_pin: str) -> None:
 def password_change(*, user, current_password: str, new_password: str) -> None:
     """The user chooses a new password, proving who they are by the current one (Django's validators)."""
     if not user.check_password(current_password):
-        raise SignatureRefused("the current password is wrong", field="current_password")
+        raise SignatureRefused(_("the current password is wrong"), field="current_password")
     if new_password == current_password:
-        raise CredentialRefused("choose a password different from the current one", field="new_password")
+        raise CredentialRefused(_("choose a password different from the current one"), field="new_password")
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
@@ -199,15 +200,20 @@ def _signing_unlock(*, user, actor, authority, reason: str) -> SigningUnlock:
     from .signing import signature_record
 
     if actor is None or not actor.has_perm("compliance.unlock_signing"):
-        raise SignatureRefused(f"{getattr(actor, 'username', 'anonymous')} may not unlock signers", field="actor")
+        raise SignatureRefused(
+            _("%(getattr)s may not unlock signers") % {"getattr": getattr(actor, "username", "anonymous")},
+            field="actor",
+        )
     if actor.pk == user.pk:
-        raise SignatureRefused("nobody unlocks their own signing: ask a supervisor", field="actor")
+        raise SignatureRefused(_("nobody unlocks their own signing: ask a supervisor"), field="actor")
     reason = (reason or "").strip()
     if not reason:
-        raise CredentialRefused("say why signing is unlocked", field="reason")
+        raise CredentialRefused(_("say why signing is unlocked"), field="reason")
     credential = credential_for_update(user)
     if not credential.locked_at:
-        raise SignatureRefused(f"{user.get_username()}'s signing is not locked", field="user")
+        raise SignatureRefused(
+            _("%(username)s's signing is not locked") % {"username": user.get_username()}, field="user"
+        )
     now = timezone.now()
     unlock = SigningUnlock(
         pk=next_id(SigningUnlock),  # the signed content names the record, which is written once, signed
@@ -255,13 +261,13 @@ def profile_update(*, profile, actor, printed_name: str, site=None, reason: str 
 
     printed_name = (printed_name or "").strip()
     if not printed_name:
-        raise CredentialRefused("the printed name cannot be empty", field="printed_name")
+        raise CredentialRefused(_("the printed name cannot be empty"), field="printed_name")
     before = Profile.objects.select_for_update().get(pk=profile.pk)
     changes = {}
     if printed_name != before.printed_name:
         if not (reason or "").strip():
             raise CredentialRefused(
-                "say why the printed name changes (it stands beside every signature)", field="reason"
+                _("say why the printed name changes (it stands beside every signature)"), field="reason"
             )
         changes["printed_name"] = [before.printed_name, printed_name]
     if site is not None and site.pk != before.site_id:
@@ -281,6 +287,31 @@ def profile_update(*, profile, actor, printed_name: str, site=None, reason: str 
         actor=actor,
         changes=changes,
         reason=(reason or "").strip(),
+    )
+    return before
+
+
+@transaction.atomic
+def profile_language_set(*, profile, language: str, actor):
+    """Choose the language of a person's screens, printouts and signature statements ("": their site's)."""
+    from .models import Profile
+
+    if language and language not in dict(settings.LANGUAGES):
+        raise CredentialRefused(_("'%(code)s' is not a language of Traveler") % {"code": language}, field="language")
+    before = Profile.objects.select_for_update().get(pk=profile.pk)
+    if before.language == language:
+        return before
+    old, before.language = before.language, language
+    with reason_for_change("language chosen by its owner" if actor.pk == before.user_id else "language set"):
+        before.save(update_fields=["language"])
+    audit_record(
+        chain=f"user:{before.user_id}",
+        action="profile.changed",
+        object_type="compliance.profile",
+        object_id=before.pk,
+        actor=actor,
+        changes={"language": [old or None, language or None]},
+        reason="",
     )
     return before
 

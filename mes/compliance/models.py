@@ -6,6 +6,8 @@ import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from . import guards
 from .history import tracked
@@ -17,6 +19,12 @@ class Profile(models.Model):
     employee_number = models.CharField(max_length=30, unique=True, help_text="Printed on the badge.")
     printed_name = models.CharField(max_length=150, help_text="The name shown beside every signature (21 CFR 11.50).")
     site = models.ForeignKey("masterdata.Site", on_delete=models.PROTECT, null=True, blank=True)
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The language of this person's screens, printouts and signature statements; blank: their site's.",
+    )
 
     class Meta:
         ordering = ["employee_number"]
@@ -160,22 +168,22 @@ class Signature(models.Model):
     and comment. Immutable (database trigger)."""
 
     class Meaning(models.TextChoices):
-        PERFORMED = "performed", "Performed"
-        INSPECTED = "inspected", "Inspected"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        CORRECTED = "corrected", "Corrected"
-        DISPOSITIONED = "dispositioned", "Dispositioned"
-        SKIPPED = "skipped", "Skipped"
-        REPLANNED = "replanned", "Re-planned"
-        REMOVED = "removed", "Removed a component"
-        RELEASED = "released", "Released a hold"
-        DISPOSED = "disposed", "Approved disposal"
-        COSIGNED = "cosigned", "Co-signed"
-        UNLOCKED = "unlocked", "Unlocked signing"
-        REVIEWED = "reviewed", "Reviewed"
-        RELEASE_APPROVED = "release_approved", "Approved for release"
-        ENGINEERING_APPROVED = "engineering_approved", "Approved (engineering)"
+        PERFORMED = "performed", _("Performed")
+        INSPECTED = "inspected", _("Inspected")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        CORRECTED = "corrected", _("Corrected")
+        DISPOSITIONED = "dispositioned", _("Dispositioned")
+        SKIPPED = "skipped", _("Skipped")
+        REPLANNED = "replanned", _("Re-planned")
+        REMOVED = "removed", _("Removed a component")
+        RELEASED = "released", _("Released a hold")
+        DISPOSED = "disposed", _("Approved disposal")
+        COSIGNED = "cosigned", _("Co-signed")
+        UNLOCKED = "unlocked", _("Unlocked signing")
+        REVIEWED = "reviewed", _("Reviewed")
+        RELEASE_APPROVED = "release_approved", _("Approved for release")
+        ENGINEERING_APPROVED = "engineering_approved", _("Approved (engineering)")
 
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     printed_name = models.CharField(max_length=150)
@@ -191,6 +199,11 @@ class Signature(models.Model):
     qualification_text = models.CharField(max_length=200, blank=True)
     comment = models.TextField(blank=True)
     key_id = models.CharField(max_length=32, blank=True, help_text="The integrity key of the content hash.")
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="The language the signer read the signing statement in; the meaning's code is what is signed.",
+    )
 
     class Meta:
         ordering = ["signed_at", "id"]
@@ -198,7 +211,23 @@ class Signature(models.Model):
         triggers = [guards.append_only("a signature")]
 
     def __str__(self) -> str:
-        return f"{self.printed_name} — {self.get_meaning_display()} — {self.signed_at:%Y-%m-%d %H:%M:%S} UTC"
+        return f"{self.printed_name} — {self.meaning_label} — {self.signed_at:%Y-%m-%d %H:%M:%S} UTC"
+
+    @property
+    def meaning_label(self) -> str:
+        """The meaning as the signer read it when signing (their language then), whoever reads it now."""
+        label = self.Meaning(self.meaning).label if self.meaning in self.Meaning.values else self.meaning
+        if self.language and self.language in dict(settings.LANGUAGES):
+            with translation.override(self.language):
+                return str(label)
+        return str(label)
+
+    @property
+    def meaning_manifest(self) -> str:
+        """The meaning in the signer's words, followed by the reader's when they read another language."""
+        signer = self.meaning_label
+        reader = str(self.Meaning(self.meaning).label) if self.meaning in self.Meaning.values else self.meaning
+        return signer if reader == signer else f"{signer} ({reader})"
 
     @property
     def manifestation(self) -> str:
@@ -231,8 +260,8 @@ class IntegrityCheckpoint(models.Model):
     This row only says where it is; the verifier reads and checks the document in the lake."""
 
     class Kind(models.TextChoices):
-        FULL = "full", "Every chain"
-        DELTA = "delta", "Chains moved since the previous checkpoint"
+        FULL = "full", _("Every chain")
+        DELTA = "delta", _("Chains moved since the previous checkpoint")
 
     number = models.PositiveBigIntegerField(unique=True)
     kind = models.CharField(max_length=5, choices=Kind.choices)

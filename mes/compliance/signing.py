@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from mes.events.services import outbox_emit
 
@@ -91,7 +92,7 @@ def signing_authenticate(
     user's: nobody signs for someone else) and the secret; later ones in the same session the secret.
     A secret someone else set, or one older than its maximum age, does not sign (see credentials)."""
     if user is None or not user.is_authenticated or not user.is_active:
-        raise SignatureRefused("sign in before signing", field="secret")
+        raise SignatureRefused(gettext("sign in before signing"), field="secret")
     typed = (username or "").strip()
     if typed and typed != user.get_username():
         _refuse(user, "the user id typed is not the signed-in user's")
@@ -99,18 +100,26 @@ def signing_authenticate(
         credential = credentials.credential_for_update(user)
         if credential.locked_at:
             raise SigningLocked(
-                f"signing is locked for {printed_name_of(user)} since {credential.locked_at:%Y-%m-%d %H:%M} UTC "
-                "after repeated wrong secrets; a supervisor must unlock it",
+                gettext(
+                    "signing is locked for %(printed_name_of)s since %(locked_at)s UTC after repeated wrong secrets; "
+                    "a supervisor must unlock it"
+                )
+                % {
+                    "printed_name_of": printed_name_of(user),
+                    "locked_at": format(credential.locked_at, "%Y-%m-%d %H:%M"),
+                },
                 field="secret",
             )
         if credential.must_set_new_secret:
             raise SignatureRefused(
-                "your password or PIN was set by someone else: choose a new one before you sign",
+                gettext("your password or PIN was set by someone else: choose a new one before you sign"),
                 field="secret",
             )
         if not typed and not credentials.session_continues(session_key, user):
             raise SignatureRefused(
-                "type your user id as well as your password or PIN: this is your first signing of this session",
+                gettext(
+                    "type your user id as well as your password or PIN: this is your first signing of this session"
+                ),
                 field="username",
             )
         method = None
@@ -120,12 +129,14 @@ def signing_authenticate(
             method = "password"
         if method == "pin" and credentials.pin_expired(credential):
             raise SignatureRefused(
-                f"your signing PIN is older than {credentials.pin_max_age().days} days: choose a new one",
+                gettext("your signing PIN is older than %(days)s days: choose a new one")
+                % {"days": credentials.pin_max_age().days},
                 field="secret",
             )
         if method == "password" and credentials.password_expired(user, credential):
             raise SignatureRefused(
-                f"your password is older than {credentials.password_max_age().days} days: change it before you sign",
+                gettext("your password is older than %(days)s days: change it before you sign")
+                % {"days": credentials.password_max_age().days},
                 field="secret",
             )
         if method:
@@ -178,11 +189,18 @@ def _refuse(user, message: str) -> None:
     remaining = failure_limit() - credential.failed_attempts
     if locked_now or remaining <= 0:
         raise SigningLocked(
-            f"{message}; signing is now locked after {credential.failed_attempts} failed attempts — "
-            "a supervisor must unlock it",
+            gettext(
+                "%(message)s; signing is now locked after %(failed_attempts)s failed attempts — a supervisor must "
+                "unlock it"
+            )
+            % {"message": message, "failed_attempts": credential.failed_attempts},
             field="secret",
         )
-    raise SignatureRefused(f"{message} ({remaining} attempt{'s' if remaining != 1 else ''} left)", field="secret")
+    raise SignatureRefused(
+        ngettext("%(message)s (%(remaining)s attempt left)", "%(message)s (%(remaining)s attempts left)", remaining)
+        % {"message": message, "remaining": remaining},
+        field="secret",
+    )
 
 
 def signature_record(
@@ -201,7 +219,9 @@ def signature_record(
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("signature_record must run inside the transaction of the signed change")
     if meaning not in Signature.Meaning.values:
-        raise SignatureRefused(f"'{meaning}' is not a signature meaning", field="meaning")
+        raise SignatureRefused(
+            gettext("'%(meaning)s' is not a signature meaning") % {"meaning": meaning}, field="meaning"
+        )
     user = authority.user
     key = keys.current()
     signature = Signature(
@@ -216,6 +236,7 @@ def signature_record(
         qualification_text=str(qualification) if qualification else "",
         comment=comment,
         key_id=key.id,
+        language=translation.get_language() or settings.LANGUAGE_CODE,  # of the statement the signer read
     )
     signature.content_hash = key.mac(canonical_bytes(signed_envelope(signature=signature, content=content)))
     signature.save(force_insert=True)

@@ -7,6 +7,7 @@ import secrets
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .audit import audit_record
 from .errors import SignatureRefused
@@ -54,7 +55,10 @@ def api_token_revoke(*, token: ApiToken, actor, reason: str = "") -> None:
     """Withdraw a token at once (21 CFR 11.300(c)): its owner may, for a lost or leaked one; otherwise only
     whoever holds compliance.revoke_apitoken (administrators)."""
     if actor is None or (actor.pk != token.user_id and not actor.has_perm("compliance.revoke_apitoken")):
-        raise SignatureRefused(f"{getattr(actor, 'username', 'anonymous')} may not revoke this token", field="actor")
+        raise SignatureRefused(
+            gettext("%(getattr)s may not revoke this token") % {"getattr": getattr(actor, "username", "anonymous")},
+            field="actor",
+        )
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_record(
         chain=f"user:{token.user_id}",

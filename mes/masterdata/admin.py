@@ -18,6 +18,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from mes.compliance.admin_history import ReasonForChangeAdmin
 
@@ -176,7 +177,15 @@ class WorkCenterInline(admin.TabularInline):
 
 @admin.register(Site)
 class SiteAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
-    list_display = ("code", "name", "time_zone", "legacy_system", "cosign_corrections", "mrb_dispositions")
+    list_display = (
+        "code",
+        "name",
+        "time_zone",
+        "language",
+        "legacy_system",
+        "cosign_corrections",
+        "mrb_dispositions",
+    )
     search_fields = ("code", "name", "legacy_system")
     inlines = [WorkCenterInline]
 
@@ -678,13 +687,16 @@ class StepAttachmentForm(forms.ModelForm):
             return upload
         content_type = upload_content_type(upload)
         if content_type not in services.ALLOWED_INSTRUCTION_TYPES:
-            raise forms.ValidationError(f"{content_type} is not accepted; use PNG, JPEG, SVG or PDF")
+            raise forms.ValidationError(
+                gettext("%(content_type)s is not accepted; use PNG, JPEG, SVG or PDF") % {"content_type": content_type}
+            )
         if upload.size > services.MAX_INSTRUCTION_BYTES:
             raise forms.ValidationError(
-                f"the file is larger than {services.MAX_INSTRUCTION_BYTES // 2**20} MiB", code="too_large"
+                gettext("the file is larger than %(value)s MiB") % {"value": services.MAX_INSTRUCTION_BYTES // 2**20},
+                code="too_large",
             )
         if not upload.size:
-            raise forms.ValidationError("the file is empty")
+            raise forms.ValidationError(gettext("the file is empty"))
         return upload
 
 

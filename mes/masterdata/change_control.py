@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record
 from mes.compliance.canonical import canonical_hash
@@ -115,18 +116,29 @@ def routing_change_request(*, routing: Routing, action: str, reason: str, actor,
     """Ask for a routing's release (a draft) or obsolescence (the released one), saying why."""
     routing = Routing.objects.select_for_update().select_related("part_revision__part").get(pk=routing.pk)
     if actor is None or not actor.has_perm("masterdata.change_routing"):
-        raise SignatureRefused(f"{getattr(actor, 'username', 'anonymous')} may not change routings", field="actor")
+        raise SignatureRefused(
+            gettext("%(getattr)s may not change routings") % {"getattr": getattr(actor, "username", "anonymous")},
+            field="actor",
+        )
     if action not in RoutingChange.Action.values:
-        raise RoutingTransitionRefused(f"'{action}' is not a routing change: release or obsolete", field="action")
+        raise RoutingTransitionRefused(
+            gettext("'%(action)s' is not a routing change: release or obsolete") % {"action": action}, field="action"
+        )
     reason = (reason or "").strip()
     if not reason:
-        raise RoutingTransitionRefused("say why (a reason or the change order)", field="reason")
+        raise RoutingTransitionRefused(gettext("say why (a reason or the change order)"), field="reason")
     if RoutingChange.objects.filter(routing=routing, status=RoutingChange.Status.OPEN).exists():
-        raise RoutingTransitionRefused(f"{routing} already has an open change", field="routing")
+        raise RoutingTransitionRefused(
+            gettext("%(routing)s already has an open change") % {"routing": routing}, field="routing"
+        )
     before = None
     if action == RoutingChange.Action.RELEASE:
         if routing.status != RoutingStatus.DRAFT:
-            raise RoutingTransitionRefused(f"{routing} is {routing.status}: only a draft is released", field="status")
+            raise RoutingTransitionRefused(
+                gettext("%(routing)s is %(status)s: only a draft is released")
+                % {"routing": routing, "status": routing.status},
+                field="status",
+            )
         problems = routing_validate_for_release(routing)
         if problems:
             field, message = problems[0]
@@ -134,7 +146,9 @@ def routing_change_request(*, routing: Routing, action: str, reason: str, actor,
         current = Routing.objects.filter(part_revision=routing.part_revision, status=RoutingStatus.RELEASED).first()
         before = routing_document(current) if current else None
     elif routing.status != RoutingStatus.RELEASED:
-        raise RoutingTransitionRefused(f"{routing} is {routing.status}: only a released routing is made obsolete",
+        raise RoutingTransitionRefused(gettext(
+                "%(routing)s is %(status)s: only a released routing is made obsolete"
+            ) % {"routing": routing, "status": routing.status},
                                        field="status")  # fmt: skip
     document = routing_document(routing)
     change = RoutingChange.objects.create(
@@ -165,19 +179,31 @@ def routing_change_approve(
 def _approve(change_id: int, *, role: str, actor, authority) -> RoutingChange:
     change = RoutingChange.objects.select_for_update().select_related("routing__part_revision__part").get(pk=change_id)
     if role not in ROLES:
-        raise SignatureRefused(f"'{role}' is not a signing role: engineering or quality", field="role")
+        raise SignatureRefused(
+            gettext("'%(role)s' is not a signing role: engineering or quality") % {"role": role}, field="role"
+        )
     perm, meaning, slot = ROLES[role]
     if not actor.has_perm(perm):
-        raise SignatureRefused(f"{actor.get_username()} may not sign routing changes for {role}", field="role")
+        raise SignatureRefused(
+            gettext("%(username)s may not sign routing changes for %(role)s")
+            % {"username": actor.get_username(), "role": role},
+            field="role",
+        )
     if change.status != RoutingChange.Status.OPEN:
-        raise RoutingTransitionRefused(f"this change is {change.get_status_display().lower()}", field="change")
+        raise RoutingTransitionRefused(
+            gettext("this change is %(status)s") % {"status": change.get_status_display().lower()}, field="change"
+        )
     if getattr(change, f"{slot}_id"):
-        raise RoutingTransitionRefused(f"{role} has signed this change already", field="role")
+        raise RoutingTransitionRefused(
+            gettext("%(role)s has signed this change already") % {"role": role}, field="role"
+        )
     other = change.quality_signature if role == "engineering" else change.engineering_signature
     if other is not None and other.signer_id == actor.pk:
-        raise SignatureRefused("the two signatures of a change are by two different people", field="actor")
+        raise SignatureRefused(gettext("the two signatures of a change are by two different people"), field="actor")
     if canonical_hash(routing_document(change.routing)) != change.document_sha256:
-        raise RoutingTransitionRefused("the routing changed since the change was asked for: withdraw it and ask again",
+        raise RoutingTransitionRefused(gettext(
+                "the routing changed since the change was asked for: withdraw it and ask again"
+            ),
                                        field="routing")  # fmt: skip
     now = timezone.now()
     signature = signature_record(
@@ -208,9 +234,11 @@ def _approve(change_id: int, *, role: str, actor, authority) -> RoutingChange:
 def routing_change_withdraw(*, change: RoutingChange, actor, reason: str) -> RoutingChange:
     change = RoutingChange.objects.select_for_update().get(pk=change.pk)
     if change.status != RoutingChange.Status.OPEN:
-        raise RoutingTransitionRefused(f"this change is {change.get_status_display().lower()}", field="change")
+        raise RoutingTransitionRefused(
+            gettext("this change is %(status)s") % {"status": change.get_status_display().lower()}, field="change"
+        )
     if not (reason or "").strip():
-        raise RoutingTransitionRefused("say why the change is withdrawn", field="reason")
+        raise RoutingTransitionRefused(gettext("say why the change is withdrawn"), field="reason")
     change.status, change.completed_at = RoutingChange.Status.WITHDRAWN, timezone.now()
     change.save(update_fields=["status", "completed_at"])
     _audit(change, "routing_change.withdrawn", actor, {"status": ["open", "withdrawn"]}, reason.strip())

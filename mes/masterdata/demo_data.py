@@ -31,6 +31,7 @@ class SiteSpec:
     code: str
     name: str
     time_zone: str
+    language: str  # what its people read when they chose no language themselves
     legacy_system: str
     work_centers: tuple[tuple[str, str], ...]  # (code, name)
 
@@ -40,6 +41,7 @@ SITES: tuple[SiteSpec, ...] = (
         code="WIC",
         name="Wichita – machining and assembly",
         time_zone="America/Chicago",
+        language="en",
         legacy_system="legacy-wic",
         work_centers=(
             ("LATHE-01", "CNC lathe cell (Okuma LB3000)"),
@@ -54,6 +56,7 @@ SITES: tuple[SiteSpec, ...] = (
         code="TLS",
         name="Toulouse – pièces de précision",
         time_zone="Europe/Paris",
+        language="fr",
         legacy_system="legacy-tls",
         work_centers=(
             ("TOUR-1", "Tour CN (Mazak QT-250)"),
@@ -68,6 +71,7 @@ SITES: tuple[SiteSpec, ...] = (
         code="QRO",
         name="Querétaro – componentes",
         time_zone="America/Mexico_City",
+        language="es",
         legacy_system="legacy-qro",
         work_centers=(
             ("CNC-T1", "Torno CNC (Haas ST-20)"),

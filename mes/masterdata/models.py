@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from mes.compliance.history import tracked
 
@@ -46,6 +47,12 @@ class Site(models.Model):
     code = models.CharField(max_length=20, unique=True, validators=[code_validator])
     name = models.CharField(max_length=120)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
+    language = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text="The language of this site's screens for people who chose none; blank: each browser's.",
+    )
     legacy_system = models.CharField(
         max_length=60, blank=True, help_text="Name of this site's legacy MES, used to resolve its codes."
     )
@@ -136,8 +143,8 @@ class UnmappedCode(models.Model):
     code is mapped to an operation (an OperationAlias), a part code to a part (a PartAlias)."""
 
     class Kind(models.TextChoices):
-        OPERATION = "operation", "Operation"
-        PART = "part", "Part"
+        OPERATION = "operation", _("Operation")
+        PART = "part", _("Part")
 
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.OPERATION)
     source_system = models.CharField(max_length=60)
@@ -171,8 +178,8 @@ class UnmappedCode(models.Model):
 @tracked()
 class Part(models.Model):
     class Tracking(models.TextChoices):
-        SERIAL = "serial", "Serialized (one traveler per unit)"
-        LOT = "lot", "Lot (one traveler per lot)"
+        SERIAL = "serial", _("Serialized (one traveler per unit)")
+        LOT = "lot", _("Lot (one traveler per lot)")
 
     number = models.CharField(max_length=40, unique=True, validators=[code_validator])
     name = models.CharField(max_length=160)
@@ -277,8 +284,8 @@ class Routing(models.Model):
 @tracked()
 class RoutingStep(models.Model):
     class Signoff(models.TextChoices):
-        OPERATOR = "operator", "Operator signs"
-        OPERATOR_AND_INSPECTOR = "operator+inspector", "Operator signs, inspector buys off"
+        OPERATOR = "operator", _("Operator signs")
+        OPERATOR_AND_INSPECTOR = "operator+inspector", _("Operator signs, inspector buys off")
 
     routing = models.ForeignKey(Routing, on_delete=models.CASCADE, related_name="steps")
     sequence = models.PositiveIntegerField(help_text="Order along the route: 10, 20, 30…")
@@ -330,15 +337,15 @@ class StepAttachment(models.Model):
 @tracked()
 class Characteristic(models.Model):
     class Kind(models.TextChoices):
-        NUMERIC = "numeric", "Numeric"
-        TEXT = "text", "Text"
-        PASS_FAIL = "pass_fail", "Pass / fail"
-        CHOICE = "choice", "Choice"
-        ATTACHMENT = "attachment", "Attachment (photo, file)"
+        NUMERIC = "numeric", _("Numeric")
+        TEXT = "text", _("Text")
+        PASS_FAIL = "pass_fail", _("Pass / fail")
+        CHOICE = "choice", _("Choice")
+        ATTACHMENT = "attachment", _("Attachment (photo, file)")
 
     class OnOutOfSpec(models.TextChoices):
-        HOLD = "hold", "Hold the traveler and open a nonconformance"
-        WARN = "warn", "Warn only"
+        HOLD = "hold", _("Hold the traveler and open a nonconformance")
+        WARN = "warn", _("Warn only")
 
     step = models.ForeignKey(RoutingStep, on_delete=models.CASCADE, related_name="characteristics")
     sequence = models.PositiveIntegerField(default=10)
@@ -396,8 +403,8 @@ class Qualification(models.Model):
     """Who may perform or inspect which operation, until when."""
 
     class Kind(models.TextChoices):
-        PERFORM = "perform", "Perform"
-        INSPECT = "inspect", "Inspect"
+        PERFORM = "perform", _("Perform")
+        INSPECT = "inspect", _("Inspect")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="qualifications")
     operation = models.ForeignKey(Operation, on_delete=models.PROTECT, related_name="qualifications")
@@ -442,13 +449,13 @@ class RoutingChange(models.Model):
     approved or withdrawn, never changed (database guard)."""
 
     class Action(models.TextChoices):
-        RELEASE = "release", "Release"
-        OBSOLETE = "obsolete", "Make obsolete"
+        RELEASE = "release", _("Release")
+        OBSOLETE = "obsolete", _("Make obsolete")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Waiting for signatures"
-        APPROVED = "approved", "Approved and done"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        OPEN = "open", _("Waiting for signatures")
+        APPROVED = "approved", _("Approved and done")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     routing = models.ForeignKey(Routing, on_delete=models.PROTECT, related_name="changes")
     action = models.CharField(max_length=10, choices=Action.choices)

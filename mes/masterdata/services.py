@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .errors import (
     AliasConflict,
@@ -59,8 +60,11 @@ def operation_resolve(*, source_system: str, site: Site | None, code: str, conte
     unmapped_code_record(kind="operation", source_system=source_system, site=site, code=code, context=context)
     where = f"site {site.code}" if site else "any site"
     raise CodeNotMapped(
-        f"operation code '{code}' from {source_system} ({where}) is not mapped to an operation; "
-        "it is waiting in the unmapped-code queue",
+        gettext(
+            "operation code '%(code)s' from %(source_system)s (%(where)s) is not mapped to an operation; it is "
+            "waiting in the unmapped-code queue"
+        )
+        % {"code": code, "source_system": source_system, "where": where},
         source_system=source_system,
         site_code=site.code if site else None,
         code=code,
@@ -97,7 +101,11 @@ def operation_alias_create(
     code = code.strip()
     existing = OperationAlias.objects.filter(source_system=source_system, site=site, code=code).first()
     if existing and existing.operation_id != operation.pk:
-        raise AliasConflict(f"'{code}' from {source_system} already means {existing.operation.code}", field="code")
+        raise AliasConflict(
+            gettext("'%(code)s' from %(source_system)s already means %(code2)s")
+            % {"code": code, "source_system": source_system, "code2": existing.operation.code},
+            field="code",
+        )
     alias = existing
     if alias is None:
         try:
@@ -106,7 +114,11 @@ def operation_alias_create(
                     operation=operation, source_system=source_system, site=site, code=code
                 )
         except IntegrityError as exc:  # a concurrent mapping of the same code
-            raise AliasConflict(f"'{code}' from {source_system} was mapped meanwhile", field="code") from exc
+            raise AliasConflict(
+                gettext("'%(code)s' from %(source_system)s was mapped meanwhile")
+                % {"code": code, "source_system": source_system},
+                field="code",
+            ) from exc
     pending = UnmappedCode.objects.filter(
         kind="operation", source_system=source_system, code=code, resolved_at__isnull=True
     )
@@ -128,10 +140,14 @@ def unmapped_code_map(
     site = entry.site if site_specific else None
     if entry.kind == UnmappedCode.Kind.PART:
         if part is None:
-            raise AliasConflict(f"'{entry.code}' is a part number: map it to a part", field="part")
+            raise AliasConflict(
+                gettext("'%(code)s' is a part number: map it to a part") % {"code": entry.code}, field="part"
+            )
         return part_alias_create(part=part, source_system=entry.source_system, site=site, code=entry.code, actor=actor)
     if operation is None:
-        raise AliasConflict(f"'{entry.code}' is an operation code: map it to an operation", field="operation")
+        raise AliasConflict(
+            gettext("'%(code)s' is an operation code: map it to an operation") % {"code": entry.code}, field="operation"
+        )
     return operation_alias_create(
         operation=operation, source_system=entry.source_system, site=site, code=entry.code, actor=actor
     )
@@ -162,8 +178,11 @@ def part_resolve(*, source_system: str, site: Site | None, code: str, context: d
     )
     where = f"site {site.code}" if site else "any site"
     raise PartNotMapped(
-        f"part '{code}' from {source_system} ({where}) is not a known part nor mapped to one; "
-        "it is waiting in the unmapped-code queue",
+        gettext(
+            "part '%(code)s' from %(source_system)s (%(where)s) is not a known part nor mapped to one; it is waiting "
+            "in the unmapped-code queue"
+        )
+        % {"code": code, "source_system": source_system, "where": where},
         source_system=source_system,
         site_code=site.code if site else None,
         code=code,
@@ -177,14 +196,22 @@ def part_alias_create(*, part: Part, source_system: str, site: Site | None, code
     code = code.strip()
     existing = PartAlias.objects.filter(source_system=source_system, site=site, code=code).first()
     if existing and existing.part_id != part.pk:
-        raise AliasConflict(f"'{code}' from {source_system} already means part {existing.part.number}", field="code")
+        raise AliasConflict(
+            gettext("'%(code)s' from %(source_system)s already means part %(number)s")
+            % {"code": code, "source_system": source_system, "number": existing.part.number},
+            field="code",
+        )
     alias = existing
     if alias is None:
         try:
             with transaction.atomic():
                 alias = PartAlias.objects.create(part=part, source_system=source_system, site=site, code=code)
         except IntegrityError as exc:
-            raise AliasConflict(f"'{code}' from {source_system} was mapped meanwhile", field="code") from exc
+            raise AliasConflict(
+                gettext("'%(code)s' from %(source_system)s was mapped meanwhile")
+                % {"code": code, "source_system": source_system},
+                field="code",
+            ) from exc
     pending = UnmappedCode.objects.filter(
         kind=UnmappedCode.Kind.PART, source_system=source_system, code=code, resolved_at__isnull=True
     )
@@ -199,7 +226,13 @@ def part_alias_create(*, part: Part, source_system: str, site: Site | None, code
 def _transition(routing: Routing, target: str) -> None:
     if not can_transition(routing.status, target):
         raise RoutingTransitionRefused(
-            f"routing r{routing.revision} of {routing.part_revision} is {routing.status}; it cannot become {target}",
+            gettext("routing r%(revision)s of %(part_revision)s is %(status)s; it cannot become %(target)s")
+            % {
+                "revision": routing.revision,
+                "part_revision": routing.part_revision,
+                "status": routing.status,
+                "target": target,
+            },
             field="status",
         )
     routing.status = target
@@ -263,7 +296,9 @@ def routing_new_revision(*, routing: Routing, actor=None) -> Routing:
     source = Routing.objects.select_for_update().get(pk=routing.pk)
     if Routing.objects.filter(part_revision_id=source.part_revision_id, status=RoutingStatus.DRAFT).exists():
         raise RoutingTransitionRefused(
-            f"{source.part_revision} already has a draft routing; edit that one", field="status"
+            gettext("%(part_revision)s already has a draft routing; edit that one")
+            % {"part_revision": source.part_revision},
+            field="status",
         )
     latest = Routing.objects.filter(part_revision_id=source.part_revision_id).order_by("-revision").first()
     draft = Routing.objects.create(
@@ -316,14 +351,17 @@ def routing_new_revision(*, routing: Routing, actor=None) -> Routing:
 def routing_ensure_editable(routing: Routing) -> None:
     if not routing.is_editable:
         raise RoutingNotEditable(
-            f"routing r{routing.revision} of {routing.part_revision} is {routing.status}; "
-            "make a new revision to change it",
+            gettext("routing r%(revision)s of %(part_revision)s is %(status)s; make a new revision to change it")
+            % {"revision": routing.revision, "part_revision": routing.part_revision, "status": routing.status},
             field="status",
         )
     if routing.changes.filter(status="open").exists():
         raise RoutingNotEditable(
-            f"routing r{routing.revision} of {routing.part_revision} waits for its release signatures: "
-            "withdraw the change to edit it (what is signed is what is released)",
+            gettext(
+                "routing r%(revision)s of %(part_revision)s waits for its release signatures: withdraw the change to "
+                "edit it (what is signed is what is released)"
+            )
+            % {"revision": routing.revision, "part_revision": routing.part_revision},
             field="status",
         )
 
@@ -342,10 +380,20 @@ def qualification_check(*, user, operation: Operation, kind: str, on: dt.date | 
     name = user.get_full_name() or user.get_username()
     if quals and quals[0].expires_on < on:
         raise QualificationExpired(
-            f"{name}'s qualification to {kind} {operation.name} expired on {quals[0].expires_on:%Y-%m-%d}",
+            gettext("%(name)s's qualification to %(kind)s %(name2)s expired on %(expires_on)s")
+            % {
+                "name": name,
+                "kind": kind,
+                "name2": operation.name,
+                "expires_on": format(quals[0].expires_on, "%Y-%m-%d"),
+            },
             field="qualification",
         )
-    raise NotQualified(f"{name} is not qualified to {kind} {operation.name}", field="qualification")
+    raise NotQualified(
+        gettext("%(name)s is not qualified to %(kind)s %(name2)s")
+        % {"name": name, "kind": kind, "name2": operation.name},
+        field="qualification",
+    )
 
 
 # --- Building draft routings (admin, documents, demo) -----------------------------------------------
@@ -355,7 +403,10 @@ def qualification_check(*, user, operation: Operation, kind: str, on: dt.date | 
 def routing_create_draft(*, part_revision, description: str = "", actor=None) -> Routing:
     """A new empty draft: the next revision number of that part revision's routing."""
     if Routing.objects.filter(part_revision=part_revision, status=RoutingStatus.DRAFT).exists():
-        raise RoutingTransitionRefused(f"{part_revision} already has a draft routing; edit that one", field="status")
+        raise RoutingTransitionRefused(
+            gettext("%(part_revision)s already has a draft routing; edit that one") % {"part_revision": part_revision},
+            field="status",
+        )
     latest = Routing.objects.filter(part_revision=part_revision).order_by("-revision").first()
     return Routing.objects.create(
         part_revision=part_revision,
@@ -379,9 +430,13 @@ def routing_step_add(
 ) -> RoutingStep:
     routing_ensure_editable(routing)
     if routing.steps.filter(sequence=sequence).exists():
-        raise RoutingNotEditable(f"step {sequence} already exists on this routing", field="sequence")
+        raise RoutingNotEditable(
+            gettext("step %(sequence)s already exists on this routing") % {"sequence": sequence}, field="sequence"
+        )
     if work_center is not None and work_center.active is False:
-        raise RoutingNotEditable(f"work center {work_center} is inactive", field="work_center")
+        raise RoutingNotEditable(
+            gettext("work center %(work_center)s is inactive") % {"work_center": work_center}, field="work_center"
+        )
     return RoutingStep.objects.create(
         routing=routing,
         sequence=sequence,
@@ -448,13 +503,19 @@ def routing_step_component_add(*, step: RoutingStep, part, quantity=1) -> Routin
     try:
         quantity = Decimal(str(quantity))
     except InvalidOperation:
-        raise RoutingNotEditable(f"'{quantity}' is not a quantity", field="quantity") from None
+        raise RoutingNotEditable(
+            gettext("'%(quantity)s' is not a quantity") % {"quantity": quantity}, field="quantity"
+        ) from None
     if not quantity.is_finite() or quantity <= 0:
-        raise RoutingNotEditable("the quantity must be positive", field="quantity")
+        raise RoutingNotEditable(gettext("the quantity must be positive"), field="quantity")
     if part.pk == step.routing.part_revision.part_id:
-        raise RoutingNotEditable("a part cannot consume itself", field="part")
+        raise RoutingNotEditable(gettext("a part cannot consume itself"), field="part")
     if step.components.filter(part=part).exists():
-        raise RoutingNotEditable(f"step {step.sequence} already consumes {part.number}", field="part")
+        raise RoutingNotEditable(
+            gettext("step %(sequence)s already consumes %(number)s")
+            % {"sequence": step.sequence, "number": part.number},
+            field="part",
+        )
     return RoutingStepComponent.objects.create(step=step, part=part, quantity=quantity)
 
 
@@ -471,11 +532,16 @@ def step_attachment_add(*, step: RoutingStep, title: str, filename: str, content
 
     routing_ensure_editable(step.routing)
     if content_type not in ALLOWED_INSTRUCTION_TYPES:
-        raise RoutingNotEditable(f"{content_type} is not accepted; use PNG, JPEG, SVG or PDF", field="file")
+        raise RoutingNotEditable(
+            gettext("%(content_type)s is not accepted; use PNG, JPEG, SVG or PDF") % {"content_type": content_type},
+            field="file",
+        )
     if len(content) > MAX_INSTRUCTION_BYTES:
-        raise RoutingNotEditable(f"the file is larger than {MAX_INSTRUCTION_BYTES // 2**20} MiB", field="file")
+        raise RoutingNotEditable(
+            gettext("the file is larger than %(value)s MiB") % {"value": MAX_INSTRUCTION_BYTES // 2**20}, field="file"
+        )
     if not content:
-        raise RoutingNotEditable("the file is empty", field="file")
+        raise RoutingNotEditable(gettext("the file is empty"), field="file")
     attachment = StepAttachment(
         step=step,
         title=title,

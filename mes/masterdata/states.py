@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class RoutingStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    RELEASED = "released", "Released"
-    SUPERSEDED = "superseded", "Superseded"
-    OBSOLETE = "obsolete", "Obsolete"
+    DRAFT = "draft", _("Draft")
+    RELEASED = "released", _("Released")
+    SUPERSEDED = "superseded", _("Superseded")
+    OBSOLETE = "obsolete", _("Obsolete")
 
 
 ALLOWED: dict[str, set[str]] = {

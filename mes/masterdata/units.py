@@ -6,11 +6,13 @@ enter a value in any unit of the same dimension, converted here.
 
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 from functools import lru_cache
 
 import pint
+from django.utils.translation import gettext
 
 from .errors import InvalidUnit
 
@@ -50,12 +52,59 @@ def _unit(normalized: str) -> pint.Unit | None:
 def parse_unit(text: str, *, field: str = "unit") -> pint.Unit:
     """The pint unit for `text`, or InvalidUnit naming the text."""
     if not text or not text.strip():
-        raise InvalidUnit("a unit is required", field=field)
+        raise InvalidUnit(gettext("a unit is required"), field=field)
     normalized = _normalize(text)
     unit = _unit(normalized) if len(normalized) <= 60 else None
     if unit is None:
-        raise InvalidUnit(f"unknown unit '{text}'", field=field)
+        raise InvalidUnit(gettext("unknown unit '%(text)s'") % {"text": text}, field=field)
     return unit
+
+
+def known_unit(text: str) -> bool:
+    """True when `text` names a unit (whatever its dimension)."""
+    try:
+        parse_unit(text)
+    except InvalidUnit:
+        return False
+    return True
+
+
+# How units are printed for people; stored as pint reads them ("um", "N*m", "degC").
+_SYMBOLS = {
+    "um": "µm",
+    "uin": "µin",
+    "degC": "°C",
+    "degF": "°F",
+    "degree_Celsius": "°C",
+    "degree_Fahrenheit": "°F",
+    "deg": "°",
+    "degree": "°",
+    "ohm": "Ω",
+    "Nm": "N·m",
+    "N.m": "N·m",
+    "percent": "%",
+}
+_POWERS = {"2": "²", "3": "³"}
+
+
+def unit_symbol(text: str | None) -> str:
+    """A unit as printed on a drawing: µm, N·m, °C, mm² (not um, N*m, degC, mm**2)."""
+    if not text:
+        return ""
+    text = text.strip()
+    if text in _SYMBOLS:
+        return _SYMBOLS[text]
+    out = []
+    for part in re.split(r"(\*\*|\^|\*|/|\s+)", text):
+        if part in ("**", "^"):
+            out.append("^")
+        elif part == "*" or (part.isspace() and part):
+            out.append("·")
+        elif out and out[-1] == "^" and part in _POWERS:
+            out[-1] = _POWERS[part]
+        else:
+            out.append(_SYMBOLS.get(part, part))
+    return "".join(out)
 
 
 def check_unit(text: str, *, field: str = "unit") -> str:
@@ -71,7 +120,11 @@ def convert(value: Decimal, from_unit: str, to_unit: str, *, field: str = "unit"
     if source == target:
         return value
     if source.dimensionality != target.dimensionality:
-        raise InvalidUnit(f"'{from_unit}' cannot be converted to '{to_unit}'", field=field)
+        raise InvalidUnit(
+            gettext("'%(from_unit)s' cannot be converted to '%(to_unit)s'")
+            % {"from_unit": from_unit, "to_unit": to_unit},
+            field=field,
+        )
     quantity = registry().Quantity(Decimal(value), source)
     magnitude = Decimal(quantity.to(target).magnitude)
     if not magnitude.is_finite() or (not magnitude.is_zero() and magnitude.adjusted() >= 15):

@@ -171,4 +171,5 @@ def test_an_adapter_with_a_backlog_is_behind_not_ok(client, shop, traveler):
     client.force_login(shop.supervisor)
     row = {r.adapter.name: r for r in client.get(STATUS).context["adapters"]}["hook"]
     assert row.backlog > 0 and row.health == "behind"
-    assert f"{row.backlog} events wait" in row.reason
+    wait = "1 event waits" if row.backlog == 1 else f"{row.backlog} events wait"  # a plural, not "1 events"
+    assert wait in row.reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from mes.compliance.history import tracked
 from mes.masterdata.models import EACH, PartRevision, Site
@@ -11,10 +12,10 @@ from mes.masterdata.models import EACH, PartRevision, Site
 
 class WorkOrder(models.Model):
     class Status(models.TextChoices):
-        RELEASED = "released", "Released"
-        IN_PROGRESS = "in_progress", "In progress"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
+        RELEASED = "released", _("Released")
+        IN_PROGRESS = "in_progress", _("In progress")
+        COMPLETED = "completed", _("Completed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     number = models.CharField(max_length=40, unique=True)
     part_revision = models.ForeignKey(PartRevision, on_delete=models.PROTECT, related_name="work_orders")
@@ -56,15 +57,15 @@ class Item(models.Model):
     none. A lot's `quantity_available` falls as assemblies consume it."""
 
     class Tracking(models.TextChoices):
-        SERIAL = "serial", "Serial"
-        LOT = "lot", "Lot"
+        SERIAL = "serial", _("Serial")
+        LOT = "lot", _("Lot")
 
     class Status(models.TextChoices):
-        IN_PRODUCTION = "in_production", "In production"
-        AVAILABLE = "available", "Available"
-        CONSUMED = "consumed", "Consumed"
-        SCRAPPED = "scrapped", "Scrapped"
-        CANCELLED = "cancelled", "Cancelled"  # its traveler was cancelled before work began
+        IN_PRODUCTION = "in_production", _("In production")
+        AVAILABLE = "available", _("Available")
+        CONSUMED = "consumed", _("Consumed")
+        SCRAPPED = "scrapped", _("Scrapped")
+        CANCELLED = "cancelled", _("Cancelled")  # its traveler was cancelled before work began
 
     part = models.ForeignKey("masterdata.Part", on_delete=models.PROTECT, related_name="items")
     part_revision = models.ForeignKey("masterdata.PartRevision", on_delete=models.PROTECT, related_name="items")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from travelers.states import NcrStatus
 
@@ -14,11 +15,11 @@ from .travelers import Traveler, TravelerStep
 
 class Nonconformance(models.Model):
     class Disposition(models.TextChoices):
-        USE_AS_IS = "use_as_is", "Use as is"
-        REWORK = "rework", "Rework"
-        REPAIR = "repair", "Repair"
-        SCRAP = "scrap", "Scrap"
-        RETURN_TO_VENDOR = "rtv", "Return to vendor"
+        USE_AS_IS = "use_as_is", _("Use as is")
+        REWORK = "rework", _("Rework")
+        REPAIR = "repair", _("Repair")
+        SCRAP = "scrap", _("Scrap")
+        RETURN_TO_VENDOR = "rtv", _("Return to vendor")
 
     number = models.CharField(max_length=20, unique=True)
     traveler = models.ForeignKey(Traveler, on_delete=models.PROTECT, related_name="ncrs")

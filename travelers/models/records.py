@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from mes.compliance import guards as compliance_guards
 
@@ -46,14 +47,14 @@ class Measurement(models.Model):
     supersedes it, signed, with a reason; the original stays visible beside it."""
 
     class Judgment(models.TextChoices):
-        IN_SPEC = "in_spec", "In spec"
-        OUT_OF_SPEC = "out_of_spec", "Out of spec"
-        RECORDED = "recorded", "Recorded (no limits)"
+        IN_SPEC = "in_spec", _("In spec")
+        OUT_OF_SPEC = "out_of_spec", _("Out of spec")
+        RECORDED = "recorded", _("Recorded (no limits)")
 
     class Source(models.TextChoices):
-        MANUAL = "manual", "Manual entry"
-        DEVICE = "device", "Gauge / machine"
-        IMPORTED = "imported", "Imported"
+        MANUAL = "manual", _("Manual entry")
+        DEVICE = "device", _("Gauge / machine")
+        IMPORTED = "imported", _("Imported")
 
     step = models.ForeignKey(TravelerStep, on_delete=models.PROTECT, related_name="measurements")
     characteristic = models.ForeignKey(TravelerCharacteristic, on_delete=models.PROTECT, related_name="measurements")

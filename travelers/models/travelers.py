@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from mes.compliance import guards as compliance_guards
 from travelers.states import StepStatus, TravelerStatus
@@ -91,9 +92,9 @@ class TravelerStep(models.Model):
     """A step of the traveler: a copy of the routing step at release (or added by rework/re-plan)."""
 
     class Origin(models.TextChoices):
-        ROUTING = "routing", "Routing"
-        REWORK = "rework", "Rework"
-        REPLAN = "replan", "Re-plan"
+        ROUTING = "routing", _("Routing")
+        REWORK = "rework", _("Rework")
+        REPLAN = "replan", _("Re-plan")
 
     traveler = models.ForeignKey(Traveler, on_delete=models.PROTECT, related_name="steps")
     sequence = models.PositiveIntegerField()
@@ -207,8 +208,8 @@ class Hold(models.Model):
     """Why a traveler is held; it stays held while any hold is open."""
 
     class Kind(models.TextChoices):
-        MANUAL = "manual", "Manual"
-        NONCONFORMANCE = "ncr", "Nonconformance"
+        MANUAL = "manual", _("Manual")
+        NONCONFORMANCE = "ncr", _("Nonconformance")
 
     traveler = models.ForeignKey(Traveler, on_delete=models.PROTECT, related_name="holds")
     kind = models.CharField(max_length=8, choices=Kind.choices)

@@ -7,6 +7,7 @@ import hashlib
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext
 
 from travelers.content import attachment_content
 from travelers.errors import AttachmentRefused
@@ -38,7 +39,8 @@ def attachment_add(*, step, filename: str, content: bytes, content_type: str, ac
         ensure_not_held(traveler)
         if step.status in DONE_STEP_STATES:
             raise AttachmentRefused(
-                f"step {step.sequence} is {step.get_status_display().lower()}: its record is signed and closed",
+                gettext("step %(sequence)s is %(status)s: its record is signed and closed")
+                % {"sequence": step.sequence, "status": step.get_status_display().lower()},
                 field="step",
             )
     else:  # evidence of a nonconformance: while the traveler is open, held or not
@@ -46,19 +48,25 @@ def attachment_add(*, step, filename: str, content: bytes, content_type: str, ac
     content_type = (content_type or "").split(";")[0].strip().lower()
     if content_type not in SIGNATURES:
         raise AttachmentRefused(
-            f"{content_type or 'this file type'} is not accepted: use JPEG, PNG, WebP, PDF, text or CSV", field="file"
+            gettext("%(value)s is not accepted: use JPEG, PNG, WebP, PDF, text or CSV")
+            % {"value": content_type or "this file type"},
+            field="file",
         )
     if not content:
-        raise AttachmentRefused("the file is empty", field="file")
+        raise AttachmentRefused(gettext("the file is empty"), field="file")
     if len(content) > max_bytes():
         raise AttachmentRefused(
-            f"the file is {len(content) / 2**20:.1f} MiB; the limit is {max_bytes() // 2**20} MiB", field="file"
+            gettext("the file is %(value)s MiB; the limit is %(value2)s MiB")
+            % {"value": format(len(content) / 2**20, ".1f"), "value2": max_bytes() // 2**20},
+            field="file",
         )
     magic = SIGNATURES[content_type]
     if magic and not any(content.startswith(m) for m in magic):
-        raise AttachmentRefused(f"the file does not look like {content_type}", field="file")
+        raise AttachmentRefused(
+            gettext("the file does not look like %(content_type)s") % {"content_type": content_type}, field="file"
+        )
     if ncr is not None and ncr.traveler_id != traveler.pk:
-        raise AttachmentRefused("that NCR belongs to another traveler", field="ncr")
+        raise AttachmentRefused(gettext("that NCR belongs to another traveler"), field="ncr")
     name = (filename or "upload").replace("/", "_").replace("\\", "_")[-120:]
     digest = hashlib.sha256(content).hexdigest()
     attachment = Attachment(

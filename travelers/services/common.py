@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Q, Subquery
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record, record_seal
 from mes.events.services import outbox_emit_many
@@ -20,7 +21,9 @@ from travelers.states import OPEN_TRAVELER_STATES
 def require_perm(actor, perm: str, doing: str) -> None:
     if actor is None or not actor.is_authenticated or not actor.has_perm(f"travelers.{perm}"):
         name = getattr(actor, "username", "anonymous")
-        raise NotAuthorized(f"{name} is not allowed to {doing}", field="actor")
+        raise NotAuthorized(
+            gettext("%(name)s is not allowed to %(doing)s") % {"name": name, "doing": doing}, field="actor"
+        )
 
 
 def lock_traveler(traveler_id: int) -> Traveler:
@@ -54,7 +57,8 @@ def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, T
 def ensure_open(traveler: Traveler) -> None:
     if traveler.status not in OPEN_TRAVELER_STATES:
         raise TravelerNotOpen(
-            f"traveler {traveler.number} is {traveler.get_status_display().lower()}: it is read-only",
+            gettext("traveler %(number)s is %(status)s: it is read-only")
+            % {"number": traveler.number, "status": traveler.get_status_display().lower()},
             field="traveler",
         )
 
@@ -63,7 +67,10 @@ def ensure_not_held(traveler: Traveler) -> None:
     ensure_open(traveler)
     if traveler.on_hold:
         reason = traveler.holds.filter(released_at__isnull=True).values_list("reason", flat=True).first()
-        raise TravelerHeld(f"traveler {traveler.number} is on hold: {reason}", field="traveler")
+        raise TravelerHeld(
+            gettext("traveler %(number)s is on hold: %(reason)s") % {"number": traveler.number, "reason": reason},
+            field="traveler",
+        )
 
 
 def clock(traveler: Traveler) -> dt.datetime:
@@ -212,7 +219,10 @@ def within_hourly_limit(recent, at_field: str, what: str) -> None:
     since = timezone.now() - dt.timedelta(hours=1)
     if recent.filter(**{f"{at_field}__gte": since}).count() >= limit:
         raise TooManyRequests(
-            f"you placed {limit} {what} in the last hour, the most one person may: ask a supervisor to look "
-            "at what is wrong",
+            gettext(
+                "you placed %(limit)s %(what)s in the last hour, the most one person may: ask a supervisor to look "
+                "at what is wrong"
+            )
+            % {"limit": limit, "what": what},
             field=None,
         )

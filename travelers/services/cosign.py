@@ -11,6 +11,7 @@ every time); a wrong secret is counted against them, as any signing is."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 
 from mes.compliance.errors import SignatureRefused
 from mes.compliance.signing import SigningAuthority, signing_authenticate
@@ -32,7 +33,10 @@ def cosigner_authenticate(*, username: str | None, secret: str | None, field: st
         profile = profile_by_badge(username)
         user = profile.user if profile is not None and profile.user.is_active else None
     if user is None:
-        raise SignatureRefused(f"there is no active user {username!r} to co-sign", field=f"{field}_username")
+        raise SignatureRefused(
+            gettext("there is no active user %(username)s to co-sign") % {"username": repr(username)},
+            field=f"{field}_username",
+        )
     return signing_authenticate(user=user, secret=secret, username=user.get_username())
 
 
@@ -51,10 +55,16 @@ def disposition_needs_mrb(traveler, disposition: str) -> bool:
 def check_cosigner(authority: SigningAuthority | None, *, actor, perm: str, who: str, field: str, why: str):
     """The co-signer's authority when it is there, entitled, and someone other than `actor`."""
     if authority is None:
-        raise SignatureRefused(f"{why}: {who} co-signs with their user id and password or PIN", field=field)
+        raise SignatureRefused(
+            gettext("%(why)s: %(who)s co-signs with their user id and password or PIN") % {"why": why, "who": who},
+            field=field,
+        )
     cosigner = authority.user
     if cosigner.pk == actor.pk:
-        raise SignatureRefused(f"{who} must be someone else than you", field=field)
+        raise SignatureRefused(gettext("%(who)s must be someone else than you") % {"who": who}, field=field)
     if not cosigner.has_perm(perm):
-        raise NotAuthorized(f"{cosigner.get_username()} may not co-sign as {who}", field=field)
+        raise NotAuthorized(
+            gettext("%(username)s may not co-sign as %(who)s") % {"username": cosigner.get_username(), "who": who},
+            field=field,
+        )
     return authority

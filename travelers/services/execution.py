@@ -6,6 +6,7 @@ counted even though the action fails), then make the change and the signature in
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
@@ -40,8 +41,11 @@ from .stations import work_center_check
 def check_version(step: TravelerStep, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != step.version:
         raise RecordConflict(
-            f"step {step.sequence} changed on another screen (version {step.version}, yours {expected_version}); "
-            "reload it and try again",
+            gettext(
+                "step %(sequence)s changed on another screen (version %(version)s, yours %(expected_version)s); "
+                "reload it and try again"
+            )
+            % {"sequence": step.sequence, "version": step.version, "expected_version": expected_version},
             field="version",
         )
 
@@ -74,11 +78,18 @@ def step_start(*, step: TravelerStep, actor, expected_version: int | None = None
     if waiting:
         first = waiting[0]
         raise StepOutOfOrder(
-            f"step {step.sequence} waits for step {first.sequence} ({first.title}), "
-            f"which is {first.get_status_display().lower()}",
+            gettext("step %(sequence)s waits for step %(sequence2)s (%(title)s), which is %(status)s")
+            % {
+                "sequence": step.sequence,
+                "sequence2": first.sequence,
+                "title": first.title,
+                "status": first.get_status_display().lower(),
+            },
             field="step",
         )
-    step.status = transition(step.status, StepStatus.IN_PROGRESS, STEP_ALLOWED, f"step {step.sequence}")
+    step.status = transition(
+        step.status, StepStatus.IN_PROGRESS, STEP_ALLOWED, gettext("step %(n)s") % {"n": step.sequence}
+    )
     step.started_at, step.started_by = clock(traveler), actor
     step.save(update_fields=["status", "started_at", "started_by"])
     bump(traveler, step=step)
@@ -131,16 +142,22 @@ def _step_perform(*, step, actor, authority, expected_version):
     check_version(step, expected_version)
     if step.status != StepStatus.IN_PROGRESS:
         raise StepStateRefused(
-            f"step {step.sequence} is {step.get_status_display().lower()}; start it first", field="step"
+            gettext("step %(sequence)s is %(status)s; start it first")
+            % {"sequence": step.sequence, "status": step.get_status_display().lower()},
+            field="step",
         )
     missing = _missing_required(step)
     if missing:
-        raise StepStateRefused(f"step {step.sequence} still needs a value for {', '.join(missing)}", field="values")
+        raise StepStateRefused(
+            gettext("step %(sequence)s still needs a value for %(join)s")
+            % {"sequence": step.sequence, "join": ", ".join(missing)},
+            field="values",
+        )
     now = clock(traveler)
     signature = _sign_step(traveler, step, actor, authority, Signature.Meaning.PERFORMED, "perform", now)
     target = StepStatus.AWAITING_INSPECTION if step.requires_inspection else StepStatus.COMPLETED
     old = step.status
-    step.status = transition(step.status, target, STEP_ALLOWED, f"step {step.sequence}")
+    step.status = transition(step.status, target, STEP_ALLOWED, gettext("step %(n)s") % {"n": step.sequence})
     step.performed_signature = signature
     if target == StepStatus.COMPLETED:
         step.completed_at = now
@@ -174,19 +191,24 @@ def _step_inspect(*, step, actor, authority, expected_version=None):
     check_version(step, expected_version)
     if step.status != StepStatus.AWAITING_INSPECTION:
         raise StepStateRefused(
-            f"step {step.sequence} is {step.get_status_display().lower()}, not awaiting inspection", field="step"
+            gettext("step %(sequence)s is %(status)s, not awaiting inspection")
+            % {"sequence": step.sequence, "status": step.get_status_display().lower()},
+            field="step",
         )
     performer_ids = {step.performed_signature.signer_id} | set(
         Measurement.objects.filter(step=step).values_list("recorded_by_id", flat=True)
     )
     if actor.pk in performer_ids:
         raise SeparationOfDuties(
-            f"you performed step {step.sequence} or recorded its values: another inspector must buy it off",
+            gettext("you performed step %(sequence)s or recorded its values: another inspector must buy it off")
+            % {"sequence": step.sequence},
             field="actor",
         )
     now = clock(traveler)
     signature = _sign_step(traveler, step, actor, authority, Signature.Meaning.INSPECTED, "inspect", now)
-    step.status = transition(step.status, StepStatus.COMPLETED, STEP_ALLOWED, f"step {step.sequence}")
+    step.status = transition(
+        step.status, StepStatus.COMPLETED, STEP_ALLOWED, gettext("step %(n)s") % {"n": step.sequence}
+    )
     step.inspected_signature, step.completed_at = signature, now
     step.save(update_fields=["status", "inspected_signature", "completed_at"])
     bump(traveler, step=step)
@@ -216,9 +238,11 @@ def _step_skip(*, step, actor, authority, reason):
     require_perm(actor, "skip_step", "skip steps")
     ensure_not_held(traveler)
     if not (reason or "").strip():
-        raise StepStateRefused("say why the step is skipped", field="reason")
+        raise StepStateRefused(gettext("say why the step is skipped"), field="reason")
     old = step.status
-    step.status = transition(step.status, StepStatus.SKIPPED, STEP_ALLOWED, f"step {step.sequence}")
+    step.status = transition(
+        step.status, StepStatus.SKIPPED, STEP_ALLOWED, gettext("step %(n)s") % {"n": step.sequence}
+    )
     reason = reason.strip()
     now = clock(traveler)
     step.skip_signature = signature_record(
@@ -273,7 +297,7 @@ def hold_place(*, traveler, reason: str, actor, kind: str = Hold.Kind.MANUAL, nc
             within_hourly_limit(Hold.objects.filter(kind=Hold.Kind.MANUAL, placed_by=actor), "placed_at", "holds")
         ensure_open(traveler)
         if not (reason or "").strip():
-            raise StepStateRefused("say why the traveler is held", field="reason")
+            raise StepStateRefused(gettext("say why the traveler is held"), field="reason")
         hold = Hold.objects.create(
             traveler=traveler, kind=kind, reason=reason.strip(), ncr=ncr, placed_at=clock(traveler), placed_by=actor
         )
@@ -311,11 +335,13 @@ def _hold_release(*, hold, actor, authority, reason):
     require_perm(actor, "release_hold", "release holds")
     ensure_open(traveler)
     if hold.released_at:
-        raise StepStateRefused("this hold is already released", field="hold")
+        raise StepStateRefused(gettext("this hold is already released"), field="hold")
     if hold.kind == Hold.Kind.NONCONFORMANCE:
-        raise StepStateRefused(f"this hold ends when {hold.ncr.number} is dispositioned", field="hold")
+        raise StepStateRefused(
+            gettext("this hold ends when %(number)s is dispositioned") % {"number": hold.ncr.number}, field="hold"
+        )
     if not (reason or "").strip():
-        raise StepStateRefused("say why the hold is released", field="reason")
+        raise StepStateRefused(gettext("say why the hold is released"), field="reason")
     _close_hold(traveler, hold, actor, reason.strip(), authority=authority)
     return hold
 

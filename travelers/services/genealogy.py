@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
@@ -23,9 +24,12 @@ def _find_component(identifier: str, part_number: str | None) -> Item:
     found = list(items[:2])
     if not found:
         what = f"{part_number} {identifier}" if part_number else identifier
-        raise ComponentRefused(f"no unit or lot {what} is known", field="identifier")
+        raise ComponentRefused(gettext("no unit or lot %(what)s is known") % {"what": what}, field="identifier")
     if len(found) > 1:
-        raise ComponentRefused(f"{identifier} exists for several parts: scan the part number too", field="part_number")
+        raise ComponentRefused(
+            gettext("%(identifier)s exists for several parts: scan the part number too") % {"identifier": identifier},
+            field="part_number",
+        )
     return Item.objects.select_for_update().select_related("part").get(pk=found[0].pk)
 
 
@@ -41,41 +45,55 @@ def component_consume(
     ensure_not_held(traveler)
     check_version(step, expected_version)
     if step.status != StepStatus.IN_PROGRESS:
-        raise StepStateRefused(f"step {step.sequence} is not in progress", field="step")
+        raise StepStateRefused(
+            gettext("step %(sequence)s is not in progress") % {"sequence": step.sequence}, field="step"
+        )
     component = _find_component(identifier or "", part_number)
     expected = {c["part_id"]: c for c in step.components}
     if not expected:
-        raise ComponentRefused(f"step {step.sequence} consumes no components", field="identifier")
+        raise ComponentRefused(
+            gettext("step %(sequence)s consumes no components") % {"sequence": step.sequence}, field="identifier"
+        )
     if component.part_id not in expected:
         wanted = ", ".join(c["part_number"] for c in expected.values())
         raise ComponentRefused(
-            f"{component} is the wrong part: step {step.sequence} takes {wanted}", field="identifier"
+            gettext("%(component)s is the wrong part: step %(sequence)s takes %(wanted)s")
+            % {"component": component, "sequence": step.sequence, "wanted": wanted},
+            field="identifier",
         )
     if component.pk == traveler.item_id:
-        raise ComponentRefused("an item cannot be consumed into itself", field="identifier")
+        raise ComponentRefused(gettext("an item cannot be consumed into itself"), field="identifier")
     if component.status == Item.Status.SCRAPPED:
-        raise ComponentRefused(f"{component} is scrapped", field="identifier")
+        raise ComponentRefused(gettext("%(component)s is scrapped") % {"component": component}, field="identifier")
     if component.on_hold:
-        raise ComponentRefused(f"{component} is on hold", field="identifier")
+        raise ComponentRefused(gettext("%(component)s is on hold") % {"component": component}, field="identifier")
     if component.status == Item.Status.IN_PRODUCTION:
-        raise ComponentRefused(f"{component} is still in production: its traveler is not closed", field="identifier")
+        raise ComponentRefused(
+            gettext("%(component)s is still in production: its traveler is not closed") % {"component": component},
+            field="identifier",
+        )
     try:
         qty = Decimal(str(quantity))
     except InvalidOperation:
-        raise ComponentRefused(f"'{quantity}' is not a quantity", field="quantity") from None
+        raise ComponentRefused(
+            gettext("'%(quantity)s' is not a quantity") % {"quantity": quantity}, field="quantity"
+        ) from None
     if component.tracking == Item.Tracking.SERIAL:
         if component.status == Item.Status.CONSUMED or component.consumed_in.filter(active=True).exists():
             where = component.consumed_in.filter(active=True).select_related("traveler").first()
             raise ComponentRefused(
-                f"{component} is already installed in {where.traveler.number if where else 'another item'}",
+                gettext("%(component)s is already installed in %(value)s")
+                % {"component": component, "value": where.traveler.number if where else "another item"},
                 field="identifier",
             )
         qty = Decimal(1)
     elif not qty.is_finite() or qty <= 0:
-        raise ComponentRefused("the quantity must be positive", field="quantity")
+        raise ComponentRefused(gettext("the quantity must be positive"), field="quantity")
     elif qty > component.quantity_available:
         raise ComponentRefused(
-            f"lot {component.identifier} has only {component.quantity_available} left", field="quantity"
+            gettext("lot %(identifier)s has only %(quantity_available)s left")
+            % {"identifier": component.identifier, "quantity_available": component.quantity_available},
+            field="quantity",
         )
     try:
         with transaction.atomic():
@@ -89,7 +107,9 @@ def component_consume(
                 consumed_by=actor,
             )
     except IntegrityError as exc:  # the partial unique index: installed elsewhere at the same moment
-        raise ComponentRefused(f"{component} was just installed elsewhere", field="identifier") from exc
+        raise ComponentRefused(
+            gettext("%(component)s was just installed elsewhere") % {"component": component}, field="identifier"
+        ) from exc
     component.quantity_available -= qty
     if component.quantity_available == 0:
         component.status = Item.Status.CONSUMED
@@ -133,9 +153,9 @@ def _component_remove(*, consumption, reason, actor, authority):
     ensure_not_held(traveler)
     consumption = Consumption.objects.select_for_update().select_related("component__part").get(pk=consumption.pk)
     if not consumption.active:
-        raise ComponentRefused("this component was already removed", field="consumption")
+        raise ComponentRefused(gettext("this component was already removed"), field="consumption")
     if not (reason or "").strip():
-        raise ComponentRefused("say why the component is removed", field="reason")
+        raise ComponentRefused(gettext("say why the component is removed"), field="reason")
     now = clock(traveler)
     consumption.active, consumption.removed_at, consumption.removed_by = False, now, actor
     consumption.removal_reason = reason.strip()

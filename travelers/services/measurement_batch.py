@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record_many, record_seal
 from travelers.content import current_measurements, measurement_content
@@ -42,7 +43,13 @@ def _characteristics(step) -> tuple[dict[str, TravelerCharacteristic], dict[int,
 
 @transaction.atomic
 def measurement_record_batch(
-    *, step, values: list[ValueEntry], actor, expected_version: int | None = None, station=None
+    *,
+    step,
+    values: list[ValueEntry],
+    actor,
+    expected_version: int | None = None,
+    decimal_comma: bool = False,
+    station=None,
 ) -> list[Measurement]:
     """Record several values of one started step in one transaction, as measurement_record would one by
     one: each judged by the server, audited in the traveler's chain (with its seal) and announced in
@@ -52,9 +59,11 @@ def measurement_record_batch(
     characteristic holds the traveler and opens its NCR, after all the values are recorded (they were
     entered together, before the hold). A gauge's value is never sent in: only `manual` or `imported`."""
     if not values:
-        raise MeasurementInvalid("send at least one value", field="values")
+        raise MeasurementInvalid(gettext("send at least one value"), field="values")
     if len(values) > MAX_VALUES:
-        raise MeasurementInvalid(f"send at most {MAX_VALUES} values at once", field="values")
+        raise MeasurementInvalid(
+            gettext("send at most %(MAX_VALUES)s values at once") % {"MAX_VALUES": MAX_VALUES}, field="values"
+        )
     traveler, step = lock_step_for_values(step, actor, expected_version, station)
     by_code, by_id = _characteristics(step)
     standing = current_measurements(list(step.measurements.select_related("recorded_by")))
@@ -85,8 +94,10 @@ def measurement_record_batch(
             raise _at(
                 index,
                 MeasurementInvalid(
-                    "a gauge's value is read by the server ('read from gauge'), not typed or sent in: "
-                    "record it as manual or imported",
+                    gettext(
+                        "a gauge's value is read by the server ('read from gauge'), not typed or sent in: record "
+                        "it as manual or imported"
+                    ),
                     field="source",
                 ),
             )
@@ -105,6 +116,7 @@ def measurement_record_batch(
                 reason="",
                 device_endpoint="",
                 device_raw="",
+                decimal_comma=decimal_comma,
             )
         except TravelerError as exc:
             raise _at(index, exc) from None

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
@@ -43,15 +44,21 @@ def _characteristic(step, characteristic) -> TravelerCharacteristic:
     try:
         return TravelerCharacteristic.objects.annotate(has_value=Exists(recorded)).get(step=step, **lookup)
     except TravelerCharacteristic.DoesNotExist:
-        raise MeasurementInvalid(f"step {step.sequence} has no characteristic {key}", field="characteristic") from None
+        raise MeasurementInvalid(
+            gettext("step %(sequence)s has no characteristic %(key)s") % {"sequence": step.sequence, "key": key},
+            field="characteristic",
+        ) from None
 
 
 def _attachment(step, attachment_id):
     if attachment_id is None:
-        raise MeasurementInvalid("attach a photo or file first", field="attachment")
+        raise MeasurementInvalid(gettext("attach a photo or file first"), field="attachment")
     attachment = Attachment.objects.filter(pk=attachment_id, step=step).first()
     if attachment is None:
-        raise MeasurementInvalid(f"attachment {attachment_id} does not belong to this step", field="attachment")
+        raise MeasurementInvalid(
+            gettext("attachment %(attachment_id)s does not belong to this step") % {"attachment_id": attachment_id},
+            field="attachment",
+        )
     return attachment
 
 
@@ -71,6 +78,7 @@ def _new_measurement(
     save=True,
     device_endpoint="",
     device_raw="",
+    decimal_comma=False,
 ) -> Measurement:
     m = _build_measurement(
         step=step,
@@ -86,6 +94,7 @@ def _new_measurement(
         reason=reason,
         device_endpoint=device_endpoint,
         device_raw=device_raw,
+        decimal_comma=decimal_comma,
     )
     if save:
         m.save(force_insert=True)
@@ -111,11 +120,14 @@ def _build_measurement(
     reason,
     device_endpoint="",
     device_raw="",
+    decimal_comma=False,
 ) -> Measurement:
-    """A judged value, not saved yet."""
+    """A judged value, not saved yet. `decimal_comma`: typed on a screen that writes decimals with a comma."""
     if source not in SOURCES:
-        raise MeasurementInvalid(f"source must be one of {', '.join(sorted(SOURCES))}", field="source")
-    result = judge(char, str(value) if value is not None else "", unit or "")
+        raise MeasurementInvalid(
+            gettext("source must be one of %(join)s") % {"join": ", ".join(sorted(SOURCES))}, field="source"
+        )
+    result = judge(char, str(value) if value is not None else "", unit or "", decimal_comma=decimal_comma)
     attachment = _attachment(step, attachment_id) if char.kind == "attachment" else None
     return Measurement(
         step=step,
@@ -191,7 +203,8 @@ def lock_step_for_values(step, actor, expected_version, station=None):
     work_center_check(step, station)
     if step.status != StepStatus.IN_PROGRESS:
         raise StepStateRefused(
-            f"step {step.sequence} is {step.get_status_display().lower()}: values are recorded while it is in progress",
+            gettext("step %(sequence)s is %(status)s: values are recorded while it is in progress")
+            % {"sequence": step.sequence, "status": step.get_status_display().lower()},
             field="step",
         )
     return traveler, step
@@ -211,6 +224,7 @@ def measurement_record(
     expected_version: int | None = None,
     reading: DeviceReading | None = None,
     station=None,
+    decimal_comma: bool = False,
 ) -> Measurement:
     """Record one value at a started step. The server judges it; out of spec does what the
     characteristic says (hold + NCR, or a warning). A characteristic that already has a value
@@ -220,8 +234,10 @@ def measurement_record(
         source, device = Measurement.Source.DEVICE, reading.device
     elif source == Measurement.Source.DEVICE:
         raise MeasurementInvalid(
-            "a gauge's value is read by the server ('read from gauge'), not typed or sent in: "
-            "record it as manual or imported",
+            gettext(
+                "a gauge's value is read by the server ('read from gauge'), not typed or sent in: record it as "
+                "manual or imported"
+            ),
             field="source",
         )
     traveler, step = lock_step_for_values(step, actor, expected_version, station)
@@ -232,9 +248,17 @@ def measurement_record(
     if existing:
         first = existing[0]
         raise RecordConflict(
-            f"{char.name} was already recorded as {first.entered_value} {first.entered_unit} by "
-            f"{first.recorded_by.get_full_name() or first.recorded_by.username} at "
-            f"{timezone.localtime(first.recorded_at):%H:%M:%S}; correct it instead",
+            gettext(
+                "%(name)s was already recorded as %(entered_value)s %(entered_unit)s by %(value)s at %(localtime)s; "
+                "correct it instead"
+            )
+            % {
+                "name": char.name,
+                "entered_value": first.entered_value,
+                "entered_unit": first.entered_unit,
+                "value": first.recorded_by.get_full_name() or first.recorded_by.username,
+                "localtime": format(timezone.localtime(first.recorded_at), "%H:%M:%S"),
+            },
             field="characteristic",
         )
     m = _new_measurement(
@@ -249,6 +273,7 @@ def measurement_record(
         at=clock(traveler),
         device_endpoint=reading.endpoint if reading else "",
         device_raw=reading.raw if reading else "",
+        decimal_comma=decimal_comma,
     )
     bump(traveler, step=step)
     audit(
@@ -280,6 +305,7 @@ def measurement_correct(
     attachment_id: int | None = None,
     cosigner_username: str | None = None,
     cosigner_secret: str | None = None,
+    decimal_comma: bool = False,
 ) -> Measurement:
     """Supersede a value with a corrected one, signed, with a reason. The original stays. Where the site
     asks for it (travelers.services.cosign), an inspector co-signs with their user id and secret."""
@@ -294,21 +320,27 @@ def measurement_correct(
         reason=reason,
         unit=unit,
         attachment_id=attachment_id,
+        decimal_comma=decimal_comma,
     )
 
 
 @transaction.atomic
-def _measurement_correct(*, measurement, value, actor, authority, cosign, reason, unit, attachment_id):
+def _measurement_correct(
+    *, measurement, value, actor, authority, cosign, reason, unit, attachment_id, decimal_comma=False
+):
     traveler, step = lock_step(measurement.step_id)
     require_perm(actor, "correct_measurement", "correct recorded values")
     ensure_not_held(traveler)
     if step.status in (StepStatus.COMPLETED, StepStatus.SKIPPED):
-        raise StepStateRefused(f"step {step.sequence} is closed: raise a nonconformance instead", field="step")
+        raise StepStateRefused(
+            gettext("step %(sequence)s is closed: raise a nonconformance instead") % {"sequence": step.sequence},
+            field="step",
+        )
     if not (reason or "").strip():
-        raise MeasurementInvalid("say why the value is corrected", field="reason")
+        raise MeasurementInvalid(gettext("say why the value is corrected"), field="reason")
     original = Measurement.objects.select_related("characteristic").get(pk=measurement.pk)
     if Measurement.objects.filter(supersedes=original).exists():
-        raise RecordConflict("this value was already corrected; correct the newer one", field="measurement")
+        raise RecordConflict(gettext("this value was already corrected; correct the newer one"), field="measurement")
     if cosign is not None or correction_needs_cosign(traveler, original):
         why = (
             "the value was out of spec"
@@ -336,6 +368,7 @@ def _measurement_correct(*, measurement, value, actor, authority, cosign, reason
         supersedes=original,
         reason=reason.strip(),
         save=False,
+        decimal_comma=decimal_comma,
     )
     signature = signature_record(
         authority=authority,

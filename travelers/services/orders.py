@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record
 from mes.compliance.canonical import decimal_text
@@ -52,10 +53,15 @@ def _lock(work_order: WorkOrder) -> WorkOrder:
 
 def _refuse_when_started(order: WorkOrder, doing: str) -> None:
     if order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
-        raise WorkOrderStarted(f"work order {order.number} is {order.status}: it cannot {doing}", field="work_order")
+        raise WorkOrderStarted(
+            gettext("work order %(number)s is %(status)s: it cannot %(doing)s")
+            % {"number": order.number, "status": order.status, "doing": doing},
+            field="work_order",
+        )
     if work_order_started(order):
         raise WorkOrderStarted(
-            f"work on order {order.number} has begun: it cannot {doing} here; settle it with the legacy MES",
+            gettext("work on order %(number)s has begun: it cannot %(doing)s here; settle it with the legacy MES")
+            % {"number": order.number, "doing": doing},
             field="work_order",
         )
 
@@ -207,8 +213,11 @@ def _rule(order: WorkOrder) -> NumberingRule:
     if rule is None:
         kind = "serial" if part.tracking == "serial" else "lot"
         raise ReleaseRefused(
-            f"there is no numbering rule for {part.number} at {order.site.code}: give the {kind} numbers, or add "
-            "a rule (admin → Travelers → Numbering rules)",
+            gettext(
+                "there is no numbering rule for %(number)s at %(code)s: give the %(kind)s numbers, or add a rule "
+                "(admin → Travelers → Numbering rules)"
+            )
+            % {"number": part.number, "code": order.site.code, "kind": kind},
             field="identifiers",
         )
     return rule
@@ -224,7 +233,9 @@ def _next_identifiers(order: WorkOrder, count: int) -> list[str]:
     while len(found) < count:
         attempts += 1
         if attempts > count + 10_000:
-            raise ReleaseRefused(f"the numbering rule {rule} finds no unused number", field="identifiers")
+            raise ReleaseRefused(
+                gettext("the numbering rule %(rule)s finds no unused number") % {"rule": rule}, field="identifiers"
+            )
         candidate = rule.pattern.format(
             site=order.site.code, part=part.number, year=today.year, yy=f"{today.year % 100:02d}", seq=rule.next_value
         )
@@ -249,32 +260,49 @@ def work_order_release(
     require_perm(actor, "release_traveler", "release travelers")
     order = _lock(work_order)
     if order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
-        raise ReleaseRefused(f"work order {order.number} is {order.status}", field="work_order")
+        raise ReleaseRefused(
+            gettext("work order %(number)s is %(status)s") % {"number": order.number, "status": order.status},
+            field="work_order",
+        )
     part = order.part_revision.part
     remaining = order.quantity - released_quantity(order)
     if remaining <= 0:
-        raise ReleaseRefused(f"every traveler of work order {order.number} is released already", field="work_order")
+        raise ReleaseRefused(
+            gettext("every traveler of work order %(number)s is released already") % {"number": order.number},
+            field="work_order",
+        )
     shown = f"{decimal_text(remaining)} {order.quantity_unit}"
     if part.tracking == "serial":
         if lots:
-            raise ReleaseRefused(f"{part.number} is serialized: give serial numbers, not lots", field="lots")
+            raise ReleaseRefused(
+                gettext("%(number)s is serialized: give serial numbers, not lots") % {"number": part.number},
+                field="lots",
+            )
         numbers = [s.strip() for s in serials or [] if s.strip()]
         if len(set(numbers)) != len(numbers):
-            raise ReleaseRefused("a serial number is given twice", field="serials")
+            raise ReleaseRefused(gettext("a serial number is given twice"), field="serials")
         if len(numbers) > remaining:
-            raise ReleaseRefused(f"{len(numbers)} serial numbers, but only {shown} remain to release", field="serials")
+            raise ReleaseRefused(
+                gettext("%(len)s serial numbers, but only %(shown)s remain to release")
+                % {"len": len(numbers), "shown": shown},
+                field="serials",
+            )
         numbers = numbers or _next_identifiers(order, int(remaining))
         plan = [(n, None) for n in numbers]
     else:
         if serials:
-            raise ReleaseRefused(f"{part.number} is made in lots: give lots with quantities", field="serials")
+            raise ReleaseRefused(
+                gettext("%(number)s is made in lots: give lots with quantities") % {"number": part.number},
+                field="serials",
+            )
         given = [(n.strip() if n else None, Decimal(q)) for n, q in lots or []]
         if any(q <= 0 for _, q in given):
-            raise ReleaseRefused("each lot needs a positive quantity", field="lots")
+            raise ReleaseRefused(gettext("each lot needs a positive quantity"), field="lots")
         total = sum((q for _, q in given), Decimal(0))
         if total > remaining:
             raise ReleaseRefused(
-                f"the lots add up to {decimal_text(total)} {order.quantity_unit}, but only {shown} remain",
+                gettext("the lots add up to %(decimal_text)s %(quantity_unit)s, but only %(shown)s remain")
+                % {"decimal_text": decimal_text(total), "quantity_unit": order.quantity_unit, "shown": shown},
                 field="lots",
             )
         given = given or [(None, remaining)]

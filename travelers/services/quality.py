@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from mes.compliance.canonical import decimal_text
 from mes.compliance.models import Signature
@@ -87,9 +88,9 @@ def ncr_raise(*, traveler, description: str, actor, step: TravelerStep | None = 
     within_hourly_limit(Nonconformance.objects.filter(raised_by=actor, automatic=False), "raised_at", "NCRs")
     ensure_open(traveler)
     if not (description or "").strip():
-        raise NonconformanceRefused("describe the nonconformance", field="description")
+        raise NonconformanceRefused(gettext("describe the nonconformance"), field="description")
     if step is not None and step.traveler_id != traveler.pk:
-        raise NonconformanceRefused("that step belongs to another traveler", field="step")
+        raise NonconformanceRefused(gettext("that step belongs to another traveler"), field="step")
     return _ncr_create(
         traveler=traveler, step=step, measurement=None, description=description.strip(), actor=actor, automatic=False
     )
@@ -126,7 +127,7 @@ def ncr_disposition(
 
 def _add_rework_steps(traveler, ncr, rework_steps: list[dict], now) -> list[TravelerStep]:
     if not rework_steps:
-        raise NonconformanceRefused("a rework or repair needs at least one step", field="rework_steps")
+        raise NonconformanceRefused(gettext("a rework or repair needs at least one step"), field="rework_steps")
     taken = set(traveler.steps.values_list("sequence", flat=True))
     after = ncr.step.sequence if ncr.step_id else max(taken, default=0)  # no step: after the last one
     free = [after + i for i in range(1, len(rework_steps) + 1)]
@@ -138,16 +139,20 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict], now) -> list[Trav
         where = f"rework_steps[{index}]"
         operation = Operation.objects.filter(code=spec.get("operation")).first()
         if operation is None:
-            raise NonconformanceRefused(f"unknown operation {spec.get('operation')!r}", field=f"{where}.operation")
+            raise NonconformanceRefused(
+                gettext("unknown operation %(get)s") % {"get": repr(spec.get("operation"))}, field=f"{where}.operation"
+            )
         title = (spec.get("title") or "").strip()
         if not title:
-            raise NonconformanceRefused("each rework step needs a title", field=f"{where}.title")
+            raise NonconformanceRefused(gettext("each rework step needs a title"), field=f"{where}.title")
         work_center = None
         if spec.get("work_center"):
             work_center = WorkCenter.objects.filter(site=traveler.site, code=spec["work_center"]).first()
             if work_center is None:
                 raise NonconformanceRefused(
-                    f"no work center {spec['work_center']} at {traveler.site.code}", field=f"{where}.work_center"
+                    gettext("no work center %(spec)s at %(code)s")
+                    % {"spec": spec["work_center"], "code": traveler.site.code},
+                    field=f"{where}.work_center",
                 )
         created.append(
             TravelerStep.objects.create(
@@ -180,11 +185,12 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, mrb, rework_s
     ensure_open(traveler)
     if disposition not in Nonconformance.Disposition.values:
         raise NonconformanceRefused(
-            f"'{disposition}' is not a disposition: use {', '.join(Nonconformance.Disposition.values)}",
+            gettext("'%(disposition)s' is not a disposition: use %(join)s")
+            % {"disposition": disposition, "join": ", ".join(Nonconformance.Disposition.values)},
             field="disposition",
         )
     if not (notes or "").strip():
-        raise NonconformanceRefused("explain the disposition", field="notes")
+        raise NonconformanceRefused(gettext("explain the disposition"), field="notes")
     if mrb is not None or disposition_needs_mrb(traveler, disposition):
         check_cosigner(
             mrb,
@@ -197,7 +203,7 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, mrb, rework_s
     ncr.status = transition(ncr.status, NcrStatus.CLOSED, NCR_ALLOWED, ncr.number)
     D = Nonconformance.Disposition  # noqa: N806
     if disposition not in (D.REWORK, D.REPAIR) and rework_steps:
-        raise NonconformanceRefused("only a rework or repair adds steps", field="rework_steps")
+        raise NonconformanceRefused(gettext("only a rework or repair adds steps"), field="rework_steps")
     now = clock(traveler)
     added = _add_rework_steps(traveler, ncr, rework_steps, now) if disposition in (D.REWORK, D.REPAIR) else []
     ncr.disposition, ncr.disposition_notes, ncr.dispositioned_at = disposition, notes.strip(), now

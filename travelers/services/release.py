@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from mes.compliance.canonical import decimal_text
 from mes.masterdata.models import EACH, Routing
@@ -30,9 +31,14 @@ def positive_quantity(quantity, *, field: str = "quantity") -> Decimal:
     """A positive, finite quantity a work order or a lot can hold; anything else refused by name."""
     value = Decimal(quantity)
     if not value.is_finite() or value <= 0:
-        raise ReleaseRefused(f"quantity must be a positive number, not {quantity}", field=field)
+        raise ReleaseRefused(
+            gettext("quantity must be a positive number, not %(quantity)s") % {"quantity": quantity}, field=field
+        )
     if value.adjusted() >= MAX_QUANTITY_EXPONENT:
-        raise ReleaseRefused(f"{quantity} is more than a work order holds (at most 999,999,999)", field=field)
+        raise ReleaseRefused(
+            gettext("%(quantity)s is more than a work order holds (at most 999,999,999)") % {"quantity": quantity},
+            field=field,
+        )
     return value
 
 
@@ -41,9 +47,16 @@ def check_order_quantity(part, quantity: Decimal, unit: str) -> None:
     quantity = positive_quantity(quantity)
     expected = EACH if part.tracking == "serial" else part.quantity_unit
     if unit != expected:
-        raise ReleaseRefused(f"{part.number} is ordered in {expected}, not {unit}", field="quantity_unit")
+        raise ReleaseRefused(
+            gettext("%(number)s is ordered in %(expected)s, not %(unit)s")
+            % {"number": part.number, "expected": expected, "unit": unit},
+            field="quantity_unit",
+        )
     if expected == EACH and quantity != quantity.to_integral_value():
-        raise ReleaseRefused(f"{decimal_text(quantity)} is not a whole number of pieces", field="quantity")
+        raise ReleaseRefused(
+            gettext("%(decimal_text)s is not a whole number of pieces") % {"decimal_text": decimal_text(quantity)},
+            field="quantity",
+        )
 
 
 @transaction.atomic
@@ -64,7 +77,7 @@ def work_order_create(
     of a part revision at a site; `ordered_operations` is the route as the sender listed it, if it did."""
     check_order_quantity(part_revision.part, Decimal(quantity), quantity_unit)
     if WorkOrder.objects.filter(number=number).exists():
-        raise ReleaseRefused(f"work order {number} already exists", field="number")
+        raise ReleaseRefused(gettext("work order %(number)s already exists") % {"number": number}, field="number")
     order = WorkOrder.objects.create(
         number=number,
         part_revision=part_revision,
@@ -173,10 +186,13 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
         WorkOrder.objects.select_for_update().select_related("part_revision__part", "site").get(pk=work_order.pk)
     )
     if work_order.status in (WorkOrder.Status.COMPLETED, WorkOrder.Status.CANCELLED):
-        raise ReleaseRefused(f"work order {work_order.number} is {work_order.status}", field="work_order")
+        raise ReleaseRefused(
+            gettext("work order %(number)s is %(status)s") % {"number": work_order.number, "status": work_order.status},
+            field="work_order",
+        )
     identifier = (identifier or "").strip()
     if not identifier:
-        raise ReleaseRefused("a serial or lot number is required", field="identifier")
+        raise ReleaseRefused(gettext("a serial or lot number is required"), field="identifier")
     part = work_order.part_revision.part
     routing = (
         Routing.objects.select_related("part_revision__part")
@@ -184,16 +200,23 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
         .first()
     )
     if routing is None:
-        raise ReleaseRefused(f"{work_order.part_revision} has no released routing", field="routing")
+        raise ReleaseRefused(
+            gettext("%(part_revision)s has no released routing") % {"part_revision": work_order.part_revision},
+            field="routing",
+        )
     is_serial = part.tracking == "serial"
     if not is_serial and quantity is None:
-        raise ReleaseRefused("a lot needs a positive quantity", field="quantity")
+        raise ReleaseRefused(gettext("a lot needs a positive quantity"), field="quantity")
     qty = Decimal(1) if is_serial else positive_quantity(quantity)
     released_qty = sum(i.quantity for i in work_order.items.exclude(status=Item.Status.CANCELLED))
     if released_qty + qty > work_order.quantity:
         raise ReleaseRefused(
-            f"work order {work_order.number} is for {decimal_text(work_order.quantity)}; "
-            f"{decimal_text(released_qty)} already released",
+            gettext("work order %(number)s is for %(decimal_text)s; %(decimal_text2)s already released")
+            % {
+                "number": work_order.number,
+                "decimal_text": decimal_text(work_order.quantity),
+                "decimal_text2": decimal_text(released_qty),
+            },
             field="quantity",
         )
     try:
@@ -209,7 +232,11 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
             )
     except IntegrityError as exc:
         kind = "serial number" if is_serial else "lot number"
-        raise ReleaseRefused(f"{part.number} {kind} {identifier} already exists", field="identifier") from exc
+        raise ReleaseRefused(
+            gettext("%(number)s %(kind)s %(identifier)s already exists")
+            % {"number": part.number, "kind": kind, "identifier": identifier},
+            field="identifier",
+        ) from exc
     now = timezone.now()
     traveler = Traveler.objects.create(
         number=next_number("travelers_traveler_number_seq", "T-", 7),

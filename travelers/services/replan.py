@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
@@ -41,12 +42,12 @@ def _traveler_replan(*, traveler, routing, actor, authority, reason):
     require_perm(actor, "replan_traveler", "re-plan travelers")
     ensure_not_held(traveler)
     if routing.status != RoutingStatus.RELEASED or routing.part_revision_id != traveler.item.part_revision_id:
-        raise StepStateRefused("re-plan onto the released routing of the same part revision", field="routing")
+        raise StepStateRefused(gettext("re-plan onto the released routing of the same part revision"), field="routing")
     if routing.pk == traveler.routing_id:
-        raise StepStateRefused("the traveler already follows this routing", field="routing")
+        raise StepStateRefused(gettext("the traveler already follows this routing"), field="routing")
     reason = (reason or "").strip()
     if not reason:
-        raise StepStateRefused("say why the traveler is re-planned", field="reason")
+        raise StepStateRefused(gettext("say why the traveler is re-planned"), field="reason")
     reached = traveler.steps.exclude(status=StepStatus.PENDING).aggregate(m=Max("sequence"))["m"] or 0
     now = clock(traveler)
     signature = signature_record(

@@ -4,6 +4,7 @@ outbox) or reject with a reason (a nonconformance holds it)."""
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import signature_record, signing_authenticate
@@ -58,14 +59,15 @@ def _traveler_signoff(*, traveler, approve, actor, authority, reason):
     ensure_not_held(traveler)
     if traveler.status != TravelerStatus.AWAITING_SIGNOFF:
         raise StepStateRefused(
-            f"traveler {traveler.number} is {traveler.get_status_display().lower()}, not awaiting sign-off",
+            gettext("traveler %(number)s is %(status)s, not awaiting sign-off")
+            % {"number": traveler.number, "status": traveler.get_status_display().lower()},
             field="traveler",
         )
     if traveler.ncrs.filter(status=NcrStatus.OPEN).exists():
-        raise StepStateRefused("every nonconformance must be dispositioned first", field="traveler")
+        raise StepStateRefused(gettext("every nonconformance must be dispositioned first"), field="traveler")
     reason = (reason or "").strip()
     if not approve and not reason:
-        raise StepStateRefused("say why the traveler is rejected", field="reason")
+        raise StepStateRefused(gettext("say why the traveler is rejected"), field="reason")
     now = clock(traveler)
     signature = signature_record(
         authority=authority,

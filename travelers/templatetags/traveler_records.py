@@ -3,7 +3,8 @@
 {% load traveler_records %}
 {% moment sig.signed_at record.site.time_zone %}   -> <time datetime="…Z">2026-03-02 08:15:00 CST</time>
                                                       <span class="utc">2026-03-02 14:15:00 UTC</span>
-{{ m.spec.lower|fixed:m.decimals }}                 -> 12.687
+{{ m.spec.lower|fixed:m.decimals }}                 -> 12.687 (12,687 in French and Spanish)
+{{ m.unit|unit_symbol }}                            -> µm (stored as um)
 {{ m|in_units }}                                    -> 1.5 in → 38.100 mm
 """
 
@@ -44,6 +45,39 @@ def utc_time(value):
 @register.filter
 def fixed(value, places):
     return records.fixed(value, places)
+
+
+@register.filter
+def unit_symbol(value):
+    """A unit as people print it: µm, N·m, °C (stored as pint reads it: um, N*m, degC)."""
+    from mes.masterdata.units import unit_symbol as symbol
+
+    return symbol(value)
+
+
+@register.filter
+def local_number(value):
+    """A decimal string ("0.013") with the reader's decimal separator ("0,013" in French and Spanish)."""
+    from mes.i18n import local_decimal
+
+    return "" if value is None else local_decimal(str(value))
+
+
+@register.filter
+def meaning(sig):
+    """A signature's meaning as its signer read it when signing, followed by the reader's words when the
+    reader reads another language: "Exécuté (Performed)". `sig` is a Signature or a record's dict of one."""
+    from mes.compliance.models import Signature
+
+    if sig is None:
+        return ""
+    if isinstance(sig, Signature):
+        return sig.meaning_manifest
+    code, signer = sig.get("meaning"), sig.get("meaning_display") or ""
+    if code not in Signature.Meaning.values:
+        return signer or code or ""
+    reader = str(Signature.Meaning(code).label)
+    return reader if not signer or signer == reader else f"{signer} ({reader})"
 
 
 @register.filter

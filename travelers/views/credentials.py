@@ -1,6 +1,7 @@
 """People's own credentials, on screen (21 CFR 11.200, 11.300):
 
-/station/account/      anyone signed in: change their password, choose their signing PIN (at a tablet too);
+/station/account/      anyone signed in: change their password, choose their signing PIN (at a tablet too)
+                       and the language of their screens;
                        where they are sent when someone else set their secret or it aged out
 /supervisor/signers/   supervisors and administrators (compliance.unlock_signing): who is locked out of
                        signing or of logging in, who must choose a new secret; unlock with a reason and
@@ -17,6 +18,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import translation
+from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -24,8 +27,9 @@ from django.views.decorators.http import require_http_methods
 from mes.compliance import credentials
 from mes.compliance.alerts import locked_signers
 from mes.compliance.errors import ComplianceError
-from mes.compliance.models import SigningCredential
-from travelers.forms import PasswordChangeForm, PinSetForm, UnlockForm
+from mes.compliance.models import Profile, SigningCredential
+from mes.i18n import remember_language
+from travelers.forms import LanguageForm, PasswordChangeForm, PinSetForm, UnlockForm
 
 from .station_common import need_user_id, signing_username, station_context, station_view
 
@@ -60,8 +64,35 @@ def station_account(request):
     kind = request.POST.get("form")
     password_form = PasswordChangeForm(request.POST if kind == "password" else None, prefix="password")
     pin_form = PinSetForm(request.POST if kind == "pin" else None, prefix="pin")
+    profile = Profile.objects.select_related("site").filter(user=request.user).first()
+    language_form = LanguageForm(
+        request.POST if kind == "language" else None,
+        prefix="language",
+        initial={"language": profile.language if profile else ""},
+        site_language=profile.site.language if profile and profile.site else "",
+    )
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and kind == "language":
+        if profile is not None and language_form.is_valid():
+            try:
+                credentials.profile_language_set(
+                    profile=profile, language=language_form.cleaned_data["language"], actor=request.user
+                )
+            except ComplianceError as exc:
+                language_form.add_domain_error(exc)
+                status = 422
+            else:
+                code = remember_language(request, request.user)
+                translation.activate(code or get_language_from_request(request))
+                messages.success(request, _("Your language is saved."))
+                return redirect(request.POST.get("next") or reverse("travelers:station_account"))
+        else:
+            if profile is None:
+                language_form.add_error(
+                    None, _("Your account has no shop-floor profile: an administrator sets your language.")
+                )
+            status = 422
+    elif request.method == "POST":
         form = password_form if kind == "password" else pin_form
         if form.is_valid():
             data = form.cleaned_data
@@ -85,7 +116,11 @@ def station_account(request):
         else:
             status = 422
     context = station_context(
-        request, password_form=password_form, pin_form=pin_form, state=credential_state(request.user)
+        request,
+        password_form=password_form,
+        pin_form=pin_form,
+        language_form=language_form,
+        state=credential_state(request.user),
     )
     return render(request, "travelers/account/account.html", context, status=status)
 

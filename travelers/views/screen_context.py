@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mes.compliance.audit import printed_name_of
+from mes.i18n import decimal_comma, local_decimal
+from mes.masterdata.units import unit_symbol
 from travelers import selectors
 from travelers.content import current_measurements
 from travelers.errors import MeasurementInvalid
@@ -33,49 +35,20 @@ from travelers.states import OPEN_TRAVELER_STATES, NcrStatus, StepStatus
 
 from .station_common import need_user_id
 
-MEANINGS = {
-    "performed": gettext_lazy("Performed"),
-    "inspected": gettext_lazy("Inspected"),
-    "skipped": gettext_lazy("Skipped"),
-    "corrected": gettext_lazy("Corrected"),
-    "approved": gettext_lazy("Approved"),
-    "rejected": gettext_lazy("Rejected"),
-    "dispositioned": gettext_lazy("Dispositioned"),
-    "released": gettext_lazy("Released a hold"),
-    "removed": gettext_lazy("Removed a component"),
-    "replanned": gettext_lazy("Re-planned"),
-}
 SIGN_STATEMENTS = {
     "performed": gettext_lazy("I performed this step"),
     "inspected": gettext_lazy("I inspected this step"),
 }
-STEP_STATUS = {
-    StepStatus.PENDING: gettext_lazy("Pending"),
-    StepStatus.IN_PROGRESS: gettext_lazy("In progress"),
-    StepStatus.AWAITING_INSPECTION: gettext_lazy("Awaiting inspection"),
-    StepStatus.COMPLETED: gettext_lazy("Completed"),
-    StepStatus.SKIPPED: gettext_lazy("Skipped"),
-}
-TRAVELER_STATUS = {
-    "active": gettext_lazy("In work"),
-    "awaiting_signoff": gettext_lazy("Awaiting final sign-off"),
-    "closed": gettext_lazy("Closed"),
-    "scrapped": gettext_lazy("Scrapped"),
-}
-JUDGMENTS = {
-    "in_spec": gettext_lazy("In spec"),
-    "out_of_spec": gettext_lazy("Out of spec"),
-    "recorded": gettext_lazy("Recorded"),
-}
 
 
 def number_text(value: Decimal | None, decimals: int | None = None) -> str:
-    """A decimal as a person writes it: the characteristic's decimals, else without trailing zeros."""
+    """A decimal as a person writes it in their language: the characteristic's decimals, else without
+    trailing zeros; a decimal comma in French and Spanish."""
     if value is None:
         return ""
     if decimals is not None:
-        return f"{value:.{decimals}f}"
-    return format(value.normalize(), "f")
+        return local_decimal(f"{value:.{decimals}f}")
+    return local_decimal(format(value.normalize(), "f"))
 
 
 def spec_text(char) -> str:
@@ -86,7 +59,7 @@ def spec_text(char) -> str:
         return " / ".join(str(c) for c in char.choices or [])
     if char.kind != "numeric":
         return ""
-    d, unit = char.decimals, f" {char.unit}" if char.unit else ""
+    d, unit = char.decimals, f" {unit_symbol(char.unit)}" if char.unit else ""
     low, high = number_text(char.lower_limit, d), number_text(char.upper_limit, d)
     limits = f"{low} – {high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
     if char.nominal is not None:
@@ -104,10 +77,10 @@ class Judged:
 
 
 def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decimal | None) -> Judged:
-    label = str(JUDGMENTS.get(judgment, judgment))
+    label = str(Measurement.Judgment(judgment).label) if judgment in Measurement.Judgment.values else judgment
     if value is None or char.kind != "numeric":
         return Judged(judgment, label)
-    unit = f" {char.unit}" if char.unit else ""
+    unit = f" {unit_symbol(char.unit)}" if char.unit else ""
     if judgment == "out_of_spec" and deviation:
         amount = number_text(abs(deviation))
         if deviation > 0:
@@ -134,7 +107,7 @@ def preview(char, value: str, unit: str = "") -> Judged:
     if not (value or "").strip():
         return Judged("empty")
     try:
-        result = judge(char, value, unit if char.kind == "numeric" else "")
+        result = judge(char, value, unit if char.kind == "numeric" else "", decimal_comma=decimal_comma())
     except MeasurementInvalid as exc:
         return Judged("error", _("Not valid"), exc.message)
     return judged_text(char, judgment=result.judgment, value=result.value_numeric, deviation=result.deviation)
@@ -156,7 +129,7 @@ def signature_view(sig) -> SignatureView | None:
     return SignatureView(
         printed_name=sig.printed_name,
         meaning=sig.meaning,
-        label=str(MEANINGS.get(sig.meaning, sig.get_meaning_display())),
+        label=sig.meaning_manifest,
         signed_at=sig.signed_at,
         method=sig.method,
         comment=sig.comment,
@@ -231,7 +204,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
     route = [
         RouteStep(
             step=s,
-            status_label=str(STEP_STATUS.get(s.status, s.get_status_display())),
+            status_label=s.get_status_display(),
             url=step_url(traveler, s),
             selected=step is not None and s.pk == step.pk,
             here=station is not None and s.work_center_id == station.pk,
@@ -240,7 +213,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
     ]
     context = {
         "traveler": traveler,
-        "traveler_status": TRAVELER_STATUS.get(traveler.status, traveler.get_status_display()),
+        "traveler_status": traveler.get_status_display(),
         "route": route,
         "step": step,
         "is_open": is_open,
@@ -345,7 +318,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
                 )
                 if s is not None
             ],
-            "step_status": STEP_STATUS.get(step.status, step.get_status_display()),
+            "step_status": step.get_status_display(),
             "step_ncrs": [
                 {"ncr": n, "open": n.status == NcrStatus.OPEN} for n in traveler.ncrs.all() if n.step_id == step.pk
             ],

@@ -13,7 +13,6 @@ from travelers import selectors
 from travelers.forms import ScanForm
 
 from . import station_auth, station_work_center, traveler_screen
-from .screen_context import STEP_STATUS, TRAVELER_STATUS
 from .station_common import is_partial, station_context, station_view, to_url
 
 
@@ -25,8 +24,8 @@ def _queue_context(request) -> dict:
         {
             "traveler": t,
             "step": s,
-            "status": TRAVELER_STATUS.get(t.status, t.get_status_display()),
-            "step_status": STEP_STATUS.get(s.status, s.get_status_display()),
+            "status": t.get_status_display(),
+            "step_status": s.get_status_display(),
             "overdue": t.work_order.due_date is not None and t.work_order.due_date < today,
             "url": reverse("travelers:station_step", kwargs={"number": t.number, "sequence": s.sequence}),
         }

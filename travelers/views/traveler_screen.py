@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from mes.i18n import decimal_comma
 from travelers import selectors, services
 from travelers.forms import ComponentForm, CorrectionForm, MeasurementForm, NcrForm, PhotoForm, SignForm, StartForm
 from travelers.records import measurement_in_units
@@ -155,6 +156,7 @@ def value_record(request, number: str, sequence: int, char_id: int):
                 expected_version=data["expected_version"],
                 actor=request.user,
                 station=request.station,
+                decimal_comma=decimal_comma(),
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)
@@ -198,6 +200,7 @@ def values_record(request, number: str, sequence: int):
             expected_version=int(version) if version.isdigit() else None,
             actor=request.user,
             station=request.station,
+            decimal_comma=decimal_comma(),
         )
     except DOMAIN_ERRORS as exc:
         forms = {
@@ -356,6 +359,7 @@ def value_correct(request, number: str, sequence: int, measurement_id: int):
                 cosigner_username=data.get("cosigner_username"),
                 cosigner_secret=data.get("cosigner_secret"),
                 actor=request.user,
+                decimal_comma=decimal_comma(),
             )
         except DOMAIN_ERRORS as exc:
             form.add_domain_error(exc)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import DatabaseError, connection
+from django.utils.translation import gettext
 
 from integrations.traceability import lake as lake_module
 from integrations.traceability import links
@@ -354,9 +355,9 @@ def trace_item(item_id: int, *, depth: int = DEFAULT_DEPTH) -> Trace | None:
                     result.signatures = [SignatureRow(*row) for row in _fetch(SIGNATURES_SQL, {"travelers": travelers})]
     except SearchTooSlow as exc:
         result.messages.append(str(exc))
-        c.unreachable(LIVE, "stopped at the statement timeout", "part of the trace is")
+        c.unreachable(LIVE, gettext("stopped at the statement timeout"), gettext("part of the trace is"))
     except DatabaseError as exc:
-        c.unreachable(LIVE, f"{type(exc).__name__}", "the trace is")
+        c.unreachable(LIVE, f"{type(exc).__name__}", gettext("the trace is"))
     if result.root is not None and result.root.archive_uri:
         c.notes.append("This traveler is archived too: its package is linked.")
     return result
@@ -456,7 +457,7 @@ def trace_archived(number: str) -> Trace | None:
                 if lake.empty:
                     source.detail = "no facts archived yet"
         except lake_module.LakeUnavailable as exc:
-            c.unreachable(LAKE, str(exc), "the archived values are")
+            c.unreachable(LAKE, str(exc), gettext("the archived values are"))
             rows = []
     for row in rows:
         result.values.append(

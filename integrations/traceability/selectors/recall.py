@@ -17,6 +17,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection
+from django.utils.translation import gettext
 
 from integrations.traceability import lake as lake_module
 from integrations.traceability import links
@@ -264,8 +265,10 @@ def recall(
     if lake_question is None:
         c.source(LAKE).state = "not_needed"
         c.notes.append(
-            "Assemblies archived and removed from the live database keep their genealogy in their "
-            "packages only: they are not in this answer."
+            gettext(
+                "Assemblies archived and removed from the live database keep their genealogy in their "
+                "packages only: they are not in this answer."
+            )
         )
     else:
         with c.timing(LAKE) as source:
@@ -273,11 +276,14 @@ def recall(
                 with lake_module.Lake() as lake:
                     archived_numbers, cut = lake.measured_in_window(**lake_question)
                     if lake.empty:
-                        source.detail = "no facts archived yet"
+                        source.detail = gettext("no facts archived yet")
                 if cut:
-                    c.notes.append(f"Only the first {lake_module.MAX_NUMBERS:,} archived travelers were considered.")
+                    c.notes.append(
+                        gettext("Only the first %(n)s archived travelers were considered.")
+                        % {"n": lake_module.MAX_NUMBERS}
+                    )
             except lake_module.LakeUnavailable as exc:
-                c.unreachable(LAKE, str(exc), "archived units measured in that window are")
+                c.unreachable(LAKE, str(exc), gettext("archived units measured in that window are"))
     params.update(depth=depth, limit=limit + 1, numbers=archived_numbers)
     try:
         with guarded():
@@ -364,13 +370,15 @@ def recall(
                         ]
             else:
                 c.drop(ARCHIVE_INDEX)
-                c.notes.append("Archive records of the units found were read with them (links to their packages).")
+                c.notes.append(
+                    gettext("Archive records of the units found were read with them (links to their packages).")
+                )
     except SearchTooSlow as exc:
         result.messages.append(str(exc))
-        c.unreachable(LIVE, "stopped at the statement timeout", "the recall is")
+        c.unreachable(LIVE, gettext("stopped at the statement timeout"), gettext("the recall is"))
         return result
     except DatabaseError as exc:
-        c.unreachable(LIVE, type(exc).__name__, "the recall is")
+        c.unreachable(LIVE, type(exc).__name__, gettext("the recall is"))
         return result
     if counts:
         result.per_site = sorted(per_site.items())

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection
+from django.utils.translation import gettext
 
 from integrations.traceability import lake as lake_module
 from integrations.traceability import links
@@ -519,13 +520,18 @@ def _lake_numbers(query: Query, plan: _Plan, result: SearchResult, sites: list[s
                     source.detail = "no facts archived yet"
         except lake_module.LakeUnavailable as exc:
             c.unreachable(
-                LAKE, str(exc), "archived travelers that only their operations, people or values would match are"
+                LAKE,
+                str(exc),
+                gettext("archived travelers that only their operations, people or values would match are"),
             )
             return None
     if cut:
         c.notes.append(
-            f"The archive facts matched more than {lake_module.MAX_NUMBERS:,} travelers; only the first "
-            f"{lake_module.MAX_NUMBERS:,} were considered — add a site or date filter."
+            gettext(
+                "The archive facts matched more than %(n)s travelers; only the first %(n)s were considered — add "
+                "a site or date filter."
+            )
+            % {"n": lake_module.MAX_NUMBERS}
         )
     return numbers
 
@@ -582,13 +588,13 @@ def search(text: str | None = None, *, cursor: str | None = None, limit: int = P
     except SearchTooSlow as exc:
         result.messages.append(str(exc))
         c.sources = [s for s in c.sources if s.name == LIVE]
-        c.unreachable(LIVE, "stopped at the statement timeout", "every result is")
+        c.unreachable(LIVE, gettext("stopped at the statement timeout"), gettext("every result is"))
         return result
     except DatabaseError as exc:
         reason = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:160]}"
         c.sources = [s for s in c.sources if s.name in (LIVE, ARCHIVE_INDEX)]
-        c.unreachable(LIVE, reason, "live travelers are")
-        c.unreachable(ARCHIVE_INDEX, reason, "archived travelers are")
+        c.unreachable(LIVE, reason, gettext("live travelers are"))
+        c.unreachable(ARCHIVE_INDEX, reason, gettext("archived travelers are"))
         return result
     merged = sorted(live_hits + archive_hits, key=lambda h: h.key, reverse=True)
     result.hits = merged[:limit]
@@ -603,7 +609,10 @@ def _search_archive(query: Query, plan: _Plan, result: SearchResult, after, limi
     blocked = [cond.what for cond in plan.conditions if cond.archive is None and not cond.lake]
     if blocked:
         what = " or ".join(dict.fromkeys(blocked))
-        c.notes.append(f"The archive index does not record the {what}: archived travelers were not searched by it.")
+        c.notes.append(
+            gettext("The archive index does not record the %(what)s: archived travelers were not searched by it.")
+            % {"what": what}
+        )
         c.source(ARCHIVE_INDEX).state = "not_needed"
         c.source(LAKE).state = "not_needed"
         return []

@@ -15,12 +15,22 @@ import time
 from dataclasses import dataclass, field
 
 from django.db import DatabaseError, connection, transaction
+from django.utils.translation import gettext, gettext_lazy
 
 STATEMENT_TIMEOUT = "3s"
 
 LIVE = "live database"
 ARCHIVE_INDEX = "archive index"
 LAKE = "archive value facts (data lake)"
+_SOURCE_NAMES = {  # the names above are also keys of the JSON answer: only their display is translated
+    LIVE: gettext_lazy("live database"),
+    ARCHIVE_INDEX: gettext_lazy("archive index"),
+    LAKE: gettext_lazy("archive value facts (data lake)"),
+}
+
+
+def source_name(name: str) -> str:
+    return str(_SOURCE_NAMES.get(name, name))
 
 
 class SearchTooSlow(Exception):
@@ -80,16 +90,21 @@ class Completeness:
 
     @property
     def statement(self) -> str:
-        searched = [f"{s.name} ({s.seconds:.3f} s)" for s in self.sources if s.state == "searched"]
-        text = "Searched: " + (", ".join(searched) if searched else "nothing")
+        """What was searched and what could not be, in the reader's language (the sources' names too)."""
+        searched = [f"{source_name(s.name)} ({s.seconds:.3f} s)" for s in self.sources if s.state == "searched"]
+        text = gettext("Searched: %(sources)s") % {"sources": ", ".join(searched) if searched else gettext("nothing")}
         for s in self.sources:
             if s.state == "unreachable":
-                text += f"; {s.name} NOT reachable ({s.detail})"
+                text += gettext("; %(source)s NOT reachable (%(detail)s)") % {
+                    "source": source_name(s.name),
+                    "detail": s.detail,
+                }
                 if s.missing:
-                    text += f" — {s.missing} missing from this answer"
-        skipped = [s.name for s in self.sources if s.state == "not_needed"]
+                    # Translators: %(missing)s is a phrase like "archived travelers are" (translated itself).
+                    text += gettext(" — %(missing)s missing from this answer") % {"missing": s.missing}
+        skipped = [source_name(s.name) for s in self.sources if s.state == "not_needed"]
         if skipped:
-            text += f"; not needed for this search: {', '.join(skipped)}"
+            text += gettext("; not needed for this search: %(sources)s") % {"sources": ", ".join(skipped)}
         text += "."
         for note in self.notes:
             text += f" {note}"
@@ -116,8 +131,11 @@ def guarded():
     except DatabaseError as exc:
         if _is_timeout(exc):
             raise SearchTooSlow(
-                f"the search took longer than {STATEMENT_TIMEOUT} and was stopped — add a filter "
-                "(site, part, dates) or search an exact number"
+                gettext(
+                    "the search took longer than %(STATEMENT_TIMEOUT)s and was stopped — add a filter (site, part, "
+                    "dates) or search an exact number"
+                )
+                % {"STATEMENT_TIMEOUT": STATEMENT_TIMEOUT}
             ) from exc
         raise
 

@@ -120,7 +120,12 @@ def _sites(report: SeedReport) -> tuple[dict[str, Site], dict[tuple[str, str], W
             "sites",
             Site,
             lookup={"code": spec.code},
-            values={"name": spec.name, "time_zone": spec.time_zone, "legacy_system": spec.legacy_system},
+            values={
+                "name": spec.name,
+                "time_zone": spec.time_zone,
+                "language": spec.language,
+                "legacy_system": spec.legacy_system,
+            },
         )
         sites[spec.code] = site
         for code, name in spec.work_centers:
