@@ -22,11 +22,11 @@ def moment(value, zone):
     when = records.parse_time(value)
     if when is None:
         return ""
+    local, utc = records.site_time(when, zone), records.utc_time(when)
+    if local == utc:  # a UTC site, or a record kept in UTC: the same time once, not twice
+        return format_html('<time class="when" datetime="{}">{}</time>', records.iso(when), utc)
     return format_html(
-        '<time datetime="{}">{}</time> <span class="utc">({})</span>',
-        records.iso(when),
-        records.site_time(when, zone),
-        records.utc_time(when),
+        '<time class="when" datetime="{}">{}</time> <span class="utc">({})</span>', records.iso(when), local, utc
     )
 
 
@@ -61,3 +61,21 @@ def decimal_plain(value):
     from mes.compliance.canonical import decimal_text
 
     return "" if value is None else decimal_text(Decimal(value))
+
+
+def _label_enums() -> dict:
+    from travelers.models import Measurement
+    from travelers.states import StepStatus, TravelerStatus
+
+    return {"traveler": TravelerStatus, "step": StepStatus, "judgment": Measurement.Judgment}
+
+
+@register.filter
+def label(code, kind):
+    """The enum's own (translated) label of a stored code, `{{ h.status|label:"traveler" }}` -> "Awaiting
+    final sign-off"; a code the enum does not know is shown as it is rather than hidden."""
+    enum = _label_enums()[kind]
+    try:
+        return enum(code).label
+    except ValueError:
+        return code
