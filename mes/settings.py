@@ -124,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mes.compliance.alerts.alert_context",
+                "mes.navigation.nav_areas",
             ],
         },
     },

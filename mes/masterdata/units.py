@@ -34,6 +34,16 @@ def registry() -> pint.UnitRegistry:
 _ALIASES = {"µm": "um", "μm": "um", "°C": "degC", "°F": "degF", "N·m": "N*m", "Nm": "N*m", "N.m": "N*m"}
 
 
+# How a stored unit is printed for people: the symbol, not pint's ASCII spelling.
+_SYMBOLS = {"um": "µm", "degC": "°C", "degF": "°F", "N*m": "N·m", "deg": "°", "ohm": "Ω"}
+
+
+def unit_symbol(unit: str | None) -> str:
+    """'um' -> 'µm', 'N*m' -> 'N·m', 'degC' -> '°C'; any other unit as it is stored."""
+    text = (unit or "").strip()
+    return _SYMBOLS.get(text, text)
+
+
 def _normalize(text: str) -> str:
     text = text.strip()
     return _ALIASES.get(text, text.replace("·", "*").replace("µ", "u").replace("μ", "u"))

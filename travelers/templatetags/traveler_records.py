@@ -79,3 +79,11 @@ def label(code, kind):
         return enum(code).label
     except ValueError:
         return code
+
+
+@register.filter
+def unit(value):
+    """A stored unit as people write it: 'um' -> 'µm', 'N*m' -> 'N·m' (mes.masterdata.units.unit_symbol)."""
+    from mes.masterdata.units import unit_symbol
+
+    return unit_symbol(value)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mes.compliance.audit import printed_name_of
+from mes.masterdata.units import unit_symbol
 from travelers import selectors
 from travelers.content import current_measurements
 from travelers.errors import MeasurementInvalid
@@ -28,7 +29,7 @@ from travelers.forms import (
 from travelers.judging import judge
 from travelers.markdown import render_markdown
 from travelers.models import Measurement
-from travelers.states import OPEN_TRAVELER_STATES, NcrStatus, StepStatus
+from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus
 
 from .station_common import need_user_id
 
@@ -78,14 +79,14 @@ def number_text(value: Decimal | None, decimals: int | None = None) -> str:
 
 
 def spec_text(char) -> str:
-    """ "12.700 mm (12.687 – 12.713)", "≤ 1.60 um", "pass / fail"…"""
+    """ "12.700 mm (12.687 – 12.713)", "≤ 1.60 µm", "pass / fail"…"""
     if char.kind == "pass_fail":
         return _("pass / fail")
     if char.kind == "choice":
         return " / ".join(str(c) for c in char.choices or [])
     if char.kind != "numeric":
         return ""
-    d, unit = char.decimals, f" {char.unit}" if char.unit else ""
+    d, unit = char.decimals, f" {unit_symbol(char.unit)}" if char.unit else ""
     low, high = number_text(char.lower_limit, d), number_text(char.upper_limit, d)
     limits = f"{low} – {high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
     if char.nominal is not None:
@@ -106,7 +107,7 @@ def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decima
     label = str(JUDGMENTS.get(judgment, judgment))
     if value is None or char.kind != "numeric":
         return Judged(judgment, label)
-    unit = f" {char.unit}" if char.unit else ""
+    unit = f" {unit_symbol(char.unit)}" if char.unit else ""
     if judgment == "out_of_spec" and deviation:
         amount = number_text(abs(deviation))
         if deviation > 0:
@@ -349,7 +350,8 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
             and (
                 (in_progress and may["perform"]) or (step.status == StepStatus.AWAITING_INSPECTION and may["inspect"])
             ),
-            "can_photo": is_open and may["perform"],
+            # offered only where attachment_add would accept it: not held, the step not signed and closed
+            "can_photo": active and step.status not in DONE_STEP_STATES and may["perform"],
             "can_consume": active and in_progress and may["perform"] and bool(step.components),
             "can_ncr": is_open and may["ncr"],
             "pass_fail_choices": [("pass", _("Pass")), ("fail", _("Fail"))],
