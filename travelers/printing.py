@@ -305,19 +305,7 @@ def _title_block(record, st, width) -> list:
             ]
         )
     )
-    s = record["summary"]
-    summary = _(
-        "%(steps)d steps (%(done)d done) · %(values)d current values · %(oos)d out of spec · "
-        "%(corrections)d corrections · %(ncrs)d NCRs · %(sigs)d signatures"
-    ) % {
-        "steps": s["steps"],
-        "done": s["steps_done"],
-        "values": s["values"],
-        "oos": s["out_of_spec"],
-        "corrections": s["corrections"],
-        "ncrs": s["ncrs"],
-        "sigs": s["signatures"],
-    }
+    summary = _t(records.summary_text(record["summary"], done=True))
     return [
         Paragraph(_t(_("As-built traveler record")), st["h1"]),
         table,

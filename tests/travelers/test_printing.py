@@ -344,3 +344,10 @@ def test_the_pdf_renders_the_instructions_markdown_escaped(shop, traveler):
     assert "gauge G-12" in text and "torque <b>25</b> N·m" in text  # the author's markup stays text
     assert "1. bore" in text and "2. deburr" in text
     assert "**" not in text and "`" not in text and "# Set-up" not in text
+
+
+def test_the_summary_line_says_each_count_with_its_own_plural():
+    summary = {"steps": 1, "steps_done": 1, "values": 3, "out_of_spec": 0, "corrections": 1, "ncrs": 1}
+    line = records.summary_text({**summary, "signatures": 2}, done=True)
+    assert line == "1 step (1 done) · 3 values · 0 out of spec · 1 correction · 1 NCR · 2 signatures"
+    assert "2 NCRs" in records.summary_text({**summary, "ncrs": 2})

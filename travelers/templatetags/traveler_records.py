@@ -87,3 +87,10 @@ def unit(value):
     from mes.masterdata.units import unit_symbol
 
     return unit_symbol(value)
+
+
+@register.filter
+def summary_line(summary, detail=""):
+    """A record's counts as one line, each with its own plural (records.summary_text); "done" adds the
+    steps done, as the printout does."""
+    return records.summary_text(summary, done=detail == "done")
