@@ -36,7 +36,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class CheckpointInline(admin.TabularInline):
+class CheckpointInline(admin.StackedInline):  # stacked: every field has its label, and fits a tablet
     model = Checkpoint
     extra = 0
     fields = ["key", "value", "updated_at"]

@@ -179,6 +179,7 @@ class OutboxDelivery(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = "outbox deliveries"
         constraints = [models.UniqueConstraint(fields=["message", "adapter"], name="delivery_unique")]
         indexes = [
             # Each adapter's own queue, oldest first.

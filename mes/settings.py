@@ -48,6 +48,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+CSRF_FAILURE_VIEW = "mes.errors.csrf_failure"  # a styled page saying what to do, not Django's bare 403
 SOFTWARE_VERSION = "0.1.0"
 
 # --- HTTPS: on unless told the app is served over plain HTTP (a laptop, a test client) -----------
@@ -125,6 +126,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "mes.compliance.alerts.alert_context",
+                "mes.navigation.nav_areas",
             ],
         },
     },

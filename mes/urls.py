@@ -1,5 +1,6 @@
 from django.contrib import admin
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 
 from mes.api import api
@@ -16,10 +17,19 @@ def api_not_found(request, *args, **kwargs):
     )
 
 
+def favicon(request):
+    """Browsers ask /favicon.ico whatever the page links: send them to the icon (its hashed name is only
+    known once static files are collected, hence at request time)."""
+    return HttpResponsePermanentRedirect(static("traveler/favicon.svg"))
+
+
+handler403 = "mes.errors.forbidden"
+handler404 = "mes.errors.not_found"
 handler500 = "mes.outage.server_error"  # a database outage is a 503; the API's errors stay JSON
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon),
     path("api/", api.urls),
     re_path(r"^api/", api_not_found),  # anything else under /api/ answers JSON, not an HTML page
     path("admin/", admin.site.urls),

@@ -45,6 +45,7 @@ from reportlab.platypus import (
 from mes.i18n import local_decimal
 from mes.masterdata.units import unit_symbol
 from travelers import records
+from travelers.states import OPEN_TRAVELER_STATES
 from travelers.templatetags.traveler_records import meaning
 
 # --- Fonts: embedded TrueType, DejaVu Sans when the system has it (wide script coverage), else the
@@ -100,6 +101,7 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "body": base,
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9),
+        "bullet": ParagraphStyle("bullet", parent=base, fontSize=7.5, leading=9, leftIndent=11, bulletIndent=2),
         "muted": ParagraphStyle("muted", parent=base, fontSize=7.5, leading=9, textColor=MUTED),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9),
         "head": ParagraphStyle("head", parent=base, fontName=bold, fontSize=7, leading=8.5, textColor=MUTED),
@@ -121,15 +123,45 @@ def _when(value, zone) -> str:
     return f"{_t(records.site_time(value, zone))}<br/><font color='#5b6470'>{_t(records.utc_time(value))}</font>"
 
 
-def _instructions(text: str) -> str:
-    """Work instructions (Markdown) as paragraph markup: **bold** kept, `code` and list marks plain."""
-    out = []
-    for line in _t(text).splitlines():
-        line = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", line)
-        line = re.sub(r"`([^`]+)`", r"\1", line)
-        line = re.sub(r"^#{1,6}\s+", "", line)
-        out.append(line)
-    return "<br/>".join(out)
+_BLOCK = re.compile(r"<(h[1-6]|p|ul|ol)>(.*?)</\1>|<hr>", re.S)
+_ITEM = re.compile(r"<li>(.*?)</li>", re.S)
+_INLINE = (
+    (re.compile(r"<(/?)strong>"), r"<\1b>"),
+    (re.compile(r"<(/?)em>"), r"<\1i>"),
+    (re.compile(r"<code>"), '<font face="Courier">'),
+    (re.compile(r"</code>"), "</font>"),
+    (re.compile(r"<br>"), "<br/>"),
+    (re.compile(r"&#x27;"), "'"),
+)
+
+
+def _markup(html: str) -> str:
+    """The inline HTML of travelers.markdown (escaped text with fixed tags) as reportlab paragraph markup."""
+    for pattern, replacement in _INLINE:
+        html = pattern.sub(replacement, html)
+    return html.strip()
+
+
+def _instructions(text: str, st) -> list:
+    """Work instructions (Markdown) rendered as on the tablet, by the same safe renderer (travelers.markdown:
+    everything the author wrote is escaped first): headings, paragraphs, bulleted and numbered lists,
+    bold, italic, code."""
+    from travelers.markdown import render_markdown
+
+    flowables: list = []
+    for match in _BLOCK.finditer(str(render_markdown(text))):
+        tag, inner = match.group(1), match.group(2) or ""
+        if tag is None:  # a rule
+            flowables.append(Spacer(0, 4))
+        elif tag.startswith("h"):
+            flowables.append(Paragraph(f"<b>{_markup(inner)}</b>", st["small"]))
+        elif tag == "p":
+            flowables.append(Paragraph(_markup(inner), st["small"]))
+        else:
+            for number, item in enumerate(_ITEM.findall(inner), start=1):
+                mark = f"{number}." if tag == "ol" else "•"
+                flowables.append(Paragraph(_markup(item), st["bullet"], bulletText=mark))
+    return flowables
 
 
 def _who(user) -> str:
@@ -277,19 +309,7 @@ def _title_block(record, st, width) -> list:
             ]
         )
     )
-    s = record["summary"]
-    summary = _(
-        "%(steps)d steps (%(done)d done) · %(values)d current values · %(oos)d out of spec · "
-        "%(corrections)d corrections · %(ncrs)d NCRs · %(sigs)d signatures"
-    ) % {
-        "steps": s["steps"],
-        "done": s["steps_done"],
-        "values": s["values"],
-        "oos": s["out_of_spec"],
-        "corrections": s["corrections"],
-        "ncrs": s["ncrs"],
-        "sigs": s["signatures"],
-    }
+    summary = _t(records.summary_text(record["summary"], done=True))
     return [
         Paragraph(_t(_("As-built traveler record")), st["h1"]),
         table,
@@ -331,7 +351,7 @@ def _step_block(step, record, st, width) -> list:
     ]
     body: list = []
     if step["instructions"]:
-        body.append(Paragraph(_instructions(step["instructions"]), st["small"]))
+        body += _instructions(step["instructions"], st)
     if step["measurements"]:
         header = [
             Paragraph(_t(x), st["head"])
@@ -535,6 +555,9 @@ def record_pdf(record: dict, *, audit: list[dict] | None = None) -> bytes:
         "at": records.utc_time(record["generated_at"]),
     }
 
+    final = t["status"] not in OPEN_TRAVELER_STATES
+    not_final = _("NOT FINAL")
+
     def header(canvas, doc) -> None:
         width, height = page
         qr_size = 20 * mm
@@ -551,6 +574,15 @@ def record_pdf(record: dict, *, audit: list[dict] | None = None) -> bytes:
         canvas.setStrokeColor(INK)
         canvas.setLineWidth(0.6)
         canvas.line(15 * mm, height - 27 * mm, width - 15 * mm, height - 27 * mm)
+        if not final:  # on every page: a loose page of an open traveler is never taken for the record
+            canvas.setFillColor(BAD)
+            canvas.setFont(bold, 11)
+            canvas.drawString(15 * mm, height - 24.5 * mm, not_final)
+            canvas.setFillColor(BAD, alpha=0.12)
+            canvas.setFont(bold, 72)
+            canvas.translate(width / 2, height / 2)
+            canvas.rotate(45)
+            canvas.drawCentredString(0, -24, not_final)
         canvas.restoreState()
 
     buffer = io.BytesIO()

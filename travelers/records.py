@@ -113,6 +113,29 @@ def utc_time(value) -> str:
     return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
+def summary_text(summary: dict, *, done: bool = False) -> str:
+    """A record's counts as one line, each with its own plural: "1 step (1 done) · 3 values · 0 out of
+    spec · 1 correction · 1 NCR · 4 signatures" (the review, the sign-off page and the PDF say the same)."""
+    from django.utils.translation import ngettext
+
+    def part(singular: str, plural: str, count) -> str:
+        return ngettext(singular, plural, count or 0) % {"n": count or 0}
+
+    steps = part("%(n)d step", "%(n)d steps", summary.get("steps"))
+    if done:
+        steps += " " + part("(%(n)d done)", "(%(n)d done)", summary.get("steps_done"))
+    return " · ".join(
+        [
+            steps,
+            part("%(n)d value", "%(n)d values", summary.get("values")),
+            part("%(n)d out of spec", "%(n)d out of spec", summary.get("out_of_spec")),
+            part("%(n)d correction", "%(n)d corrections", summary.get("corrections")),
+            part("%(n)d NCR", "%(n)d NCRs", summary.get("ncrs")),
+            part("%(n)d signature", "%(n)d signatures", summary.get("signatures")),
+        ]
+    )
+
+
 def fixed(value, places) -> str:
     """A decimal string shown with the characteristic's number of decimals ('12.7', 3 -> '12.700'), with the
     reader's decimal separator ('12,700' in French and Spanish)."""

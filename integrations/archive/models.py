@@ -34,6 +34,7 @@ class RetentionClass(models.Model):
 
     class Meta:
         ordering = ["code"]
+        verbose_name_plural = "retention classes"
 
     def __str__(self) -> str:
         return self.name

@@ -87,17 +87,19 @@ def _cookies_over_plain_http(settings):
 
 @pytest.fixture
 def new_page(browser, live_server):
-    """Opens a page in a fresh browser context (a tablet of its own) at `size`; every uncaught script error
+    """Opens a page in a fresh browser context (a tablet of its own) at `size`, its browser set to the
+    language `lang` (navigator.language and the Accept-Language header); every uncaught script error
     and every Content-Security-Policy violation on any page fails the test. The contexts close before the
     database is emptied."""
     contexts, errors = [], []
 
-    def open_page(size=(1024, 768)):
+    def open_page(size=(1024, 768), lang="en"):
         context = browser.new_context(
             base_url=live_server.url,
             viewport={"width": size[0], "height": size[1]},
             has_touch=True,
-            locale="en-US",
+            locale=lang,
+            extra_http_headers={"Accept-Language": lang},
         )
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()

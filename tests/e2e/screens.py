@@ -7,6 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from tests.e2e.a11y import assert_accessible
 from tests.travelers.conftest import PASSWORD
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "e2e"  # git-ignored
@@ -46,7 +47,7 @@ def sign_in(page: Page, user, *, path: str = "/", shot: str | None = None) -> No
 
 def horizontal_overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than the viewport (0: no horizontal scroll)."""
-    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
 
 
 def shoot(page: Page, name: str, *, full_page: bool = True) -> dict[str, int]:
@@ -65,9 +66,11 @@ def shoot(page: Page, name: str, *, full_page: bool = True) -> dict[str, int]:
 
 
 def assert_fits(page: Page, name: str, *, full_page: bool = True) -> None:
-    """Shoot the screen at both tablet sizes; at neither may the page scroll sideways."""
+    """Shoot the screen at both tablet sizes; at neither may the page scroll sideways, and axe may find no
+    serious or critical WCAG 2.2 AA violation on it (tests/e2e/a11y.py)."""
     wide = {size: px for size, px in shoot(page, name, full_page=full_page).items() if px > 0}
     assert not wide, f"{name}: the page scrolls sideways by {wide} CSS px"
+    assert_accessible(page, name)
 
 
 def small_targets(page: Page, selectors: dict[str, str]) -> list[str]:

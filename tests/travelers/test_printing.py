@@ -323,3 +323,31 @@ def test_a_traveler_in_work_prints_too(shop, traveler, client):
     r = signed_in(client, shop.operator).get(f"/travelers/{traveler.number}/print/")
     assert r.status_code == 200 and b"not signed" in r.content
     assert "Page 1 of" in pdf_pages(printing.traveler_pdf(traveler))[0]
+
+
+def test_an_open_traveler_is_marked_not_final_on_every_page_and_a_closed_one_is_not(shop):
+    traveler = long_traveler(shop, 50, "LARGE-2", worked=20)
+    record = records.traveler_record(traveler)
+    pages = pdf_pages(printing.record_pdf(record))
+    assert len(pages) > 3 and all("NOT FINAL" in page for page in pages)
+    record["traveler"]["status"] = TravelerStatus.CLOSED
+    assert not any("NOT FINAL" in page for page in pdf_pages(printing.record_pdf(record)))
+
+
+def test_the_pdf_renders_the_instructions_markdown_escaped(shop, traveler):
+    record = records.traveler_record(traveler)
+    record["steps"][0]["instructions"] = (
+        "# Set-up\nClamp **firmly**, then *check*.\n\n- gauge `G-12`\n- torque <b>25</b> N·m\n\n1. bore\n2. deburr"
+    )
+    text = pdf_pages(printing.record_pdf(record))[0]
+    assert "Set-up" in text and "Clamp firmly, then check." in text
+    assert "gauge G-12" in text and "torque <b>25</b> N·m" in text  # the author's markup stays text
+    assert "1. bore" in text and "2. deburr" in text
+    assert "**" not in text and "`" not in text and "# Set-up" not in text
+
+
+def test_the_summary_line_says_each_count_with_its_own_plural():
+    summary = {"steps": 1, "steps_done": 1, "values": 3, "out_of_spec": 0, "corrections": 1, "ncrs": 1}
+    line = records.summary_text({**summary, "signatures": 2}, done=True)
+    assert line == "1 step (1 done) · 3 values · 0 out of spec · 1 correction · 1 NCR · 2 signatures"
+    assert "2 NCRs" in records.summary_text({**summary, "ncrs": 2})

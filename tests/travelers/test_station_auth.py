@@ -118,7 +118,7 @@ def test_an_idle_session_is_signed_out_and_sent_to_the_lock_page(shop, traveler,
     page = f"/station/travelers/{traveler.number}/"
     response = client.get(page)
     assert response.status_code == 302
-    assert response["Location"] == f"/station/lock/?next=%2Fstation%2Ftravelers%2F{traveler.number}%2F"
+    assert response["Location"] == f"/station/lock/?next=%2Fstation%2Ftravelers%2F{traveler.number}%2F&idle=1"
     assert signed_in_user_id(client) is None
     lock = client.get(response["Location"])
     assert lock.status_code == 200 and "Station locked" in text(lock) and "1 minute without use" in text(lock)
@@ -134,7 +134,7 @@ def test_an_htmx_request_after_the_idle_time_moves_the_whole_page_to_the_lock(sh
     session[SEEN_KEY] = time.time() - 120
     session.save()
     response = client.get("/station/queue/", HTTP_HX_CURRENT_URL="http://testserver/", **HX)
-    assert response["HX-Redirect"] == "/station/lock/?next=%2F"
+    assert response["HX-Redirect"] == "/station/lock/?next=%2F&idle=1"
     assert signed_in_user_id(client) is None
 
 
@@ -157,6 +157,13 @@ def test_the_page_carries_the_idle_timer_and_the_lock_button(shop, traveler):
     assert 'id="station-lock-form"' in body and 'action="/station/lock/"' in body
 
 
+def test_the_idle_timer_lock_says_it_locked_for_want_of_use(shop, traveler):
+    client = station_client(shop.operator)
+    response = client.post("/station/lock/", {"next": "/", "idle": "1"})
+    assert response["Location"] == "/station/lock/?next=%2F&idle=1"
+    assert "minutes without use" in text(client.get(response["Location"]))
+
+
 def test_the_lock_button_signs_out_and_the_tablet_keeps_its_work_center(shop, traveler):
     client = station_client(shop.operator)
     page = f"/station/travelers/{traveler.number}/"
@@ -166,6 +173,7 @@ def test_the_lock_button_signs_out_and_the_tablet_keeps_its_work_center(shop, tr
     assert signed_in_user_id(client) is None
     lock = client.get(response["Location"])
     assert "This tablet stands at WIC/CELL-1" in text(lock)
+    assert "locked and its operator signed out" in text(lock) and "without use" not in text(lock)
     # the next operator badges in and lands where the tablet was
     assert badge_in(client, shop.operator2, PASSWORD, page="/station/lock/", next_url=page)["Location"] == page
     assert signed_in_user_id(client) == str(shop.operator2.pk)

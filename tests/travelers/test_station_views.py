@@ -450,6 +450,17 @@ def test_a_photo_from_the_tablet_camera_is_attached_to_the_step(shop, traveler):
     assert f"/station/attachments/{attachment.pk}/" in response.content.decode()
 
 
+def test_the_photo_form_is_offered_only_where_a_photo_would_be_accepted(shop, traveler):
+    client = station_client(shop.operator)
+    started(shop, traveler)
+    assert 'id="photo-form"' in client.get(step_path(traveler, 10)).content.decode()
+    services.hold_place(traveler=traveler, reason="Gauge out of calibration", actor=shop.supervisor)
+    assert 'id="photo-form"' not in client.get(step_path(traveler, 10)).content.decode()  # held
+    other = services.traveler_release(work_order=shop.order, identifier="SN-0009", actor=shop.supervisor)
+    do_step(shop, other, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
+    assert 'id="photo-form"' not in client.get(step_path(other, 10)).content.decode()  # signed and closed
+
+
 def test_a_file_of_the_wrong_type_is_refused_beside_the_field(shop, traveler):
     started(shop, traveler)
     bad = SimpleUploadedFile("x.html", b"<script>alert(1)</script>", content_type="text/html")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D  # noqa: N817 - the arithmetic reads better short
 
 import pytest
@@ -277,3 +278,11 @@ def test_chart_queries_do_not_grow_with_the_values(shop, client, django_assert_n
     with django_assert_num_queries(len(two.captured_queries)):
         html = client.get("/supervisor/spc/HSG-1/BORE_DIA/").content.decode()
     assert html.count('<circle class="point') == 5
+
+
+def test_the_control_chart_labels_its_axes_with_the_characteristic_and_its_unit(shop, client):
+    for n, value in enumerate(["12.701", "12.699"], 1):
+        bored(shop, f"SN-000{n}", value)
+    html = signed_in(client, shop.supervisor).get("/supervisor/spc/HSG-1/BORE_DIA/").content.decode()
+    labels = re.findall(r'<text class="axis-label"[^>]*>([^<]*)</text>', html)
+    assert labels == ["BORE_DIA (mm)", "values in the order recorded, oldest to newest →"]

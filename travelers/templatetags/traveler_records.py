@@ -24,11 +24,11 @@ def moment(value, zone):
     when = records.parse_time(value)
     if when is None:
         return ""
+    local, utc = records.site_time(when, zone), records.utc_time(when)
+    if local == utc:  # a UTC site, or a record kept in UTC: the same time once, not twice
+        return format_html('<time class="when" datetime="{}">{}</time>', records.iso(when), utc)
     return format_html(
-        '<time datetime="{}">{}</time> <span class="utc">({})</span>',
-        records.iso(when),
-        records.site_time(when, zone),
-        records.utc_time(when),
+        '<time class="when" datetime="{}">{}</time> <span class="utc">({})</span>', records.iso(when), local, utc
     )
 
 
@@ -102,3 +102,34 @@ def decimal_plain(value):
 def in_units(measurement):
     """A recorded value as entered and, if entered in another unit, converted to the spec's: 1.5 in → 38.100 mm."""
     return records.measurement_in_units(measurement)
+
+
+def _label_enums() -> dict:
+    from travelers.models import Measurement
+    from travelers.states import StepStatus, TravelerStatus
+
+    return {"traveler": TravelerStatus, "step": StepStatus, "judgment": Measurement.Judgment}
+
+
+@register.filter
+def label(code, kind):
+    """The enum's own (translated) label of a stored code, `{{ h.status|label:"traveler" }}` -> "Awaiting
+    final sign-off"; a code the enum does not know is shown as it is rather than hidden."""
+    enum = _label_enums()[kind]
+    try:
+        return enum(code).label
+    except ValueError:
+        return code
+
+
+@register.filter
+def unit(value):
+    """The same as unit_symbol, by its shorter name: {{ m.unit|unit }} -> µm."""
+    return unit_symbol(value)
+
+
+@register.filter
+def summary_line(summary, detail=""):
+    """A record's counts as one line, each with its own plural (records.summary_text); "done" adds the
+    steps done, as the printout does."""
+    return records.summary_text(summary, done=detail == "done")

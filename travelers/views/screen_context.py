@@ -31,7 +31,7 @@ from travelers.forms import (
 from travelers.judging import judge
 from travelers.markdown import render_markdown
 from travelers.models import Measurement
-from travelers.states import OPEN_TRAVELER_STATES, NcrStatus, StepStatus
+from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus
 
 from .station_common import need_user_id
 
@@ -52,7 +52,7 @@ def number_text(value: Decimal | None, decimals: int | None = None) -> str:
 
 
 def spec_text(char) -> str:
-    """ "12.700 mm (12.687 – 12.713)", "≤ 1.60 um", "pass / fail"…"""
+    """ "12.700 mm (12.687 – 12.713)", "≤ 1.60 µm", "pass / fail"…"""
     if char.kind == "pass_fail":
         return _("pass / fail")
     if char.kind == "choice":
@@ -331,7 +331,8 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
             and (
                 (in_progress and may["perform"]) or (step.status == StepStatus.AWAITING_INSPECTION and may["inspect"])
             ),
-            "can_photo": is_open and may["perform"],
+            # offered only where attachment_add would accept it: not held, the step not signed and closed
+            "can_photo": active and step.status not in DONE_STEP_STATES and may["perform"],
             "can_consume": active and in_progress and may["perform"] and bool(step.components),
             "can_ncr": is_open and may["ncr"],
             "pass_fail_choices": [("pass", _("Pass")), ("fail", _("Fail"))],

@@ -114,7 +114,9 @@ def station_login(request, *, locked: bool = False):
     if request.method == "POST" and "badge" not in request.POST:
         if request.user.is_authenticated:
             sign_out(request)
-        url = f"{reverse('travelers:station_lock')}?{urlencode({'next': safe_next(request)})}"
+        # The page's idle timer says so (idle=1); "Lock · switch operator" does not: the page then says which.
+        query = {"next": safe_next(request), **({"idle": "1"} if request.POST.get("idle") == "1" else {})}
+        url = f"{reverse('travelers:station_lock')}?{urlencode(query)}"
         return redirect(url)
     form = BadgeLoginForm(request.POST or None)
     status = 200
@@ -141,6 +143,7 @@ def station_login(request, *, locked: bool = False):
         request,
         form=form,
         locked=locked,
+        idle_lock=locked and request.GET.get("idle") == "1",
         next=safe_next(request),
         signed_in=signed_in,
         station=station_of(request),

@@ -61,7 +61,8 @@ def _current_page(request) -> str:
 def to_login(request, *, locked: bool = False):
     """To the badge page, coming back here afterwards; an htmx request makes the whole page go there."""
     name = "travelers:station_lock" if locked else "travelers:station_login"
-    url = f"{reverse(name)}?{urlencode({'next': _current_page(request)})}"
+    query = {"next": _current_page(request), **({"idle": "1"} if locked else {})}  # locked here: only when idle
+    url = f"{reverse(name)}?{urlencode(query)}"
     if getattr(request, "htmx", None):
         return HttpResponseClientRedirect(url)
     return redirect(url)

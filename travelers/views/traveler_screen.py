@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
@@ -65,12 +66,19 @@ def _refused(request, number, sequence, *, key, form, status, partial, page=SCRE
     )
 
 
-def _done(request, number, sequence, notice: str, *, signed=None):
-    """After an action: the whole screen for htmx (into #traveler-screen), else back to the step."""
+NOTICE_LEVELS = {"success": messages.SUCCESS, "warning": messages.WARNING, "error": messages.ERROR}
+
+
+def _done(request, number, sequence, notice: str, *, signed=None, level: str = "success"):
+    """After an action: the whole screen for htmx (into #traveler-screen), else back to the step. `level`
+    colours the notice: success (green), warning (an out-of-spec value kept as a warning), error (the
+    traveler went on hold)."""
     if is_partial(request):
-        response = _render(request, number, sequence, template=SCREEN_PARTIAL, notice=notice, signed=signed)
+        response = _render(
+            request, number, sequence, template=SCREEN_PARTIAL, notice=notice, notice_level=level, signed=signed
+        )
         return reswap(retarget(response, "#traveler-screen"), "outerHTML")
-    messages.success(request, notice)
+    messages.add_message(request, NOTICE_LEVELS[level], notice)
     if signed is not None:
         messages.info(request, _manifestation(signed))
     return redirect("travelers:station_step", number=number, sequence=sequence)
@@ -162,7 +170,8 @@ def value_record(request, number: str, sequence: int, char_id: int):
             form.add_domain_error(exc)
             status = error_status(exc)
         else:
-            return _done(request, number, sequence, _recorded_notice(m))
+            notice, level = _recorded_notice(m)
+            return _done(request, number, sequence, notice, level=level)
     return _refused(
         request,
         number,
@@ -226,7 +235,8 @@ def values_record(request, number: str, sequence: int):
             values_error=values_error,
         )
         return reswap(retarget(response, "#traveler-screen"), "outerHTML") if partial else response
-    return _done(request, number, sequence, _batch_notice(recorded))
+    notice, level = _batch_notice(recorded)
+    return _done(request, number, sequence, notice, level=level)
 
 
 def _batch_index(exc) -> int | None:
@@ -237,26 +247,29 @@ def _batch_index(exc) -> int | None:
     return None
 
 
-def _batch_notice(recorded) -> str:
-    notices = [_recorded_notice(m) for m in recorded if m.judgment == "out_of_spec"]
-    done = _("%(count)d values recorded.") % {"count": len(recorded)}
-    return " ".join([done, *notices])
+SEVERITY = ("success", "warning", "error")
 
 
-def _recorded_notice(m) -> str:
+def _batch_notice(recorded) -> tuple[str, str]:
+    """The notice after recording several values, and its level: the most severe of theirs."""
+    outcomes = [_recorded_notice(m) for m in recorded if m.judgment == "out_of_spec"]
+    done = ngettext("%(count)d value recorded.", "%(count)d values recorded.", len(recorded)) % {"count": len(recorded)}
+    level = max((lvl for _text, lvl in outcomes), key=SEVERITY.index, default="success")
+    return " ".join([done, *(text for text, _lvl in outcomes)]), level
+
+
+def _recorded_notice(m) -> tuple[str, str]:
+    """What the operator is told after recording a value, and how loudly (a level of _done)."""
     m, ncr = selectors.measurement_outcome(m.pk)
     name, value = m.characteristic.name, measurement_in_units(m)
     if ncr:
-        return _("%(name)s is out of spec (%(value)s): the traveler is on hold and %(ncr)s is open.") % {
-            "name": name,
-            "value": value,
-            "ncr": ncr,
-        }
+        text = _("%(name)s is out of spec (%(value)s): the traveler is on hold and %(ncr)s is open.")
+        return text % {"name": name, "value": value, "ncr": ncr}, "error"
     if m.judgment == "out_of_spec":
-        return _("%(name)s recorded: %(value)s — out of spec (warning).") % {"name": name, "value": value}
+        return _("%(name)s recorded: %(value)s — out of spec (warning).") % {"name": name, "value": value}, "warning"
     if m.judgment == "in_spec":
-        return _("%(name)s recorded: %(value)s — in spec.") % {"name": name, "value": value}
-    return _("%(name)s recorded: %(value)s.") % {"name": name, "value": value}
+        return _("%(name)s recorded: %(value)s — in spec.") % {"name": name, "value": value}, "success"
+    return _("%(name)s recorded: %(value)s.") % {"name": name, "value": value}, "success"
 
 
 @sensitive_post_parameters("secret")
@@ -373,7 +386,8 @@ def value_correct(request, number: str, sequence: int, measurement_id: int):
             }
             if ncr:
                 notice += " " + _("Out of spec: the traveler is on hold and %(ncr)s is open.") % {"ncr": ncr}
-            return _done(request, number, sequence, notice, signed=signature_view(m.correction_signature))
+            level = "error" if ncr else "warning" if m.judgment == "out_of_spec" else "success"
+            return _done(request, number, sequence, notice, signed=signature_view(m.correction_signature), level=level)
     return _refused(
         request,
         number,
@@ -495,7 +509,7 @@ def ncr_raise(request, number: str, sequence: int):
             status = error_status(exc)
         else:
             notice = _("%(ncr)s raised: the traveler is on hold until quality dispositions it.") % {"ncr": ncr.number}
-            return _done(request, number, sequence, notice)
+            return _done(request, number, sequence, notice, level="warning")
     return _refused(
         request, number, sequence, key="ncr", form=form, status=status, partial="travelers/station/_ncr_form.html"
     )

@@ -178,6 +178,9 @@
       if (main) main.hidden = true; // nothing of the last operator's page stays on show, even offline
       var next = lockForm.querySelector("[name=next]");
       if (next) next.value = location.pathname + location.search;
+      var why = document.createElement("input"); // the lock page then says it locked for want of use
+      why.type = "hidden"; why.name = "idle"; why.value = "1";
+      lockForm.appendChild(why);
       lockForm.submit();
     }
     if (lockForm) {
