@@ -21,7 +21,8 @@ from travelers.records import value_in_units
         ("0.5", "in", "12.700000", "mm", 2, "0.5 in → 12.70 mm"),
         ("12.701", "mm", Decimal("12.701"), "mm", 3, "12.701 mm"),
         ("12.701", "", Decimal("12.701"), "mm", 3, "12.701 mm"),
-        ("25", "N*m", Decimal(25), "N*m", 1, "25 N*m"),
+        ("25", "N*m", Decimal(25), "N*m", 1, "25 N·m"),  # the unit as printed on a drawing
+        ("2", "um", Decimal("0.002"), "mm", 3, "2 µm → 0.002 mm"),
         ("pass", "", None, "", 0, "pass"),
         ("3", "", Decimal(3), "", 0, "3"),
         ("burr", "", None, "mm", 3, "burr"),
