@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from mes.compliance.models import Signature
-from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from travelers.content import correction_content, current_measurements, measurement_content
 from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused
 from travelers.judging import judge
-from travelers.models import Attachment, Measurement, TravelerCharacteristic
+from travelers.models import Attachment, Measurement, Traveler, TravelerCharacteristic, TravelerStep
 from travelers.states import StepStatus
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
@@ -21,6 +24,13 @@ from .cosign import check_cosigner, correction_needs_cosign, cosigner_authentica
 from .execution import check_version
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _HasValue(TypedDict):
+    has_value: bool
 
 
 @dataclass(frozen=True)
@@ -33,7 +43,9 @@ class DeviceReading:
     raw: str = ""  # the value exactly as the gauge sent it, before scaling and rounding
 
 
-def _characteristic(step, characteristic) -> TravelerCharacteristic:
+def _characteristic(
+    step: TravelerStep, characteristic: TravelerCharacteristic | int | str
+) -> WithAnnotations[TravelerCharacteristic, _HasValue]:
     """The step's characteristic, with `has_value`: whether any value was recorded for it at the step (a
     corrected value always has a current successor, so any value at all means one stands)."""
     key = characteristic.pk if isinstance(characteristic, TravelerCharacteristic) else characteristic
@@ -45,7 +57,7 @@ def _characteristic(step, characteristic) -> TravelerCharacteristic:
         raise MeasurementInvalid(f"step {step.sequence} has no characteristic {key}", field="characteristic") from None
 
 
-def _attachment(step, attachment_id):
+def _attachment(step: TravelerStep, attachment_id: int | None) -> Attachment:
     if attachment_id is None:
         raise MeasurementInvalid("attach a photo or file first", field="attachment")
     attachment = Attachment.objects.filter(pk=attachment_id, step=step).first()
@@ -56,20 +68,20 @@ def _attachment(step, attachment_id):
 
 def _new_measurement(
     *,
-    step,
-    char,
-    value,
-    unit,
-    source,
-    device,
-    actor,
-    attachment_id,
-    at,
-    supersedes=None,
-    reason="",
-    save=True,
-    device_endpoint="",
-    device_raw="",
+    step: TravelerStep,
+    char: TravelerCharacteristic,
+    value: object,
+    unit: str,
+    source: str,
+    device: str,
+    actor: User,
+    attachment_id: int | None,
+    at: dt.datetime,
+    supersedes: Measurement | None = None,
+    reason: str = "",
+    save: bool = True,
+    device_endpoint: str = "",
+    device_raw: str = "",
 ) -> Measurement:
     m = _build_measurement(
         step=step,
@@ -97,19 +109,19 @@ def _new_measurement(
 
 def _build_measurement(
     *,
-    step,
-    char,
-    value,
-    unit,
-    source,
-    device,
-    actor,
-    attachment_id,
-    at,
-    supersedes,
-    reason,
-    device_endpoint="",
-    device_raw="",
+    step: TravelerStep,
+    char: TravelerCharacteristic,
+    value: object,
+    unit: str,
+    source: str,
+    device: str,
+    actor: User,
+    attachment_id: int | None,
+    at: dt.datetime,
+    supersedes: Measurement | None,
+    reason: str,
+    device_endpoint: str = "",
+    device_raw: str = "",
 ) -> Measurement:
     """A judged value, not saved yet."""
     if source not in SOURCES:
@@ -179,7 +191,9 @@ def _data(m: Measurement) -> dict:
     }
 
 
-def lock_step_for_values(step, actor, expected_version):
+def lock_step_for_values(
+    step: TravelerStep, actor: User, expected_version: int | None
+) -> tuple[Traveler, TravelerStep]:
     """Lock the step and its traveler for recording values: the actor may, the traveler is not held, the
     step is the version the caller saw and is in progress. Returns (traveler, step)."""
     traveler, step = lock_step(step.pk, step.traveler_id)
@@ -197,10 +211,10 @@ def lock_step_for_values(step, actor, expected_version):
 @transaction.atomic
 def measurement_record(
     *,
-    step,
-    characteristic,
-    value,
-    actor,
+    step: TravelerStep,
+    characteristic: TravelerCharacteristic | int | str,
+    value: object,
+    actor: User,
     unit: str = "",
     source: str = "manual",
     device: str = "",
@@ -266,8 +280,8 @@ def measurement_record(
 def measurement_correct(
     *,
     measurement: Measurement,
-    value,
-    actor,
+    value: object,
+    actor: User,
     secret: str,
     reason: str,
     unit: str = "",
@@ -294,7 +308,17 @@ def measurement_correct(
 
 
 @transaction.atomic
-def _measurement_correct(*, measurement, value, actor, authority, cosign, reason, unit, attachment_id):
+def _measurement_correct(
+    *,
+    measurement: Measurement,
+    value: object,
+    actor: User,
+    authority: SigningAuthority,
+    cosign: SigningAuthority | None,
+    reason: str,
+    unit: str,
+    attachment_id: int | None,
+) -> Measurement:
     traveler, step = lock_step(measurement.step_id)
     require_perm(actor, "correct_measurement", "correct recorded values")
     ensure_not_held(traveler)
