@@ -32,9 +32,9 @@ TARGET_KB = 300
 
 
 def setup():
-    import django
+    from mes.bootstrap import setup as django_setup
 
-    django.setup()
+    django_setup()
 
 
 class QueryCounter:
