@@ -8,7 +8,9 @@ side effect: the entry points start the private server and make the laptop's fil
 from __future__ import annotations
 
 import os
+import tomllib
 from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
 
 import dj_database_url
@@ -34,6 +36,16 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _software_version() -> str:
+    """The installed project's version (pyproject.toml's, through the package metadata); from
+    pyproject.toml itself when the checkout runs without being installed."""
+    try:
+        return metadata.version("traveler")
+    except metadata.PackageNotFoundError:
+        with (BASE_DIR / "pyproject.toml").open("rb") as file:
+            return tomllib.load(file)["project"]["version"]
+
+
 def _local_secret_key() -> str:
     """The per-checkout key under var/ for laptops, once mes.bootstrap.prepare() made it (production sets
     SECRET_KEY). Empty before that: Django refuses to use an empty key, so nothing signs with it."""
@@ -45,7 +57,7 @@ DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
-SOFTWARE_VERSION = "0.1.0"
+SOFTWARE_VERSION = _software_version()  # in every archive package, backup manifest and /healthz
 
 # --- HTTPS: on unless told the app is served over plain HTTP (a laptop, a test client) -----------
 HTTPS = env_bool("TRAVELER_HTTPS", not DEBUG)

@@ -79,3 +79,11 @@ def test_prepare_points_django_at_the_private_server_it_started(tmp_path):
     )
     seen = run(code, tmp_path / "var")
     assert seen == {"host": "/run/pg-socket", "user": "postgres", "name": "traveler"}
+
+
+def test_the_software_version_is_the_installed_packages():
+    from importlib import metadata
+
+    from django.conf import settings
+
+    assert settings.SOFTWARE_VERSION == metadata.version("traveler") != ""
