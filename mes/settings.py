@@ -81,7 +81,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    "template_partials",
     "ninja",  # serves its bundled Swagger UI (no CDN)
     "axes",
     "pgtrigger",

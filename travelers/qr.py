@@ -2,12 +2,7 @@
 
 The payload is `TRAVELER:<number>`, e.g. "TRAVELER:T-0000001": a fixed prefix so a scan can never be
 mistaken for a serial, lot or work-order number, and nothing else (no URL, so a printed traveler stays
-valid whatever host name the server gets). Printed travelers draw it with segno:
-
-    import segno
-    segno.make(traveler_qr_payload(traveler), error="m").svg_inline(scale=4)
-
-or `traveler_qr_svg(traveler)` below, which does exactly that.
+valid whatever host name the server gets).
 """
 
 from __future__ import annotations
@@ -28,10 +23,3 @@ def traveler_number_from_qr(text: str) -> str | None:
         return None
     number = raw[len(QR_PREFIX) :].strip()
     return number or None
-
-
-def traveler_qr_svg(traveler, *, scale: int = 4) -> str:
-    """The QR code as inline SVG markup (no XML declaration), for pages and PDFs."""
-    import segno
-
-    return segno.make(traveler_qr_payload(traveler), error="m").svg_inline(scale=scale)
