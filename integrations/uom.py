@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from mes.compliance.canonical import decimal_text
 from mes.masterdata.errors import InvalidUnit
 from mes.masterdata.models import EACH
 from mes.masterdata.units import convert, parse_unit
+from mes.numbers import decimal_text
 
 from .errors import MessageRefused
 

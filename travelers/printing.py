@@ -41,6 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from mes.numbers import decimal_at_places
 from travelers import records
 
 # --- Fonts: embedded TrueType, DejaVu Sans when the system has it (wide script coverage), else the
@@ -296,19 +297,19 @@ def _title_block(record, st, width) -> list:
 
 def _limits(m) -> str:
     spec, places = m["spec"], m["decimals"]
-    lower, upper = records.fixed(spec["lower"], places), records.fixed(spec["upper"], places)
+    lower, upper = decimal_at_places(spec["lower"], places), decimal_at_places(spec["upper"], places)
     if not lower and not upper:
         return ""
     text = f"{lower or '—'} … {upper or '—'}"
     if spec["nominal"] is not None:
-        text += f"<br/><font color='#5b6470'>{_t(_('nominal'))} {records.fixed(spec['nominal'], places)}</font>"
+        text += f"<br/><font color='#5b6470'>{_t(_('nominal'))} {decimal_at_places(spec['nominal'], places)}</font>"
     return text
 
 
 def _value(m) -> str:
     text = f"{_t(m['entered_value'])} {_t(m['entered_unit'])}".strip()
     if m["value"] is not None and m["entered_unit"] and m["entered_unit"] != m["unit"]:
-        text += f" = {_t(records.fixed(m['value'], m['decimals']))} {_t(m['unit'])}"
+        text += f" = {_t(decimal_at_places(m['value'], m['decimals']))} {_t(m['unit'])}"
     elif m["kind"] == "numeric" and not m["entered_unit"] and m["unit"]:
         text += f" {_t(m['unit'])}"
     return text

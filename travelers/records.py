@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mes.compliance.audit import printed_name_of
-from mes.compliance.canonical import decimal_text
+from mes.numbers import decimal_text_or_none
 from travelers import reports
 from travelers.models import Traveler, TravelerStep
 from travelers.qr import traveler_qr_payload
@@ -40,10 +39,6 @@ def iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def dec(value: Decimal | None) -> str | None:
-    return None if value is None else decimal_text(value)
 
 
 def person(user) -> dict | None:
@@ -111,17 +106,6 @@ def utc_time(value) -> str:
     return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
 
 
-def fixed(value, places) -> str:
-    """A decimal string shown with the characteristic's number of decimals ('12.7', 3 -> '12.700')."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-        return f"{number:.{int(places)}f}"
-    except (InvalidOperation, ValueError, TypeError):
-        return str(value)
-
-
 # --- The record ----------------------------------------------------------------------------------------------
 
 
@@ -136,9 +120,9 @@ def _characteristic(c) -> dict:
         "name": c.name,
         "kind": c.kind,
         "unit": c.unit,
-        "nominal": dec(c.nominal),
-        "lower_limit": dec(c.lower_limit),
-        "upper_limit": dec(c.upper_limit),
+        "nominal": decimal_text_or_none(c.nominal),
+        "lower_limit": decimal_text_or_none(c.lower_limit),
+        "upper_limit": decimal_text_or_none(c.upper_limit),
         "decimals": c.decimals,
         "choices": [str(x) for x in c.choices or []],
         "required": c.required,
@@ -159,17 +143,17 @@ def _measurement(m, *, step, superseded_by: int | None, attachment_sha: dict, nc
         "decimals": char.decimals,
         "entered_value": m.entered_value,
         "entered_unit": m.entered_unit,
-        "value": dec(m.value_numeric),
+        "value": decimal_text_or_none(m.value_numeric),
         "value_text": m.value_text,
         "value_bool": m.value_bool,
         "unit": m.spec_unit,
         "judgment": m.judgment,
         "judgment_display": m.get_judgment_display(),
-        "deviation": dec(m.deviation),
+        "deviation": decimal_text_or_none(m.deviation),
         "spec": {
-            "lower": dec(m.spec_lower),
-            "upper": dec(m.spec_upper),
-            "nominal": dec(m.spec_nominal),
+            "lower": decimal_text_or_none(m.spec_lower),
+            "upper": decimal_text_or_none(m.spec_upper),
+            "nominal": decimal_text_or_none(m.spec_nominal),
             "unit": m.spec_unit,
             "revision": m.spec_revision,
         },
@@ -299,7 +283,7 @@ def _consumption(c) -> dict:
         "part_name": component.part.name,
         "tracking": component.tracking,
         "identifier": component.identifier,
-        "quantity": dec(c.quantity),
+        "quantity": decimal_text_or_none(c.quantity),
         "active": c.active,
         "consumed_at": iso(c.consumed_at),
         "consumed_by": person(c.consumed_by),
@@ -369,7 +353,7 @@ def build_record(traveler: Traveler, on_traveler: list, *, now: dt.datetime | No
         "site": {"code": t.site.code, "name": t.site.name, "time_zone": t.site.time_zone},
         "work_order": {
             "number": t.work_order.number,
-            "quantity": dec(t.work_order.quantity),
+            "quantity": decimal_text_or_none(t.work_order.quantity),
             "quantity_unit": t.work_order.quantity_unit,
             "due_date": t.work_order.due_date.isoformat() if t.work_order.due_date else None,
             "status": t.work_order.status,
@@ -384,7 +368,7 @@ def build_record(traveler: Traveler, on_traveler: list, *, now: dt.datetime | No
             "tracking": item.tracking,
             "tracking_display": item.get_tracking_display(),
             "identifier": item.identifier,
-            "quantity": dec(item.quantity),
+            "quantity": decimal_text_or_none(item.quantity),
             "status": item.status,
         },
         "routing": {

@@ -13,10 +13,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-
-def decimal_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", "0"} else text
+from mes.numbers import decimal_text
 
 
 def _default(value: object) -> str:

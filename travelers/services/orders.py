@@ -17,9 +17,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from mes.compliance.audit import audit_record
-from mes.compliance.canonical import decimal_text
 from mes.events.services import outbox_emit
 from mes.masterdata.models import PartRevision
+from mes.numbers import decimal_text
 from travelers.errors import ReleaseRefused, WorkOrderStarted
 from travelers.models import Item, NumberingRule, Traveler, WorkOrder
 from travelers.selectors import released_quantity, work_order_started

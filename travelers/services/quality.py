@@ -9,10 +9,10 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 
-from mes.compliance.canonical import decimal_text
 from mes.compliance.models import Signature
 from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from mes.masterdata.models import Operation, WorkCenter
+from mes.numbers import decimal_text
 from travelers.content import ncr_content, ncr_state
 from travelers.errors import NonconformanceRefused
 from travelers.models import Hold, Item, Measurement, Nonconformance, Traveler, TravelerStep

@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from mes.compliance.canonical import decimal_text
 from mes.masterdata.models import EACH, Characteristic, Part, PartRevision, Routing, Site
 from mes.masterdata.states import RoutingStatus
+from mes.numbers import decimal_text
 from travelers.errors import ReleaseRefused
 from travelers.models import Item, Traveler, TravelerCharacteristic, TravelerStep, WorkOrder
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mes.compliance.audit import printed_name_of
+from mes.numbers import decimal_at_places, decimal_text
 from travelers import selectors
 from travelers.content import current_measurements
 from travelers.errors import MeasurementInvalid
@@ -68,15 +69,6 @@ JUDGMENTS = {
 }
 
 
-def number_text(value: Decimal | None, decimals: int | None = None) -> str:
-    """A decimal as a person writes it: the characteristic's decimals, else without trailing zeros."""
-    if value is None:
-        return ""
-    if decimals is not None:
-        return f"{value:.{decimals}f}"
-    return format(value.normalize(), "f")
-
-
 def spec_text(char) -> str:
     """ "12.700 mm (12.687 – 12.713)", "≤ 1.60 um", "pass / fail"…"""
     if char.kind == "pass_fail":
@@ -86,10 +78,10 @@ def spec_text(char) -> str:
     if char.kind != "numeric":
         return ""
     d, unit = char.decimals, f" {char.unit}" if char.unit else ""
-    low, high = number_text(char.lower_limit, d), number_text(char.upper_limit, d)
+    low, high = decimal_at_places(char.lower_limit, d), decimal_at_places(char.upper_limit, d)
     limits = f"{low} – {high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
     if char.nominal is not None:
-        return f"{number_text(char.nominal, d)}{unit}" + (f" ({limits})" if limits else "")
+        return f"{decimal_at_places(char.nominal, d)}{unit}" + (f" ({limits})" if limits else "")
     return f"{limits}{unit}" if limits else unit.strip()
 
 
@@ -108,22 +100,22 @@ def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decima
         return Judged(judgment, label)
     unit = f" {char.unit}" if char.unit else ""
     if judgment == "out_of_spec" and deviation:
-        amount = number_text(abs(deviation))
+        amount = decimal_text(abs(deviation))
         if deviation > 0:
             detail = _("%(amount)s above the upper limit %(limit)s") % {
                 "amount": f"{amount}{unit}",
-                "limit": f"{number_text(char.upper_limit, char.decimals)}{unit}",
+                "limit": f"{decimal_at_places(char.upper_limit, char.decimals)}{unit}",
             }
         else:
             detail = _("%(amount)s below the lower limit %(limit)s") % {
                 "amount": f"{amount}{unit}",
-                "limit": f"{number_text(char.lower_limit, char.decimals)}{unit}",
+                "limit": f"{decimal_at_places(char.lower_limit, char.decimals)}{unit}",
             }
         return Judged(judgment, label, detail)
     if char.nominal is not None:
         offset = value - char.nominal
         sign = "+" if offset > 0 else ("−" if offset < 0 else "±")
-        detail = _("%(offset)s from nominal") % {"offset": f"{sign}{number_text(abs(offset))}{unit}"}
+        detail = _("%(offset)s from nominal") % {"offset": f"{sign}{decimal_text(abs(offset))}{unit}"}
         return Judged(judgment, label, detail)
     return Judged(judgment, label)
 
@@ -328,7 +320,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
             "photos": list(step.attachments.all()),
             "consumptions": consumptions,
             "components": [
-                {"part_number": c.get("part_number"), "quantity": number_text(Decimal(str(c.get("quantity") or 1)))}
+                {"part_number": c.get("part_number"), "quantity": decimal_text(Decimal(str(c.get("quantity") or 1)))}
                 for c in step.components
             ],
             "signatures": [

@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection
 
 from integrations.traceability import lake as lake_module
 from integrations.traceability import links
+from mes.numbers import decimal_text
 
 from .sources import ARCHIVE_INDEX, LAKE, LIVE, Completeness, SearchTooSlow, guarded
 
@@ -400,7 +401,7 @@ def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return decimal_text(value)
     return str(value)
 
 
