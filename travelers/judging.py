@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 from mes.masterdata.errors import InvalidUnit
 from mes.masterdata.units import convert
 from travelers.errors import MeasurementInvalid
+from travelers.models import Measurement
 
 PASS_WORDS = {"pass", "ok", "yes", "true", "good", "accept", "1"}
 FAIL_WORDS = {"fail", "nok", "no", "false", "bad", "reject", "0"}
@@ -16,7 +17,7 @@ MAX_TEXT = 500
 
 @dataclass(frozen=True)
 class Judgment:
-    judgment: str  # in_spec | out_of_spec | recorded
+    judgment: str  # a Measurement.Judgment
     value_numeric: Decimal | None = None
     value_text: str = ""
     value_bool: bool | None = None
@@ -25,7 +26,7 @@ class Judgment:
 
     @property
     def out_of_spec(self) -> bool:
-        return self.judgment == "out_of_spec"
+        return self.judgment == Measurement.Judgment.OUT_OF_SPEC
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -85,7 +86,7 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
         elif char.lower_limit is not None and converted < char.lower_limit:
             deviation = converted - char.lower_limit
         return Judgment(
-            judgment="out_of_spec" if deviation else "in_spec",
+            judgment=Measurement.Judgment.OUT_OF_SPEC if deviation else Measurement.Judgment.IN_SPEC,
             value_numeric=converted,
             deviation=deviation,
             entered_unit=unit,
@@ -96,20 +97,20 @@ def judge(char, entered_value: str, entered_unit: str = "") -> Judgment:
     if kind == "pass_fail":
         word = text.lower()
         if word in PASS_WORDS:
-            return Judgment(judgment="in_spec", value_bool=True, value_text="pass")
+            return Judgment(judgment=Measurement.Judgment.IN_SPEC, value_bool=True, value_text="pass")
         if word in FAIL_WORDS:
-            return Judgment(judgment="out_of_spec", value_bool=False, value_text="fail")
+            return Judgment(judgment=Measurement.Judgment.OUT_OF_SPEC, value_bool=False, value_text="fail")
         raise MeasurementInvalid(f"'{text}' is neither pass nor fail", field="value")
     if kind == "choice":
         if text not in char.choices:
             raise MeasurementInvalid(f"'{text}' is not one of {', '.join(char.choices)}", field="value")
-        return Judgment(judgment="recorded", value_text=text)
+        return Judgment(judgment=Measurement.Judgment.RECORDED, value_text=text)
     if kind == "text":
         if not text:
             raise MeasurementInvalid("enter a value", field="value")
         if len(text) > MAX_TEXT:
             raise MeasurementInvalid(f"the text is longer than {MAX_TEXT} characters", field="value")
-        return Judgment(judgment="recorded", value_text=text)
+        return Judgment(judgment=Measurement.Judgment.RECORDED, value_text=text)
     if kind == "attachment":
-        return Judgment(judgment="recorded", value_text=text)
+        return Judgment(judgment=Measurement.Judgment.RECORDED, value_text=text)
     raise MeasurementInvalid(f"unknown characteristic kind {kind}", field="characteristic")

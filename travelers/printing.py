@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import segno
 from django.conf import settings
 from django.utils.translation import gettext as _
 from reportlab.lib import colors
@@ -43,6 +42,8 @@ from reportlab.platypus import (
 
 from mes.numbers import decimal_at_places
 from travelers import records
+from travelers.models import Measurement
+from travelers.qr import qr_code
 
 # --- Fonts: embedded TrueType, DejaVu Sans when the system has it (wide script coverage), else the
 # Bitstream Vera that ships inside reportlab (Latin-1), so a PDF can always be made. ------------------------
@@ -165,16 +166,6 @@ def _table(rows, widths, *, header=True, strike_rows=()) -> Table:
 
 
 # --- The page frame: header with the QR code on every page, "Page N of M" in the footer --------------------
-
-
-def qr_code(payload: str):
-    # A regular QR code (never a Micro QR, which many scanners do not read), medium error correction.
-    return segno.make(payload, error="m", micro=False)
-
-
-def qr_svg(payload: str, *, scale: int = 4) -> str:
-    """The QR code as inline SVG markup, for the print page."""
-    return qr_code(payload).svg_inline(scale=scale, title=payload)
 
 
 def _draw_qr(canvas, matrix, x: float, y: float, size: float) -> None:
@@ -345,7 +336,7 @@ def _step_block(step, record, st, width) -> list:
             if not m["current"]:
                 value = f"<strike>{value}</strike><br/><font color='#5b6470'>{_t(_('superseded'))}</font>"
             judgment = _t(m["judgment_display"])
-            if m["judgment"] == "out_of_spec":
+            if m["judgment"] == Measurement.Judgment.OUT_OF_SPEC:
                 judgment = f"<font color='#b3261e'><b>{judgment}</b></font>"
                 if m["deviation"]:
                     judgment += f"<br/>{_t(_('by'))} {_t(m['deviation'])} {_t(m['unit'])}"

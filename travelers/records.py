@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from mes.compliance.audit import printed_name_of
 from mes.numbers import decimal_text_or_none
 from travelers import reports
-from travelers.models import Traveler, TravelerStep
+from travelers.models import Measurement, Traveler, TravelerStep
 from travelers.qr import traveler_qr_payload
 from travelers.states import NcrStatus, StepStatus, TravelerStatus
 
@@ -393,7 +393,7 @@ def build_record(traveler: Traveler, on_traveler: list, *, now: dt.datetime | No
         "steps": len(record["steps"]),
         "steps_done": sum(1 for s in steps if s.status in (StepStatus.COMPLETED, StepStatus.SKIPPED)),
         "values": sum(1 for m in values if m["current"]),
-        "out_of_spec": sum(1 for m in values if m["judgment"] == "out_of_spec"),
+        "out_of_spec": sum(1 for m in values if m["judgment"] == Measurement.Judgment.OUT_OF_SPEC),
         "corrections": sum(1 for m in values if m["supersedes"]),
         "ncrs": len(ncrs),
         "open_ncrs": sum(1 for n in ncrs if n.status == NcrStatus.OPEN),
@@ -414,7 +414,9 @@ def traveler_record(traveler: Traveler, *, now: dt.datetime | None = None) -> di
 
 def out_of_spec_values(record: dict) -> list[dict]:
     """Every value judged out of spec, current or since corrected, in step order."""
-    return [m for step in record["steps"] for m in step["measurements"] if m["judgment"] == "out_of_spec"]
+    return [
+        m for step in record["steps"] for m in step["measurements"] if m["judgment"] == Measurement.Judgment.OUT_OF_SPEC
+    ]
 
 
 def corrections(record: dict) -> list[dict]:

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from travelers.markdown import render_markdown
-from travelers.printing import qr_svg
-from travelers.qr import traveler_number_from_qr, traveler_qr_payload
+from travelers.qr import qr_svg, traveler_number_from_qr, traveler_qr_payload
 
 
 def test_markdown_renders_what_work_instructions_use():

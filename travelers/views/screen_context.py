@@ -99,7 +99,7 @@ def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decima
     if value is None or char.kind != "numeric":
         return Judged(judgment, label)
     unit = f" {char.unit}" if char.unit else ""
-    if judgment == "out_of_spec" and deviation:
+    if judgment == Measurement.Judgment.OUT_OF_SPEC and deviation:
         amount = decimal_text(abs(deviation))
         if deviation > 0:
             detail = _("%(amount)s above the upper limit %(limit)s") % {

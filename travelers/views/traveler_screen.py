@@ -19,8 +19,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from mes.htmx import htmx_partial
 from travelers import selectors, services
 from travelers.forms import ComponentForm, CorrectionForm, MeasurementForm, NcrForm, PhotoForm, SignForm, StartForm
+from travelers.models import Measurement
 from travelers.services.attachments import max_bytes
 from travelers.services.cosign import correction_needs_cosign
 from travelers.states import StepStatus
@@ -29,7 +31,6 @@ from .screen_context import SIGN_STATEMENTS, load_screen, preview, screen_contex
 from .station_common import (
     DOMAIN_ERRORS,
     error_status,
-    is_partial,
     need_user_id,
     signing_username,
     station_context,
@@ -57,7 +58,7 @@ def _render(request, number, sequence, *, template, status=200, forms=None, char
 
 def _refused(request, number, sequence, *, key, form, status, partial, page=SCREEN, char_id=None, **extra):
     """The form again, with its errors: the piece of page for htmx, else the whole page."""
-    template = partial if is_partial(request) else page
+    template = partial if htmx_partial(request) else page
     return _render(
         request, number, sequence, template=template, status=status, forms={key: form}, char_id=char_id, **extra
     )
@@ -65,7 +66,7 @@ def _refused(request, number, sequence, *, key, form, status, partial, page=SCRE
 
 def _done(request, number, sequence, notice: str, *, signed=None):
     """After an action: the whole screen for htmx (into #traveler-screen), else back to the step."""
-    if is_partial(request):
+    if htmx_partial(request):
         response = _render(request, number, sequence, template=SCREEN_PARTIAL, notice=notice, signed=signed)
         return reswap(retarget(response, "#traveler-screen"), "outerHTML")
     messages.success(request, notice)
@@ -88,7 +89,7 @@ def _manifestation(sig) -> str:
 @station_view
 def traveler_page(request, number: str, sequence: int | None = None):
     """The traveler: its route, and one step (the one in work unless another is asked for)."""
-    template = SCREEN_PARTIAL if is_partial(request) else SCREEN
+    template = SCREEN_PARTIAL if htmx_partial(request) else SCREEN
     return _render(request, number, sequence, template=template)
 
 
@@ -124,7 +125,7 @@ def value_preview(request, number: str, sequence: int, char_id: int):
     except selectors.RecordNotFound as exc:
         raise Http404(exc.message) from None
     judged = preview(char, request.POST.get("value", ""), request.POST.get("unit", ""))
-    if is_partial(request):
+    if htmx_partial(request):
         return render(request, "travelers/station/_judgment.html", {"judged": judged})
     form = MeasurementForm(request.POST, auto_id=f"id_c{char.pk}_%s")
     return _render(
@@ -204,7 +205,7 @@ def values_record(request, number: str, sequence: int):
             form.add_domain_error(exc)
         else:
             values_error = exc.message
-        partial = is_partial(request)
+        partial = htmx_partial(request)
         response = _render(
             request,
             number,
@@ -227,7 +228,7 @@ def _batch_index(exc) -> int | None:
 
 
 def _batch_notice(recorded) -> str:
-    notices = [_recorded_notice(m) for m in recorded if m.judgment == "out_of_spec"]
+    notices = [_recorded_notice(m) for m in recorded if m.judgment == Measurement.Judgment.OUT_OF_SPEC]
     done = _("%(count)d values recorded.") % {"count": len(recorded)}
     return " ".join([done, *notices])
 
@@ -241,9 +242,9 @@ def _recorded_notice(m) -> str:
             "value": value,
             "ncr": ncr,
         }
-    if m.judgment == "out_of_spec":
+    if m.judgment == Measurement.Judgment.OUT_OF_SPEC:
         return _("%(name)s recorded: %(value)s — out of spec (warning).") % {"name": name, "value": value}
-    if m.judgment == "in_spec":
+    if m.judgment == Measurement.Judgment.IN_SPEC:
         return _("%(name)s recorded: %(value)s — in spec.") % {"name": name, "value": value}
     return _("%(name)s recorded: %(value)s.") % {"name": name, "value": value}
 
