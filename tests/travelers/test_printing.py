@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from mes.compliance.models import Signature
 from tests.factories import UserFactory
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
-from tests.travelers.test_api import long_traveler
+from tests.travelers.support import long_traveler
 from travelers import printing, qr, records, services
 from travelers.models import Item, Traveler
 from travelers.states import TravelerStatus
