@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: run test install messages catalogs lint check clean-var stop-db
+.PHONY: run test install messages catalogs fmt check lint stop-db
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,19 @@ run: $(STAMP) $(MO_FILES)
 
 test: $(STAMP) $(MO_FILES)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Rewrite the code into the house style and fix what ruff can fix by itself.
+fmt: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+# Everything CI checks short of the test suite: lint, format, Django's checks, migrations, types.
+check: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/mypy
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

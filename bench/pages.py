@@ -43,6 +43,12 @@ _REFERENCED = re.compile(r'(?:href|src)="(/static/[^"?#]+)"')
 _CSS_URL = re.compile(r"url\(\s*['\"]?([^'\")]+)['\"]?\s*\)")
 
 
+def setup():
+    from mes.bootstrap import setup as django_setup
+
+    django_setup()
+
+
 class QueryCounter:
     """Counts the SQL statements a request runs (connection.execute_wrapper)."""
 

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q
 
-from mes.compliance.canonical import decimal_text
 from mes.masterdata.models import OperationAlias
+from mes.numbers import decimal_at_places
 from travelers.content import current_measurements
 from travelers.models import Consumption, Measurement, Traveler, TravelerStep
 from travelers.states import TravelerStatus
@@ -106,19 +106,10 @@ def _person(signature) -> Person | None:
     )
 
 
-def fixed(value: Decimal | None, decimals: int) -> str | None:
-    """A number as the characteristic shows it (12.700 at 3 decimals), or in full if that would cut it."""
-    if value is None:
-        return None
-    step = Decimal(1).scaleb(-decimals)
-    shown = value.quantize(step)
-    return format(shown, "f") if shown == value else decimal_text(value)
-
-
 def _value(m: Measurement) -> ValueOut:
     c = m.characteristic
     if m.value_numeric is not None:
-        value, data_type = fixed(m.value_numeric, c.decimals), "decimal"
+        value, data_type = decimal_at_places(m.value_numeric, c.decimals) or None, "decimal"
     elif m.value_bool is not None:
         value, data_type = ("true" if m.value_bool else "false"), "boolean"
     elif m.attachment_id:
@@ -133,9 +124,9 @@ def _value(m: Measurement) -> ValueOut:
         data_type=data_type,
         unit=m.spec_unit or "",
         judgment=m.judgment,
-        nominal=fixed(m.spec_nominal, c.decimals),
-        lower_limit=fixed(m.spec_lower, c.decimals),
-        upper_limit=fixed(m.spec_upper, c.decimals),
+        nominal=decimal_at_places(m.spec_nominal, c.decimals) or None,
+        lower_limit=decimal_at_places(m.spec_lower, c.decimals) or None,
+        upper_limit=decimal_at_places(m.spec_upper, c.decimals) or None,
         recorded_at=m.recorded_at,
         source=m.source,
         corrected=m.supersedes_id is not None,

@@ -20,10 +20,10 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from mes.compliance.canonical import decimal_text
 from mes.masterdata.errors import CodeNotMapped
 from mes.masterdata.models import Part, PartRevision, Site
 from mes.masterdata.services import operation_resolve, part_resolve
+from mes.numbers import decimal_text
 from travelers.errors import TravelerError, WorkOrderStarted
 from travelers.models import Item, WorkOrder
 from travelers.selectors import released_quantity, released_routing, route_difference

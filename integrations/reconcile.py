@@ -27,9 +27,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from mes.compliance.canonical import decimal_text
 from mes.exports import row as spreadsheet_row
 from mes.masterdata.models import OperationAlias
+from mes.numbers import decimal_text
 from travelers.models import Traveler, WorkOrder
 from travelers.states import TravelerStatus
 

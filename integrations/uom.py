@@ -16,10 +16,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext
 
-from mes.compliance.canonical import decimal_text
 from mes.masterdata.errors import InvalidUnit
 from mes.masterdata.models import EACH
 from mes.masterdata.units import convert, parse_unit
+from mes.numbers import decimal_text
 
 from .errors import MessageRefused
 

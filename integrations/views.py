@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from mes.compliance.alerts import integrity_summary
+from mes.htmx import htmx_partial
 
 from . import selectors
 from .inbox import inbox_reprocess
@@ -51,7 +52,7 @@ def sync_status(request):
         "can_reprocess": can_reprocess(request.user),
         "integrity": integrity_summary(),
     }
-    template = "integrations/_status.html" if request.headers.get("HX-Request") else "integrations/status.html"
+    template = "integrations/_status.html" if htmx_partial(request) else "integrations/status.html"
     return render(request, template, context)
 
 

@@ -15,8 +15,9 @@ from __future__ import annotations
 import logging
 import re
 
+from django.contrib.auth.models import User
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -29,6 +30,12 @@ from mes.compliance.tokens import api_token_user
 from mes.masterdata.errors import MasterDataError, NotQualified
 
 log = logging.getLogger(__name__)
+
+
+class ApiRequest(HttpRequest):
+    """For type annotations: the request an authenticated endpoint receives (ninja sets `auth`)."""
+
+    auth: User
 
 
 class TokenAuth(HttpBearer):

@@ -1,14 +1,16 @@
 """Django settings, all from the environment (documented in .env.example).
 
-Without DATABASE_URL the private PostgreSQL of mes.embedded is started; without CELERY_BROKER_URL
-Celery uses kombu's filesystem transport under var/. Nothing secret lives in this file.
+Without DATABASE_URL the private PostgreSQL of mes.embedded is used; without CELERY_BROKER_URL Celery
+uses kombu's filesystem transport under var/. Nothing secret lives in this file, and importing it has no
+side effect: the entry points start the private server and make the laptop's files (mes.bootstrap).
 """
 
 from __future__ import annotations
 
 import os
-import secrets
+import tomllib
 from datetime import timedelta
+from importlib import metadata
 from pathlib import Path
 
 import dj_database_url
@@ -34,14 +36,21 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _software_version() -> str:
+    """The installed project's version (pyproject.toml's, through the package metadata); from
+    pyproject.toml itself when the checkout runs without being installed."""
+    try:
+        return metadata.version("traveler")
+    except metadata.PackageNotFoundError:
+        with (BASE_DIR / "pyproject.toml").open("rb") as file:
+            return tomllib.load(file)["project"]["version"]
+
+
 def _local_secret_key() -> str:
-    """A per-checkout key under var/ for laptops; production sets SECRET_KEY."""
+    """The per-checkout key under var/ for laptops, once mes.bootstrap.prepare() made it (production sets
+    SECRET_KEY). Empty before that: Django refuses to use an empty key, so nothing signs with it."""
     path = VAR_DIR / "secret_key"
-    if not path.exists():
-        VAR_DIR.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    return path.read_text().strip() if path.exists() else ""
 
 
 DEBUG = env_bool("DEBUG", False)
@@ -49,7 +58,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY") or _local_secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 CSRF_FAILURE_VIEW = "mes.errors.csrf_failure"  # a styled page saying what to do, not Django's bare 403
-SOFTWARE_VERSION = "0.1.0"
+SOFTWARE_VERSION = _software_version()  # in every archive package, backup manifest and /healthz
 
 # --- HTTPS: on unless told the app is served over plain HTTP (a laptop, a test client) -----------
 HTTPS = env_bool("TRAVELER_HTTPS", not DEBUG)
@@ -73,7 +82,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
-    "template_partials",
     "ninja",  # serves its bundled Swagger UI (no CDN)
     "axes",
     "pgtrigger",
@@ -139,8 +147,10 @@ if os.environ.get("DATABASE_URL"):
 else:
     from mes import embedded
 
+    # Where the private server's socket is, is known once it runs: mes.bootstrap.prepare() starts it
+    # and fills in the connection; until then the database is named and nothing else.
     DATABASE_SOURCE = "embedded"
-    _db = dj_database_url.parse(embedded.ensure_running())
+    _db = dj_database_url.parse(f"postgresql:///{embedded.DATABASE_NAME}")
 if _db["ENGINE"] != "django.db.backends.postgresql":
     raise ValueError(f"DATABASE_URL must point at PostgreSQL, not {_db['ENGINE']}")
 _db["CONN_MAX_AGE"] = 0  # the pool keeps connections; Django forbids both
@@ -265,9 +275,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else {"visibility_timeout": 3600}
 )
-if CELERY_BROKER_URL.startswith("filesystem"):
-    for _folder in ("queue", "processed", "results", "control"):
-        (CELERY_QUEUE_DIR / _folder).mkdir(parents=True, exist_ok=True)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from mes import embedded
+from mes.bootstrap import prepare
 
 pytest_plugins = ["tests.validation"]  # the `regulation` marker and the results validation_report reads
 
@@ -20,6 +21,11 @@ TEST_INTEGRITY_KEYS = "test-1:" + base64.b64encode(b"traveler test integrity key
 os.environ["INTEGRITY_KEYS"] = TEST_INTEGRITY_KEYS
 # Settings were read before this file: the migrations that build the test database seal with the key too.
 django_settings.INTEGRITY_KEYS = TEST_INTEGRITY_KEYS
+
+
+def pytest_configure(config):
+    # The laptop's secret key, broker folders and private PostgreSQL (when DATABASE_URL is not set).
+    prepare()
 
 
 def pytest_sessionstart(session):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext
 from mes.masterdata.errors import InvalidUnit
 from mes.masterdata.units import convert, known_unit
 from travelers.errors import MeasurementInvalid
+from travelers.models import Measurement
 
 PASS_WORDS = {"pass", "ok", "yes", "true", "good", "accept", "1"}
 FAIL_WORDS = {"fail", "nok", "no", "false", "bad", "reject", "0"}
@@ -18,7 +19,7 @@ MAX_TEXT = 500
 
 @dataclass(frozen=True)
 class Judgment:
-    judgment: str  # in_spec | out_of_spec | recorded
+    judgment: str  # a Measurement.Judgment
     value_numeric: Decimal | None = None
     value_text: str = ""
     value_bool: bool | None = None
@@ -27,7 +28,7 @@ class Judgment:
 
     @property
     def out_of_spec(self) -> bool:
-        return self.judgment == "out_of_spec"
+        return self.judgment == Measurement.Judgment.OUT_OF_SPEC
 
 
 def _ambiguous(text: str, point: str, plain: str, *, separator: str) -> MeasurementInvalid:
@@ -120,7 +121,7 @@ def judge(char, entered_value: str, entered_unit: str = "", *, decimal_comma: bo
         elif char.lower_limit is not None and converted < char.lower_limit:
             deviation = converted - char.lower_limit
         return Judgment(
-            judgment="out_of_spec" if deviation else "in_spec",
+            judgment=Measurement.Judgment.OUT_OF_SPEC if deviation else Measurement.Judgment.IN_SPEC,
             value_numeric=converted,
             deviation=deviation,
             entered_unit=unit,
@@ -133,9 +134,9 @@ def judge(char, entered_value: str, entered_unit: str = "", *, decimal_comma: bo
     if kind == "pass_fail":
         word = text.lower()
         if word in PASS_WORDS:
-            return Judgment(judgment="in_spec", value_bool=True, value_text="pass")
+            return Judgment(judgment=Measurement.Judgment.IN_SPEC, value_bool=True, value_text="pass")
         if word in FAIL_WORDS:
-            return Judgment(judgment="out_of_spec", value_bool=False, value_text="fail")
+            return Judgment(judgment=Measurement.Judgment.OUT_OF_SPEC, value_bool=False, value_text="fail")
         raise MeasurementInvalid(gettext("'%(text)s' is neither pass nor fail") % {"text": text}, field="value")
     if kind == "choice":
         if text not in char.choices:
@@ -143,7 +144,7 @@ def judge(char, entered_value: str, entered_unit: str = "", *, decimal_comma: bo
                 gettext("'%(text)s' is not one of %(join)s") % {"text": text, "join": ", ".join(char.choices)},
                 field="value",
             )
-        return Judgment(judgment="recorded", value_text=text)
+        return Judgment(judgment=Measurement.Judgment.RECORDED, value_text=text)
     if kind == "text":
         if not text:
             raise MeasurementInvalid(gettext("enter a value"), field="value")
@@ -151,7 +152,7 @@ def judge(char, entered_value: str, entered_unit: str = "", *, decimal_comma: bo
             raise MeasurementInvalid(
                 gettext("the text is longer than %(MAX_TEXT)s characters") % {"MAX_TEXT": MAX_TEXT}, field="value"
             )
-        return Judgment(judgment="recorded", value_text=text)
+        return Judgment(judgment=Measurement.Judgment.RECORDED, value_text=text)
     if kind == "attachment":
-        return Judgment(judgment="recorded", value_text=text)
+        return Judgment(judgment=Measurement.Judgment.RECORDED, value_text=text)
     raise MeasurementInvalid(gettext("unknown characteristic kind %(kind)s") % {"kind": kind}, field="characteristic")

@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-import segno
 from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -44,7 +43,10 @@ from reportlab.platypus import (
 
 from mes.i18n import local_decimal
 from mes.masterdata.units import unit_symbol
+from mes.numbers import decimal_at_places
 from travelers import records
+from travelers.models import Measurement
+from travelers.qr import qr_code
 from travelers.states import OPEN_TRAVELER_STATES
 from travelers.templatetags.traveler_records import meaning
 
@@ -202,16 +204,6 @@ def _table(rows, widths, *, header=True, strike_rows=()) -> Table:
 # --- The page frame: header with the QR code on every page, "Page N of M" in the footer --------------------
 
 
-def qr_code(payload: str):
-    # A regular QR code (never a Micro QR, which many scanners do not read), medium error correction.
-    return segno.make(payload, error="m", micro=False)
-
-
-def qr_svg(payload: str, *, scale: int = 4) -> str:
-    """The QR code as inline SVG markup, for the print page."""
-    return qr_code(payload).svg_inline(scale=scale, title=payload)
-
-
 def _draw_qr(canvas, matrix, x: float, y: float, size: float) -> None:
     """Draw the QR modules as filled rectangles (vector, sharp at any zoom), merging each row's runs."""
     modules = len(matrix)
@@ -320,12 +312,12 @@ def _title_block(record, st, width) -> list:
 
 def _limits(m) -> str:
     spec, places = m["spec"], m["decimals"]
-    lower, upper = records.fixed(spec["lower"], places), records.fixed(spec["upper"], places)
+    lower, upper = decimal_at_places(spec["lower"], places), decimal_at_places(spec["upper"], places)
     if not lower and not upper:
         return ""
     text = f"{lower or '—'} … {upper or '—'}"
     if spec["nominal"] is not None:
-        text += f"<br/><font color='#5b6470'>{_t(_('nominal'))} {records.fixed(spec['nominal'], places)}</font>"
+        text += f"<br/><font color='#5b6470'>{_t(_('nominal'))} {decimal_at_places(spec['nominal'], places)}</font>"
     return text
 
 
@@ -363,7 +355,7 @@ def _step_block(step, record, st, width) -> list:
             if not m["current"]:
                 value = f"<strike>{value}</strike><br/><font color='#5b6470'>{_t(_('superseded'))}</font>"
             judgment = _t(m["judgment_display"])
-            if m["judgment"] == "out_of_spec":
+            if m["judgment"] == Measurement.Judgment.OUT_OF_SPEC:
                 judgment = f"<font color='#b3261e'><b>{judgment}</b></font>"
                 if m["deviation"]:
                     judgment += f"<br/>{_t(_('by'))} {_t(local_decimal(m['deviation']))} {_t(unit_symbol(m['unit']))}"

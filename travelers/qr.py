@@ -2,15 +2,13 @@
 
 The payload is `TRAVELER:<number>`, e.g. "TRAVELER:T-0000001": a fixed prefix so a scan can never be
 mistaken for a serial, lot or work-order number, and nothing else (no URL, so a printed traveler stays
-valid whatever host name the server gets). Printed travelers draw it with segno:
-
-    import segno
-    segno.make(traveler_qr_payload(traveler), error="m").svg_inline(scale=4)
-
-or `traveler_qr_svg(traveler)` below, which does exactly that.
+valid whatever host name the server gets). `qr_code` draws it: a regular QR code (never a Micro QR,
+which many scanners do not read) with medium error correction, for the print page (`qr_svg`) and the PDF.
 """
 
 from __future__ import annotations
+
+import segno
 
 QR_PREFIX = "TRAVELER:"
 
@@ -30,8 +28,11 @@ def traveler_number_from_qr(text: str) -> str | None:
     return number or None
 
 
-def traveler_qr_svg(traveler, *, scale: int = 4) -> str:
-    """The QR code as inline SVG markup (no XML declaration), for pages and PDFs."""
-    import segno
+def qr_code(payload: str) -> segno.QRCode:
+    # A regular QR code (never a Micro QR, which many scanners do not read), medium error correction.
+    return segno.make(payload, error="m", micro=False)
 
-    return segno.make(traveler_qr_payload(traveler), error="m").svg_inline(scale=scale)
+
+def qr_svg(payload: str, *, scale: int = 4) -> str:
+    """The QR code as inline SVG markup, for the print page."""
+    return qr_code(payload).svg_inline(scale=scale, title=payload)

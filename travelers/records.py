@@ -19,17 +19,16 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mes.compliance.audit import printed_name_of
-from mes.compliance.canonical import decimal_text
 from mes.i18n import local_decimal
 from mes.masterdata.units import unit_symbol
+from mes.numbers import decimal_at_places, decimal_text_or_none
 from travelers import reports
-from travelers.models import Traveler, TravelerStep
+from travelers.models import Measurement, Traveler, TravelerStep
 from travelers.qr import traveler_qr_payload
 from travelers.states import NcrStatus, StepStatus, TravelerStatus
 
@@ -42,10 +41,6 @@ def iso(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-
-
-def dec(value: Decimal | None) -> str | None:
-    return None if value is None else decimal_text(value)
 
 
 def person(user) -> dict | None:
@@ -138,14 +133,8 @@ def summary_text(summary: dict, *, done: bool = False) -> str:
 
 def fixed(value, places) -> str:
     """A decimal string shown with the characteristic's number of decimals ('12.7', 3 -> '12.700'), with the
-    reader's decimal separator ('12,700' in French and Spanish)."""
-    if value is None or value == "":
-        return ""
-    try:
-        number = Decimal(str(value))
-        return local_decimal(f"{number:.{int(places)}f}")
-    except (InvalidOperation, ValueError, TypeError):
-        return str(value)
+    reader's decimal separator ('12,700' in French and Spanish); never rounded (mes.numbers)."""
+    return local_decimal(decimal_at_places(value, places))
 
 
 def value_in_units(entered_value, entered_unit, value, unit, decimals) -> str:
@@ -183,9 +172,9 @@ def _characteristic(c) -> dict:
         "name": c.name,
         "kind": c.kind,
         "unit": c.unit,
-        "nominal": dec(c.nominal),
-        "lower_limit": dec(c.lower_limit),
-        "upper_limit": dec(c.upper_limit),
+        "nominal": decimal_text_or_none(c.nominal),
+        "lower_limit": decimal_text_or_none(c.lower_limit),
+        "upper_limit": decimal_text_or_none(c.upper_limit),
         "decimals": c.decimals,
         "choices": [str(x) for x in c.choices or []],
         "required": c.required,
@@ -206,17 +195,17 @@ def _measurement(m, *, step, superseded_by: int | None, attachment_sha: dict, nc
         "decimals": char.decimals,
         "entered_value": m.entered_value,
         "entered_unit": m.entered_unit,
-        "value": dec(m.value_numeric),
+        "value": decimal_text_or_none(m.value_numeric),
         "value_text": m.value_text,
         "value_bool": m.value_bool,
         "unit": m.spec_unit,
         "judgment": m.judgment,
         "judgment_display": m.get_judgment_display(),
-        "deviation": dec(m.deviation),
+        "deviation": decimal_text_or_none(m.deviation),
         "spec": {
-            "lower": dec(m.spec_lower),
-            "upper": dec(m.spec_upper),
-            "nominal": dec(m.spec_nominal),
+            "lower": decimal_text_or_none(m.spec_lower),
+            "upper": decimal_text_or_none(m.spec_upper),
+            "nominal": decimal_text_or_none(m.spec_nominal),
             "unit": m.spec_unit,
             "revision": m.spec_revision,
         },
@@ -346,7 +335,7 @@ def _consumption(c) -> dict:
         "part_name": component.part.name,
         "tracking": component.tracking,
         "identifier": component.identifier,
-        "quantity": dec(c.quantity),
+        "quantity": decimal_text_or_none(c.quantity),
         "active": c.active,
         "consumed_at": iso(c.consumed_at),
         "consumed_by": person(c.consumed_by),
@@ -416,7 +405,7 @@ def build_record(traveler: Traveler, on_traveler: list, *, now: dt.datetime | No
         "site": {"code": t.site.code, "name": t.site.name, "time_zone": t.site.time_zone},
         "work_order": {
             "number": t.work_order.number,
-            "quantity": dec(t.work_order.quantity),
+            "quantity": decimal_text_or_none(t.work_order.quantity),
             "quantity_unit": t.work_order.quantity_unit,
             "due_date": t.work_order.due_date.isoformat() if t.work_order.due_date else None,
             "status": t.work_order.status,
@@ -431,7 +420,7 @@ def build_record(traveler: Traveler, on_traveler: list, *, now: dt.datetime | No
             "tracking": item.tracking,
             "tracking_display": item.get_tracking_display(),
             "identifier": item.identifier,
-            "quantity": dec(item.quantity),
+            "quantity": decimal_text_or_none(item.quantity),
             "status": item.status,
         },
         "routing": {
@@ -456,7 +445,7 @@ def build_record(traveler: Traveler, on_traveler: list, *, now: dt.datetime | No
         "steps": len(record["steps"]),
         "steps_done": sum(1 for s in steps if s.status in (StepStatus.COMPLETED, StepStatus.SKIPPED)),
         "values": sum(1 for m in values if m["current"]),
-        "out_of_spec": sum(1 for m in values if m["judgment"] == "out_of_spec"),
+        "out_of_spec": sum(1 for m in values if m["judgment"] == Measurement.Judgment.OUT_OF_SPEC),
         "corrections": sum(1 for m in values if m["supersedes"]),
         "ncrs": len(ncrs),
         "open_ncrs": sum(1 for n in ncrs if n.status == NcrStatus.OPEN),
@@ -477,7 +466,9 @@ def traveler_record(traveler: Traveler, *, now: dt.datetime | None = None) -> di
 
 def out_of_spec_values(record: dict) -> list[dict]:
     """Every value judged out of spec, current or since corrected, in step order."""
-    return [m for step in record["steps"] for m in step["measurements"] if m["judgment"] == "out_of_spec"]
+    return [
+        m for step in record["steps"] for m in step["measurements"] if m["judgment"] == Measurement.Judgment.OUT_OF_SPEC
+    ]
 
 
 def corrections(record: dict) -> list[dict]:

@@ -26,9 +26,5 @@ class StoreUnavailable(ArchiveError):
     """The data lake did not take or give back a package (network, permissions, full disk)."""
 
 
-class PackageUnreadable(ArchiveError):
-    """A package is missing from the lake or cannot be read back as a valid bag."""
-
-
 class DisposalRefused(ArchiveError):
     """Disposal is not allowed (not yet past retain-until, life of product, no permission, no reason)."""

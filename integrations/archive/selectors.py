@@ -11,7 +11,7 @@ from travelers.models import Traveler
 
 from . import lake as lakes
 from . import package
-from .models import ArchiveAttempt, ArchiveRecord
+from .models import ArchiveRecord
 from .services import TERMINAL
 
 
@@ -25,10 +25,6 @@ def archive_backlog() -> QuerySet[Traveler]:
         .select_related("site", "item__part", "item__part_revision", "archive_attempt")
         .order_by("closed_at", "pk")
     )
-
-
-def archive_failures() -> QuerySet[ArchiveAttempt]:
-    return ArchiveAttempt.objects.order_by("first_failed_at")
 
 
 def archived_travelers(query: str = "") -> QuerySet[ArchiveRecord]:

@@ -14,7 +14,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from travelers.printing import qr_svg
+from travelers.qr import qr_svg
 
 from . import lake as lakes
 from . import selectors

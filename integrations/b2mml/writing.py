@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.utils import timezone
 from lxml import etree
 
-from mes.compliance.canonical import decimal_text
+from mes.numbers import decimal_text
 
 from .reading import NAMESPACE_OF
 from .schemas import validate

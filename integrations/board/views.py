@@ -16,8 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from mes.htmx import htmx_partial
 from mes.masterdata.models import Site
-from travelers.views.station_common import is_partial
 
 from .projection import board_sync
 from .store import board_store
@@ -76,5 +76,5 @@ def board(request, site: str | None = None):
         "poll_ms": POLL_MS,
         "updated": timezone.now(),
     }
-    template = "board/_board.html" if is_partial(request) else "board/board.html"
+    template = "board/_board.html" if htmx_partial(request) else "board/board.html"
     return render(request, template, context)

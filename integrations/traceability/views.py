@@ -23,6 +23,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from mes.exports import row as spreadsheet_row
+from mes.htmx import htmx_partial
 from mes.masterdata.models import Site
 
 from .selectors import genealogy, recall, search
@@ -63,10 +64,6 @@ def _date(request, name: str, messages: list[str]) -> dt.date | None:
         return None
 
 
-def _partial(request) -> bool:
-    return bool(getattr(request, "htmx", False)) and not getattr(request.htmx, "boosted", False)
-
-
 @require_GET
 @may_trace
 def search_page(request):
@@ -85,7 +82,7 @@ def search_page(request):
         "result": result,
         "sites": list(Site.objects.order_by("code").values_list("code", "name")),
     }
-    template = "traceability/_results.html" if _partial(request) else "traceability/search.html"
+    template = "traceability/_results.html" if htmx_partial(request) else "traceability/search.html"
     return render(request, template, context)
 
 

@@ -99,7 +99,9 @@ def steps_after(mark: tuple[str, int], *, limit: int) -> list[dict]:
         qs = qs.filter(Q(completed_at__gt=at) | Q(completed_at=at, id__gt=after_id))
     qs = qs.annotate(
         n_values=Count("measurements", distinct=True),
-        n_out_of_spec=Count("measurements", filter=Q(measurements__judgment="out_of_spec"), distinct=True),
+        n_out_of_spec=Count(
+            "measurements", filter=Q(measurements__judgment=Measurement.Judgment.OUT_OF_SPEC), distinct=True
+        ),
         n_ncrs=Count("ncrs", distinct=True),
     ).order_by("completed_at", "id")
     rows = qs.values(

@@ -41,7 +41,8 @@ class ProfileForm(forms.ModelForm):
         fields = ("employee_number", "printed_name", "site", "language")
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if self.instance.pk and data.get("printed_name") != self.instance.printed_name:
             if not (data.get("reason") or "").strip():
                 self.add_error("reason", gettext("Say why the printed name changes."))
@@ -194,7 +195,7 @@ class UserAdmin(ReasonForChangeAdmin, DjangoUserAdmin):
     @admin.display(description="site", ordering="profile__site__code")
     def site(self, user):
         profile = self._profile(user)
-        return profile.site.code if profile and profile.site_id else ""
+        return profile.site.code if profile and profile.site else ""
 
 
 @admin.register(Group)

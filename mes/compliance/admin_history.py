@@ -3,15 +3,24 @@ field (required when changing), recorded with the change in the audit trail (mes
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
+from django.contrib import admin
 
 from .history import reason_for_change
+
+# A mixin of ModelAdmin: the type checker reads it as one (its hooks call the admin's), Python as a plain class.
+if TYPE_CHECKING:
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
 
 FIELD = "reason_for_change"
 ADDED = "added in the admin"
 
 
-class ReasonForChangeAdmin:
+class ReasonForChangeAdmin(_AdminBase):
     """ModelAdmin mixin (put it first): adds the reason field to editable pages and saves under it.
 
     `reason_required` can be turned off where the page's own action already says why (mapping a code

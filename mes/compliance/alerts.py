@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from mes.events.services import outbox_emit
@@ -82,13 +83,13 @@ def locked_signers() -> list:
     return [("signing", c.user) for c in signing] + [("login", name) for name in logins]
 
 
-def alert_context(request) -> dict:
+def alert_context(request: HttpRequest) -> dict:
     """Template context: `integrity_alert` for QA and administrators, `locked_signers` for whoever may unlock
     them (a query each, only for them)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    context = {}
+    context: dict[str, object] = {}
     if user.has_perm("compliance.view_integrity"):
         context["integrity_alert"] = integrity_alert()
     if user.has_perm("compliance.unlock_signing"):

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 from pydantic import Field
 
-from mes.api import signing_session_key
+from mes.api import ApiRequest, signing_session_key
 
 from . import credentials
 
@@ -42,7 +42,7 @@ class Done(Schema):
 
 
 @router.post("/account/password", response=Done, summary="Change my password")
-def password_change(request, payload: PasswordIn):
+def password_change(request: ApiRequest, payload: PasswordIn) -> Done:
     credentials.password_change(
         user=request.auth, current_password=payload.current_password, new_password=payload.new_password
     )
@@ -50,13 +50,13 @@ def password_change(request, payload: PasswordIn):
 
 
 @router.post("/account/pin", response=Done, summary="Choose my signing PIN")
-def pin_set(request, payload: PinIn):
+def pin_set(request: ApiRequest, payload: PinIn) -> Done:
     credentials.signing_pin_set(user=request.auth, current_password=payload.current_password, new_pin=payload.new_pin)
     return Done(message="your signing PIN is set")
 
 
 @router.post("/signers/{username}/unlock", response=Done, summary="Unlock a signer (reason and your signature)")
-def signer_unlock(request, username: str, payload: UnlockIn):
+def signer_unlock(request: ApiRequest, username: str, payload: UnlockIn) -> Done:
     user = get_object_or_404(get_user_model(), username=username)
     unlock = credentials.signing_unlock(
         user=user,

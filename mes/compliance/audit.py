@@ -10,7 +10,12 @@ disappears is noticed by the verifier and by the checkpoints in the data lake.""
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from mes.observability import current_request_id
@@ -23,7 +28,7 @@ GENESIS = "0" * 64
 HEAD_MOVE = "UPDATE compliance_auditchainhead SET last_seq = %s, last_hash = %s WHERE chain = %s"
 
 
-def printed_name_of(user) -> str:
+def printed_name_of(user: User | None) -> str:
     if user is None:
         return "system"
     profile = getattr(user, "profile", None)
@@ -54,12 +59,12 @@ def event_hash(event: AuditEvent, key: keys.Key) -> str:
     return key.mac(canonical_bytes(event_hash_content(event)))
 
 
-def record_seal(content) -> str:
+def record_seal(content: Any) -> str:
     """The seal of a record's content: plain SHA-256, protected by the keyed hash of the event holding it."""
     return canonical_hash(content)
 
 
-def _lock_head(cursor, chain: str) -> tuple[int, str]:
+def _lock_head(cursor: CursorWrapper, chain: str) -> tuple[int, str]:
     cursor.execute("SELECT last_seq, last_hash FROM compliance_auditchainhead WHERE chain = %s FOR UPDATE", [chain])
     row = cursor.fetchone()
     if row is None:  # the chain's first event: register it (empty), then lock it as any other
@@ -78,12 +83,12 @@ def audit_record(
     chain: str,
     action: str,
     object_type: str,
-    object_id,
-    actor=None,
+    object_id: object,
+    actor: User | None = None,
     changes: dict | None = None,
     reason: str = "",
     seal: str = "",
-    occurred_at=None,
+    occurred_at: dt.datetime | None = None,
     actor_name: str | None = None,
     request_id: str | None = None,
 ) -> AuditEvent:
@@ -97,7 +102,12 @@ def audit_record(
 
 
 def audit_record_many(
-    *, chain: str, actor, entries: list[dict], actor_name: str | None = None, request_id: str | None = None
+    *,
+    chain: str,
+    actor: User | None,
+    entries: list[dict],
+    actor_name: str | None = None,
+    request_id: str | None = None,
 ) -> list[AuditEvent]:
     """Append several events by one actor to `chain`, in order, as audit_record would one by one: the
     head is locked and moved once, the events are numbered and linked each to the one before and

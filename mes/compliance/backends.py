@@ -6,14 +6,17 @@ union of the two in one query and caches it on the user object as ModelBackend d
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
+from django.db.models import Model
 
 FIELDS = ("content_type__app_label", "codename")
 
 
 class ModelBackendOneQuery(ModelBackend):
-    def get_all_permissions(self, user_obj, obj=None):
+    def get_all_permissions(self, user_obj: Any, obj: Model | None = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if not hasattr(user_obj, "_perm_cache"):

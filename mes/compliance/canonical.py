@@ -11,14 +11,12 @@ import hashlib
 import json
 import uuid
 from decimal import Decimal
+from typing import Any
+
+from mes.numbers import decimal_text
 
 
-def decimal_text(value: Decimal) -> str:
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", "0"} else text
-
-
-def _default(value):
+def _default(value: object) -> str:
     if isinstance(value, Decimal):
         return decimal_text(value)
     if isinstance(value, dt.datetime):
@@ -32,16 +30,16 @@ def _default(value):
     raise TypeError(f"{type(value).__name__} is not part of canonical JSON")
 
 
-def canonical_bytes(content) -> bytes:
+def canonical_bytes(content: Any) -> bytes:
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode(
         "utf-8"
     )
 
 
-def canonical_hash(content) -> str:
+def canonical_hash(content: Any) -> str:
     return hashlib.sha256(canonical_bytes(content)).hexdigest()
 
 
-def jsonable(content):
+def jsonable(content: Any) -> Any:
     """The content as plain JSON types, exactly as it is hashed (for storing in JSON fields)."""
     return json.loads(canonical_bytes(content))

@@ -33,6 +33,7 @@ from typing import Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
 from . import keys
@@ -79,7 +80,7 @@ def store() -> CheckpointStore:
 # --- Writing -------------------------------------------------------------------------------------------------
 
 
-def _heads(cursor, *, full: bool, also: Iterable[str]) -> list[tuple[str, int, str]]:
+def _heads(cursor: CursorWrapper, *, full: bool, also: Iterable[str]) -> list[tuple[str, int, str]]:
     if full:
         cursor.execute(
             "SELECT chain, last_seq, last_hash FROM compliance_auditchainhead WHERE last_seq > 0 ORDER BY chain"
@@ -205,7 +206,10 @@ def covering(chain: str) -> IntegrityCheckpoint | None:
 def checkpoint_covering(chains: list[str]) -> IntegrityCheckpoint:
     """A checkpoint listing the first of `chains` at its current head: the delta that already did (so the
     same record archived twice carries the same checkpoint), else a new delta listing all of them."""
-    return covering(chains[0]) or checkpoint_write(chains=chains, scheduled=False)
+    found = covering(chains[0]) or checkpoint_write(chains=chains, scheduled=False)
+    if found is None:  # checkpoint_write answers None only when no chain was asked for
+        raise ValueError("checkpoint_covering needs at least one chain")
+    return found
 
 
 # --- Reading back, for the verifier ----------------------------------------------------------------------------
@@ -240,17 +244,16 @@ def load_state(target: CheckpointStore | None = None, *, until: dt.datetime | No
     of the ring, numbered without gaps, each pointing at the one before."""
     target = target or store()
     state = CheckpointState()
-    names = sorted((n for n in target.names() if _number_of(n) is not None), key=lambda n: (_number_of(n), n))
-    if not names:
+    numbered = sorted((number, name) for name in target.names() if (number := _number_of(name)) is not None)
+    if not numbered:
         return state
     docs: dict[int, list[dict]] = {}
-    start = _number_of(names[0])
-    for name in reversed([n for n in names if "-full-" in n]):
+    start = numbered[0][0]
+    for number, name in reversed([pair for pair in numbered if "-full-" in pair[1]]):
         if until is None or _created_at(decode(target.read(name))) <= until:
-            start = _number_of(name)
+            start = number
             break
-    for name in names:
-        number = _number_of(name)
+    for number, name in numbered:
         if number < start:
             continue
         try:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from django.core.checks import Error, Tags, register
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig
+from django.core.checks import CheckMessage, Error, Tags, register
 
 from . import keys
 
 
 @register(Tags.security)
-def integrity_key_configured(app_configs, **kwargs):
+def integrity_key_configured(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     try:
         keys.ring()
     except keys.IntegrityKeyMissing as exc:

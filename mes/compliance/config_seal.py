@@ -16,45 +16,57 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterator
 from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, Field, OuterRef
 from django.db.models.fields.files import FieldFile
 from django.utils import timezone
-from pghistory.models import Event
+from pghistory.models import Context, Event
 
 from .audit import audit_record, record_seal
 from .canonical import jsonable
 from .models import AuditEvent, ConfigEventSeal
+
+if TYPE_CHECKING:
+    from .verify import Report
+
+T = TypeVar("T")
+# pghistory builds one event model per tracked model; their own columns (pgh_obj_id, pgh_context) and
+# pgh_tracked_model are not on the abstract Event the stubs know, so those models and rows are Any here.
+EventModel = Any
+EventRow = Any
 
 CHAIN = "config"
 SEAL_LOCK = 0x7A11_C0F1  # advisory lock: one sealer at a time
 SEAL_GRACE = dt.timedelta(minutes=10)  # the verifier reports captures older than this still unsealed
 BEFORE_HISTORY = "(before the history began)"
 NO_CONTEXT = "outside the application (shell, SQL or migration)"
-EMPTY = (None, "", [], {})
+EMPTY: tuple[object, ...] = (None, "", [], {})
 
 
 @cache
-def event_models() -> tuple[type[Event], ...]:
+def event_models() -> tuple[EventModel, ...]:
     """Every event table mes.compliance.history declared, in a fixed order."""
     found = [m for m in apps.get_models() if issubclass(m, Event) and getattr(m, "pgh_tracked_model", None)]
     return tuple(sorted(found, key=lambda m: m._meta.label_lower))
 
 
-def subject_of(event_model) -> str:
+def subject_of(event_model: EventModel) -> str:
     """The changed table as the audit trail names it: "masterdata.characteristic", "auth.user_groups"."""
     return event_model.pgh_tracked_model._meta.concrete_model._meta.label_lower
 
 
-def _fields(event_model) -> list:
+def _fields(event_model: EventModel) -> list[Field]:
     return [f for f in event_model._meta.concrete_fields if not f.name.startswith("pgh_")]
 
 
-def _stored(row, field):
+def _stored(row: EventRow, field: Field) -> Any:
     """A column's value as stored: a file as its name (the file's content is the record's own business),
     bytes as their SHA-256, anything else as it is."""
     value = getattr(row, field.attname)
@@ -65,7 +77,7 @@ def _stored(row, field):
     return value
 
 
-def snapshot(event) -> dict:
+def snapshot(event: EventRow) -> dict:
     """The captured row, as stored (ids for references): what the seal covers."""
     return jsonable({f.attname: _stored(event, f) for f in _fields(type(event))})
 
@@ -73,22 +85,24 @@ def snapshot(event) -> dict:
 class _Labels:
     """Plain words for references ("MILL – Milling (#3)"), looked up once per sealing run."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.seen: dict[tuple[str, object], str] = {}
 
-    def of(self, field, value):
-        if value is None or not field.is_relation:
+    def of(self, field: Field, value: Any) -> Any:
+        related = field.related_model if field.is_relation else None
+        if value is None or related is None or isinstance(related, str):
             return value
-        key = (field.related_model._meta.label_lower, value)
+        key = (related._meta.label_lower, value)
         if key not in self.seen:
-            target = field.related_model._default_manager.filter(pk=value).first()
+            target = related._default_manager.filter(pk=value).first()
             self.seen[key] = f"{target} (#{value})" if target is not None else f"#{value}"
         return self.seen[key]
 
 
-def _changes(event, previous, labels: _Labels) -> dict:
+def _changes(event: EventRow, previous: EventRow | None, labels: _Labels) -> dict:
     fields = _fields(type(event))
     now = {f.attname: _stored(event, f) for f in fields}
+    pairs: dict[Field, tuple[object, object]]
     if event.pgh_label in ("created", "added"):
         pairs = {f: (None, now[f.attname]) for f in fields if now[f.attname] not in EMPTY}
     elif event.pgh_label in ("deleted", "removed"):
@@ -106,7 +120,7 @@ def _changes(event, previous, labels: _Labels) -> dict:
     )
 
 
-def _actor(context):
+def _actor(context: Context | None) -> tuple[User | None, str | None, dict]:
     meta = (context.metadata if context is not None else None) or {}
     user = get_user_model().objects.filter(pk=meta["user"]).first() if meta.get("user") else None
     if user is not None:
@@ -116,7 +130,7 @@ def _actor(context):
     return None, meta.get("username") or meta.get("via") or "not signed in", meta
 
 
-def _pending(event_model, limit: int):
+def _pending(event_model: EventModel, limit: int) -> list[EventRow]:
     label = event_model._meta.label_lower
     sealed = ConfigEventSeal.objects.filter(event_model=label, event_id=OuterRef("pgh_id"))
     return list(event_model.objects.filter(~Exists(sealed)).select_related("pgh_context").order_by("pgh_id")[:limit])
@@ -166,7 +180,7 @@ def config_seal_all() -> int:
 # --- The verifier's check -------------------------------------------------------------------------------------
 
 
-def check_config(report, shard=None) -> None:
+def check_config(report: Report, shard: tuple[int, int] | None = None) -> None:
     """Each sealed capture still matches its seal and names the same object; each capture is sealed
     within SEAL_GRACE; no sealed capture has disappeared."""
     index, count = shard or (0, 1)
@@ -178,7 +192,7 @@ def check_config(report, shard=None) -> None:
         seals = dict(
             ConfigEventSeal.objects.filter(event_model=label).values_list("event_id", "audit_event_id").iterator()
         )
-        audits = {}
+        audits: dict[int, AuditEvent] = {}
         for chunk in _chunks(list(seals.values()), 2000):
             audits.update(
                 (a.pk, a) for a in AuditEvent.objects.filter(pk__in=chunk).only("pk", "seal", "object_id", "action")
@@ -202,6 +216,6 @@ def check_config(report, shard=None) -> None:
             report.add("records", f"{label} change {event_id}", "sealed in the audit trail, gone from the database")
 
 
-def _chunks(items: list, size: int):
+def _chunks(items: list[T], size: int) -> Iterator[list[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]

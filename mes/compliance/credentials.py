@@ -12,12 +12,15 @@ must be typed again.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,15 +29,21 @@ from .errors import CredentialRefused, SignatureRefused
 from .history import reason_for_change
 from .models import SigningCredential, SigningSession, SigningUnlock
 
+if TYPE_CHECKING:
+    from mes.masterdata.models import Site
 
-def next_id(model) -> int:
+    from .models import Profile
+    from .signing import SigningAuthority
+
+
+def next_id(model: type[Model]) -> int:
     """The next id of `model`'s table, drawn before the row is written (a signature must name its record)."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [model._meta.db_table])
         return cursor.fetchone()[0]
 
 
-def credential_for_update(user) -> SigningCredential:
+def credential_for_update(user: User) -> SigningCredential:
     SigningCredential.objects.get_or_create(user=user)
     return SigningCredential.objects.select_for_update().get(user=user)
 
@@ -50,7 +59,7 @@ def pin_max_age() -> dt.timedelta:
     return dt.timedelta(days=int(getattr(settings, "PIN_MAX_AGE_DAYS", 365)))
 
 
-def password_expired(user, credential: SigningCredential | None = None) -> bool:
+def password_expired(user: User, credential: SigningCredential | None = None) -> bool:
     """True when the user's password is older than PASSWORD_MAX_AGE_DAYS (counted from when its owner chose
     it, else from the account's creation)."""
     if credential is None:
@@ -70,7 +79,7 @@ def pin_expired(credential: SigningCredential) -> bool:
 # --- Sessions (11.200(a)(1)) ----------------------------------------------------------------------------------
 
 
-def session_continues(session_key: str | None, user) -> bool:
+def session_continues(session_key: str | None, user: User) -> bool:
     """True when `user` already signed with both components in this browser session."""
     if not session_key:
         return False
@@ -78,7 +87,7 @@ def session_continues(session_key: str | None, user) -> bool:
     return SigningSession.objects.filter(key=session_key, user=user, last_signed_at__gte=idle_limit).exists()
 
 
-def session_touch(session_key: str | None, user) -> None:
+def session_touch(session_key: str | None, user: User) -> None:
     """Remember that `user` signed in this browser session (inside the signing's transaction)."""
     if not session_key:
         return
@@ -99,7 +108,7 @@ def session_end(session_key: str | None) -> None:
 
 
 @transaction.atomic
-def signing_pin_set(*, user, current_password: str, new_pin: str) -> None:
+def signing_pin_set(*, user: User, current_password: str, new_pin: str) -> None:
     """The user chooses their personal signing PIN (6-12 digits), proving who they are by password."""
     if not user.check_password(current_password):
         raise SignatureRefused(_("the current password is wrong"), field="current_password")
@@ -118,7 +127,7 @@ def signing_pin_set(*, user, current_password: str, new_pin: str) -> None:
 
 
 @transaction.atomic
-def password_change(*, user, current_password: str, new_password: str) -> None:
+def password_change(*, user: User, current_password: str, new_password: str) -> None:
     """The user chooses a new password, proving who they are by the current one (Django's validators)."""
     if not user.check_password(current_password):
         raise SignatureRefused(_("the current password is wrong"), field="current_password")
@@ -134,7 +143,7 @@ def password_change(*, user, current_password: str, new_password: str) -> None:
 
 
 @transaction.atomic
-def signing_secret_changed_by_user(*, user) -> None:
+def signing_secret_changed_by_user(*, user: User) -> None:
     """The user set their own password: ageing starts again and a pending reset is satisfied."""
     credential = credential_for_update(user)
     credential.password_changed_at = timezone.now()
@@ -150,7 +159,7 @@ def signing_secret_changed_by_user(*, user) -> None:
 
 
 @transaction.atomic
-def signing_secret_reset_by_admin(*, user, actor, reason: str = "") -> None:
+def signing_secret_reset_by_admin(*, user: User, actor: User, reason: str = "") -> None:
     """Someone other than the user set the user's password or PIN (an administrator; the creation of the
     account): they know it, so the user must choose a new secret before signing again, and the PIN goes."""
     credential = credential_for_update(user)
@@ -182,11 +191,13 @@ def unlock_content(unlock: SigningUnlock) -> dict:
     }
 
 
-def unlock_signed_content(record_id, as_of) -> dict:
+def unlock_signed_content(record_id: str, as_of: object) -> dict:
     return unlock_content(SigningUnlock.objects.get(pk=record_id))
 
 
-def signing_unlock(*, user, actor, secret: str, reason: str, username: str | None = None, session_key=None):
+def signing_unlock(
+    *, user: User, actor: User, secret: str, reason: str, username: str | None = None, session_key: str | None = None
+) -> SigningUnlock:
     """A supervisor unlocks a signer locked after failed attempts: a reason and their own signature."""
     from .signing import signing_authenticate
 
@@ -195,7 +206,7 @@ def signing_unlock(*, user, actor, secret: str, reason: str, username: str | Non
 
 
 @transaction.atomic
-def _signing_unlock(*, user, actor, authority, reason: str) -> SigningUnlock:
+def _signing_unlock(*, user: User, actor: User, authority: SigningAuthority, reason: str) -> SigningUnlock:
     from .models import Signature
     from .signing import signature_record
 
@@ -254,7 +265,9 @@ def _signing_unlock(*, user, actor, authority, reason: str) -> SigningUnlock:
 
 
 @transaction.atomic
-def profile_update(*, profile, actor, printed_name: str, site=None, reason: str = ""):
+def profile_update(
+    *, profile: Profile, actor: User, printed_name: str, site: Site | None = None, reason: str = ""
+) -> Profile:
     """Change a profile's printed name (shown beside every signature) or site: a printed-name change needs a
     reason and is audited; the badge number and the user never change (database guard)."""
     from .models import Profile
@@ -263,7 +276,7 @@ def profile_update(*, profile, actor, printed_name: str, site=None, reason: str 
     if not printed_name:
         raise CredentialRefused(_("the printed name cannot be empty"), field="printed_name")
     before = Profile.objects.select_for_update().get(pk=profile.pk)
-    changes = {}
+    changes: dict[str, list[str | None]] = {}
     if printed_name != before.printed_name:
         if not (reason or "").strip():
             raise CredentialRefused(
@@ -271,7 +284,7 @@ def profile_update(*, profile, actor, printed_name: str, site=None, reason: str 
             )
         changes["printed_name"] = [before.printed_name, printed_name]
     if site is not None and site.pk != before.site_id:
-        changes["site"] = [before.site.code if before.site_id else None, site.code]
+        changes["site"] = [before.site.code if before.site else None, site.code]
     if not changes:
         return before
     before.printed_name = printed_name
@@ -292,7 +305,7 @@ def profile_update(*, profile, actor, printed_name: str, site=None, reason: str 
 
 
 @transaction.atomic
-def profile_language_set(*, profile, language: str, actor):
+def profile_language_set(*, profile: Profile, language: str, actor: User) -> Profile:
     """Choose the language of a person's screens, printouts and signature statements ("": their site's)."""
     from .models import Profile
 

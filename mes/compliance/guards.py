@@ -36,7 +36,9 @@ def raise_sql(message: str, *args: str) -> str:
     return f"RAISE EXCEPTION '{message}'{params} USING ERRCODE = '{REFUSED}';"
 
 
-def refuse(name: str, operation, message: str, *args: str, condition=None) -> pgtrigger.Trigger:
+def refuse(
+    name: str, operation: pgtrigger.Operation, message: str, *args: str, condition: pgtrigger.Condition | None = None
+) -> pgtrigger.Trigger:
     """A BEFORE trigger that refuses `operation` (when `condition` holds) with a plain message."""
     return pgtrigger.Trigger(
         name=name,
@@ -56,7 +58,7 @@ def append_only(table_label: str) -> pgtrigger.Trigger:
     )
 
 
-def check(name: str, operation, body: str) -> pgtrigger.Trigger:
+def check(name: str, operation: pgtrigger.Operation, body: str) -> pgtrigger.Trigger:
     """A BEFORE trigger running `body` (which raises on a violation) and letting the row through."""
     returned = "OLD" if operation == pgtrigger.Delete else "NEW"
     return pgtrigger.Trigger(
@@ -97,7 +99,7 @@ def head_only_advances() -> pgtrigger.Trigger:
     )
 
 
-def harden_bypass(using=None) -> None:
+def harden_bypass(using: str | None = None) -> None:
     """Make pgtrigger's per-session ignore switch a no-op (run after every migrate)."""
     with connection.cursor() as cursor:
         cursor.execute(HARDENED_IGNORE)

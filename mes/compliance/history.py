@@ -19,11 +19,16 @@ through a proxy in mes.compliance.models). The events are then sealed into the k
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pghistory
+from django.http import HttpRequest
 from pghistory.middleware import HistoryMiddleware
 
 from mes.observability import current_request_id
+
+_M = TypeVar("_M", bound=type)  # the model class a decorator returns as it received it
 
 ROW_EVENTS = ("created", "changed", "deleted")  # as the audit trail names them: masterdata.characteristic.changed
 LINK_EVENTS = ("added", "removed")  # rows of a many-to-many table
@@ -36,7 +41,7 @@ def _trackers(link: bool) -> tuple:
     return pghistory.InsertEvent("created"), pghistory.UpdateEvent("changed"), pghistory.DeleteEvent("deleted")
 
 
-def tracked(*, exclude: tuple[str, ...] = (), link: bool = False, **options):
+def tracked(*, exclude: tuple[str, ...] = (), link: bool = False, **options: Any) -> Callable[[_M], _M]:
     """Decorator: capture every insert, update (of a tracked field) and delete of the model, append-only.
 
     `exclude` leaves out fields that change by themselves (timestamps of use, run state) or must not be
@@ -47,19 +52,19 @@ def tracked(*, exclude: tuple[str, ...] = (), link: bool = False, **options):
 class HistoryContextMiddleware(HistoryMiddleware):
     """Names who changed what, from which page or endpoint, for every request that may write."""
 
-    def get_context(self, request) -> dict:
+    def get_context(self, request: HttpRequest) -> dict:
         user = getattr(request, "user", None)
         signed_in = user is not None and user.is_authenticated
         return {
-            "user": user.pk if signed_in else None,
-            "username": user.get_username() if signed_in else "",
+            "user": user.pk if user is not None and signed_in else None,
+            "username": user.get_username() if user is not None and signed_in else "",
             "url": request.path,
             "request_id": current_request_id() or "",
         }
 
 
 @contextlib.contextmanager
-def reason_for_change(reason: str, **more):
+def reason_for_change(reason: str, **more: Any) -> Iterator[None]:
     """Attach `reason` (and any `more` context) to the configuration changes made inside the block."""
     with pghistory.context(reason=(reason or "").strip(), **more):
         yield

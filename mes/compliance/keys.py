@@ -28,6 +28,7 @@ import secrets
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.signals import setting_changed
@@ -141,7 +142,7 @@ def _load() -> Ring:
             "no integrity key is configured: set INTEGRITY_KEY_FILE or INTEGRITY_KEYS "
             "(manage.py integrity_key new writes one; see docs/operations.md)"
         )
-    ring = {}
+    ring: dict[str, Key] = {}
     for key in keys:
         if key.id in ring and ring[key.id].secret != key.secret:
             raise IntegrityKeyMissing(f"key id {key.id!r} is listed twice with different secrets")
@@ -186,13 +187,13 @@ def fingerprint(key: Key) -> str:
     return key.mac(b"traveler key fingerprint")[:16]
 
 
-def seal(content) -> tuple[str, str]:
+def seal(content: Any) -> tuple[str, str]:
     """(key id, HMAC-SHA256 of the canonical JSON of `content`) with the current key."""
     key = current()
     return key.id, key.mac(canonical_bytes(content))
 
 
-def check(content, key_id: str, digest: str) -> bool:
+def check(content: Any, key_id: str, digest: str) -> bool:
     """True when `digest` is the HMAC of `content` under key `key_id`; IntegrityKeyMissing when the key
     is not in this installation's ring (the record cannot be checked here)."""
     key = get(key_id)
@@ -209,6 +210,6 @@ def reset() -> None:
 
 
 @receiver(setting_changed)
-def _settings_changed(*, setting, **kwargs):
+def _settings_changed(*, setting: str, **kwargs: Any) -> None:
     if setting in {"INTEGRITY_KEYS", "INTEGRITY_KEY_FILE", "INTEGRITY_KEY_ID", "VAR_DIR", "DATABASE_SOURCE"}:
         reset()

@@ -364,19 +364,19 @@ class TrackedRole(Group):
 
 
 @tracked(link=True, model_name="UserGroupEvent")
-class TrackedUserGroup(User.groups.through):
+class TrackedUserGroup(User.groups.through):  # type: ignore[name-defined]  # through models exist at run time only
     class Meta:
         proxy = True
 
 
 @tracked(link=True, model_name="UserPermissionEvent")
-class TrackedUserPermission(User.user_permissions.through):
+class TrackedUserPermission(User.user_permissions.through):  # type: ignore[name-defined]  # as above
     class Meta:
         proxy = True
 
 
 @tracked(link=True, model_name="GroupPermissionEvent")
-class TrackedRolePermission(Group.permissions.through):
+class TrackedRolePermission(Group.permissions.through):  # type: ignore[name-defined]  # as above
     class Meta:
         proxy = True
 

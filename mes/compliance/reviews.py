@@ -11,20 +11,22 @@ from __future__ import annotations
 
 import hashlib
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from .audit import audit_record
 from .credentials import next_id
 from .errors import SignatureRefused
-from .models import AuditReview, Signature
-from .signing import signature_record, signing_authenticate
+from .models import AuditEvent, AuditReview, Signature
+from .signing import SigningAuthority, signature_record, signing_authenticate
 
 PERMISSION = "compliance.review_audit_trail"
 CHAIN = "reviews"
 
 
-def digest_of(events) -> tuple[int, str, int | None, int | None]:
+def digest_of(events: QuerySet[AuditEvent]) -> tuple[int, str, int | None, int | None]:
     """(count, SHA-256 of the hashes in id order, first id, last id) of an AuditEvent queryset."""
     sha, count, first, last = hashlib.sha256(), 0, None, None
     for pk, event_hash in events.order_by("id").values_list("id", "hash").iterator(chunk_size=5000):
@@ -47,12 +49,20 @@ def review_content(review: AuditReview) -> dict:
     }
 
 
-def review_signed_content(record_id, as_of) -> dict:
+def review_signed_content(record_id: str, as_of: object) -> dict:
     return review_content(AuditReview.objects.get(pk=record_id))
 
 
 def audit_review_sign(
-    *, events, scope: dict, scope_words: str, actor, secret: str, comment: str = "", username=None, session_key=None
+    *,
+    events: QuerySet[AuditEvent],
+    scope: dict,
+    scope_words: str,
+    actor: User | None,
+    secret: str,
+    comment: str = "",
+    username: str | None = None,
+    session_key: str | None = None,
 ) -> AuditReview:
     if actor is None or not actor.has_perm(PERMISSION):
         raise SignatureRefused(
@@ -65,7 +75,9 @@ def audit_review_sign(
 
 
 @transaction.atomic
-def _sign(events, scope, scope_words, actor, authority, comment) -> AuditReview:
+def _sign(
+    events: QuerySet[AuditEvent], scope: dict, scope_words: str, actor: User, authority: SigningAuthority, comment: str
+) -> AuditReview:
     count, digest, first, last = digest_of(events)
     if count == 0:
         raise SignatureRefused("there is nothing to review in this selection", field="scope")
@@ -105,6 +117,6 @@ def _sign(events, scope, scope_words, actor, authority, comment) -> AuditReview:
     return review
 
 
-def reviews_of(scope: dict):
+def reviews_of(scope: dict) -> QuerySet[AuditReview]:
     """Earlier signed reviews of exactly this selection, newest first."""
     return AuditReview.objects.filter(scope=scope).select_related("signature")

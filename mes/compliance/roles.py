@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.apps import AppConfig
 from django.contrib.auth.models import Group, Permission
 
 VIEW_MASTERDATA = [
@@ -127,7 +130,9 @@ def roles_sync() -> dict[str, int]:
     return counts
 
 
-def sync_after_migrate(sender, app_config=None, using="default", **kwargs) -> None:
+def sync_after_migrate(
+    sender: object, app_config: AppConfig | None = None, using: str = "default", **kwargs: Any
+) -> None:
     # Run once, after the last app with models (post_migrate skips the others) has migrated, when
     # every permission exists.
     from django.apps import apps

@@ -9,6 +9,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpRequest
 
 from . import credentials
 
@@ -19,16 +20,16 @@ def idle_seconds() -> int:
     return int(getattr(settings, "STATION_IDLE_SECONDS", 300))
 
 
-def is_idle(request) -> bool:
+def is_idle(request: HttpRequest) -> bool:
     seen = request.session.get(SEEN_KEY)
     return seen is not None and time.time() - float(seen) > idle_seconds()
 
 
-def mark_seen(request) -> None:
+def mark_seen(request: HttpRequest) -> None:
     request.session[SEEN_KEY] = int(time.time())
 
 
-def sign_out(request) -> None:
+def sign_out(request: HttpRequest) -> None:
     """End the session: its signing session ends with it."""
     credentials.session_end(request.session.session_key)
     logout(request)

@@ -16,12 +16,15 @@ through the content function its app registered with `register_signable`, and re
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
@@ -33,6 +36,9 @@ from .audit import audit_record, printed_name_of
 from .canonical import canonical_bytes
 from .errors import SignatureRefused, SigningLocked
 from .models import Signature
+
+if TYPE_CHECKING:
+    from mes.masterdata.models import Qualification
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +83,13 @@ def failure_limit() -> int:
 class SigningAuthority:
     """Proof that `user` just re-authenticated with `method`; spent by signature_record."""
 
-    user: object
+    user: User
     method: str
-    at: object = field(default_factory=timezone.now)
+    at: dt.datetime = field(default_factory=timezone.now)
 
 
 def signing_authenticate(
-    *, user, secret: str, username: str | None = None, session_key: str | None = None
+    *, user: User | None, secret: str, username: str | None = None, session_key: str | None = None
 ) -> SigningAuthority:
     """Re-authenticate `user` for signing with their password or personal PIN.
 
@@ -149,7 +155,7 @@ def signing_authenticate(
     raise AssertionError("unreachable")
 
 
-def _refuse(user, message: str) -> None:
+def _refuse(user: User, message: str) -> None:
     """Count, log and audit a refused signing in its own committed transaction; then raise."""
     with transaction.atomic():
         credential = credentials.credential_for_update(user)
@@ -208,12 +214,12 @@ def signature_record(
     authority: SigningAuthority,
     meaning: str,
     record_type: str,
-    record_id,
+    record_id: object,
     content: dict,
-    qualification=None,
+    qualification: Qualification | None = None,
     comment: str = "",
     audit_chain: str | None = None,
-    signed_at=None,
+    signed_at: dt.datetime | None = None,
 ) -> Signature:
     """Store a signature over `content` (inside the change's transaction) and audit it."""
     if not transaction.get_connection().in_atomic_block:

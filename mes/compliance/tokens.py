@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -19,7 +20,7 @@ def _digest(key: str) -> str:
 
 
 @transaction.atomic
-def api_token_issue(*, user, name: str, actor=None) -> tuple[ApiToken, str]:
+def api_token_issue(*, user: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
     key = "trv_" + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, key_hash=_digest(key), prefix=key[:8])
     audit_record(
@@ -33,7 +34,7 @@ def api_token_issue(*, user, name: str, actor=None) -> tuple[ApiToken, str]:
     return token, key
 
 
-def api_token_user(key: str):
+def api_token_user(key: str) -> User | None:
     """The active user a token belongs to, or None."""
     if not key:
         return None
@@ -51,7 +52,7 @@ def api_token_user(key: str):
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, actor, reason: str = "") -> None:
+def api_token_revoke(*, token: ApiToken, actor: User | None, reason: str = "") -> None:
     """Withdraw a token at once (21 CFR 11.300(c)): its owner may, for a lost or leaked one; otherwise only
     whoever holds compliance.revoke_apitoken (administrators)."""
     if actor is None or (actor.pk != token.user_id and not actor.has_perm("compliance.revoke_apitoken")):

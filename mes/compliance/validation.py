@@ -84,13 +84,12 @@ def build_matrix(results: dict) -> Matrix:
 def environment() -> dict[str, str]:
     from django.db import connection
 
-    return {
-        "Python": platform.python_version(),
-        "Django": django.get_version(),
-        "Database": f"{connection.vendor} {'.'.join(str(x) for x in divmod(connection.pg_version, 10000))}"
-        if connection.vendor == "postgresql"
-        else connection.vendor,
-    }
+    database = connection.vendor
+    if connection.vendor == "postgresql":
+        # pg_version is the PostgreSQL backend's own attribute; the stubs type the generic wrapper.
+        major, minor = divmod(connection.pg_version, 10000)  # type: ignore[attr-defined]
+        database = f"{connection.vendor} {major}.{minor}"
+    return {"Python": platform.python_version(), "Django": django.get_version(), "Database": database}
 
 
 def matrix_html(matrix: Matrix) -> str:

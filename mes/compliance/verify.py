@@ -174,7 +174,9 @@ def _rows(chains: list[str] | None) -> Iterator[dict]:
         yield dict(zip(EVENT_COLUMNS, values, strict=True))
 
 
-def check_chains(report: Report, *, chains: list[str] | None = None, state=None) -> None:
+def check_chains(
+    report: Report, *, chains: list[str] | None = None, state: checkpoints.CheckpointState | None = None
+) -> None:
     """Walk every chain (or `chains`); compare with the checkpoints' `state` when given."""
     heads = {h.chain: (h.last_seq, h.last_hash) for h in AuditChainHead.objects.all()}
     if chains:
@@ -244,7 +246,7 @@ def check_chains(report: Report, *, chains: list[str] | None = None, state=None)
             report.add("checkpoints", f"chain {chain}", "is in the checkpoints but gone from the database")
 
 
-def check_checkpoints(report: Report, *, until: dt.datetime | None = None):
+def check_checkpoints(report: Report, *, until: dt.datetime | None = None) -> checkpoints.CheckpointState | None:
     """The lake's checkpoints (CheckpointState), or None when there is no store; problems reported. With
     `until` (a restored backup), only the checkpoints made by then, and no freshness check."""
     try:
@@ -271,7 +273,7 @@ def check_checkpoints(report: Report, *, until: dt.datetime | None = None):
     return state
 
 
-def _check_freshness(report: Report, state) -> None:
+def _check_freshness(report: Report, state: checkpoints.CheckpointState) -> None:
     """Events older than three checkpoint intervals must be covered by some checkpoint."""
     limit = timezone.now() - dt.timedelta(seconds=3 * settings.INTEGRITY_CHECKPOINT_SECONDS)
     since = state.newest_at or dt.datetime.min.replace(tzinfo=dt.UTC)
@@ -334,7 +336,7 @@ def verify_records(
     return report
 
 
-def _parallel(report: Report, state, workers: int) -> None:
+def _parallel(report: Report, state: checkpoints.CheckpointState | None, workers: int) -> None:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -24,6 +24,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import PydanticCustomError
 
+from mes.numbers import decimal_text, decimal_text_or_none
+
 from .errors import DocumentInvalid, MasterDataError
 from .models import (
     Characteristic,
@@ -60,16 +62,6 @@ _DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 # --- Decimals as text -------------------------------------------------------------------------------
 
 
-def decimal_to_text(value: Decimal | None) -> str | None:
-    """`value` as exact text without trailing zeros and never in exponent notation ("12.687", "100")."""
-    if value is None:
-        return None
-    value = value.normalize()
-    if value == 0:
-        return "0"  # also turns "-0" into "0"
-    return format(value, "f")
-
-
 def _decimal_text(value: Any) -> str:
     """Pydantic check of a decimal field: a JSON string holding a plain decimal number; normalized."""
     if not isinstance(value, str):
@@ -86,7 +78,7 @@ def _decimal_text(value: Any) -> str:
         raise PydanticCustomError(
             "decimal_too_large", f"'{value}' is too large: at most {_INTEGER_DIGITS} digits before the point"
         )
-    return decimal_to_text(number)
+    return decimal_text(number)
 
 
 def _json_kind(value: Any) -> str:
@@ -299,9 +291,9 @@ def routing_document_export(*, routing: Routing) -> dict:
                         "name": char.name,
                         "kind": char.kind,
                         "unit": _unit(char.unit),
-                        "nominal": decimal_to_text(char.nominal),
-                        "lower_limit": decimal_to_text(char.lower_limit),
-                        "upper_limit": decimal_to_text(char.upper_limit),
+                        "nominal": decimal_text_or_none(char.nominal),
+                        "lower_limit": decimal_text_or_none(char.lower_limit),
+                        "upper_limit": decimal_text_or_none(char.upper_limit),
                         "decimals": char.decimals,
                         "choices": list(char.choices or []),
                         "required": char.required,

@@ -190,3 +190,13 @@ V0401 = """<?xml version="1.0" encoding="ISO-8859-1"?>
 """.encode("iso-8859-1")
 
 CSV = "WO;PN;REV;QTY;DUE;OPS\nWO-C1;HSG-1;A;4;2026-12-01;MC-10|AS-80|MK-90\n\nWO-C2;HSG-1;A;1;;CT1\n"
+
+
+def release(dsn, *orders, plant="US10", status="FREI"):
+    """Release `orders` in the scratch legacy database (at `plant`, then set to `status`)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for o in orders:
+            o.site = {"US10": "WIC", "FR20": "TLS"}[plant]
+            legacy.order_release(conn, o)
+            if status != "FREI":
+                conn.execute('UPDATE "AUFTRAG" SET "STATUS" = %s WHERE "AUFNR" = %s', [status, o.number])

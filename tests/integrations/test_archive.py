@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tarfile
+from importlib import metadata
 from pathlib import Path
 
 import bagit
@@ -185,7 +186,11 @@ def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_ev
     assert info["Traveler-Serial-Number"] == "SN-0001" and info["Traveler-Work-Order"] == "WO-1"
     assert info["Traveler-Site"] == "WIC" and info["Retention-Class"] == "aerospace-30y"
     assert info["Retain-Until"] == record.retain_until.isoformat() and info["Archive-Schema-Version"] == "2"
-    assert info["Producing-Software-Version"] == "0.1.0" and "Bagging-Date" in info and "Payload-Oxum" in info
+    assert (
+        info["Producing-Software-Version"] == metadata.version("traveler")
+        and "Bagging-Date" in info
+        and "Payload-Oxum" in info
+    )
 
     raw = (bag_dir / "data" / "traveler.json").read_bytes()
     envelope = json.loads(raw)
@@ -193,7 +198,7 @@ def test_archive_closed_traveler_becomes_a_bag_with_every_value_signature_and_ev
     assert (envelope["schema"], envelope["schema_version"], envelope["software_version"]) == (
         "traveler.archive",
         "2",
-        "0.1.0",
+        metadata.version("traveler"),
     )
     rec = envelope["record"]
     values = [m for s in rec["steps"] for m in s["measurements"]]

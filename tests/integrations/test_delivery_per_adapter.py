@@ -13,11 +13,10 @@ from integrations.models import OutboxDelivery
 from integrations.relay import relay_drain, relay_run
 from mes.events.models import OutboxMessage
 from tests.factories import UserFactory
+from tests.integrations.relay_support import SECRET_ENV, emit_many, hook
 from tests.integrations.sync_support import Receiver, free_port
-from tests.integrations.test_relay import emit_many, hook
 
 pytestmark = pytest.mark.django_db
-SECRET_ENV = "TRAVELER_TEST_RELAY_SECRET"
 
 
 @pytest.fixture(autouse=True)

@@ -14,21 +14,11 @@ from integrations.errors import IntegrationError
 from integrations.inbox import inbox_reprocess
 from integrations.models import Checkpoint, InboxMessage
 from integrations.relay import relay_run
-from integrations.sim import legacy
 from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
-from tests.integrations.legacy_support import close_traveler, order
+from tests.integrations.legacy_support import close_traveler, order, release
 from travelers.models import WorkOrder
-
-
-def release(dsn, *orders, plant="US10", status="FREI"):
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        for o in orders:
-            o.site = {"US10": "WIC", "FR20": "TLS"}[plant]
-            legacy.order_release(conn, o)
-            if status != "FREI":
-                conn.execute('UPDATE "AUFTRAG" SET "STATUS" = %s WHERE "AUFNR" = %s', [status, o.number])
 
 
 def rows(dsn, query, params=()):

@@ -17,8 +17,7 @@ from integrations.models import Reconciliation
 from integrations.reconcile import reconcile
 from integrations.relay import relay_drain
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
-from tests.integrations.legacy_support import close_traveler, order
-from tests.integrations.test_legacy_db import release
+from tests.integrations.legacy_support import close_traveler, order, release
 from travelers.models import WorkOrder
 
 

@@ -7,47 +7,19 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from integrations import selectors
 from integrations.models import Adapter, OutboxDelivery
 from integrations.relay import outbox_backlog, relay_drain, relay_run
 from mes.events.models import OutboxMessage
-from mes.events.services import outbox_emit
+from tests.integrations.relay_support import SECRET_ENV, emit_many, hook
 from tests.integrations.sync_support import Receiver, free_port
-
-SECRET_ENV = "TRAVELER_TEST_RELAY_SECRET"
 
 
 @pytest.fixture
 def secret(monkeypatch):
     monkeypatch.setenv(SECRET_ENV, "relay-secret")
-
-
-def hook(name: str, url: str) -> Adapter:
-    settings = {"url": url, "timeout": 2}
-    return Adapter.objects.create(
-        name=name,
-        kind="webhook",
-        source_system=name,
-        outbound=True,
-        inbound=False,
-        secret_env=SECRET_ENV,
-        settings=settings,
-    )
-
-
-def emit_many(count: int) -> None:
-    with transaction.atomic():
-        for n in range(count):
-            outbox_emit(
-                event_type="step.started",
-                aggregate_type="traveler",
-                aggregate_id=f"T-{n:05d}",
-                data={"n": n},
-                site_code="WIC",
-                work_center_code="CELL-1",
-            )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -230,8 +230,6 @@ def test_the_first_signing_of_a_session_needs_the_user_id_then_the_secret_alone(
 
 @pytest.mark.regulation("21 CFR 11.200(a)(1)")
 def test_an_api_token_signs_only_with_the_user_id_too(client):
-    from tests.travelers.test_api import post  # noqa: F401 - the API's JSON helper lives there
-
     user = in_role("Operator")
     _, key = api_token_issue(user=user, name="script")
     r = client.post(

@@ -14,8 +14,16 @@ from django.utils import timezone
 from mes.events.models import IdempotentRequest
 from mes.idempotency import idempotency_purge
 from tests.travelers import conftest as travelers_conftest
-from tests.travelers.test_api import assert_error, client_for, post, records, steps_url
-from tests.travelers.test_station_views import char_id, station_client, step_path
+from tests.travelers.support import (
+    assert_error,
+    char_id,
+    client_for,
+    post,
+    records,
+    station_client,
+    step_path,
+    steps_url,
+)
 from travelers import services
 from travelers.models import Measurement
 

@@ -10,56 +10,20 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from mes.compliance.models import AuditEvent, Signature, SigningCredential
+from mes.compliance.models import AuditEvent, SigningCredential
 from mes.compliance.tokens import api_token_issue
 from mes.events.models import OutboxMessage
-from mes.masterdata import services as md
-from tests.factories import PartFactory, PartRevisionFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
+from tests.travelers.support import assert_error, client_for, long_traveler, post, records, steps_url
 from travelers import services
-from travelers.models import Item, Measurement, Nonconformance, Traveler
+from travelers.models import Item, Nonconformance, Traveler
 from travelers.states import StepStatus, TravelerStatus
 
 pytestmark = pytest.mark.django_db
 
 
-def client_for(user, **kwargs) -> Client:
-    client = Client(**kwargs)
-    client.force_login(user)  # django-axes is installed: never client.login
-    return client
-
-
-def post(client, path, data=None, **headers):
-    return client.post(f"/api{path}", data if data is not None else {}, content_type="application/json", **headers)
-
-
 def get(client, path, **headers):
     return client.get(f"/api{path}", **headers)
-
-
-def records():
-    """What a refused request must leave untouched."""
-    return {
-        "measurements": Measurement.objects.count(),
-        "audit_events": AuditEvent.objects.count(),
-        "outbox": OutboxMessage.objects.count(),
-        "signatures": Signature.objects.count(),
-    }
-
-
-def assert_error(response, status, code, field=None):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    error = response.json()["error"]
-    assert error["code"] == code, error
-    assert error["message"]
-    if field is not None:
-        assert error["field"] == field, error
-    return error
-
-
-def steps_url(traveler, sequence, action):
-    return f"/travelers/{traveler.number}/steps/{sequence}/{action}"
 
 
 # --- The happy path ---------------------------------------------------------------------------------------
@@ -625,67 +589,6 @@ def test_the_openapi_schema_lists_the_endpoints(db):
 
 
 # --- Query counts ----------------------------------------------------------------------------------------------
-
-
-def long_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler:
-    """A released traveler of `steps` steps, the first `worked` of them done with a value each; one value
-    corrected, an attachment, a manual hold released and a dispositioned NCR, so every relation is there."""
-    revision = PartRevisionFactory(part=PartFactory(number=part_number), revision="A")
-    routing = md.routing_create_draft(part_revision=revision)
-    for n in range(1, steps + 1):
-        step = md.routing_step_add(
-            routing=routing,
-            sequence=n * 10,
-            operation=shop.ops["machining"],
-            work_center=shop.wc,
-            title=f"Operation {n}",
-        )
-        md.characteristic_add(
-            step=step,
-            code="DIA",
-            name="Diameter",
-            unit="mm",
-            nominal=Decimal(10),
-            lower_limit=Decimal("9.9"),
-            upper_limit=Decimal("10.1"),
-            on_out_of_spec="warn",
-        )
-    release_routing(routing=routing)
-    order = services.work_order_create(number=f"WO-{part_number}", part_revision=revision, quantity=1, site=shop.site)
-    traveler = services.traveler_release(work_order=order, identifier="SN-1", actor=shop.supervisor)
-    for n in range(1, worked + 1):
-        do_step(shop, traveler, n * 10, {"DIA": ("10.01", "mm")})
-    step = services.step_start(step=step_of(traveler, (worked + 1) * 10), actor=shop.operator)
-    first = services.measurement_record(step=step, characteristic="DIA", value="10.2", actor=shop.operator)
-    services.measurement_correct(
-        measurement=first,
-        value="10.02",
-        reason="misread",
-        actor=shop.operator,
-        secret=PASSWORD,
-        username=shop.operator.get_username(),
-        cosigner_username=shop.inspector.get_username(),
-        cosigner_secret=PASSWORD,
-    )
-    services.attachment_add(
-        step=step, filename="a.txt", content=b"note", content_type="text/plain", actor=shop.operator
-    )
-    hold = services.hold_place(traveler=traveler, reason="check", actor=shop.operator)
-    services.hold_release(
-        hold=hold, reason="checked", actor=shop.supervisor, secret=PASSWORD, username=shop.supervisor.get_username()
-    )
-    ncr = services.ncr_raise(traveler=traveler, description="scratch", step=step, actor=shop.operator)
-    services.ncr_disposition(
-        ncr=ncr,
-        disposition="use_as_is",
-        notes="cosmetic",
-        actor=shop.inspector,
-        secret=PASSWORD,
-        username=shop.inspector.get_username(),
-        mrb_username=shop.engineer.get_username(),
-        mrb_secret=PASSWORD,
-    )
-    return traveler
 
 
 def test_traveler_detail_queries_do_not_grow_with_its_steps(shop, django_assert_num_queries):

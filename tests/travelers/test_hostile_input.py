@@ -8,7 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.travelers.conftest import PASSWORD, build_routing
-from tests.travelers.test_api import assert_error, client_for, post, records, steps_url
+from tests.travelers.support import assert_error, client_for, post, records, steps_url
 from travelers import services
 from travelers.models import Item
 

@@ -15,8 +15,8 @@ from pypdf import PdfReader
 from mes.compliance.models import Signature
 from tests.factories import UserFactory
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
-from tests.travelers.test_api import long_traveler
-from travelers import printing, records, services
+from tests.travelers.support import long_traveler
+from travelers import printing, qr, records, services
 from travelers.models import Item, Traveler
 from travelers.states import TravelerStatus
 
@@ -311,10 +311,10 @@ def test_a_long_traveler_runs_over_several_numbered_pages(shop):
 
 
 def test_the_qr_code_is_a_regular_qr_code_with_the_traveler_payload(shop, traveler):
-    code = printing.qr_code(f"TRAVELER:{traveler.number}")
+    code = qr.qr_code(f"TRAVELER:{traveler.number}")
     assert not code.is_micro  # tablet scanners read QR codes; many cannot read Micro QR
     assert code.error == "M"
-    svg = printing.qr_svg(f"TRAVELER:{traveler.number}")
+    svg = qr.qr_svg(f"TRAVELER:{traveler.number}")
     assert svg.startswith("<svg") and f"TRAVELER:{traveler.number}" in svg
 
 

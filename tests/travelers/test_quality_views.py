@@ -14,7 +14,7 @@ from mes.compliance.models import Signature, SigningCredential
 from tests.factories import UserFactory
 from tests.tampering import as_superuser
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
-from tests.travelers.test_api import long_traveler
+from tests.travelers.support import long_traveler
 from travelers import records, services
 from travelers.models import Nonconformance, Traveler, TravelerStep
 from travelers.states import NcrStatus, TravelerStatus

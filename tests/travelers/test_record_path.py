@@ -17,7 +17,7 @@ from mes.compliance.verify import verify_records
 from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
 from tests.factories import PartFactory, PartRevisionFactory, release_routing
-from tests.travelers.test_api import assert_error, client_for, post, records, steps_url
+from tests.travelers.support import assert_error, client_for, post, records, steps_url
 from travelers import services
 from travelers.models import Measurement, Nonconformance
 

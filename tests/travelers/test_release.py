@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mes.masterdata import services as md
 from tests.factories import release_routing
-from tests.travelers.test_station_views import HX, station_client, text
+from tests.travelers.support import HX, station_client, text
 from travelers import selectors, services
 from travelers.errors import NotAuthorized, ReleaseRefused
 from travelers.models import Item, NumberingRule, Traveler, WorkOrder

@@ -14,7 +14,7 @@ from mes.compliance.credentials import signing_pin_set
 from mes.compliance.errors import SignatureRefused
 from mes.compliance.sessions import SEEN_KEY
 from tests.travelers.conftest import PASSWORD, step_of
-from tests.travelers.test_station_views import HX, station_client, text
+from tests.travelers.support import HX, station_client, text
 from travelers import services
 from travelers.views.station_common import STATION_COOKIE, STATION_COOKIE_SALT
 

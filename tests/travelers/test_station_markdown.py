@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from travelers.markdown import render_markdown
-from travelers.qr import traveler_number_from_qr, traveler_qr_payload, traveler_qr_svg
+from travelers.qr import qr_svg, traveler_number_from_qr, traveler_qr_payload
 
 
 def test_markdown_renders_what_work_instructions_use():
@@ -53,5 +53,5 @@ def test_the_qr_payload_names_the_traveler_and_reads_back():
     assert traveler_number_from_qr(payload) == "T-0000001"
     assert traveler_number_from_qr("  traveler:T-0000001 ") == "T-0000001"
     assert traveler_number_from_qr("SN-0001") is None and traveler_number_from_qr("TRAVELER:") is None
-    svg = traveler_qr_svg(traveler)
+    svg = qr_svg(payload)
     assert svg.startswith("<svg") and "</svg>" in svg

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from mes.masterdata import services as md
 from tests.factories import PartFactory, PartRevisionFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
-from tests.travelers.test_station_views import HX, station_client
+from tests.travelers.support import HX, station_client
 from travelers import services
 from travelers.demo import tiny_png
 from travelers.models import Traveler

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mes.compliance.models import AuditEvent
-from tests.travelers.test_station_views import HX, char_id, started, station_client, step_path, text
+from tests.travelers.support import HX, char_id, started, station_client, step_path, text
 from travelers.models import Measurement
 
 pytestmark = pytest.mark.django_db

@@ -14,6 +14,7 @@ from mes.compliance.models import Signature, SigningCredential
 from mes.masterdata import services as md
 from tests.factories import PartFactory, PartRevisionFactory, UserFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
+from tests.travelers.support import HX, char_id, started, station_client, step_path, text
 from travelers import services
 from travelers.demo import tiny_png
 from travelers.models import Attachment, Item, Measurement, Nonconformance, Traveler
@@ -21,37 +22,6 @@ from travelers.qr import traveler_qr_payload
 from travelers.states import StepStatus
 
 pytestmark = pytest.mark.django_db
-
-HX = {"HTTP_HX_REQUEST": "true"}
-
-
-def station_client(user, work_center="WIC/CELL-1") -> Client:
-    """A tablet at `work_center` with `user` signed in (force_login: django-axes is installed)."""
-    client = Client()
-    client.force_login(user)
-    if work_center:
-        response = client.post("/station/work-center/", {"work_center": work_center})
-        assert response.status_code == 302, response.content
-    return client
-
-
-def step_path(traveler, sequence, action=""):
-    return f"/station/travelers/{traveler.number}/steps/{sequence}/{action}"
-
-
-def char_id(traveler, sequence, code):
-    return step_of(traveler, sequence).characteristics.get(code=code).pk
-
-
-def text(response) -> str:
-    """The visible text of a response, whitespace collapsed (for assertions on what a person reads)."""
-    html = response.content.decode()
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
-
-
-def started(shop, traveler, sequence=10):
-    return services.step_start(step=step_of(traveler, sequence), actor=shop.operator)
-
 
 # --- The station queue -------------------------------------------------------------------------------------
 

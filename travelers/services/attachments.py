@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext
 
 from travelers.content import attachment_content
 from travelers.errors import AttachmentRefused
-from travelers.models import Attachment
+from travelers.models import Attachment, Nonconformance, Traveler, TravelerStep
 from travelers.states import DONE_STEP_STATES
 
 from .common import audit, bump, clock, ensure_not_held, ensure_open, lock_step, require_perm
@@ -32,7 +33,15 @@ def max_bytes() -> int:
 
 
 @transaction.atomic
-def attachment_add(*, step, filename: str, content: bytes, content_type: str, actor, ncr=None) -> Attachment:
+def attachment_add(
+    *,
+    step: TravelerStep,
+    filename: str,
+    content: bytes,
+    content_type: str,
+    actor: User,
+    ncr: Nonconformance | None = None,
+) -> Attachment:
     traveler, step = lock_step(step.pk)
     require_perm(actor, "raise_ncr" if ncr is not None else "perform_step", "attach files")
     if ncr is None:  # evidence of the work: only while the step is being done
@@ -83,11 +92,14 @@ def attachment_add(*, step, filename: str, content: bytes, content_type: str, ac
     try:
         return _attachment_recorded(attachment, traveler, step, actor, name, digest, len(content))
     except BaseException:
-        attachment.file.storage.delete(attachment.file.name)  # no row, no file
+        if attachment.file.name:
+            attachment.file.storage.delete(attachment.file.name)  # no row, no file
         raise
 
 
-def _attachment_recorded(attachment, traveler, step, actor, name, digest, size) -> Attachment:
+def _attachment_recorded(
+    attachment: Attachment, traveler: Traveler, step: TravelerStep, actor: User, name: str, digest: str, size: int
+) -> Attachment:
     attachment.save()
     bump(traveler, step=None if step.status in DONE_STEP_STATES else step)
     audit(

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
-from django.db.models import Q, Subquery
+from django.db.models import Model, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record, record_seal
+from mes.compliance.models import AuditEvent
+from mes.events.models import OutboxMessage
 from mes.events.services import outbox_emit_many
-from mes.masterdata.models import OperationAlias
+from mes.masterdata.models import OperationAlias, Site
 from travelers.errors import NotAuthorized, TooManyRequests, TravelerHeld, TravelerNotOpen
 from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
 from travelers.states import OPEN_TRAVELER_STATES
 
 
-def require_perm(actor, perm: str, doing: str) -> None:
+def require_perm(actor: User | AnonymousUser | None, perm: str, doing: str) -> None:
     if actor is None or not actor.is_authenticated or not actor.has_perm(f"travelers.{perm}"):
         name = getattr(actor, "username", "anonymous")
         raise NotAuthorized(
@@ -107,12 +111,12 @@ def audit(
     traveler: Traveler,
     *,
     action: str,
-    obj,
-    actor,
+    obj: Model,
+    actor: User | None,
     changes: dict | None = None,
     reason: str = "",
-    state: dict | None = None,
-):
+    state: dict | list[dict] | None = None,
+) -> AuditEvent:
     """An event in the traveler's audit chain about `obj`; `state` (travelers.content) is sealed in it."""
     return audit_record(
         chain=f"traveler:{traveler.pk}",
@@ -126,7 +130,9 @@ def audit(
     )
 
 
-def audit_steps_added(traveler: Traveler, steps: list[TravelerStep], *, actor, origin: str, reason: str = ""):
+def audit_steps_added(
+    traveler: Traveler, steps: list[TravelerStep], *, actor: User | None, origin: str, reason: str = ""
+) -> AuditEvent:
     """One event for steps joining the traveler (release, rework, re-plan), sealing their snapshots with
     their characteristics and limits, so a limit changed behind the services' back is found."""
     from travelers.content import steps_state
@@ -151,7 +157,7 @@ def audit_steps_added(traveler: Traveler, steps: list[TravelerStep], *, actor, o
     )
 
 
-def site_aliases(site) -> dict[int, str]:
+def site_aliases(site: Site) -> dict[int, str]:
     """operation id -> the site's own code for it (a site-specific alias wins over a system-wide one)."""
     aliases = (
         OperationAlias.objects.filter(source_system=site.legacy_system)
@@ -188,15 +194,19 @@ def _step_ref(step: TravelerStep) -> dict:
         "title": step.title,
         "status": step.status,
         "operation": operation_ref(step),
-        "work_center": step.work_center.code if step.work_center_id else None,
+        "work_center": step.work_center.code if step.work_center else None,
     }
 
 
-def emit(traveler: Traveler, event_type: str, data: dict | None = None, *, step: TravelerStep | None = None):
+def emit(
+    traveler: Traveler, event_type: str, data: dict | None = None, *, step: TravelerStep | None = None
+) -> OutboxMessage:
     return emit_many(traveler, event_type, [data or {}], step=step)[0]
 
 
-def emit_many(traveler: Traveler, event_type: str, datas: list[dict], *, step: TravelerStep | None = None):
+def emit_many(
+    traveler: Traveler, event_type: str, datas: list[dict], *, step: TravelerStep | None = None
+) -> list[OutboxMessage]:
     """One event of `event_type` per item of `datas` (each merged over the traveler's and step's
     references), written in one statement."""
     base = traveler_ref(traveler)
@@ -208,11 +218,11 @@ def emit_many(traveler: Traveler, event_type: str, datas: list[dict], *, step: T
         aggregate_id=traveler.number,
         datas=[{**base, **data} for data in datas],
         site_code=traveler.site.code,
-        work_center_code=step.work_center.code if step is not None and step.work_center_id else "",
+        work_center_code=step.work_center.code if step is not None and step.work_center else "",
     )
 
 
-def within_hourly_limit(recent, at_field: str, what: str) -> None:
+def within_hourly_limit(recent: QuerySet[Any], at_field: str, what: str) -> None:
     """Refuse (429) one more of `what` when the actor's `recent` rows of the last hour reach the limit
     (HOURLY_LIMITS, per kind; observed: one operator stacked 359 holds and 311 NCRs in 4.5 minutes)."""
     limit = int(getattr(settings, "HOURLY_LIMITS", {}).get(what, 30))

@@ -11,12 +11,13 @@ every time); a wrong secret is counted against them, as any signing is."""
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils.translation import gettext
 
 from mes.compliance.errors import SignatureRefused
 from mes.compliance.signing import SigningAuthority, signing_authenticate
 from travelers.errors import NotAuthorized
-from travelers.models import Measurement, Nonconformance
+from travelers.models import Measurement, Nonconformance, Traveler
 from travelers.selectors import profile_by_badge
 
 USE_AS_IS_OR_REPAIR = (Nonconformance.Disposition.USE_AS_IS, Nonconformance.Disposition.REPAIR)
@@ -40,7 +41,7 @@ def cosigner_authenticate(*, username: str | None, secret: str | None, field: st
     return signing_authenticate(user=user, secret=secret, username=user.get_username())
 
 
-def correction_needs_cosign(traveler, original: Measurement) -> bool:
+def correction_needs_cosign(traveler: Traveler, original: Measurement) -> bool:
     if not traveler.site.cosign_corrections:
         return False
     if original.judgment == Measurement.Judgment.OUT_OF_SPEC:
@@ -48,11 +49,13 @@ def correction_needs_cosign(traveler, original: Measurement) -> bool:
     return traveler.ncrs.filter(dispositioned_at__isnull=False).exists()
 
 
-def disposition_needs_mrb(traveler, disposition: str) -> bool:
+def disposition_needs_mrb(traveler: Traveler, disposition: str) -> bool:
     return traveler.site.mrb_dispositions and disposition in USE_AS_IS_OR_REPAIR
 
 
-def check_cosigner(authority: SigningAuthority | None, *, actor, perm: str, who: str, field: str, why: str):
+def check_cosigner(
+    authority: SigningAuthority | None, *, actor: User, perm: str, who: str, field: str, why: str
+) -> SigningAuthority:
     """The co-signer's authority when it is there, entitled, and someone other than `actor`."""
     if authority is None:
         raise SignatureRefused(

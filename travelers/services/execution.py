@@ -5,15 +5,19 @@ counted even though the action fails), then make the change and the signature in
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
-from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
+from mes.masterdata.models import WorkCenter
 from mes.masterdata.services import qualification_check
 from travelers.content import current_measurements, hold_content, hold_state, step_content
 from travelers.errors import RecordConflict, SeparationOfDuties, StepOutOfOrder, StepStateRefused
-from travelers.models import Hold, Measurement, TravelerStep
+from travelers.models import Hold, Measurement, Nonconformance, Traveler, TravelerStep
 from travelers.states import (
     DONE_STEP_STATES,
     STEP_ALLOWED,
@@ -65,7 +69,9 @@ def blocking_steps(step: TravelerStep) -> list[TravelerStep]:
 
 
 @transaction.atomic
-def step_start(*, step: TravelerStep, actor, expected_version: int | None = None, station=None) -> TravelerStep:
+def step_start(
+    *, step: TravelerStep, actor: User, expected_version: int | None = None, station: WorkCenter | None = None
+) -> TravelerStep:
     """Start a step; `station` is the work center the caller acts from (see stations.work_center_check)."""
     traveler, step = lock_step(step.pk)
     require_perm(actor, "perform_step", "perform steps")
@@ -104,7 +110,15 @@ def _missing_required(step: TravelerStep) -> list[str]:
     return [c.code for c in chars if c.required and c.pk not in have]
 
 
-def _sign_step(traveler, step, actor, authority, meaning: str, kind: str, now):
+def _sign_step(
+    traveler: Traveler,
+    step: TravelerStep,
+    actor: User,
+    authority: SigningAuthority,
+    meaning: str,
+    kind: str,
+    now: dt.datetime,
+) -> Signature:
     """Sign a step's content as it stood just before `now`, with the signer's qualification to `kind`
     its operation (an expired or missing one refuses the signing)."""
     qualification = qualification_check(user=actor, operation=step.operation, kind=kind)
@@ -123,7 +137,7 @@ def _sign_step(traveler, step, actor, authority, meaning: str, kind: str, now):
 def step_perform(
     *,
     step: TravelerStep,
-    actor,
+    actor: User,
     secret: str,
     username: str | None = None,
     session_key: str | None = None,
@@ -135,7 +149,9 @@ def step_perform(
 
 
 @transaction.atomic
-def _step_perform(*, step, actor, authority, expected_version):
+def _step_perform(
+    *, step: TravelerStep, actor: User, authority: SigningAuthority, expected_version: int | None
+) -> TravelerStep:
     traveler, step = lock_step(step.pk)
     require_perm(actor, "perform_step", "perform steps")
     ensure_not_held(traveler)
@@ -172,7 +188,7 @@ def _step_perform(*, step, actor, authority, expected_version):
 def step_inspect(
     *,
     step: TravelerStep,
-    actor,
+    actor: User,
     secret: str,
     username: str | None = None,
     session_key: str | None = None,
@@ -184,7 +200,9 @@ def step_inspect(
 
 
 @transaction.atomic
-def _step_inspect(*, step, actor, authority, expected_version=None):
+def _step_inspect(
+    *, step: TravelerStep, actor: User, authority: SigningAuthority, expected_version: int | None = None
+) -> TravelerStep:
     traveler, step = lock_step(step.pk)
     require_perm(actor, "inspect_step", "sign inspection buy-offs")
     ensure_not_held(traveler)
@@ -195,6 +213,7 @@ def _step_inspect(*, step, actor, authority, expected_version=None):
             % {"sequence": step.sequence, "status": step.get_status_display().lower()},
             field="step",
         )
+    assert step.performed_signature is not None  # awaiting inspection: signed as performed (transition)
     performer_ids = {step.performed_signature.signer_id} | set(
         Measurement.objects.filter(step=step).values_list("recorded_by_id", flat=True)
     )
@@ -225,7 +244,13 @@ def _step_inspect(*, step, actor, authority, expected_version=None):
 
 
 def step_skip(
-    *, step: TravelerStep, actor, secret: str, reason: str, username: str | None = None, session_key: str | None = None
+    *,
+    step: TravelerStep,
+    actor: User,
+    secret: str,
+    reason: str,
+    username: str | None = None,
+    session_key: str | None = None,
 ) -> TravelerStep:
     """A supervisor skips a step, saying why, with a signature."""
     authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
@@ -233,7 +258,7 @@ def step_skip(
 
 
 @transaction.atomic
-def _step_skip(*, step, actor, authority, reason):
+def _step_skip(*, step: TravelerStep, actor: User, authority: SigningAuthority, reason: str) -> TravelerStep:
     traveler, step = lock_step(step.pk)
     require_perm(actor, "skip_step", "skip steps")
     ensure_not_held(traveler)
@@ -271,7 +296,7 @@ def _step_skip(*, step, actor, authority, reason):
     return step
 
 
-def _after_step_done(traveler, actor) -> None:
+def _after_step_done(traveler: Traveler, actor: User) -> None:
     """When every step is done, the traveler awaits final quality sign-off."""
     if traveler.steps.exclude(status__in=DONE_STEP_STATES).exists():
         return
@@ -288,7 +313,9 @@ def _after_step_done(traveler, actor) -> None:
 # --- Holds ---------------------------------------------------------------------------------------------
 
 
-def hold_place(*, traveler, reason: str, actor, kind: str = Hold.Kind.MANUAL, ncr=None) -> Hold:
+def hold_place(
+    *, traveler: Traveler, reason: str, actor: User, kind: str = Hold.Kind.MANUAL, ncr: Nonconformance | None = None
+) -> Hold:
     """Put a traveler on hold (inside the caller's transaction when an NCR does it)."""
     with transaction.atomic():
         traveler = lock_traveler(traveler.pk)
@@ -321,7 +348,7 @@ def hold_place(*, traveler, reason: str, actor, kind: str = Hold.Kind.MANUAL, nc
 
 
 def hold_release(
-    *, hold: Hold, actor, secret: str, reason: str, username: str | None = None, session_key: str | None = None
+    *, hold: Hold, actor: User, secret: str, reason: str, username: str | None = None, session_key: str | None = None
 ) -> Hold:
     """Release a manual hold, signed. NCR holds are released by the NCR's disposition."""
     authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
@@ -329,7 +356,7 @@ def hold_release(
 
 
 @transaction.atomic
-def _hold_release(*, hold, actor, authority, reason):
+def _hold_release(*, hold: Hold, actor: User, authority: SigningAuthority, reason: str) -> Hold:
     traveler = lock_traveler(hold.traveler_id)
     hold = Hold.objects.get(pk=hold.pk)
     require_perm(actor, "release_hold", "release holds")
@@ -337,8 +364,9 @@ def _hold_release(*, hold, actor, authority, reason):
     if hold.released_at:
         raise StepStateRefused(gettext("this hold is already released"), field="hold")
     if hold.kind == Hold.Kind.NONCONFORMANCE:
+        ncr = hold.ncr.number if hold.ncr is not None else gettext("its nonconformance")
         raise StepStateRefused(
-            gettext("this hold ends when %(number)s is dispositioned") % {"number": hold.ncr.number}, field="hold"
+            gettext("this hold ends when %(number)s is dispositioned") % {"number": ncr}, field="hold"
         )
     if not (reason or "").strip():
         raise StepStateRefused(gettext("say why the hold is released"), field="reason")
@@ -346,7 +374,15 @@ def _hold_release(*, hold, actor, authority, reason):
     return hold
 
 
-def _close_hold(traveler, hold, actor, reason, *, authority=None, signature=None) -> None:
+def _close_hold(
+    traveler: Traveler,
+    hold: Hold,
+    actor: User,
+    reason: str,
+    *,
+    authority: SigningAuthority | None = None,
+    signature: Signature | None = None,
+) -> None:
     """Release `hold` in one statement: signed by `authority` now, or by an NCR's disposition `signature`."""
     now = clock(traveler)
     hold.released_at, hold.released_by, hold.release_reason = now, actor, reason

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
-from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from travelers.content import consumption_content, consumption_state
 from travelers.errors import ComponentRefused, StepStateRefused
-from travelers.models import Consumption, Item
+from travelers.models import Consumption, Item, TravelerStep
 from travelers.states import StepStatus
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
@@ -35,7 +36,13 @@ def _find_component(identifier: str, part_number: str | None) -> Item:
 
 @transaction.atomic
 def component_consume(
-    *, step, identifier: str, actor, part_number: str | None = None, quantity=1, expected_version: int | None = None
+    *,
+    step: TravelerStep,
+    identifier: str,
+    actor: User,
+    part_number: str | None = None,
+    quantity: Decimal | int | str = 1,
+    expected_version: int | None = None,
 ) -> Consumption:
     """Install a component unit (by serial) or draw from a lot (by lot number, with quantity)."""
     from .execution import check_version
@@ -136,7 +143,7 @@ def component_remove(
     *,
     consumption: Consumption,
     reason: str,
-    actor,
+    actor: User,
     secret: str,
     username: str | None = None,
     session_key: str | None = None,
@@ -147,7 +154,9 @@ def component_remove(
 
 
 @transaction.atomic
-def _component_remove(*, consumption, reason, actor, authority):
+def _component_remove(
+    *, consumption: Consumption, reason: str, actor: User, authority: SigningAuthority
+) -> Consumption:
     traveler, step = lock_step(consumption.step_id)
     require_perm(actor, "perform_step", "remove components")
     ensure_not_held(traveler)

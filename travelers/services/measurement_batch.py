@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record_many, record_seal
+from mes.masterdata.models import WorkCenter
 from travelers.content import current_measurements, measurement_content
 from travelers.errors import MeasurementInvalid, RecordConflict, TravelerError
-from travelers.models import Measurement, TravelerCharacteristic
+from travelers.models import Measurement, TravelerCharacteristic, TravelerStep
 
 from .common import bump, clock, emit_many, lock_traveler
 from .measurements import _build_measurement, _data, lock_step_for_values
@@ -36,7 +38,9 @@ def _at(index: int, exc: TravelerError) -> TravelerError:
     return exc
 
 
-def _characteristics(step) -> tuple[dict[str, TravelerCharacteristic], dict[int, TravelerCharacteristic]]:
+def _characteristics(
+    step: TravelerStep,
+) -> tuple[dict[str, TravelerCharacteristic], dict[int, TravelerCharacteristic]]:
     chars = list(TravelerCharacteristic.objects.filter(step=step))
     return {c.code: c for c in chars}, {c.pk: c for c in chars}
 
@@ -44,12 +48,12 @@ def _characteristics(step) -> tuple[dict[str, TravelerCharacteristic], dict[int,
 @transaction.atomic
 def measurement_record_batch(
     *,
-    step,
+    step: TravelerStep,
     values: list[ValueEntry],
-    actor,
+    actor: User,
     expected_version: int | None = None,
     decimal_comma: bool = False,
-    station=None,
+    station: WorkCenter | None = None,
 ) -> list[Measurement]:
     """Record several values of one started step in one transaction, as measurement_record would one by
     one: each judged by the server, audited in the traveler's chain (with its seal) and announced in
@@ -111,7 +115,7 @@ def measurement_record_batch(
                 device="",
                 actor=actor,
                 attachment_id=entry.attachment_id,
-                at=None,
+                at=timezone.now(),  # stamped again below, each after the one before
                 supersedes=None,
                 reason="",
                 device_endpoint="",

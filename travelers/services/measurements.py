@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypedDict
 
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
-from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
+from mes.masterdata.models import WorkCenter
 from travelers.content import correction_content, current_measurements, measurement_content
 from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused
 from travelers.judging import judge
-from travelers.models import Attachment, Measurement, TravelerCharacteristic
+from travelers.models import Attachment, Measurement, Traveler, TravelerCharacteristic, TravelerStep
 from travelers.states import StepStatus
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
@@ -23,6 +27,13 @@ from .execution import check_version
 from .stations import work_center_check
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _HasValue(TypedDict):
+    has_value: bool
 
 
 @dataclass(frozen=True)
@@ -35,7 +46,9 @@ class DeviceReading:
     raw: str = ""  # the value exactly as the gauge sent it, before scaling and rounding
 
 
-def _characteristic(step, characteristic) -> TravelerCharacteristic:
+def _characteristic(
+    step: TravelerStep, characteristic: TravelerCharacteristic | int | str
+) -> WithAnnotations[TravelerCharacteristic, _HasValue]:
     """The step's characteristic, with `has_value`: whether any value was recorded for it at the step (a
     corrected value always has a current successor, so any value at all means one stands)."""
     key = characteristic.pk if isinstance(characteristic, TravelerCharacteristic) else characteristic
@@ -50,7 +63,7 @@ def _characteristic(step, characteristic) -> TravelerCharacteristic:
         ) from None
 
 
-def _attachment(step, attachment_id):
+def _attachment(step: TravelerStep, attachment_id: int | None) -> Attachment:
     if attachment_id is None:
         raise MeasurementInvalid(gettext("attach a photo or file first"), field="attachment")
     attachment = Attachment.objects.filter(pk=attachment_id, step=step).first()
@@ -64,21 +77,21 @@ def _attachment(step, attachment_id):
 
 def _new_measurement(
     *,
-    step,
-    char,
-    value,
-    unit,
-    source,
-    device,
-    actor,
-    attachment_id,
-    at,
-    supersedes=None,
-    reason="",
-    save=True,
-    device_endpoint="",
-    device_raw="",
-    decimal_comma=False,
+    step: TravelerStep,
+    char: TravelerCharacteristic,
+    value: object,
+    unit: str,
+    source: str,
+    device: str,
+    actor: User,
+    attachment_id: int | None,
+    at: dt.datetime,
+    supersedes: Measurement | None = None,
+    reason: str = "",
+    save: bool = True,
+    device_endpoint: str = "",
+    device_raw: str = "",
+    decimal_comma: bool = False,
 ) -> Measurement:
     m = _build_measurement(
         step=step,
@@ -107,20 +120,20 @@ def _new_measurement(
 
 def _build_measurement(
     *,
-    step,
-    char,
-    value,
-    unit,
-    source,
-    device,
-    actor,
-    attachment_id,
-    at,
-    supersedes,
-    reason,
-    device_endpoint="",
-    device_raw="",
-    decimal_comma=False,
+    step: TravelerStep,
+    char: TravelerCharacteristic,
+    value: object,
+    unit: str,
+    source: str,
+    device: str,
+    actor: User,
+    attachment_id: int | None,
+    at: dt.datetime,
+    supersedes: Measurement | None,
+    reason: str,
+    device_endpoint: str = "",
+    device_raw: str = "",
+    decimal_comma: bool = False,
 ) -> Measurement:
     """A judged value, not saved yet. `decimal_comma`: typed on a screen that writes decimals with a comma."""
     if source not in SOURCES:
@@ -192,7 +205,9 @@ def _data(m: Measurement) -> dict:
     }
 
 
-def lock_step_for_values(step, actor, expected_version, station=None):
+def lock_step_for_values(
+    step: TravelerStep, actor: User, expected_version: int | None, station: WorkCenter | None = None
+) -> tuple[Traveler, TravelerStep]:
     """Lock the step and its traveler for recording values: the actor may, the traveler is not held, the
     step is the version the caller saw, may be worked at `station` (the work center the caller acts from,
     if it says) and is in progress. Returns (traveler, step)."""
@@ -213,17 +228,17 @@ def lock_step_for_values(step, actor, expected_version, station=None):
 @transaction.atomic
 def measurement_record(
     *,
-    step,
-    characteristic,
-    value,
-    actor,
+    step: TravelerStep,
+    characteristic: TravelerCharacteristic | int | str,
+    value: object,
+    actor: User,
     unit: str = "",
     source: str = "manual",
     device: str = "",
     attachment_id: int | None = None,
     expected_version: int | None = None,
     reading: DeviceReading | None = None,
-    station=None,
+    station: WorkCenter | None = None,
     decimal_comma: bool = False,
 ) -> Measurement:
     """Record one value at a started step. The server judges it; out of spec does what the
@@ -295,8 +310,8 @@ def measurement_record(
 def measurement_correct(
     *,
     measurement: Measurement,
-    value,
-    actor,
+    value: object,
+    actor: User,
     secret: str,
     reason: str,
     unit: str = "",
@@ -326,8 +341,17 @@ def measurement_correct(
 
 @transaction.atomic
 def _measurement_correct(
-    *, measurement, value, actor, authority, cosign, reason, unit, attachment_id, decimal_comma=False
-):
+    *,
+    measurement: Measurement,
+    value: object,
+    actor: User,
+    authority: SigningAuthority,
+    cosign: SigningAuthority | None,
+    reason: str,
+    unit: str,
+    attachment_id: int | None,
+    decimal_comma: bool = False,
+) -> Measurement:
     traveler, step = lock_step(measurement.step_id)
     require_perm(actor, "correct_measurement", "correct recorded values")
     ensure_not_held(traveler)

@@ -12,13 +12,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record
-from mes.compliance.canonical import decimal_text
 from mes.events.services import outbox_emit
+from mes.masterdata.models import PartRevision
+from mes.numbers import decimal_text
 from travelers.errors import ReleaseRefused, WorkOrderStarted
 from travelers.models import Item, NumberingRule, Traveler, WorkOrder
 from travelers.selectors import released_quantity, work_order_started
@@ -66,7 +68,7 @@ def _refuse_when_started(order: WorkOrder, doing: str) -> None:
         )
 
 
-def _cancel_traveler(traveler: Traveler, *, actor, reason: str) -> None:
+def _cancel_traveler(traveler: Traveler, *, actor: User | None, reason: str) -> None:
     traveler.status = transition(traveler.status, TravelerStatus.CANCELLED, TRAVELER_ALLOWED, traveler.number)
     traveler.version += 1
     Traveler.objects.filter(pk=traveler.pk).update(status=traveler.status, version=traveler.version)
@@ -95,11 +97,11 @@ def _open_travelers(order: WorkOrder) -> list[Traveler]:
 def work_order_change(
     *,
     work_order: WorkOrder,
-    actor=None,
+    actor: User | None = None,
     quantity: Decimal | None = None,
     quantity_unit: str | None = None,
     due_date: dt.date | None = None,
-    part_revision=None,
+    part_revision: PartRevision | None = None,
     ordered_operations: list[str] | None = None,
     reason: str = "",
 ) -> tuple[WorkOrder, dict]:
@@ -169,7 +171,9 @@ def work_order_change(
 
 
 @transaction.atomic
-def work_order_cancel(*, work_order: WorkOrder, actor=None, reason: str = "") -> tuple[WorkOrder, list[str]]:
+def work_order_cancel(
+    *, work_order: WorkOrder, actor: User | None = None, reason: str = ""
+) -> tuple[WorkOrder, list[str]]:
     """Cancel an order whose work has not begun, and its travelers; returns the order and the numbers
     of the travelers cancelled. A cancelled order stays cancelled (a repeat changes nothing)."""
     order = _lock(work_order)
@@ -250,7 +254,7 @@ def _next_identifiers(order: WorkOrder, count: int) -> list[str]:
 def work_order_release(
     *,
     work_order: WorkOrder,
-    actor,
+    actor: User,
     serials: list[str] | None = None,
     lots: list[tuple[str | None, Decimal]] | None = None,
 ) -> list[Traveler]:
@@ -288,14 +292,14 @@ def work_order_release(
                 field="serials",
             )
         numbers = numbers or _next_identifiers(order, int(remaining))
-        plan = [(n, None) for n in numbers]
+        plan: list[tuple[str, Decimal | None]] = [(n, None) for n in numbers]
     else:
         if serials:
             raise ReleaseRefused(
                 gettext("%(number)s is made in lots: give lots with quantities") % {"number": part.number},
                 field="serials",
             )
-        given = [(n.strip() if n else None, Decimal(q)) for n, q in lots or []]
+        given: list[tuple[str | None, Decimal]] = [(n.strip() if n else None, Decimal(q)) for n, q in lots or []]
         if any(q <= 0 for _, q in given):
             raise ReleaseRefused(gettext("each lot needs a positive quantity"), field="lots")
         total = sum((q for _, q in given), Decimal(0))

@@ -3,17 +3,20 @@ signs a disposition. Rework adds steps; scrap and return-to-vendor end the trave
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext
 
-from mes.compliance.canonical import decimal_text
 from mes.compliance.models import Signature
-from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from mes.masterdata.models import Operation, WorkCenter
+from mes.numbers import decimal_text
 from travelers.content import ncr_content, ncr_state
 from travelers.errors import NonconformanceRefused
-from travelers.models import Hold, Item, Nonconformance, TravelerStep
+from travelers.models import Hold, Item, Measurement, Nonconformance, Traveler, TravelerStep
 from travelers.states import NCR_ALLOWED, TRAVELER_ALLOWED, NcrStatus, StepStatus, TravelerStatus, transition
 
 from .common import (
@@ -32,7 +35,15 @@ from .execution import _after_step_done, _close_hold, hold_place
 from .release import characteristic_snapshot, next_number
 
 
-def _ncr_create(*, traveler, step, measurement, description, actor, automatic) -> Nonconformance:
+def _ncr_create(
+    *,
+    traveler: Traveler,
+    step: TravelerStep | None,
+    measurement: Measurement | None,
+    description: str,
+    actor: User,
+    automatic: bool,
+) -> Nonconformance:
     ncr = Nonconformance.objects.create(
         number=next_number("travelers_ncr_number_seq", "NCR-", 6),
         traveler=traveler,
@@ -64,15 +75,18 @@ def _ncr_create(*, traveler, step, measurement, description, actor, automatic) -
     return ncr
 
 
-def ncr_raise_for_measurement(*, traveler, step, measurement, actor) -> Nonconformance:
+def ncr_raise_for_measurement(
+    *, traveler: Traveler, step: TravelerStep, measurement: Measurement, actor: User
+) -> Nonconformance:
     char = measurement.characteristic
     unit = f" {char.unit}" if char.unit else ""
-    if measurement.value_numeric is not None and measurement.deviation:
-        side = "above the upper" if measurement.deviation > 0 else "below the lower"
-        limit = char.upper_limit if measurement.deviation > 0 else char.lower_limit
+    deviation = measurement.deviation
+    limit = (char.upper_limit if deviation > 0 else char.lower_limit) if deviation else None
+    if measurement.value_numeric is not None and deviation and limit is not None:
+        side = "above the upper" if deviation > 0 else "below the lower"
         description = (
             f"{char.name} measured {decimal_text(measurement.value_numeric)}{unit}, {side} limit "
-            f"{decimal_text(limit)}{unit} by {decimal_text(abs(measurement.deviation))}{unit}"
+            f"{decimal_text(limit)}{unit} by {decimal_text(abs(deviation))}{unit}"
         )
     else:
         description = f"{char.name} recorded as {measurement.entered_value}: out of spec"
@@ -82,7 +96,7 @@ def ncr_raise_for_measurement(*, traveler, step, measurement, actor) -> Nonconfo
 
 
 @transaction.atomic
-def ncr_raise(*, traveler, description: str, actor, step: TravelerStep | None = None) -> Nonconformance:
+def ncr_raise(*, traveler: Traveler, description: str, actor: User, step: TravelerStep | None = None) -> Nonconformance:
     traveler = lock_traveler(traveler.pk)
     require_perm(actor, "raise_ncr", "raise nonconformances")
     within_hourly_limit(Nonconformance.objects.filter(raised_by=actor, automatic=False), "raised_at", "NCRs")
@@ -101,7 +115,7 @@ def ncr_disposition(
     ncr: Nonconformance,
     disposition: str,
     notes: str,
-    actor,
+    actor: User,
     secret: str,
     rework_steps: list[dict] | None = None,
     username: str | None = None,
@@ -125,11 +139,13 @@ def ncr_disposition(
     )
 
 
-def _add_rework_steps(traveler, ncr, rework_steps: list[dict], now) -> list[TravelerStep]:
+def _add_rework_steps(
+    traveler: Traveler, ncr: Nonconformance, rework_steps: list[dict], now: dt.datetime
+) -> list[TravelerStep]:
     if not rework_steps:
         raise NonconformanceRefused(gettext("a rework or repair needs at least one step"), field="rework_steps")
     taken = set(traveler.steps.values_list("sequence", flat=True))
-    after = ncr.step.sequence if ncr.step_id else max(taken, default=0)  # no step: after the last one
+    after = ncr.step.sequence if ncr.step else max(taken, default=0)  # no step: after the last one
     free = [after + i for i in range(1, len(rework_steps) + 1)]
     if taken & set(free):  # no room right after the step: append at the end of the route
         last = traveler.steps.aggregate(m=Max("sequence"))["m"] or 0
@@ -161,7 +177,7 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict], now) -> list[Trav
                 origin=TravelerStep.Origin.REWORK,
                 operation=operation,
                 operation_alias=site_aliases(traveler.site).get(operation.pk, ""),
-                work_center=work_center or (ncr.step.work_center if ncr.step_id else None),
+                work_center=work_center or (ncr.step.work_center if ncr.step else None),
                 title=title,
                 instructions=spec.get("instructions", ""),
                 signoff="operator+inspector",
@@ -169,7 +185,7 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict], now) -> list[Trav
                 created_at=now,
             )
         )
-    if ncr.measurement_id:  # the reworked feature is measured again on the last rework step
+    if ncr.measurement is not None:  # the reworked feature is measured again on the last rework step
         char = ncr.measurement.characteristic
         remeasure = characteristic_snapshot(created[-1], char, char.spec_revision)
         remeasure.sequence, remeasure.required = 10, True
@@ -178,7 +194,16 @@ def _add_rework_steps(traveler, ncr, rework_steps: list[dict], now) -> list[Trav
 
 
 @transaction.atomic
-def _ncr_disposition(*, ncr, disposition, notes, actor, authority, mrb, rework_steps):
+def _ncr_disposition(
+    *,
+    ncr: Nonconformance,
+    disposition: str,
+    notes: str,
+    actor: User,
+    authority: SigningAuthority,
+    mrb: SigningAuthority | None,
+    rework_steps: list[dict],
+) -> Nonconformance:
     traveler = lock_traveler(ncr.traveler_id)
     ncr = Nonconformance.objects.select_related("step__work_center", "measurement__characteristic").get(pk=ncr.pk)
     require_perm(actor, "disposition_ncr", "disposition nonconformances")
@@ -207,9 +232,11 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, mrb, rework_s
     now = clock(traveler)
     added = _add_rework_steps(traveler, ncr, rework_steps, now) if disposition in (D.REWORK, D.REPAIR) else []
     ncr.disposition, ncr.disposition_notes, ncr.dispositioned_at = disposition, notes.strip(), now
-    content = ncr_content(ncr, traveler.number, ncr.step.sequence if ncr.step_id else None, added)
+    content = ncr_content(ncr, traveler.number, ncr.step.sequence if ncr.step else None, added)
 
-    def sign(signer, meaning):  # the quality signature, and the MRB's engineering one, over the same content
+    def sign(
+        signer: SigningAuthority, meaning: str
+    ) -> Signature:  # the quality signature, and the MRB's engineering one, over the same content
         return signature_record(
             authority=signer,
             meaning=meaning,
@@ -275,7 +302,7 @@ def _ncr_disposition(*, ncr, disposition, notes, actor, authority, mrb, rework_s
     return ncr
 
 
-def _end_traveler(traveler, actor, disposition) -> None:
+def _end_traveler(traveler: Traveler, actor: User, disposition: str) -> None:
     old = traveler.status
     open_steps = list(
         traveler.steps.filter(status__in=[StepStatus.PENDING, StepStatus.IN_PROGRESS]).values_list(

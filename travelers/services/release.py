@@ -3,15 +3,17 @@ that routing's steps and characteristics as a snapshot no later master-data chan
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from mes.compliance.canonical import decimal_text
-from mes.masterdata.models import EACH, Routing
+from mes.masterdata.models import EACH, Characteristic, Part, PartRevision, Routing, Site
 from mes.masterdata.states import RoutingStatus
+from mes.numbers import decimal_text
 from travelers.errors import ReleaseRefused
 from travelers.models import Item, Traveler, TravelerCharacteristic, TravelerStep, WorkOrder
 
@@ -27,7 +29,7 @@ def next_number(sequence: str, prefix: str, width: int) -> str:
 MAX_QUANTITY_EXPONENT = 9  # the quantity columns hold 9 integer digits: at most 999,999,999.999
 
 
-def positive_quantity(quantity, *, field: str = "quantity") -> Decimal:
+def positive_quantity(quantity: Decimal | int | str, *, field: str = "quantity") -> Decimal:
     """A positive, finite quantity a work order or a lot can hold; anything else refused by name."""
     value = Decimal(quantity)
     if not value.is_finite() or value <= 0:
@@ -42,7 +44,7 @@ def positive_quantity(quantity, *, field: str = "quantity") -> Decimal:
     return value
 
 
-def check_order_quantity(part, quantity: Decimal, unit: str) -> None:
+def check_order_quantity(part: Part, quantity: Decimal, unit: str) -> None:
     """A serialized part is ordered in whole pieces; a lot in its part's unit."""
     quantity = positive_quantity(quantity)
     expected = EACH if part.tracking == "serial" else part.quantity_unit
@@ -63,15 +65,15 @@ def check_order_quantity(part, quantity: Decimal, unit: str) -> None:
 def work_order_create(
     *,
     number: str,
-    part_revision,
+    part_revision: PartRevision,
     quantity: Decimal | int,
-    site,
-    due_date=None,
+    site: Site,
+    due_date: dt.date | None = None,
     source_system: str = "",
     external_id: str = "",
     quantity_unit: str = EACH,
     ordered_operations: list[str] | None = None,
-    actor=None,
+    actor: User | None = None,
 ) -> WorkOrder:
     """A work order for `quantity` (in `quantity_unit`: EA for pieces, or a lot part's unit of measure)
     of a part revision at a site; `ordered_operations` is the route as the sender listed it, if it did."""
@@ -134,7 +136,9 @@ SPEC_FIELDS = (
 )
 
 
-def characteristic_snapshot(step, characteristic, spec_revision: str) -> TravelerCharacteristic:
+def characteristic_snapshot(
+    step: TravelerStep, characteristic: Characteristic | TravelerCharacteristic, spec_revision: str
+) -> TravelerCharacteristic:
     """An unsaved copy of a spec for a traveler step: from a routing characteristic, or from another
     traveler characteristic (a rework step re-measures what the NCR was about)."""
     source_id = getattr(characteristic, "source_id", characteristic.pk)
@@ -179,7 +183,9 @@ def _snapshot_steps(traveler: Traveler, routing: Routing) -> list[TravelerStep]:
 
 
 @transaction.atomic
-def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity: Decimal | None = None) -> Traveler:
+def traveler_release(
+    *, work_order: WorkOrder, identifier: str, actor: User | None, quantity: Decimal | None = None
+) -> Traveler:
     """Create the unit (serial) or lot and its traveler, bound to the part revision's released routing."""
     require_perm(actor, "release_traveler", "release travelers")
     work_order = (
@@ -205,10 +211,13 @@ def traveler_release(*, work_order: WorkOrder, identifier: str, actor, quantity:
             field="routing",
         )
     is_serial = part.tracking == "serial"
-    if not is_serial and quantity is None:
+    if is_serial:
+        qty = Decimal(1)
+    elif quantity is None:
         raise ReleaseRefused(gettext("a lot needs a positive quantity"), field="quantity")
-    qty = Decimal(1) if is_serial else positive_quantity(quantity)
-    released_qty = sum(i.quantity for i in work_order.items.exclude(status=Item.Status.CANCELLED))
+    else:
+        qty = positive_quantity(quantity)
+    released_qty = sum((i.quantity for i in work_order.items.exclude(status=Item.Status.CANCELLED)), Decimal(0))
     if released_qty + qty > work_order.quantity:
         raise ReleaseRefused(
             gettext("work order %(number)s is for %(decimal_text)s; %(decimal_text2)s already released")

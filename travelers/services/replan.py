@@ -3,16 +3,18 @@ not yet started are skipped with the re-plan as their reason; the new routing's 
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
-from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
+from mes.masterdata.models import Routing
 from mes.masterdata.states import RoutingStatus
 from travelers.content import traveler_content
 from travelers.errors import StepStateRefused
-from travelers.models import TravelerCharacteristic, TravelerReplan, TravelerStep
+from travelers.models import Traveler, TravelerCharacteristic, TravelerReplan, TravelerStep
 from travelers.states import StepStatus
 
 from .common import (
@@ -30,14 +32,23 @@ from .release import characteristic_snapshot, spec_revision_of
 
 
 def traveler_replan(
-    *, traveler, routing, actor, secret: str, reason: str, username: str | None = None, session_key: str | None = None
-):
+    *,
+    traveler: Traveler,
+    routing: Routing,
+    actor: User,
+    secret: str,
+    reason: str,
+    username: str | None = None,
+    session_key: str | None = None,
+) -> Traveler:
     authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _traveler_replan(traveler=traveler, routing=routing, actor=actor, authority=authority, reason=reason)
 
 
 @transaction.atomic
-def _traveler_replan(*, traveler, routing, actor, authority, reason):
+def _traveler_replan(
+    *, traveler: Traveler, routing: Routing, actor: User, authority: SigningAuthority, reason: str
+) -> Traveler:
     traveler = lock_traveler(traveler.pk)
     require_perm(actor, "replan_traveler", "re-plan travelers")
     ensure_not_held(traveler)

@@ -3,14 +3,15 @@ outbox) or reject with a reason (a nonconformance holds it)."""
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
-from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from travelers.content import current_measurements, traveler_content
 from travelers.errors import StepStateRefused
-from travelers.models import Item, Measurement, WorkOrder
+from travelers.models import Item, Measurement, Traveler, WorkOrder
 from travelers.states import TRAVELER_ALLOWED, NcrStatus, TravelerStatus, transition
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_traveler, require_perm
@@ -18,19 +19,19 @@ from .common import audit, bump, clock, emit, ensure_not_held, lock_traveler, re
 
 def traveler_signoff(
     *,
-    traveler,
+    traveler: Traveler,
     approve: bool,
-    actor,
+    actor: User,
     secret: str,
     reason: str = "",
     username: str | None = None,
     session_key: str | None = None,
-):
+) -> Traveler:
     authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
     return _traveler_signoff(traveler=traveler, approve=approve, actor=actor, authority=authority, reason=reason)
 
 
-def closed_summary(traveler) -> dict:
+def closed_summary(traveler: Traveler) -> dict:
     values = current_measurements(
         list(Measurement.objects.filter(step__traveler=traveler).select_related("characteristic", "step__operation"))
     )
@@ -53,7 +54,9 @@ def closed_summary(traveler) -> dict:
 
 
 @transaction.atomic
-def _traveler_signoff(*, traveler, approve, actor, authority, reason):
+def _traveler_signoff(
+    *, traveler: Traveler, approve: bool, actor: User, authority: SigningAuthority, reason: str
+) -> Traveler:
     traveler = lock_traveler(traveler.pk)
     require_perm(actor, "signoff_traveler", "sign travelers off")
     ensure_not_held(traveler)
@@ -115,7 +118,7 @@ def _traveler_signoff(*, traveler, approve, actor, authority, reason):
     return traveler
 
 
-def _complete_work_order(work_order_id, actor) -> None:
+def _complete_work_order(work_order_id: int, actor: User) -> None:
     order = WorkOrder.objects.select_for_update().get(pk=work_order_id)
     travelers = list(order.travelers.exclude(status=TravelerStatus.CANCELLED).values_list("status", "item__quantity"))
     done = sum(q for status, q in travelers if status in (TravelerStatus.CLOSED, TravelerStatus.SCRAPPED))

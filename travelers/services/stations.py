@@ -9,13 +9,16 @@ test) is not checked, as before this rule: the rule is about tablets that know w
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
-from mes.compliance.signing import signature_record
+from mes.compliance.signing import SigningAuthority, signature_record
+from mes.masterdata.models import WorkCenter
 from travelers.content import step_content
 from travelers.errors import NotAuthorized, StepStateRefused, WrongWorkCenter
-from travelers.models import WorkCenterOverride
+from travelers.models import TravelerStep, WorkCenterOverride
 
 from .common import audit, bump, clock, emit, ensure_open, lock_step, require_perm
 from .cosign import cosigner_authenticate
@@ -23,7 +26,7 @@ from .cosign import cosigner_authenticate
 OVERRIDE_PERM = "travelers.skip_step"  # who may leave the route (skip a step) may move it to another station
 
 
-def work_center_check(step, station) -> None:
+def work_center_check(step: TravelerStep, station: WorkCenter | None) -> None:
     """Refuse work on `step` from `station` (a WorkCenter, or None: not checked) when the step belongs to
     another work center and no supervisor allowed it there. Call it under the step's lock."""
     if station is None or step.work_center_id is None or step.work_center_id == station.pk:
@@ -31,50 +34,75 @@ def work_center_check(step, station) -> None:
     if WorkCenterOverride.objects.filter(step_id=step.pk, work_center_id=station.pk).exists():
         return
     own = step.work_center
+    if own is None:
+        return
     raise WrongWorkCenter(
-        f"step {step.sequence} ({step.title}) is worked at {own.site.code}/{own.code}, not at "
-        f"{station.site.code}/{station.code}: take the part there, or ask a supervisor to allow it here",
+        gettext(
+            "step %(sequence)s (%(title)s) is worked at %(own)s, not at %(here)s: take the part there, or ask a "
+            "supervisor to allow it here"
+        )
+        % {"sequence": step.sequence, "title": step.title, "own": _code(own), "here": _code(station)},
         field="work_center",
     )
 
 
+def _code(work_center: WorkCenter) -> str:
+    return f"{work_center.site.code}/{work_center.code}"
+
+
 def work_center_override(
-    *, step, station, actor, supervisor_username: str, supervisor_secret: str, reason: str
+    *,
+    step: TravelerStep,
+    station: WorkCenter,
+    actor: User,
+    supervisor_username: str,
+    supervisor_secret: str,
+    reason: str,
 ) -> WorkCenterOverride:
     """A supervisor allows `step` to be worked at `station`; `actor` is who is signed in at the tablet.
     The supervisor gives both signature components every time (they are not the tablet's user)."""
     authority = cosigner_authenticate(username=supervisor_username, secret=supervisor_secret, field="supervisor")
     if authority is None:
-        raise NotAuthorized("a supervisor allows this with their user id and password or PIN", field="supervisor")
+        raise NotAuthorized(
+            gettext("a supervisor allows this with their user id and password or PIN"), field="supervisor"
+        )
     return _work_center_override(step=step, station=station, actor=actor, authority=authority, reason=reason)
 
 
 @transaction.atomic
-def _work_center_override(*, step, station, actor, authority, reason) -> WorkCenterOverride:
+def _work_center_override(
+    *, step: TravelerStep, station: WorkCenter, actor: User, authority: SigningAuthority, reason: str
+) -> WorkCenterOverride:
     traveler, step = lock_step(step.pk, step.traveler_id)
     require_perm(actor, "view_traveler", "work on travelers")
     supervisor = authority.user
     if not supervisor.has_perm(OVERRIDE_PERM):
         raise NotAuthorized(
-            f"{supervisor.get_username()} is not a supervisor: they may not move a step to another work center",
+            gettext("%(user)s is not a supervisor: they may not move a step to another work center")
+            % {"user": supervisor.get_username()},
             field="supervisor_username",
         )
     ensure_open(traveler)
-    if station is None or step.work_center_id is None or step.work_center_id == station.pk:
-        raise StepStateRefused(f"step {step.sequence} may be worked here already", field="work_center")
+    own_center = step.work_center
+    if station is None or own_center is None or own_center.pk == station.pk:
+        raise StepStateRefused(
+            gettext("step %(sequence)s may be worked here already") % {"sequence": step.sequence}, field="work_center"
+        )
     if station.site_id != traveler.site_id:
         raise StepStateRefused(
-            f"{station.site.code}/{station.code} is not at {traveler.site.code}, where traveler {traveler.number} is",
+            gettext("%(here)s is not at %(site)s, where traveler %(number)s is")
+            % {"here": _code(station), "site": traveler.site.code, "number": traveler.number},
             field="work_center",
         )
     reason = (reason or "").strip()
     if not reason:
-        raise StepStateRefused("say why the step is worked at this work center", field="reason")
+        raise StepStateRefused(gettext("say why the step is worked at this work center"), field="reason")
     if WorkCenterOverride.objects.filter(step=step, work_center=station).exists():
-        raise StepStateRefused(f"step {step.sequence} is allowed here already", field="work_center")
+        raise StepStateRefused(
+            gettext("step %(sequence)s is allowed here already") % {"sequence": step.sequence}, field="work_center"
+        )
     now = clock(traveler)
-    own = f"{step.work_center.site.code}/{step.work_center.code}"
-    here = f"{station.site.code}/{station.code}"
+    own, here = _code(own_center), _code(station)
     signature = signature_record(
         authority=authority,
         meaning=Signature.Meaning.COSIGNED,
@@ -98,7 +126,9 @@ def _work_center_override(*, step, station, actor, authority, reason) -> WorkCen
                 signature=signature,
             )
     except IntegrityError as exc:  # allowed by someone else in the meantime
-        raise StepStateRefused(f"step {step.sequence} is allowed here already", field="work_center") from exc
+        raise StepStateRefused(
+            gettext("step %(sequence)s is allowed here already") % {"sequence": step.sequence}, field="work_center"
+        ) from exc
     bump(traveler)  # the stamp of the change; the step itself is unchanged (its version stays)
     audit(
         traveler,

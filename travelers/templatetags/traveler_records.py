@@ -10,9 +10,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 from django.utils.html import format_html
 
+from mes.numbers import decimal_at_places, decimal_text
 from travelers import records
 
 register = template.Library()
@@ -44,7 +47,8 @@ def utc_time(value):
 
 @register.filter
 def fixed(value, places):
-    return records.fixed(value, places)
+    """A value as its characteristic shows it: padded to its decimals, never rounded (mes.numbers)."""
+    return decimal_at_places(value, places)
 
 
 @register.filter
@@ -91,10 +95,6 @@ def instructions(text):
 @register.filter
 def decimal_plain(value):
     """A quantity as people write it: 5, 12.5 (never 5.000), the one decimal rule of the records."""
-    from decimal import Decimal
-
-    from mes.compliance.canonical import decimal_text
-
     return "" if value is None else decimal_text(Decimal(value))
 
 

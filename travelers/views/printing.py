@@ -16,6 +16,7 @@ from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
 from travelers import audit_trail, printing, records, reports
+from travelers.qr import qr_svg
 
 VIEW = "travelers.view_traveler"
 
@@ -38,7 +39,7 @@ def traveler_print(request, number: str):
         "record": record,
         "audit": audit,
         "zone": record["site"]["time_zone"],
-        "qr_svg": printing.qr_svg(record["traveler"]["qr_payload"]),
+        "qr_svg": qr_svg(record["traveler"]["qr_payload"]),
     }
     response = render(request, "print/traveler.html", context)
     patch_cache_control(response, private=True, no_store=True)

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from mes.compliance.signing import signature_verify
+from mes.htmx import htmx_partial
 from travelers import records, reports, selectors, services
 from travelers.forms import SigningForm, StationForm
 from travelers.models import Nonconformance
@@ -34,7 +35,6 @@ from travelers.states import NcrStatus
 from travelers.views.station_common import (
     DOMAIN_ERRORS,
     error_status,
-    is_partial,
     need_user_id,
     signing_username,
 )
@@ -199,7 +199,7 @@ def quality_queue(request):
         "travelers": reports.signoff_queue() if user.has_perm(SIGNOFF) else [],
         "ncrs": reports.ncr_queue() if user.has_perm(DISPOSITION) else [],
     }
-    template = "quality/_queue.html" if is_partial(request) else "quality/queue.html"
+    template = "quality/_queue.html" if htmx_partial(request) else "quality/queue.html"
     return render(request, template, context)
 
 
@@ -275,7 +275,7 @@ def quality_signoff(request, number: str):
                 text += " " + _("%(ncr)s now holds the traveler.") % {"ncr": ncr}
             messages.success(request, text)
             return go(request, reverse("travelers:quality_review", args=[number]))
-    if is_partial(request):
+    if htmx_partial(request):
         context = {"form": form, "record_number": number, "dialog": True}
         return render(request, "quality/_signoff_form.html", context, status=status)
     context = {**_review_context(request, number, form), "form": form}
@@ -298,7 +298,7 @@ def quality_signatures(request, number: str):
             verified[sig["id"]] = None
     signatures = [{**sig, "verified": verified[sig["id"]]} for sig in record["signatures"]]
     context = {"record": record, "zone": record["site"]["time_zone"], "signatures": signatures, "checked": True}
-    template = "quality/_signatures.html" if is_partial(request) else "quality/signatures.html"
+    template = "quality/_signatures.html" if htmx_partial(request) else "quality/signatures.html"
     return render(request, template, context)
 
 
@@ -378,7 +378,7 @@ def ncr_disposition(request, number: str):
         "formset": formset,
         "rework_error": getattr(form, "rework_error", ""),
     }
-    template = "quality/_ncr_form.html" if is_partial(request) else "quality/ncr.html"
+    template = "quality/_ncr_form.html" if htmx_partial(request) else "quality/ncr.html"
     return render(request, template, context, status=status)
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from mes.compliance.audit import printed_name_of
 from mes.i18n import decimal_comma, local_decimal
 from mes.masterdata.units import unit_symbol
+from mes.numbers import decimal_at_places, decimal_text
 from travelers import selectors
 from travelers.content import current_measurements
 from travelers.errors import MeasurementInvalid
@@ -42,13 +43,11 @@ SIGN_STATEMENTS = {
 
 
 def number_text(value: Decimal | None, decimals: int | None = None) -> str:
-    """A decimal as a person writes it in their language: the characteristic's decimals, else without
-    trailing zeros; a decimal comma in French and Spanish."""
+    """A decimal as a person writes it in their language: padded to the characteristic's decimals (never
+    rounded), else exact (mes.numbers); a decimal comma in French and Spanish."""
     if value is None:
         return ""
-    if decimals is not None:
-        return local_decimal(f"{value:.{decimals}f}")
-    return local_decimal(format(value.normalize(), "f"))
+    return local_decimal(decimal_at_places(value, decimals) if decimals is not None else decimal_text(value))
 
 
 def spec_text(char) -> str:
@@ -63,7 +62,7 @@ def spec_text(char) -> str:
     low, high = number_text(char.lower_limit, d), number_text(char.upper_limit, d)
     limits = f"{low} – {high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
     if char.nominal is not None:
-        return f"{number_text(char.nominal, d)}{unit}" + (f" ({limits})" if limits else "")
+        return f"{decimal_at_places(char.nominal, d)}{unit}" + (f" ({limits})" if limits else "")
     return f"{limits}{unit}" if limits else unit.strip()
 
 
@@ -81,23 +80,23 @@ def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decima
     if value is None or char.kind != "numeric":
         return Judged(judgment, label)
     unit = f" {unit_symbol(char.unit)}" if char.unit else ""
-    if judgment == "out_of_spec" and deviation:
+    if judgment == Measurement.Judgment.OUT_OF_SPEC and deviation:
         amount = number_text(abs(deviation))
         if deviation > 0:
             detail = _("%(amount)s above the upper limit %(limit)s") % {
                 "amount": f"{amount}{unit}",
-                "limit": f"{number_text(char.upper_limit, char.decimals)}{unit}",
+                "limit": f"{decimal_at_places(char.upper_limit, char.decimals)}{unit}",
             }
         else:
             detail = _("%(amount)s below the lower limit %(limit)s") % {
                 "amount": f"{amount}{unit}",
-                "limit": f"{number_text(char.lower_limit, char.decimals)}{unit}",
+                "limit": f"{decimal_at_places(char.lower_limit, char.decimals)}{unit}",
             }
         return Judged(judgment, label, detail)
     if char.nominal is not None:
         offset = value - char.nominal
         sign = "+" if offset > 0 else ("−" if offset < 0 else "±")
-        detail = _("%(offset)s from nominal") % {"offset": f"{sign}{number_text(abs(offset))}{unit}"}
+        detail = _("%(offset)s from nominal") % {"offset": f"{sign}{decimal_text(abs(offset))}{unit}"}
         return Judged(judgment, label, detail)
     return Judged(judgment, label)
 
@@ -306,7 +305,7 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
             "photos": list(step.attachments.all()),
             "consumptions": consumptions,
             "components": [
-                {"part_number": c.get("part_number"), "quantity": number_text(Decimal(str(c.get("quantity") or 1)))}
+                {"part_number": c.get("part_number"), "quantity": decimal_text(Decimal(str(c.get("quantity") or 1)))}
                 for c in step.components
             ],
             "signatures": [

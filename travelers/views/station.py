@@ -9,11 +9,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from mes.htmx import htmx_partial
 from travelers import selectors
 from travelers.forms import ScanForm
 
 from . import station_auth, station_work_center, traveler_screen
-from .station_common import is_partial, station_context, station_view, to_url
+from .station_common import station_context, station_view, to_url
 
 
 def _queue_context(request) -> dict:
@@ -48,7 +49,7 @@ def station_home(request):
 def station_queue(request):
     """The queue alone, polled by the station page every few seconds (polling is not the operator's
     activity: it does not hold off the idle lock)."""
-    if not is_partial(request):
+    if not htmx_partial(request):
         return redirect("travelers:station_home")
     return render(request, "travelers/station/_queue.html", station_context(request, **_queue_context(request)))
 
@@ -72,7 +73,7 @@ def station_scan(request):
             status = 404
     else:
         status = 422
-    if is_partial(request):
+    if htmx_partial(request):
         context = station_context(request, scan_form=form, matches=matches)
         return render(request, "travelers/station/_scan.html", context, status=status)
     if request.station is None:

@@ -156,12 +156,6 @@ def station_context(request, **extra) -> dict:
     }
 
 
-def is_partial(request) -> bool:
-    """An htmx request that wants a piece of the page (a history restore wants the whole page)."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request and not htmx.boosted
-
-
 def error_status(exc) -> int:
     """The HTTP status of a refused action, as the JSON API answers it."""
     if isinstance(exc, TravelerError):

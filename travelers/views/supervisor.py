@@ -21,12 +21,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from mes.htmx import htmx_partial
 from mes.masterdata.models import Site
 from travelers import reports, selectors, services, spc
 from travelers.errors import TravelerError
 from travelers.forms import ReleaseForm
 from travelers.states import StepStatus, TravelerStatus
-from travelers.views.station_common import error_status, is_partial
+from travelers.views.station_common import error_status
 
 VIEW = "travelers.view_traveler"
 ROLES = ("Supervisor", "Engineer")
@@ -82,9 +83,9 @@ def supervisor_overview(request):
         admin_qualifications=admin_url("masterdata_qualification_changelist"),
     )
     part = request.GET.get("part")
-    if is_partial(request) and part == "wip":
+    if htmx_partial(request) and part == "wip":
         return render(request, "supervisor/_wip.html", context)
-    if is_partial(request) and part == "holds":
+    if htmx_partial(request) and part == "holds":
         return render(request, "supervisor/_holds.html", context)
     return render(request, "supervisor/overview.html", context)
 
@@ -162,7 +163,7 @@ def spc_chart(request, part: str, code: str):
         if newest.characteristic.source_id
         else None,
     )
-    template = "supervisor/_chart.html" if is_partial(request) else "supervisor/spc_chart.html"
+    template = "supervisor/_chart.html" if htmx_partial(request) else "supervisor/spc_chart.html"
     return render(request, template, context)
 
 
@@ -225,7 +226,7 @@ def supervisor_release(request):
         can_release=request.user.has_perm("travelers.release_traveler"),
         admin_rules=admin_url("travelers_numberingrule_changelist"),
     )
-    template = "supervisor/_release.html" if is_partial(request) else "supervisor/release.html"
+    template = "supervisor/_release.html" if htmx_partial(request) else "supervisor/release.html"
     return render(request, template, context, status=status)
 
 

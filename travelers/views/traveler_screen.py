@@ -20,9 +20,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from mes.htmx import htmx_partial
 from mes.i18n import decimal_comma
 from travelers import selectors, services
 from travelers.forms import ComponentForm, CorrectionForm, MeasurementForm, NcrForm, PhotoForm, SignForm, StartForm
+from travelers.models import Measurement
 from travelers.records import measurement_in_units
 from travelers.services.attachments import max_bytes
 from travelers.services.cosign import correction_needs_cosign
@@ -32,7 +34,6 @@ from .screen_context import SIGN_STATEMENTS, load_screen, preview, screen_contex
 from .station_common import (
     DOMAIN_ERRORS,
     error_status,
-    is_partial,
     need_user_id,
     signing_username,
     station_context,
@@ -60,7 +61,7 @@ def _render(request, number, sequence, *, template, status=200, forms=None, char
 
 def _refused(request, number, sequence, *, key, form, status, partial, page=SCREEN, char_id=None, **extra):
     """The form again, with its errors: the piece of page for htmx, else the whole page."""
-    template = partial if is_partial(request) else page
+    template = partial if htmx_partial(request) else page
     return _render(
         request, number, sequence, template=template, status=status, forms={key: form}, char_id=char_id, **extra
     )
@@ -73,7 +74,7 @@ def _done(request, number, sequence, notice: str, *, signed=None, level: str = "
     """After an action: the whole screen for htmx (into #traveler-screen), else back to the step. `level`
     colours the notice: success (green), warning (an out-of-spec value kept as a warning), error (the
     traveler went on hold)."""
-    if is_partial(request):
+    if htmx_partial(request):
         response = _render(
             request, number, sequence, template=SCREEN_PARTIAL, notice=notice, notice_level=level, signed=signed
         )
@@ -98,7 +99,7 @@ def _manifestation(sig) -> str:
 @station_view
 def traveler_page(request, number: str, sequence: int | None = None):
     """The traveler: its route, and one step (the one in work unless another is asked for)."""
-    template = SCREEN_PARTIAL if is_partial(request) else SCREEN
+    template = SCREEN_PARTIAL if htmx_partial(request) else SCREEN
     return _render(request, number, sequence, template=template)
 
 
@@ -139,7 +140,7 @@ def value_preview(request, number: str, sequence: int, char_id: int):
     except selectors.RecordNotFound as exc:
         raise Http404(exc.message) from None
     judged = preview(char, request.POST.get("value", ""), request.POST.get("unit", ""))
-    if is_partial(request):
+    if htmx_partial(request):
         return render(request, "travelers/station/_judgment.html", {"judged": judged})
     form = MeasurementForm(request.POST, auto_id=f"id_c{char.pk}_%s")
     return _render(
@@ -224,7 +225,7 @@ def values_record(request, number: str, sequence: int):
             form.add_domain_error(exc)
         else:
             values_error = exc.message
-        partial = is_partial(request)
+        partial = htmx_partial(request)
         response = _render(
             request,
             number,
@@ -252,7 +253,7 @@ SEVERITY = ("success", "warning", "error")
 
 def _batch_notice(recorded) -> tuple[str, str]:
     """The notice after recording several values, and its level: the most severe of theirs."""
-    outcomes = [_recorded_notice(m) for m in recorded if m.judgment == "out_of_spec"]
+    outcomes = [_recorded_notice(m) for m in recorded if m.judgment == Measurement.Judgment.OUT_OF_SPEC]
     done = ngettext("%(count)d value recorded.", "%(count)d values recorded.", len(recorded)) % {"count": len(recorded)}
     level = max((lvl for _text, lvl in outcomes), key=SEVERITY.index, default="success")
     return " ".join([done, *(text for text, _lvl in outcomes)]), level
@@ -265,9 +266,9 @@ def _recorded_notice(m) -> tuple[str, str]:
     if ncr:
         text = _("%(name)s is out of spec (%(value)s): the traveler is on hold and %(ncr)s is open.")
         return text % {"name": name, "value": value, "ncr": ncr}, "error"
-    if m.judgment == "out_of_spec":
+    if m.judgment == Measurement.Judgment.OUT_OF_SPEC:
         return _("%(name)s recorded: %(value)s — out of spec (warning).") % {"name": name, "value": value}, "warning"
-    if m.judgment == "in_spec":
+    if m.judgment == Measurement.Judgment.IN_SPEC:
         return _("%(name)s recorded: %(value)s — in spec.") % {"name": name, "value": value}, "success"
     return _("%(name)s recorded: %(value)s.") % {"name": name, "value": value}, "success"
 
@@ -386,7 +387,7 @@ def value_correct(request, number: str, sequence: int, measurement_id: int):
             }
             if ncr:
                 notice += " " + _("Out of spec: the traveler is on hold and %(ncr)s is open.") % {"ncr": ncr}
-            level = "error" if ncr else "warning" if m.judgment == "out_of_spec" else "success"
+            level = "error" if ncr else "warning" if m.judgment == Measurement.Judgment.OUT_OF_SPEC else "success"
             return _done(request, number, sequence, notice, signed=signature_view(m.correction_signature), level=level)
     return _refused(
         request,

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 
 from integrations.traceability import lake as lake_module
 from integrations.traceability import links
+from mes.numbers import decimal_text
 from travelers.records import value_in_units
 
 from .sources import ARCHIVE_INDEX, LAKE, LIVE, Completeness, SearchTooSlow, guarded
@@ -410,7 +411,7 @@ def _text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        return decimal_text(value)
     return str(value)
 
 

@@ -56,8 +56,6 @@ class Command(BaseCommand):
         if not opts["no_seed"]:
             call_command("seed_demo")
             call_command("seed_adapters")  # the demo's file drop and legacy-database adapters
-        for folder in ("queue", "processed"):
-            (settings.CELERY_QUEUE_DIR / folder).mkdir(parents=True, exist_ok=True)
 
         env = os.environ.copy()
         env["DATABASE_URL"] = self._database_url()
