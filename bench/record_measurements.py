@@ -234,9 +234,16 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def tablet(client, base: str, tab: dict, mode: str, deadline: float, stats: dict) -> None:
-    """One tablet walking its travelers one after the other (see walk) until the deadline."""
+    """One tablet walking its travelers one after the other (see walk) until the deadline. A connection
+    the server dropped (a worker restarted, a keep-alive closed) is counted as an error and the tablet goes
+    on with its next traveler, as a tablet would after a reload."""
+    import httpx
+
     for number in tab["travelers"]:
-        await walk(client, base, tab, number, mode, deadline, stats)
+        try:
+            await walk(client, base, tab, number, mode, deadline, stats)
+        except httpx.TransportError as exc:
+            stats["counts"][f"connection {type(exc).__name__}"] += 1
         if time.monotonic() > deadline:
             return
     stats["counts"]["tablets out of travelers"] += 1  # not an error: the tablet had nothing left to do
@@ -297,13 +304,9 @@ async def drive(base: str, tablets: list[dict], mode: str, seconds: float, *, wa
         started = time.monotonic()
         deadline = started + seconds
         await asyncio.gather(
-            *(
-                tablet(client, base, t, mode, deadline, stats)
-                if walk_all
-                else walk(client, base, t, t["traveler"], mode, deadline, stats)
-                for t in tablets
-            )
-        )
+            *(tablet(client, base, t if walk_all else {**t, "travelers": [t["traveler"]]}, mode, deadline, stats)
+              for t in tablets)
+        )  # fmt: skip
         elapsed = time.monotonic() - started
     counts, latencies = stats["counts"], stats["latencies"]
     return {
@@ -420,9 +423,11 @@ def soak(base: str, master_pid: int, tablets: list[dict], mode: str, seconds: fl
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    app = asyncio.run(drive(base, tablets, mode, seconds, walk_all=True))
-    stop.set()
-    sampler.join()
+    try:
+        app = asyncio.run(drive(base, tablets, mode, seconds, walk_all=True))
+    finally:
+        stop.set()
+        sampler.join()
     print(json.dumps({"soak": {"tablets": len(tablets), "mode": mode, "app": app}}), flush=True)
     pids = sorted({pid for _, sizes in samples for pid in sizes})
     print(
