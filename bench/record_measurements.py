@@ -1,7 +1,8 @@
 """Tablets recording measurements through the API, against the production server, beside the floor.
 
     .venv/bin/python bench/record_measurements.py [--levels 1,20,100] [--modes one,batch] [--seconds 20]
-        [--workers 4] [--threads 8]        (BENCH_DB names the scratch database; default traveler_bench)
+        [--workers 4] [--threads 8] [--soak SECONDS [--soak-tablets 20] [--soak-mode one]]
+        (BENCH_DB names the scratch database; default traveler_bench)
 
 What it does, all on this machine:
 1. creates a scratch database `traveler_bench` on the server Traveler uses (the private one, or the
@@ -14,6 +15,9 @@ What it does, all on this machine:
    row in one transaction) at the same concurrency, with one connection per tablet;
 4. prints, per level and mode, values/s, p50/p95/p99 latency of the recording requests, the signing
    time, the ratio to the floor, and the resident memory of the largest web worker after the level.
+5. with --soak, then drives the server for SECONDS more with --soak-tablets tablets (each walking
+   traveler after traveler) and samples every web worker's resident memory as it goes, printing the
+   samples and each worker's growth from the end of the first minute (warm caches) to the end.
    Bounded in time; stops by itself; drops the scratch database.
 """
 
@@ -73,8 +77,21 @@ def drop_scratch(url: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
 
-def build(tablets: int) -> list[dict]:
-    """Master data, one operator per tablet (token), one traveler per tablet. Returns the tablets."""
+def build(tablets: int, travelers_each: int = 1, *, soak_tablets: int = 0, soak_travelers: int = 0) -> list[dict]:
+    """Master data, one operator per tablet (token), `travelers_each` travelers per tablet, then
+    `soak_tablets` more with `soak_travelers` each. Returns the tablets (each with its first traveler as
+    `traveler`, all of them as `travelers`), the soak's last."""
+    from django.test import override_settings
+
+    # The bench's passwords are only ever checked here, while building: a fast hasher for them (PBKDF2 costs
+    # a second a user). The signing PINs keep theirs, which the server checks on every signing.
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", "mes.compliance.hashers.SigningPinHasher"]
+    ):
+        return _build(tablets, travelers_each, soak_tablets, soak_travelers)
+
+
+def _build(tablets: int, travelers_each: int, soak_tablets: int, soak_travelers: int) -> list[dict]:
     from django.contrib.auth.models import Group
     from django.core.management import call_command
     from django.utils import timezone
@@ -122,26 +139,39 @@ def build(tablets: int) -> list[dict]:
     )
     boss = user_model.objects.create_user("boss", password=PASSWORD)
     boss.groups.add(Group.objects.get(name="Supervisor"))
-    order = services.work_order_create(number="WO-BENCH", part_revision=revision, quantity=tablets, site=site)
+    order = services.work_order_create(
+        number="WO-BENCH",
+        part_revision=revision,
+        quantity=tablets * travelers_each + soak_tablets * soak_travelers,
+        site=site,
+    )
     today = timezone.localdate()
     result = []
-    for t in range(tablets):
+    for t in range(tablets + soak_tablets):
         user = user_model.objects.create_user(f"op{t}", password=PASSWORD, first_name="Op", last_name=str(t))
         Profile.objects.create(user=user, employee_number=f"B{t:04d}", printed_name=f"Operator {t}", site=site)
         user.groups.add(Group.objects.get(name="Operator"))
         Qualification.objects.create(
             user=user, operation=op, kind="perform", valid_from=today, expires_on=today.replace(year=today.year + 1)
         )
-        traveler = services.traveler_release(work_order=order, identifier=f"SN-{t:05d}", actor=boss)
+        numbers = [
+            services.traveler_release(work_order=order, identifier=f"SN-{t:05d}-{n:03d}", actor=boss).number
+            for n in range(travelers_each if t < tablets else soak_travelers)
+        ]
         signing_pin_set(user=user, current_password=PASSWORD, new_pin=PIN)  # operators sign with their PIN
         _, key = api_token_issue(user=user, name="bench")
-        result.append({"traveler": traveler.number, "token": key, "username": user.username})
+        result.append({"traveler": numbers[0], "travelers": numbers, "token": key, "username": user.username})
     return result
 
 
 def workers_rss_mb(master_pid: int) -> list[float]:
     """Resident memory of each gunicorn worker (the master's children), in MB, from /proc (Linux)."""
-    sizes = []
+    return sorted(workers_rss_by_pid(master_pid).values())
+
+
+def workers_rss_by_pid(master_pid: int) -> dict[int, float]:
+    """pid -> resident memory in MB of each gunicorn worker (the master's children), from /proc (Linux)."""
+    sizes = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
@@ -149,10 +179,47 @@ def workers_rss_mb(master_pid: int) -> list[float]:
                 continue
             for line in (stat.parent / "status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
-                    sizes.append(int(line.split()[1]) / 1024)
+                    sizes[int(stat.parent.name)] = int(line.split()[1]) / 1024
         except (OSError, IndexError, ValueError):
             continue
-    return sorted(sizes)
+    return sizes
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time process `pid` has used so far, in seconds (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def workers_cpu_seconds(master_pid: int) -> float:
+    """CPU time the gunicorn workers (the master's children) have used so far, in seconds."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == master_pid:
+                total += cpu_seconds(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def backends_cpu(url: str) -> dict[int, float]:
+    """pid -> CPU seconds so far of each PostgreSQL backend serving the scratch database (the server runs
+    on this machine); a backend that appears later started from 0."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+    return {pid: cpu_seconds(pid) for (pid,) in pids}
+
+
+def cpu_since(before: dict[int, float], url: str) -> float:
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in backends_cpu(url).items())
 
 
 def free_port() -> int:
@@ -167,14 +234,30 @@ def percentile(values: list[float], p: float) -> float:
 
 
 async def tablet(client, base: str, tab: dict, mode: str, deadline: float, stats: dict) -> None:
-    """One tablet walking its traveler: start a step, record its values (one request per value, or the
+    """One tablet walking its travelers one after the other (see walk) until the deadline. A connection
+    the server dropped (a worker restarted, a keep-alive closed) is counted as an error and the tablet goes
+    on with its next traveler, as a tablet would after a reload."""
+    import httpx
+
+    for number in tab["travelers"]:
+        try:
+            await walk(client, base, tab, number, mode, deadline, stats)
+        except httpx.TransportError as exc:
+            stats["counts"][f"connection {type(exc).__name__}"] += 1
+        if time.monotonic() > deadline:
+            return
+    stats["counts"]["tablets out of travelers"] += 1  # not an error: the tablet had nothing left to do
+
+
+async def walk(client, base: str, tab: dict, number: str, mode: str, deadline: float, stats: dict) -> None:
+    """One tablet walking one traveler: start a step, record its values (one request per value, or the
     step's form at once), sign it performed with the PIN; the next step."""
     headers = {"Authorization": f"Bearer {tab['token']}"}
     counts = stats["counts"]
     for s in range(1, STEPS + 1):
         if time.monotonic() > deadline:
             return
-        step_url = f"{base}/api/travelers/{tab['traveler']}/steps/{s * 10}"
+        step_url = f"{base}/api/travelers/{number}/steps/{s * 10}"
         r = await client.post(f"{step_url}/start", headers=headers)
         if r.status_code >= 400:
             counts[f"start {r.status_code}"] += 1
@@ -212,7 +295,7 @@ async def tablet(client, base: str, tab: dict, mode: str, deadline: float, stats
             stats["samples"].setdefault(f"sign {r.status_code}", r.text[:300])
 
 
-async def drive(base: str, tablets: list[dict], mode: str, seconds: float) -> dict:
+async def drive(base: str, tablets: list[dict], mode: str, seconds: float, *, walk_all: bool = False) -> dict:
     import httpx
 
     stats = {"latencies": [], "sign": [], "samples": {}, "counts": collections.Counter(ok=0, signed=0)}
@@ -220,7 +303,10 @@ async def drive(base: str, tablets: list[dict], mode: str, seconds: float) -> di
     async with httpx.AsyncClient(timeout=60, limits=limits) as client:
         started = time.monotonic()
         deadline = started + seconds
-        await asyncio.gather(*(tablet(client, base, t, mode, deadline, stats) for t in tablets))
+        await asyncio.gather(
+            *(tablet(client, base, t if walk_all else {**t, "travelers": [t["traveler"]]}, mode, deadline, stats)
+              for t in tablets)
+        )  # fmt: skip
         elapsed = time.monotonic() - started
     counts, latencies = stats["counts"], stats["latencies"]
     return {
@@ -229,7 +315,7 @@ async def drive(base: str, tablets: list[dict], mode: str, seconds: float) -> di
         "p95": percentile(latencies, 95),
         "p99": percentile(latencies, 99),
         "sign_p50": percentile(stats["sign"], 50),
-        "errors": sum(v for k, v in counts.items() if k not in ("ok", "signed")),
+        "errors": sum(v for k, v in counts.items() if k not in ("ok", "signed", "tablets out of travelers")),
         "counts": dict(counts),
         "error_samples": stats["samples"],
         "seconds": elapsed,
@@ -247,7 +333,7 @@ def floor(url: str, concurrency: int, seconds: float) -> dict:
     run = uuid.uuid4().hex[:8]
     secret = os.urandom(32)
     stop = time.monotonic() + seconds
-    done, latencies, lock = [0], [], threading.Lock()
+    done, latencies, lock, db_cpu = [0], [], threading.Lock(), [0.0]
     with psycopg.connect(url) as conn:
         step_id, char_id, user_id = conn.execute(
             "SELECT s.id, c.id, (SELECT id FROM auth_user WHERE username='op0') FROM travelers_travelerstep s "
@@ -262,6 +348,7 @@ def floor(url: str, concurrency: int, seconds: float) -> dict:
                 (chain, "0" * 64),
             )
             conn.commit()
+            backend_cpu = cpu_seconds(conn.info.backend_pid)  # its PostgreSQL backend (on this machine)
             i = 0
             while time.monotonic() < stop:
                 started = time.perf_counter()
@@ -300,6 +387,8 @@ def floor(url: str, concurrency: int, seconds: float) -> dict:
                 with lock:
                     done[0] += 1
                     latencies.append((time.perf_counter() - started) * 1000)
+            with lock:
+                db_cpu[0] += cpu_seconds(conn.info.backend_pid) - backend_cpu
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(concurrency)]
     started = time.monotonic()
@@ -308,7 +397,59 @@ def floor(url: str, concurrency: int, seconds: float) -> dict:
     for t in threads:
         t.join()
     elapsed = time.monotonic() - started
-    return {"rate": done[0] / elapsed, "p50": percentile(latencies, 50), "p95": percentile(latencies, 95)}
+    return {
+        "rate": done[0] / elapsed,
+        "count": done[0],
+        "db_cpu_ms": db_cpu[0] * 1000 / max(done[0], 1),
+        "p50": percentile(latencies, 50),
+        "p95": percentile(latencies, 95),
+    }
+
+
+def soak(base: str, master_pid: int, tablets: list[dict], mode: str, seconds: float) -> None:
+    """Drive the server for `seconds` and sample each web worker's resident memory every few seconds;
+    print the samples and each worker's growth from the end of the first minute (or tenth) to the end."""
+    interval = max(5.0, seconds / 40)
+    samples: list[tuple[float, dict[int, float]]] = []
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def sample() -> None:
+        while True:
+            samples.append((time.monotonic() - started, workers_rss_by_pid(master_pid)))
+            if stop.wait(interval):
+                samples.append((time.monotonic() - started, workers_rss_by_pid(master_pid)))
+                return
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        app = asyncio.run(drive(base, tablets, mode, seconds, walk_all=True))
+    finally:
+        stop.set()
+        sampler.join()
+    print(json.dumps({"soak": {"tablets": len(tablets), "mode": mode, "app": app}}), flush=True)
+    pids = sorted({pid for _, sizes in samples for pid in sizes})
+    print(
+        f"\nsoak: {len(tablets)} tablets, mode {mode}, {seconds:.0f} s: {app['rate']:.1f} values/s, p95 "
+        f"{app['p95']:.1f} ms, {app['errors']} errors; resident memory of each web worker (MB) over time"
+    )
+    print(f"{'s':>6} " + " ".join(f"{'pid ' + str(pid):>10}" for pid in pids))
+    for at, sizes in samples:
+        print(f"{at:>6.0f} " + " ".join(f"{sizes[pid]:>10.1f}" if pid in sizes else f"{'-':>10}" for pid in pids))
+    warm = min(60.0, seconds / 10)
+    after_warmup = next((sizes for at, sizes in samples if at >= warm), samples[-1][1])
+    last_at, last = samples[-1]
+    for pid in pids:
+        if pid in after_warmup and pid in last:
+            growth = last[pid] - after_warmup[pid]
+            minutes = max(last_at - warm, 1e-9) / 60
+            print(
+                f"worker {pid}: {after_warmup[pid]:.1f} MB at {warm:.0f} s -> {last[pid]:.1f} MB at {last_at:.0f} s "
+                f"({growth:+.1f} MB, {growth / minutes:+.2f} MB/min)"
+            )
+        else:
+            print(f"worker {pid}: not there for the whole soak (started or ended during it)")
 
 
 def main() -> None:
@@ -318,8 +459,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
     parser.add_argument("--modes", default="one,batch", help="one (a value per request), batch (a step's values)")
+    parser.add_argument("--soak", type=float, default=0, help="then drive the server this long, sampling memory")
+    parser.add_argument("--soak-tablets", type=int, default=20)
+    parser.add_argument("--soak-mode", default="one", choices=("one", "batch"))
+    parser.add_argument(
+        "--soak-travelers", type=int, default=0, help="travelers per soak tablet (default: one per 30 s of soak)"
+    )
     args = parser.parse_args()
-    levels = [int(x) for x in args.levels.split(",")]
+    levels = [int(x) for x in args.levels.split(",") if x.strip()]
     modes = args.modes.split(",")
 
     url = scratch_database_url()
@@ -331,7 +478,12 @@ def main() -> None:
     import django
 
     django.setup()
-    tablets = build(sum(levels) * len(modes))  # each level and mode works on travelers of its own
+    soak_tablets = args.soak_tablets if args.soak > 0 else 0
+    tablets = build(  # each level and mode works on travelers of its own; the soak's tablets walk many
+        sum(levels) * len(modes),
+        soak_tablets=soak_tablets,
+        soak_travelers=args.soak_travelers or int(args.soak // 30) + 1,
+    )
     from django.db import connections
 
     connections.close_all()
@@ -373,32 +525,49 @@ def main() -> None:
         for level in levels:
             results = []
             for mode in modes:
+                cpu, db_cpu = workers_cpu_seconds(server.pid), backends_cpu(url)
                 app = asyncio.run(drive(base, tablets[offset : offset + level], mode, args.seconds))
+                recorded = app["counts"]["ok"] or float("nan")  # CPU per value, starts and signings included
+                app["cpu_ms"] = (workers_cpu_seconds(server.pid) - cpu) * 1000 / recorded
+                app["db_cpu_ms"] = cpu_since(db_cpu, url) * 1000 / recorded
                 app["rss_mb"] = max(workers_rss_mb(server.pid), default=float("nan"))  # the largest worker, after
                 results.append((mode, app))
                 offset += level
+            cpu = time.process_time()
             raw = floor(url, level, min(args.seconds, 10))  # after: it writes on the first traveler, now done
+            raw["cpu_ms"] = (time.process_time() - cpu) * 1000 / max(raw["count"], 1)  # its client's Python
             for mode, app in results:
                 rows.append((level, mode, app, raw))
                 print(json.dumps({"tablets": level, "mode": mode, "app": app, "floor": raw}), flush=True)
-        print(
-            f"\nrecording values through the API (gunicorn {args.workers} workers x {args.threads} threads) beside the"
-            " raw psycopg floor; latency per request (one value, or a step's 10 values); sign = signing a step"
-        )
-        print(
-            f"{'tablets':>7} {'mode':>6} {'values/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'sign ms':>8} "
-            f"{'errors':>6} {'floor/s':>9} {'app/floor':>9} {'RSS MB':>7}"
-        )
-        for level, mode, app, raw in rows:
-            share = app["rate"] / max(raw["rate"], 1e-9)
-            print(
-                f"{level:>7} {mode:>6} {app['rate']:>9.1f} {app['p50']:>8.1f} {app['p95']:>8.1f} {app['p99']:>8.1f} "
-                f"{app['sign_p50']:>8.1f} {app['errors']:>6} {raw['rate']:>9.1f} {share:>9.2%} {app['rss_mb']:>7.0f}"
-            )
+        if rows:
+            print_table(rows, args)
+        if soak_tablets:
+            soak(base, server.pid, tablets[len(tablets) - soak_tablets :], args.soak_mode, args.soak)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
         drop_scratch(url)
+
+
+def print_table(rows: list, args) -> None:
+    print(
+        f"\nrecording values through the API (gunicorn {args.workers} workers x {args.threads} threads) beside the"
+        " raw psycopg floor; latency per request (one value, or a step's 10 values); sign = signing a step (p50);"
+        "\ncpu/db ms = CPU per value of the web workers / of PostgreSQL (starts and signings included), and per"
+        " transaction of the floor's client / of PostgreSQL"
+    )
+    print(
+        f"{'tablets':>7} {'mode':>6} {'values/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'sign ms':>8} "
+        f"{'cpu ms':>7} {'db ms':>6} {'errors':>6} {'floor/s':>9} {'cpu ms':>7} {'db ms':>6} {'app/floor':>9} "
+        f"{'RSS MB':>7}"
+    )
+    for level, mode, app, raw in rows:
+        share = app["rate"] / max(raw["rate"], 1e-9)
+        print(
+            f"{level:>7} {mode:>6} {app['rate']:>9.1f} {app['p50']:>8.1f} {app['p95']:>8.1f} {app['p99']:>8.1f} "
+            f"{app['sign_p50']:>8.1f} {app['cpu_ms']:>7.2f} {app['db_cpu_ms']:>6.2f} {app['errors']:>6} "
+            f"{raw['rate']:>9.1f} {raw['cpu_ms']:>7.2f} {raw['db_cpu_ms']:>6.2f} {share:>9.2%} {app['rss_mb']:>7.0f}"
+        )
 
 
 if __name__ == "__main__":

@@ -44,8 +44,12 @@ def next_id(model: type[Model]) -> int:
 
 
 def credential_for_update(user: User) -> SigningCredential:
-    SigningCredential.objects.get_or_create(user=user)
-    return SigningCredential.objects.select_for_update().get(user=user)
+    """The user's signing credential, locked (made first if the user never had one)."""
+    credential = SigningCredential.objects.select_for_update().filter(user=user).first()
+    if credential is None:
+        SigningCredential.objects.get_or_create(user=user)
+        credential = SigningCredential.objects.select_for_update().get(user=user)
+    return credential
 
 
 # --- Ageing -----------------------------------------------------------------------------------------------

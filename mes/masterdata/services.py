@@ -376,6 +376,7 @@ def qualification_check(*, user, operation: Operation, kind: str, on: dt.date | 
     quals = list(Qualification.objects.filter(user=user, operation=operation, kind=kind).order_by("-expires_on"))
     for qual in quals:
         if qual.valid_from <= on <= qual.expires_on:
+            qual.user, qual.operation = user, operation  # the rows it names, known here (its text names them)
             return qual
     name = user.get_full_name() or user.get_username()
     if quals and quals[0].expires_on < on:
