@@ -191,9 +191,6 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 SIGNING_FAILURE_LIMIT = int(os.environ.get("SIGNING_FAILURE_LIMIT", 3))
-# A secret that matched its slow hash is recognised by this process for this long without the slow hash again
-# (mes.compliance.recent_secrets); 0 checks the slow hash on every signing.
-SIGNING_SECRET_MEMORY_SECONDS = int(os.environ.get("SIGNING_SECRET_MEMORY_SECONDS", 15 * 60))
 # An event one outbound adapter keeps refusing while it takes others is dead-lettered for it after this many
 # attempts (integrations.relay); a peer that is down dead-letters nothing.
 RELAY_MAX_ATTEMPTS = int(os.environ.get("RELAY_MAX_ATTEMPTS", 12))

@@ -31,7 +31,7 @@ from django.utils.translation import gettext, ngettext
 
 from mes.events.services import outbox_emit
 
-from . import credentials, keys, recent_secrets
+from . import credentials, keys
 from .audit import audit_record, printed_name_of
 from .canonical import canonical_bytes
 from .errors import SignatureRefused, SigningLocked
@@ -129,16 +129,9 @@ def signing_authenticate(
                 field="username",
             )
         method = None
-        if recent_secrets.matches(  # the slow hash, unless this secret matched it a moment ago here
-            user_id=user.pk,
-            encoded=credential.pin_hash,
-            secret=secret,
-            full_check=lambda: check_password(secret, credential.pin_hash),
-        ):
+        if secret and credential.pin_hash and check_password(secret, credential.pin_hash):
             method = "pin"
-        elif recent_secrets.matches(
-            user_id=user.pk, encoded=user.password, secret=secret, full_check=lambda: user.check_password(secret)
-        ):
+        elif secret and user.check_password(secret):
             method = "password"
         if method == "pin" and credentials.pin_expired(credential):
             raise SignatureRefused(
