@@ -239,6 +239,7 @@ LOGIN_URL = "travelers:station_login"  # badge + password or PIN; staff also hav
 # --- Time: stored in UTC, shown in the site's zone (mes.masterdata.middleware) -------------------
 USE_TZ = True
 TIME_ZONE = "UTC"
+FORMAT_MODULE_PATH = "mes.formats"  # date-times that say their zone, in the admin too
 USE_I18N = True
 LANGUAGE_CODE = "en"
 # Each name in its own language: a French or Spanish reader finds theirs in any list.

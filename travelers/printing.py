@@ -43,7 +43,6 @@ from reportlab.platypus import (
 
 from mes.i18n import local_decimal
 from mes.masterdata.units import unit_symbol
-from mes.numbers import decimal_at_places
 from travelers import records
 from travelers.models import Measurement
 from travelers.qr import qr_code
@@ -312,12 +311,12 @@ def _title_block(record, st, width) -> list:
 
 def _limits(m) -> str:
     spec, places = m["spec"], m["decimals"]
-    lower, upper = decimal_at_places(spec["lower"], places), decimal_at_places(spec["upper"], places)
+    lower, upper = records.fixed(spec["lower"], places), records.fixed(spec["upper"], places)
     if not lower and not upper:
         return ""
     text = f"{lower or '—'} … {upper or '—'}"
     if spec["nominal"] is not None:
-        text += f"<br/><font color='#5b6470'>{_t(_('nominal'))} {decimal_at_places(spec['nominal'], places)}</font>"
+        text += f"<br/><font color='#5b6470'>{_t(_('nominal'))} {records.fixed(spec['nominal'], places)}</font>"
     return text
 
 

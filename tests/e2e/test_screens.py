@@ -21,7 +21,7 @@ from travelers import services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-LANGUAGES = ["en"]
+LANGUAGES = ["en", "fr", "es"]
 SIZES = {"landscape": LANDSCAPE, "portrait": PORTRAIT}
 
 
@@ -70,6 +70,9 @@ def check_screen(page, name: str, lang: str, problems: list[str]) -> None:
     folder = ARTIFACTS / "screens" / lang
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=folder / f"{name}-{width}x{height}.png", full_page=True, animations="disabled")
+    shown_in = page.evaluate("document.documentElement.lang")
+    if "/admin/" not in page.url and shown_in != lang:  # the admin is Django's own page
+        problems.append(f"{name}: the page is in {shown_in!r}, the browser asked for {lang!r}")
     wide = horizontal_overflow(page)
     if wide > 0:
         problems.append(f"{name} at {width}x{height}: scrolls sideways by {wide} px")

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
-from mes.numbers import decimal_at_places, decimal_text
+from mes.numbers import decimal_text
 from travelers import records
 
 register = template.Library()
@@ -47,8 +47,9 @@ def utc_time(value):
 
 @register.filter
 def fixed(value, places):
-    """A value as its characteristic shows it: padded to its decimals, never rounded (mes.numbers)."""
-    return decimal_at_places(value, places)
+    """A value as its characteristic shows it: padded to its decimals, never rounded (mes.numbers), with the
+    reader's decimal separator."""
+    return records.fixed(value, places)
 
 
 @register.filter

@@ -62,7 +62,7 @@ def spec_text(char) -> str:
     low, high = number_text(char.lower_limit, d), number_text(char.upper_limit, d)
     limits = f"{low} – {high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
     if char.nominal is not None:
-        return f"{decimal_at_places(char.nominal, d)}{unit}" + (f" ({limits})" if limits else "")
+        return f"{number_text(char.nominal, d)}{unit}" + (f" ({limits})" if limits else "")
     return f"{limits}{unit}" if limits else unit.strip()
 
 
@@ -85,18 +85,18 @@ def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decima
         if deviation > 0:
             detail = _("%(amount)s above the upper limit %(limit)s") % {
                 "amount": f"{amount}{unit}",
-                "limit": f"{decimal_at_places(char.upper_limit, char.decimals)}{unit}",
+                "limit": f"{number_text(char.upper_limit, char.decimals)}{unit}",
             }
         else:
             detail = _("%(amount)s below the lower limit %(limit)s") % {
                 "amount": f"{amount}{unit}",
-                "limit": f"{decimal_at_places(char.lower_limit, char.decimals)}{unit}",
+                "limit": f"{number_text(char.lower_limit, char.decimals)}{unit}",
             }
         return Judged(judgment, label, detail)
     if char.nominal is not None:
         offset = value - char.nominal
         sign = "+" if offset > 0 else ("−" if offset < 0 else "±")
-        detail = _("%(offset)s from nominal") % {"offset": f"{sign}{decimal_text(abs(offset))}{unit}"}
+        detail = _("%(offset)s from nominal") % {"offset": f"{sign}{number_text(abs(offset))}{unit}"}
         return Judged(judgment, label, detail)
     return Judged(judgment, label)
 
