@@ -1,6 +1,6 @@
 """B2MML import throughput: work orders per second through the file drop, from file to committed rows.
 
-    .venv/bin/python bench/b2mml_import.py [--orders 1000] [--per-file 100] [--runs 3] [--version V0700]
+    .venv/bin/python bench/b2mml_import.py [--orders 1000] [--per-file 100] [--runs 3] [--version V0700] [--profile]
 
 What it does, all on this machine:
 1. creates a scratch database `traveler_bench_b2mml` on the server Traveler uses (the private one, or
@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DB_NAME = "traveler_bench_b2mml"
+DB_NAME = os.environ.get("BENCH_DB", "traveler_bench_b2mml")  # a name of your own if others bench too
 CODES = {"TURNING": "MC-10", "MILLING": "MC-20", "DEBURR": "DB-30", "COATING": "CT1", "MARKING": "MK-90"}
 CODES["FINAL-INSP"] = "QC-99"
 
@@ -101,6 +101,7 @@ def main() -> None:
     parser.add_argument("--per-file", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--version", default="V0700", choices=["V0401", "V0500", "V0700"])
+    parser.add_argument("--profile", action="store_true", help="cProfile the last run's import; print the top")
     args = parser.parse_args()
 
     url, admin_url = scratch_database_url()
@@ -117,6 +118,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="b2mml-bench-") as tmp:
             from django.db import connections
 
+            from bench.profiling import profiled
             from integrations import b2mml
             from integrations.adapters import impl_for
             from integrations.models import InboxMessage
@@ -140,7 +142,8 @@ def main() -> None:
                     (inbox / name).write_bytes(data)
                 before = WorkOrder.objects.count()
                 started = time.perf_counter()
-                handled = impl.poll()
+                with profiled(args.profile and run == args.runs):
+                    handled = impl.poll()
                 elapsed = time.perf_counter() - started
                 made = WorkOrder.objects.count() - before
                 dead = InboxMessage.objects.filter(status="dead").count()

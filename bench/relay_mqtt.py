@@ -1,16 +1,23 @@
-"""Outbox → MQTT relay throughput at QoS 1, against the broker on 127.0.0.1:1883 (Mosquitto).
+"""Outbox relay throughput at QoS 1 to three adapters — MQTT (Mosquitto on 127.0.0.1:1883), a signed webhook
+and the data-lake archive — or to the ones named by --adapters.
 
-    .venv/bin/python bench/relay_mqtt.py [--events 5000] [--runs 3] [--batch 200] [--url mqtt://127.0.0.1:1883]
+    .venv/bin/python bench/relay_mqtt.py [--events 5000] [--runs 3] [--batch 200] [--adapters mqtt,webhook,archive]
+        [--webhook-mode single|batch] [--relays 1] [--url mqtt://127.0.0.1:1883] [--profile]
+    (BENCH_DB names the scratch database; default traveler_bench_relay)
 
 What it does, all on this machine:
-1. creates a scratch database `traveler_bench_relay` on the server Traveler uses (the private one, or
-   the server of DATABASE_URL), migrates it, and writes N realistic events into the outbox (the
-   measurement.recorded envelope, ~900 bytes each) through outbox_emit;
-2. runs the relay (integrations.relay.relay_drain) with one MQTT adapter, as the Celery task does:
-   per batch, SELECT … FOR UPDATE SKIP LOCKED, one connection, publish at QoS 1, wait for every PUBACK,
-   mark delivered; a subscriber on the same broker counts what arrives (each event id once);
-3. repeats it `--runs` times (the outbox reset in between) and prints events/s per run and the median,
-   beside the floor: the same payloads published at QoS 1 by one paho client with no database at all.
+1. creates a scratch database on the server Traveler uses (the private one, or the server of DATABASE_URL),
+   migrates it, and writes N realistic events into the outbox (the measurement.recorded envelope, ~900
+   bytes each) through outbox_emit;
+2. starts a webhook receiver in a process of its own (bench/webhook_receiver.py: checks every HMAC
+   signature, counts distinct event ids) and subscribes to the MQTT topics to count what arrives;
+3. runs the relay (integrations.relay.relay_drain) as the Celery task does — per adapter and batch,
+   SELECT … FOR UPDATE SKIP LOCKED, publish, wait for every PUBACK / 2xx / archive write, mark delivered —
+   in --relays processes side by side, until the outbox is drained; an event counts when every adapter
+   took it;
+4. repeats it `--runs` times (the outbox reset in between) and prints events/s per run, what each receiver
+   counted (distinct, duplicates) and the median, beside the floor: the same payloads published at QoS 1
+   by one paho client with no database at all.
 Prints figures only; no assertion. Bounded: stops by itself; drops the scratch database.
 """
 
@@ -29,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DB_NAME = "traveler_bench_relay"
+DB_NAME = os.environ.get("BENCH_DB", "traveler_bench_relay")  # a name of your own if others bench too
 
 
 def scratch_database_url() -> str:
@@ -162,12 +169,62 @@ class Counter:
         close(self.client)
 
 
-def relay_once(batch: int) -> tuple[float, int]:
+def _relay_process(database_url: str, batch: int, pipe) -> None:
+    """One more relay, in a process of its own (as a second Celery worker would be): drains when told."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+    import django
+
+    django.setup()
+    from django.db import connections
+
     from integrations.relay import relay_drain
 
-    started = time.perf_counter()
-    result = relay_drain(batch=batch, max_rounds=100000)
-    return time.perf_counter() - started, result.delivered
+    connections["default"].ensure_connection()
+    pipe.send("ready")
+    while pipe.recv() == "go":
+        relay_drain(batch=batch, max_rounds=100000)
+        pipe.send("drained")
+
+
+class Relays:
+    """`count` relays side by side: this process and count - 1 others, each draining the same outbox."""
+
+    def __init__(self, count: int, database_url: str, batch: int):
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.batch = batch
+        self.others = []
+        for _ in range(count - 1):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_relay_process, args=(database_url, batch, theirs), daemon=True)
+            process.start()
+            self.others.append((process, mine))
+        for _, pipe in self.others:
+            if not pipe.poll(60):
+                raise RuntimeError("a relay process did not start")
+            pipe.recv()
+
+    def drain(self, profile: bool = False) -> float:
+        from bench.profiling import profiled
+        from integrations.relay import relay_drain
+
+        started = time.perf_counter()
+        for _, pipe in self.others:
+            pipe.send("go")
+        with profiled(profile):
+            relay_drain(batch=self.batch, max_rounds=100000)
+        for _, pipe in self.others:
+            pipe.recv()
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        for process, pipe in self.others:
+            pipe.send("stop")
+            process.join(10)
+            if process.is_alive():
+                process.kill()
 
 
 def floor_once(url: str, prefix: str, payloads: list[bytes]) -> float:
@@ -185,66 +242,118 @@ def floor_once(url: str, prefix: str, payloads: list[bytes]) -> float:
         close(client)
 
 
+WEBHOOK_SECRET_ENV = "TRAVELER_BENCH_WEBHOOK_SECRET"  # noqa: S105 - the name of a variable, not a secret
+KINDS = ("mqtt", "webhook", "archive")
+
+
+def make_adapters(kinds: list[str], *, url: str, prefix: str, hook_url: str, webhook_mode: str) -> None:
+    from integrations.models import Adapter
+
+    common = {"source_system": "bench", "inbound": False, "outbound": True}
+    if "mqtt" in kinds:
+        settings = {"url": url, "topic_prefix": prefix, "ack_timeout": 30}
+        Adapter.objects.create(name="bench-mqtt", kind=Adapter.Kind.MQTT, settings=settings, **common)
+    if "webhook" in kinds:
+        settings = {"url": hook_url, "timeout": 10, "mode": webhook_mode}
+        Adapter.objects.create(
+            name="bench-webhook", kind="webhook", secret_env=WEBHOOK_SECRET_ENV, settings=settings, **common
+        )
+    if "archive" in kinds:
+        Adapter.objects.create(name="bench-archive", kind="archive", settings={}, **common)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--batch", type=int, default=200, help="messages per relay transaction (the task's default)")
+    parser.add_argument("--adapters", default=",".join(KINDS), help="outbound adapters, of " + ", ".join(KINDS))
+    parser.add_argument("--webhook-mode", default="single", choices=["single", "batch"], help="the webhook's mode")
+    parser.add_argument("--relays", type=int, default=1, help="relays side by side (processes), as Celery workers")
     parser.add_argument("--url", default=os.environ.get("MQTT_URL") or "mqtt://127.0.0.1:1883")
+    parser.add_argument("--profile", action="store_true", help="cProfile the last run (this process); print the top")
     args = parser.parse_args()
+    kinds = [k.strip() for k in args.adapters.split(",") if k.strip()]
+    if not kinds or set(kinds) - set(KINDS):
+        parser.error(f"--adapters: name one or more of {', '.join(KINDS)}")
 
     url = scratch_database_url()
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     os.environ.setdefault("LOG_LEVEL", "ERROR")
+    os.environ[WEBHOOK_SECRET_ENV] = secret = uuid.uuid4().hex
     import django
 
     django.setup()
     from django.core.management import call_command
 
+    from bench import webhook_receiver
     from integrations.adapters.mqtt import parse_broker
-    from integrations.models import Adapter
+    from integrations.models import OutboxDelivery
     from mes.events.models import OutboxMessage
 
-    counter = None
+    counter = receiver = relays = None
     try:
-        print(f"relay → MQTT at QoS 1: {args.events} events, batch {args.batch}, broker {parse_broker(args.url)}")
+        mode = f" ({args.webhook_mode} mode)" if "webhook" in kinds else ""
+        print(
+            f"relay at QoS 1 to {', '.join(kinds)}{mode}: {args.events} events, batch {args.batch}, "
+            f"{args.relays} relay(s), broker {parse_broker(args.url)}"
+        )
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
         fill_outbox(args.events)
         print(f"outbox filled in {time.perf_counter() - started:.1f} s")
         prefix = f"bench-{uuid.uuid4().hex[:8]}/traveler/v1"
-        Adapter.objects.create(
-            name="bench-mqtt",
-            kind=Adapter.Kind.MQTT,
-            source_system="bench",
-            inbound=False,
-            outbound=True,
-            settings={"url": args.url, "topic_prefix": prefix, "ack_timeout": 30},
-        )
-        counter = Counter(args.url, f"{prefix}/#")
+        receiver, hook_url = webhook_receiver.start(secret) if "webhook" in kinds else (None, "")
+        make_adapters(kinds, url=args.url, prefix=prefix, hook_url=hook_url, webhook_mode=args.webhook_mode)
+        counter = Counter(args.url, f"{prefix}/#") if "mqtt" in kinds else None
+        from django.db import connections
+
+        connections.close_all()  # the other relays' processes start from a clean slate
+        relays = Relays(args.relays, url, args.batch)
         rates = []
         for run in range(1, args.runs + 1):
             reset_outbox()
-            counter.reset()
-            seconds, delivered = relay_once(args.batch)
-            arrived = counter.wait(args.events)
+            if counter is not None:
+                counter.reset()
+            if receiver is not None:
+                webhook_receiver.reset(hook_url)
+            seconds = relays.drain(profile=args.profile and run == args.runs)
+            delivered = OutboxMessage.objects.filter(delivered_at__isnull=False).count()
             rates.append(delivered / seconds)
+            seen = []
+            if counter is not None:
+                seen.append(f"MQTT subscriber {counter.wait(args.events)} distinct, {counter.duplicates} duplicates")
+            if receiver is not None:
+                got = webhook_receiver.counts(hook_url)
+                seen.append(
+                    f"webhook {got['distinct']} distinct, {got['duplicates']} duplicates in {got['requests']} "
+                    f"requests, {got['bad_signatures']} bad signatures"
+                )
+            if "archive" in kinds:
+                taken = OutboxDelivery.objects.filter(adapter__kind="archive", delivered_at__isnull=False).count()
+                seen.append(f"archive {taken} taken")
             print(
-                f"run {run}: {delivered} delivered in {seconds:.2f} s = {delivered / seconds:,.0f} events/s "
-                f"(subscriber: {arrived} distinct, {counter.duplicates} duplicates)"
+                f"run {run}: {delivered} delivered to every adapter in {seconds:.2f} s = "
+                f"{delivered / seconds:,.0f} events/s ({'; '.join(seen)})",
+                flush=True,
             )
-        payloads = [
-            json.dumps(p, separators=(",", ":")).encode()
-            for p in OutboxMessage.objects.values_list("payload", flat=True)
-        ]
-        floors = [len(payloads) / floor_once(args.url, prefix, payloads) for _ in range(args.runs)]
-        size = statistics.mean(len(p) for p in payloads)
-        print(f"median relay: {statistics.median(rates):,.0f} events/s (payload ~{size:.0f} bytes)")
-        print(f"median floor (paho alone, no database): {statistics.median(floors):,.0f} messages/s")
+        print(f"median relay: {statistics.median(rates):,.0f} events/s to {len(kinds)} adapter(s)")
+        if counter is not None:
+            payloads = [
+                json.dumps(p, separators=(",", ":")).encode()
+                for p in OutboxMessage.objects.values_list("payload", flat=True)
+            ]
+            floors = [len(payloads) / floor_once(args.url, prefix, payloads) for _ in range(args.runs)]
+            size = statistics.mean(len(p) for p in payloads)
+            print(f"median floor (paho alone, no database): {statistics.median(floors):,.0f} messages/s ({size:.0f} B)")
     finally:
+        if relays is not None:
+            relays.close()
         if counter is not None:
             counter.close()
+        if receiver is not None:
+            webhook_receiver.stop(receiver)
         drop_scratch(url)
     return 0
 

@@ -198,9 +198,18 @@ def import_orders(resolved: list[ResolvedOrder], *, adapter, message) -> list[Wo
     began); cancelled (a Delete before work began); unchanged; or a conflict, not applied (a change or a
     deletion after work began), shown on the sync status page."""
     made = []
+    orders = WorkOrder.objects.select_related("site", "part_revision__part")
     with transaction.atomic():
+        # The message's orders that exist already, in one query; an order named twice in one message is
+        # looked up again the second time (the first may have just made or changed it).
+        known = {w.number: w for w in orders.filter(number__in={r.number for r in resolved})}
+        seen: set[str] = set()
         for r in resolved:
-            existing = WorkOrder.objects.filter(number=r.number).select_related("site", "part_revision__part").first()
+            if r.number in seen:
+                existing = orders.filter(number=r.number).first()
+            else:
+                existing = known.get(r.number)
+                seen.add(r.number)
             if existing is not None and not (
                 existing.source_system == adapter.source_system
                 and existing.external_id == (r.order.external_id or r.number)

@@ -39,6 +39,8 @@ from mes.compliance import keys
 from mes.compliance.canonical import canonical_bytes, jsonable
 from mes.compliance.models import AuditChainHead, AuditEvent, Signature
 from mes.compliance.signing import ENVELOPE_VERSION, signed_content
+from travelers.content import History
+from travelers.integrity import signed_content_of
 from travelers.printing import record_pdf
 from travelers.records import traveler_record
 
@@ -79,12 +81,23 @@ class Built:
 # --- The envelope --------------------------------------------------------------------------------------
 
 
-def _signature(sig: Signature) -> dict:
+def _content(sig: Signature, history: History | None):
+    """What `sig` signed: rebuilt from the traveler's loaded history (as the verifier does) when it is one
+    of the traveler's own records, else by the content function registered for its record type."""
+    if history is not None:
+        try:
+            return signed_content_of(history, sig)
+        except (KeyError, ValueError):  # not a record of this traveler's history
+            pass
+    return signed_content(sig)
+
+
+def _signature(sig: Signature, history: History | None = None) -> dict:
     """What a verifier needs to recompute the signature's keyed hash: the envelope fields of
     mes.compliance.signing.signed_envelope, the content as it stood when signed, and the stored hash.
     A signature whose content cannot be rebuilt (no content function) is kept, marked, not dropped."""
     try:
-        content, error = signed_content(sig), ""
+        content, error = _content(sig, history), ""
     except LookupError as exc:
         content, error = None, str(exc)
         log.error("archive: signature %s has no content function: %s", sig.pk, exc)
@@ -187,6 +200,7 @@ def archive_envelope(traveler, *, retention: Retention, checkpoint: dict | None 
         .order_by("message__received_at", "message_id")
     )
     aliases = dict(traveler.steps.values_list("sequence", "operation_alias"))
+    history = History([traveler.pk])  # every signed content from one load (~10 queries), not ~10 per signature
     envelope = {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
@@ -198,7 +212,7 @@ def archive_envelope(traveler, *, retention: Retention, checkpoint: dict | None 
             "operation_aliases": {str(seq): alias for seq, alias in sorted(aliases.items()) if alias},
         },
         "record": record,
-        "signatures": [_signature(s) for s in signatures],
+        "signatures": [_signature(s, history) for s in signatures],
         "audit": _chain(f"traveler:{traveler.pk}"),
         "related_audit": [_chain(f"workorder:{traveler.work_order_id}", until=traveler.closed_at)]
         + [_chain(f"user:{pk}", since=traveler.released_at, until=traveler.closed_at) for pk in signer_ids],

@@ -80,10 +80,10 @@ def traveler(shop):  # noqa: F811 - this module's traveler has a photo to take
 def closed_traveler(shop, traveler):  # noqa: F811 - the fixtures
     """A traveler (from photo_traveler) with a measurement photo, a corrected value, a file, an inspection
     buy-off and the final approval; its work order came from a (recorded) inbound message."""
-    adapter = Adapter.objects.create(name="legacy-wic", kind="file_drop", source_system="legacy-wic")
+    adapter, _ = Adapter.objects.get_or_create(name="legacy-wic", kind="file_drop", source_system="legacy-wic")
     message = InboxMessage.objects.create(
         adapter=adapter,
-        idempotency_key="legacy-wic:WO-1:1",
+        idempotency_key=f"legacy-wic:{traveler.work_order.number}:1",
         source="orders/WO-1.xml",
         external_id="WO-1",
         message_type="b2mml.SyncProductionSchedule",
@@ -92,7 +92,7 @@ def closed_traveler(shop, traveler):  # noqa: F811 - the fixtures
         received_at=timezone.now(),
         status=InboxMessage.Status.PROCESSED,
     )
-    WorkOrderProvenance.objects.create(work_order=shop.order, message=message)
+    WorkOrderProvenance.objects.create(work_order=traveler.work_order, message=message)
     step = ts.step_start(step=step_of(traveler, 10), actor=shop.operator)
     photo = ts.attachment_add(
         step=step, filename="bore.png", content=PNG, content_type="image/png", actor=shop.operator

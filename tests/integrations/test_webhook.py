@@ -1,5 +1,6 @@
-"""REST webhook (outbound): each event POSTed to a real HTTP server on 127.0.0.1, signed with HMAC-SHA256;
-2xx delivers, anything else is retried by the relay with its backoff; no secret, no send."""
+"""REST webhook (outbound): each event POSTed to a real HTTP server on 127.0.0.1, signed with HMAC-SHA256,
+or in batch mode many events a request (CloudEvents' batched mode); 2xx delivers, anything else is retried
+by the relay with its backoff; no secret, no send."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from integrations.adapters.webhook import signature
 from integrations.models import Adapter, OutboxDelivery
 from integrations.relay import relay_drain, relay_run
 from mes.events.models import OutboxMessage
+from mes.events.services import outbox_emit
 from tests.integrations.sync_support import Receiver, free_port
 from tests.travelers import conftest as travelers_conftest
 
@@ -36,7 +38,7 @@ def webhook(url: str, **fields) -> Adapter:
         inbound=False,
         outbound=True,
         secret_env="TRAVELER_TEST_WEBHOOK_SECRET",
-        settings={"url": url, "timeout": 2},
+        settings={"url": url, "timeout": 2, **fields.pop("settings", {})},
         **fields,
     )
 
@@ -101,3 +103,67 @@ def test_webhook_without_secret_sends_nothing(shop, traveler, monkeypatch):
     assert receiver.requests == []
     adapter.refresh_from_db()
     assert "no secret: set TRAVELER_TEST_WEBHOOK_SECRET" in adapter.last_error
+
+
+def signed(request) -> bool:
+    expected = "sha256=" + hmac.new(SECRET.encode(), request["body"], hashlib.sha256).hexdigest()
+    return hmac.compare_digest(request["headers"]["X-Traveler-Signature"], expected)
+
+
+def emit(count: int) -> None:
+    for n in range(count):
+        outbox_emit(event_type="step.started", aggregate_type="traveler", aggregate_id=f"T-{n}", data={"n": n})
+
+
+def test_webhook_batch_mode_posts_every_event_once_in_signed_batches(shop, traveler, secret):
+    emit(7)
+    events = {str(m.message_id): m for m in OutboxMessage.objects.all()}
+    with Receiver() as receiver:
+        webhook(receiver.url, settings={"mode": "batch", "batch_size": 3})
+        result = relay_drain()
+    assert result.delivered == len(events)
+    assert len(receiver.requests) == -(-len(events) // 3)  # batches of 3, the last one shorter
+    received = []
+    for request in receiver.requests:
+        batch = json.loads(request["body"])
+        assert signed(request) and isinstance(batch, list) and 1 <= len(batch) <= 3
+        assert request["headers"]["Content-Type"] == "application/cloudevents-batch+json"
+        assert request["headers"]["X-Traveler-Event-Count"] == str(len(batch))
+        received += batch
+    assert sorted(e["id"] for e in received) == sorted(events)
+    assert all(e == events[e["id"]].payload for e in received)
+
+
+def test_webhook_batch_refused_is_retried_whole_and_never_lost(shop, traveler, secret):
+    emit(4)
+    count = OutboxMessage.objects.count()
+    answers = iter([200, 500])  # the first batch is taken, the second refused
+
+    with Receiver(status=lambda body: next(answers, 200)) as receiver:
+        adapter = webhook(receiver.url, settings={"mode": "batch", "batch_size": count - 1})
+        first = relay_run()
+        assert (first.sent, first.failed) == (count - 1, 1)
+        waiting = OutboxDelivery.objects.get(adapter=adapter, delivered_at__isnull=True)
+        assert waiting.last_error.startswith("HTTP 500") and waiting.attempts == 1
+        OutboxDelivery.objects.update(next_attempt_at=None)  # the backoff has passed
+        assert relay_drain().sent == 1
+    ids = [e["id"] for r in receiver.requests for e in json.loads(r["body"])]
+    assert len(ids) == count + 1 and len(set(ids)) == count  # the refused one was sent again, once
+    assert not OutboxDelivery.objects.filter(delivered_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize(
+    ("adapter_settings", "problem"),
+    [
+        ({"mode": "bulk"}, "settings 'mode' must be 'single' or 'batch', not 'bulk'"),
+        ({"mode": "batch", "batch_size": 0}, "'batch_size' must be a whole number from 1 to 1000"),
+        ({"mode": "batch", "batch_size": "50"}, "'batch_size' must be a whole number from 1 to 1000"),
+    ],
+)
+def test_webhook_with_unusable_settings_sends_nothing_and_says_why(shop, traveler, secret, adapter_settings, problem):
+    with Receiver() as receiver:
+        adapter = webhook(receiver.url, settings=adapter_settings)
+        result = relay_run()
+    assert receiver.requests == [] and result.sent == 0
+    adapter.refresh_from_db()
+    assert adapter.state == "failing" and problem in adapter.last_error
