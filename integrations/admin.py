@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from mes.admin_media import LeanModelAdmin
 from mes.compliance.admin_history import ReasonForChangeAdmin
 
 from .inbox import inbox_reprocess
@@ -23,7 +24,7 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LeanModelAdmin):
     """Records of what happened: viewable, never added, changed or deleted by hand."""
 
     def has_add_permission(self, request):
@@ -73,7 +74,7 @@ class AdapterForm(forms.ModelForm):
 
 
 @admin.register(Adapter)
-class AdapterAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
+class AdapterAdmin(ReasonForChangeAdmin, LeanModelAdmin):
     list_display = ["name", "kind", "site", "inbound", "outbound", "enabled", "state", "last_success_at", "secret_set"]
     list_filter = ["kind", "enabled", "state", "inbound", "outbound"]
     search_fields = ["name", "source_system"]
@@ -103,7 +104,7 @@ class AdapterAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
 
 
 @admin.register(Checkpoint)
-class CheckpointAdmin(admin.ModelAdmin):
+class CheckpointAdmin(LeanModelAdmin):
     list_display = ["adapter", "key", "short_value", "updated_at"]
     list_filter = ["adapter"]
     readonly_fields = ["updated_at"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from mes.admin_media import LeanModelAdmin
 from mes.compliance.admin_history import ReasonForChangeAdmin
 from mes.masterdata.models import PartRevision
 
@@ -11,7 +12,7 @@ from .models import NumberingRule, WorkOrder
 
 
 @admin.register(WorkOrder)
-class WorkOrderAdmin(admin.ModelAdmin):
+class WorkOrderAdmin(LeanModelAdmin):
     list_display = (
         "number",
         "part_revision",
@@ -35,7 +36,7 @@ class WorkOrderAdmin(admin.ModelAdmin):
 
 
 @admin.register(NumberingRule)
-class NumberingRuleAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
+class NumberingRuleAdmin(ReasonForChangeAdmin, LeanModelAdmin):
     """Serial and lot numbers for travelers released without numbers (supervisor screen, or on import)."""
 
     list_display = ("site", "part", "pattern", "next_value")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from mes.admin_media import LeanModelAdmin
 from mes.compliance.admin_history import ReasonForChangeAdmin
 
 from .models import ArchiveAttempt, ArchiveRecord, Disposal, RetentionClass
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(LeanModelAdmin):
     def has_add_permission(self, request, obj=None):
         return False
 
@@ -41,7 +42,7 @@ class ArchiveRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RetentionClass)
-class RetentionClassAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
+class RetentionClassAdmin(ReasonForChangeAdmin, LeanModelAdmin):
     list_display = ("code", "name", "years", "customer", "part", "is_default")
     search_fields = ("code", "name", "customer", "part__number")
     autocomplete_fields = ()

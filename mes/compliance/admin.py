@@ -19,6 +19,8 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext
 
+from mes.admin_media import LeanMedia, LeanModelAdmin
+
 from . import credentials
 from .admin_history import ReasonForChangeAdmin
 from .errors import CredentialRefused, SignatureRefused
@@ -72,7 +74,7 @@ def _save_profile(request, form) -> None:
 
 
 @admin.register(Profile)
-class ProfileAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
+class ProfileAdmin(ReasonForChangeAdmin, LeanModelAdmin):
     form = ProfileForm
     list_display = ("employee_number", "printed_name", "user", "site", "language")
     list_filter = ("site",)
@@ -108,7 +110,7 @@ admin.site.unregister(Group)
 
 
 @admin.register(User)
-class UserAdmin(ReasonForChangeAdmin, DjangoUserAdmin):
+class UserAdmin(ReasonForChangeAdmin, LeanMedia, DjangoUserAdmin):
     inlines = [ProfileInline]
     list_display = ("username", "printed_name", "employee_number", "site", "email", "is_staff", "is_active")
     list_select_related = ("profile__site",)
@@ -199,7 +201,7 @@ class UserAdmin(ReasonForChangeAdmin, DjangoUserAdmin):
 
 
 @admin.register(Group)
-class RoleAdmin(ReasonForChangeAdmin, DjangoGroupAdmin):
+class RoleAdmin(ReasonForChangeAdmin, LeanMedia, DjangoGroupAdmin):
     """Roles and their permissions: superusers only change them (every change is in the history)."""
 
     def has_add_permission(self, request) -> bool:
@@ -213,7 +215,7 @@ class RoleAdmin(ReasonForChangeAdmin, DjangoGroupAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(LeanModelAdmin):
     list_display = ("name", "prefix", "user", "created_at", "last_used_at", "revoked_at")
     list_filter = ("revoked_at",)
     search_fields = ("name", "prefix", "user__username")

@@ -6,13 +6,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django import forms
-from django.contrib import admin
+
+from mes.admin_media import LeanModelAdmin
 
 from .history import reason_for_change
 
 # A mixin of ModelAdmin: the type checker reads it as one (its hooks call the admin's), Python as a plain class.
 if TYPE_CHECKING:
-    _AdminBase = admin.ModelAdmin
+    _AdminBase = LeanModelAdmin
 else:
     _AdminBase = object
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
+from mes.admin_media import LeanModelAdmin
 from mes.compliance.admin_history import ReasonForChangeAdmin
 
 from . import services
@@ -96,7 +97,7 @@ class ServiceErrorsAsFormErrors:
         return WithServiceError
 
 
-class ServiceBackedAdmin(ReasonForChangeAdmin, ServiceErrorsAsFormErrors, ChoicesWithRelated, admin.ModelAdmin):
+class ServiceBackedAdmin(ReasonForChangeAdmin, ServiceErrorsAsFormErrors, ChoicesWithRelated, LeanModelAdmin):
     """Base of the admins whose saves call services."""
 
 
@@ -176,7 +177,7 @@ class WorkCenterInline(admin.TabularInline):
 
 
 @admin.register(Site)
-class SiteAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
+class SiteAdmin(ReasonForChangeAdmin, LeanModelAdmin):
     list_display = (
         "code",
         "name",
@@ -191,7 +192,7 @@ class SiteAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
 
 
 @admin.register(WorkCenter)
-class WorkCenterAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
+class WorkCenterAdmin(ReasonForChangeAdmin, LeanModelAdmin):
     list_display = ("code", "name", "site", "area", "active")
     list_filter = ("active", "site", "area")
     search_fields = ("code", "name", "site__code")
@@ -497,7 +498,7 @@ class RoutingListInline(admin.TabularInline):
 
 
 @admin.register(PartRevision)
-class PartRevisionAdmin(ReasonForChangeAdmin, ChoicesWithRelated, admin.ModelAdmin):
+class PartRevisionAdmin(ReasonForChangeAdmin, ChoicesWithRelated, LeanModelAdmin):
     list_display = ("part", "revision", "description", "drawing_number")
     search_fields = ("part__number", "part__name", "drawing_number")
     list_select_related = ("part",)
@@ -889,7 +890,7 @@ class QualificationValidity(admin.SimpleListFilter):
 
 
 @admin.register(Qualification)
-class QualificationAdmin(ReasonForChangeAdmin, admin.ModelAdmin):
+class QualificationAdmin(ReasonForChangeAdmin, LeanModelAdmin):
     list_display = ("user", "operation", "kind", "certificate", "valid_from", "expires_on", "status")
     list_filter = (QualificationValidity, "kind", "operation")
     search_fields = ("user__username", "user__first_name", "user__last_name", "operation__code", "certificate")
