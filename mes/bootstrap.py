@@ -22,6 +22,7 @@ import dj_database_url
 from mes import embedded
 
 BROKER_FOLDERS = ("queue", "processed", "results", "control")
+_database_pointed = False  # prepare() has pointed Django's connection at the private PostgreSQL
 
 
 def local_secret_key(var_dir: Path) -> str:
@@ -44,10 +45,13 @@ def prepare() -> None:
     if settings.CELERY_BROKER_URL.startswith("filesystem"):
         for folder in BROKER_FOLDERS:
             (Path(settings.CELERY_QUEUE_DIR) / folder).mkdir(parents=True, exist_ok=True)
-    if settings.DATABASE_SOURCE == "embedded":
+    global _database_pointed
+    if settings.DATABASE_SOURCE == "embedded" and not _database_pointed:
         running = dj_database_url.parse(embedded.ensure_running())
-        # In place: Django's connection handler holds this very dict.
+        # In place: Django's connection handler holds this very dict. Once per process: a later call (a
+        # Celery worker started inside a test run) must not point a test database back at the dev one.
         settings.DATABASES["default"].update({k: running[k] for k in ("NAME", "USER", "PASSWORD", "HOST", "PORT")})
+        _database_pointed = True
 
 
 def setup() -> None:

@@ -12,7 +12,7 @@ Statistics (means, capability indices) are rounded for display where they are sh
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 
 def decimal_text(value: Decimal) -> str:
@@ -43,3 +43,11 @@ def decimal_at_places(value: Decimal | str | None, places: int | str) -> str:
     if padded != number:
         return decimal_text(number)
     return format(padded.copy_abs() if padded == 0 else padded, "f")
+
+
+def statistic_text(value: Decimal | None, places: int | str) -> str:
+    """A statistic (a mean, a control limit) rounded half-even to `places` decimals for display: unlike a
+    recorded value it was computed, not measured, so its extra digits carry no information; "" for none."""
+    if value is None:
+        return ""
+    return format(value.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_EVEN), "f")

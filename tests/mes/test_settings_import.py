@@ -87,3 +87,16 @@ def test_the_software_version_is_the_installed_packages():
     from django.conf import settings
 
     assert settings.SOFTWARE_VERSION == metadata.version("traveler") != ""
+
+
+def test_preparing_again_keeps_the_database_a_test_run_chose(tmp_path):
+    """A Celery worker started inside a test run prepares again (worker_init): the test database the run
+    switched to must stay the connection's, or every separate connection opens the dev database."""
+    code = (
+        "import json; from mes import embedded; "
+        "embedded.ensure_running = lambda: 'postgresql://postgres@%2Frun%2Fpg-socket/traveler'; "
+        "from mes.bootstrap import prepare; from django.db import connections; "
+        "prepare(); connections['default'].settings_dict['NAME'] = 'test_traveler'; prepare(); "
+        "print(json.dumps({'name': connections['default'].settings_dict['NAME']}))"
+    )
+    assert run(code, tmp_path / "var") == {"name": "test_traveler"}

@@ -15,7 +15,8 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
-from mes.numbers import decimal_text
+from mes.i18n import local_decimal
+from mes.numbers import decimal_text, statistic_text
 from travelers import records
 
 register = template.Library()
@@ -121,6 +122,12 @@ def label(code, kind):
         return enum(code).label
     except ValueError:
         return code
+
+
+@register.filter
+def rounded(value, places):
+    """A statistic (control limit, mean) to `places` decimals, rounded, with the reader's separator."""
+    return local_decimal(statistic_text(value, places))
 
 
 @register.filter

@@ -89,10 +89,10 @@ class Command(BaseCommand):
                 "celery",
                 "-A",
                 "mes",
+                *([] if chatty else ["--quiet"]),  # celery's own option: no start-up banner unless asked
                 "worker",
                 "--loglevel",
                 level,
-                *([] if chatty else ["--quiet"]),  # no start-up banner unless asked
                 "--concurrency",
                 "2",
                 "--hostname",
