@@ -65,8 +65,18 @@ def tiny_png(rgb=(90, 120, 160), size=8) -> bytes:
     )
 
 
+# The housings' bore grows as the boring bar wears, by this much per traveler (scenario index), still inside
+# its tolerance: the last two housings sit above the upper control limit, so the bore's control chart
+# (/supervisor/spc/7420-101/BORE_DIA/) shows the process changing before any part is out of spec.
+WEARING = {"BORE_DIA": Decimal("0.001")}
+FIRST_HOUSING = 2  # the scenario index of H-24-0001
+
+
 def value_for(char, index: int = 0) -> str:
     """A plausible in-spec entry for a characteristic."""
+    if char.kind == "numeric" and char.code in WEARING and char.nominal is not None:
+        worn = char.nominal + WEARING[char.code] * max(index - FIRST_HOUSING, 0)
+        return f"{min(worn, char.upper_limit):.{char.decimals}f}" if char.upper_limit is not None else f"{worn}"
     if char.kind == "numeric":
         low, high = char.lower_limit, char.upper_limit
         centre = (

@@ -33,6 +33,7 @@ from mes.masterdata.models import (
 )
 from mes.masterdata.states import RoutingStatus
 from tests.factories import obsolete_routing
+from travelers import reports, spc
 from travelers.management.commands.seed_demo import CREATED, DEMO_PASSWORD, DEMO_USERS, UPDATED, demo_seed
 from travelers.models import Measurement, Nonconformance, Traveler, WorkOrder
 
@@ -114,6 +115,11 @@ def test_seed_demo_run_twice_creates_and_changes_nothing_the_second_time():
     assert reworked.status == "closed" and reworked.steps.filter(origin="rework", status="completed").exists()
     assert reworked.ncrs.get().disposition == "rework"
     assert [str(f) for f in verify_records().findings] == []
+    # The housings' bore drifts as the boring bar wears: in spec, yet the control chart signals the change.
+    series = reports.spc_series("7420-101", "BORE_DIA", last=100)
+    values = [m.value_numeric for m in series]
+    assert all(m.judgment == "in_spec" for m in series)
+    assert spc.beyond_limits(values, spc.individuals_limits(values)) == [len(values) - 2, len(values) - 1]
 
 
 def test_every_role_has_a_demo_user_with_a_profile_and_only_managers_reach_the_admin(seeded):
