@@ -13,6 +13,7 @@ from django.utils import timezone
 from integrations.models import Adapter, Checkpoint, InboxMessage, OutboxDelivery
 from mes.compliance.roles import roles_sync
 from mes.events.models import OutboxMessage
+from mes.masterdata.models import RoutingStep
 from tests.e2e.a11y import serious_violations
 from tests.e2e.screens import ARTIFACTS, LANDSCAPE, PORTRAIT, horizontal_overflow, sign_in
 from tests.factories import UserFactory
@@ -120,5 +121,8 @@ def test_every_screen_fits_the_tablet_and_passes_axe(new_page, shop, tour, lang,
     sign_in(admin, tour["admin"], path="/audit/")
     visit(admin, "/admin/travelers/workorder/", "admin-work-orders", lang, problems)
     visit(admin, f"/admin/integrations/adapter/{tour['adapter'].pk}/change/", "admin-adapter", lang, problems)
+    step = RoutingStep.objects.filter(characteristics__isnull=False).order_by("pk").first()
+    visit(admin, f"/admin/masterdata/routing/{step.routing_id}/change/", "admin-routing", lang, problems)
+    visit(admin, f"/admin/masterdata/routingstep/{step.pk}/change/", "admin-routing-step", lang, problems)
 
     assert not problems, "\n".join(problems)
