@@ -112,6 +112,29 @@ def _page(request, sup: selectors.SupervisedTraveler, *, failed: tuple[str, obje
     return render(request, PAGE, context, status=status)
 
 
+def _signed(request, sup, form, failed_key: str, act, notice, *, status: int = 422):
+    """One signed supervisor action: a valid form's secret, reason and signer go to the service `act`
+    (called with them as keywords); a refusal goes beside the form's fields, success back to the page
+    with `notice(result)`."""
+    if status == 422 and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = act(
+                actor=request.user,
+                secret=data["secret"],
+                reason=data["reason"],
+                username=signing_username(request, data.get("username")),
+                session_key=request.session.session_key,
+            )
+        except DOMAIN_ERRORS as exc:
+            form.add_domain_error(exc)
+            status = error_status(exc)
+        else:
+            messages.success(request, notice(result))
+            return _back(sup.traveler.number)
+    return _page(request, sup, failed=(failed_key, form), status=status)
+
+
 def _back(number: str):
     return redirect("travelers:supervisor_traveler", number=number)
 
@@ -162,29 +185,16 @@ def hold_release(request, number: str, hold_id: int):
     if hold is None:
         raise Http404(_("Traveler %(number)s has no such hold.") % {"number": number})
     form = HoldReleaseForm(request.POST, need_user_id=need_user_id(request), auto_id=f"id_hold{hold.pk}_%s")
-    status = 422
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            released = services.hold_release(
-                hold=hold,
-                actor=request.user,
-                secret=data["secret"],
-                reason=data["reason"],
-                username=signing_username(request, data.get("username")),
-                session_key=request.session.session_key,
-            )
-        except DOMAIN_ERRORS as exc:
-            form.add_domain_error(exc)
-            status = error_status(exc)
-        else:
-            messages.success(
-                request,
-                _("Hold released. Signed: %(manifestation)s.")
-                % {"manifestation": released.release_signature.manifestation},
-            )
-            return _back(number)
-    return _page(request, sup, failed=(f"release:{hold.pk}", form), status=status)
+    return _signed(
+        request,
+        sup,
+        form,
+        f"release:{hold.pk}",
+        lambda **signed: services.hold_release(hold=hold, **signed),
+        lambda released: (
+            _("Hold released. Signed: %(manifestation)s.") % {"manifestation": released.release_signature.manifestation}
+        ),
+    )
 
 
 @sensitive_post_parameters("secret")
@@ -197,29 +207,17 @@ def step_skip(request, number: str, sequence: int):
     if step is None:
         raise Http404(_("Traveler %(number)s has no step %(sequence)s.") % {"number": number, "sequence": sequence})
     form = SkipForm(request.POST, need_user_id=need_user_id(request), auto_id=f"id_skip{sequence}_%s")
-    status = 422
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            skipped = services.step_skip(
-                step=step,
-                actor=request.user,
-                secret=data["secret"],
-                reason=data["reason"],
-                username=signing_username(request, data.get("username")),
-                session_key=request.session.session_key,
-            )
-        except DOMAIN_ERRORS as exc:
-            form.add_domain_error(exc)
-            status = error_status(exc)
-        else:
-            messages.success(
-                request,
-                _("Step %(sequence)s skipped. Signed: %(manifestation)s.")
-                % {"sequence": sequence, "manifestation": skipped.skip_signature.manifestation},
-            )
-            return _back(number)
-    return _page(request, sup, failed=(f"skip:{sequence}", form), status=status)
+    return _signed(
+        request,
+        sup,
+        form,
+        f"skip:{sequence}",
+        lambda **signed: services.step_skip(step=step, **signed),
+        lambda skipped: (
+            _("Step %(sequence)s skipped. Signed: %(manifestation)s.")
+            % {"sequence": sequence, "manifestation": skipped.skip_signature.manifestation}
+        ),
+    )
 
 
 @sensitive_post_parameters("secret")
@@ -239,29 +237,19 @@ def replan(request, number: str):
     elif form.is_valid() and form.cleaned_data["routing"] != sup.replan_to.pk:
         form.add_error(None, _("Another routing was released since this page was shown: look at it again."))
         status = 409
-    elif form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.traveler_replan(
-                traveler=sup.traveler,
-                routing=sup.replan_to,
-                actor=request.user,
-                secret=data["secret"],
-                reason=data["reason"],
-                username=signing_username(request, data.get("username")),
-                session_key=request.session.session_key,
-            )
-        except DOMAIN_ERRORS as exc:
-            form.add_domain_error(exc)
-            status = error_status(exc)
-        else:
-            messages.success(
-                request,
-                _("Traveler %(number)s re-planned onto routing r%(revision)s.")
-                % {"number": number, "revision": sup.replan_to.revision},
-            )
-            return _back(number)
-    return _page(request, sup, failed=("replan", form), status=status)
+    routing = sup.replan_to
+    return _signed(
+        request,
+        sup,
+        form,
+        "replan",
+        lambda **signed: services.traveler_replan(traveler=sup.traveler, routing=routing, **signed),
+        lambda _replanned: (
+            _("Traveler %(number)s re-planned onto routing r%(revision)s.")
+            % {"number": number, "revision": routing.revision}
+        ),
+        status=status,
+    )
 
 
 def traveler_url(number: str) -> str:
