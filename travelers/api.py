@@ -19,6 +19,7 @@ from pydantic import ConfigDict, Field
 from mes.api import signing_session_key
 from mes.compliance.audit import printed_name_of
 from travelers import selectors, services
+from travelers.errors import UnknownWorkCenter
 from travelers.services.attachments import max_bytes
 
 router = Router(tags=["travelers"])
@@ -704,8 +705,6 @@ def _actor(request):
 
 def _station(number: str, named: str | None):
     """The work center a client says it acts from (None when it says none); 422 when there is none such."""
-    from travelers.errors import UnknownWorkCenter
-
     named = (named or "").strip()
     if not named:
         return None

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import DecimalField, F, Prefetch, Q, Sum, Value
+from django.db.models import DecimalField, F, Prefetch, Q, Sum, Value, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext
 
-from mes.compliance.models import Signature
-from mes.masterdata.models import WorkCenter
+from mes.compliance.models import Profile, Signature, SigningCredential
+from mes.masterdata.models import Routing, RoutingStep, StepAttachment, WorkCenter
+from mes.masterdata.states import RoutingStatus
 from travelers.models import (
     Attachment,
     Consumption,
@@ -26,6 +27,7 @@ from travelers.models import (
     WorkCenterOverride,
     WorkOrder,
 )
+from travelers.qr import traveler_number_from_qr
 from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus, TravelerStatus
 
 
@@ -324,8 +326,6 @@ def work_center_queue(site_code: str, work_center_code: str) -> tuple[WorkCenter
 def profile_by_badge(badge: str):
     """The profile (with its user) whose employee number is on `badge`, or None. The exact number first,
     then ignoring case when that names one person only (a scanner may be set to change case)."""
-    from mes.compliance.models import Profile
-
     badge = (badge or "").strip()
     if not badge:
         return None
@@ -339,8 +339,6 @@ def profile_by_badge(badge: str):
 
 def signing_pin_hash(user) -> str:
     """The hash of the user's personal signing PIN ("" when they have none)."""
-    from mes.compliance.models import SigningCredential
-
     return SigningCredential.objects.filter(user=user).values_list("pin_hash", flat=True).first() or ""
 
 
@@ -357,11 +355,6 @@ def traveler_scan_matches(code: str, *, work_center: WorkCenter | None = None) -
     """The travelers a scanned code names: a traveler QR payload or number, a serial or lot number, or a
     work-order number (exactly as typed, else ignoring case). When several match, the open ones win,
     then those with an open step at `work_center`; what is left is returned for the operator to pick."""
-    from django.db.models import Q
-
-    from travelers.models import Item
-    from travelers.qr import traveler_number_from_qr
-
     code = (code or "").strip()
     if not code:
         return []
@@ -424,10 +417,6 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
 
     Each query joins few tables: the route is read every time a tablet shows a step, and PostgreSQL
     spends longer planning one eight-table join (~5 ms) than running all of these."""
-    from django.db.models import prefetch_related_objects
-
-    from mes.masterdata.models import StepAttachment
-
     try:
         traveler = Traveler.objects.select_related("site", "work_order", "item__part", "item__part_revision").get(
             number=number
@@ -493,8 +482,6 @@ def traveler_screen(number: str, sequence: int | None = None) -> tuple[Traveler,
 
 def instruction_file(attachment_id: int):
     """A drawing or photo of a routing step's work instructions."""
-    from mes.masterdata.models import StepAttachment
-
     try:
         return StepAttachment.objects.get(pk=attachment_id)
     except StepAttachment.DoesNotExist:
@@ -533,9 +520,6 @@ def step_characteristic(step_id: int, characteristic_id: int) -> TravelerCharact
 
 def released_routing(part_revision):
     """The released routing of a part revision with its steps' operations, or None."""
-    from mes.masterdata.models import Routing, RoutingStep
-    from mes.masterdata.states import RoutingStatus
-
     steps = RoutingStep.objects.select_related("operation").order_by("sequence")
     return (
         Routing.objects.filter(part_revision=part_revision, status=RoutingStatus.RELEASED)
@@ -597,9 +581,6 @@ def work_orders_to_release(site_code: str | None = None, limit: int = 200) -> li
     """Released or running work orders not fully covered by travelers (cancelled ones not counted), by
     due date; each with its part revision's released routing and how the ordered route differs from it.
     A fixed number of queries, whatever the number of orders."""
-    from mes.masterdata.models import Routing, RoutingStep
-    from mes.masterdata.states import RoutingStatus
-
     covered = Coalesce(
         Sum("items__quantity", filter=~Q(items__status=Item.Status.CANCELLED)),
         Value(Decimal(0)),
@@ -636,14 +617,12 @@ def work_orders_to_release(site_code: str | None = None, limit: int = 200) -> li
 
 def scan_miss_reason(code: str) -> str:
     """Why a scanned code opened nothing, in words the operator can act on."""
-    from django.utils.translation import gettext as _
-
     order = WorkOrder.objects.filter(number__iexact=(code or "").strip()).first()
     if order is None:
-        return _("Nothing is known by “%(code)s”: no traveler, serial, lot or work order.") % {"code": code}
+        return gettext("Nothing is known by “%(code)s”: no traveler, serial, lot or work order.") % {"code": code}
     if order.status == WorkOrder.Status.CANCELLED:
-        return _("Work order %(wo)s was cancelled: it has no traveler to work.") % {"wo": order.number}
-    return _(
+        return gettext("Work order %(wo)s was cancelled: it has no traveler to work.") % {"wo": order.number}
+    return gettext(
         "Work order %(wo)s has no traveler yet: a supervisor releases its travelers (Supervisor → Release travelers)."
     ) % {"wo": order.number}
 
@@ -681,9 +660,6 @@ def traveler_for_supervisor(number: str) -> SupervisedTraveler:
         ),
         key=lambda h: (h.released_at is not None, h.placed_at, h.pk),
     )
-    from mes.masterdata.models import Routing
-    from mes.masterdata.states import RoutingStatus
-
     replan_to = (
         Routing.objects.filter(part_revision_id=traveler.item.part_revision_id, status=RoutingStatus.RELEASED)
         .exclude(pk=traveler.routing_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -255,8 +256,6 @@ def test_components_are_consumed_and_removed_signed(shop, traveler):
 
 
 def test_an_attachment_is_uploaded_to_a_step(shop, traveler):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     olga = client_for(shop.operator)
     post(olga, steps_url(traveler, 10, "start"))
     photo = SimpleUploadedFile("bore.png", b"\x89PNG\r\n\x1a\n" + b"0" * 64, content_type="image/png")
