@@ -22,7 +22,8 @@ from pydantic import ConfigDict, Field
 from mes.compliance.tokens import api_token_user
 from mes.events.services import schema_url
 from travelers import selectors
-from travelers.api import ERRORS, ErrorOut, MeasurementResultOut, _measurement_result
+from travelers.api.outputs import measurement_result
+from travelers.api.schemas import ERRORS, ErrorOut, MeasurementResultOut
 from travelers.errors import TravelerError
 
 from . import event_schemas
@@ -169,7 +170,7 @@ def gauge_read_endpoint(request, payload: GaugeReadIn):
     source=device. 503 when the gauge does not answer within 3 s: the operator can type the value."""
     step = selectors.step_by_sequence(payload.traveler, payload.step)
     m = gauge_read(step=step, characteristic_code=payload.characteristic, actor=request.auth)
-    return Status(201, _measurement_result(m.pk))
+    return Status(201, measurement_result(m.pk))
 
 
 # --- JSON Schemas of the events -----------------------------------------------------------------------
