@@ -31,6 +31,7 @@ from travelers.api.schemas import (
     UserRef,
     WorkOrderRef,
 )
+from travelers.models import Measurement
 
 # --- Building outputs from selected rows (no queries: everything is selected or prefetched) ----------------
 
@@ -271,7 +272,7 @@ def signed_step_out(step_id: int, which: str) -> SignedStepOut:
 def recorded_out(m) -> MeasurementResultOut:
     """The outcome of recording `m`, from the rows the service left (the step's traveler as it locked
     and changed it); read again only for an out-of-spec value, which may have held the traveler."""
-    if m.judgment == "out_of_spec":
+    if m.judgment == Measurement.Judgment.OUT_OF_SPEC:
         return measurement_result(m.pk)
     return MeasurementResultOut(
         measurement=_measurement(m, step_sequence=m.step.sequence, superseded_by=None),
@@ -285,7 +286,8 @@ def recorded_out(m) -> MeasurementResultOut:
 def recorded_batch_out(measurements: list) -> MeasurementBatchOut:
     step = measurements[0].step
     traveler, ncrs = step.traveler, {}
-    if any(m.judgment == "out_of_spec" for m in measurements):  # a hold may have changed the traveler
+    # a hold may have changed the traveler
+    if any(m.judgment == Measurement.Judgment.OUT_OF_SPEC for m in measurements):
         traveler, ncrs = selectors.traveler_state(traveler.pk), selectors.ncr_numbers_of([m.pk for m in measurements])
     return MeasurementBatchOut(
         measurements=[_measurement(m, step_sequence=step.sequence, superseded_by=None) for m in measurements],
