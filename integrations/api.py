@@ -21,10 +21,10 @@ from pydantic import ConfigDict, Field
 
 from mes.compliance.tokens import api_token_user
 from mes.events.services import schema_url
-from travelers import selectors
 from travelers.api.outputs import measurement_result
 from travelers.api.schemas import ERRORS, ErrorOut, MeasurementResultOut
 from travelers.errors import TravelerError
+from travelers.selectors.lookups import step_by_sequence
 
 from . import event_schemas
 from .adapters.rest_inbound import push_allowed, work_orders_push
@@ -168,7 +168,7 @@ def inbox_message_get(request, adapter: str, message_id: int):
 def gauge_read_endpoint(request, payload: GaugeReadIn):
     """Read the characteristic's OPC UA gauge and record the value at the (started) step, as
     source=device. 503 when the gauge does not answer within 3 s: the operator can type the value."""
-    step = selectors.step_by_sequence(payload.traveler, payload.step)
+    step = step_by_sequence(payload.traveler, payload.step)
     m = gauge_read(step=step, characteristic_code=payload.characteristic, actor=request.auth)
     return Status(201, measurement_result(m.pk))
 

@@ -26,7 +26,7 @@ from mes.masterdata.services import operation_resolve, part_resolve
 from mes.numbers import decimal_text
 from travelers.errors import TravelerError, WorkOrderStarted
 from travelers.models import Item, WorkOrder
-from travelers.selectors import released_quantity, released_routing, route_difference
+from travelers.selectors.orders import released_quantity, released_routing, route_difference
 from travelers.services import work_order_cancel, work_order_change, work_order_create, work_order_release
 
 from .errors import MessageRefused

@@ -32,7 +32,7 @@ from mes.compliance.models import AuditEvent
 from mes.exports import row as spreadsheet_row
 from mes.masterdata.models import Site
 from travelers.models import Traveler, WorkOrder
-from travelers.selectors import profile_by_badge
+from travelers.selectors.station import profile_by_badge
 
 PAGE = 100
 PDF_LIMIT = 2000  # a PDF longer than this is better read as CSV; the PDF says it is cut

@@ -13,7 +13,7 @@ from mes.compliance.models import Signature
 from mes.masterdata.models import Operation, WorkCenter
 from travelers import selectors
 from travelers.models import Hold, Measurement, Nonconformance, Traveler, TravelerStep
-from travelers.selectors import RecordNotFound
+from travelers.selectors.lookups import RecordNotFound
 from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus, TravelerStatus
 
 __all__ = [

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
 
-from travelers import selectors
 from travelers.errors import UnknownWorkCenter
+from travelers.selectors.lookups import traveler_by_number
+from travelers.selectors.station import station_work_center
 
 
 def actor_of(request):
@@ -21,7 +22,7 @@ def station_of(number: str, named: str | None):
     if not named:
         return None
     site, _, code = named.rpartition("/")
-    found = selectors.station_work_center(site or selectors.traveler_by_number(number).site.code, code)
+    found = station_work_center(site or traveler_by_number(number).site.code, code)
     if found is None:
         raise UnknownWorkCenter(f"there is no active work center {named}", field="work_center")
     return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from mes.api import signing_session_key
-from travelers import selectors, services
+from travelers import services
 from travelers.api.actors import actor_of, station_of
 from travelers.api.outputs import measurement_result, recorded_batch_out, recorded_out
 from travelers.api.schemas import (
@@ -17,6 +17,7 @@ from travelers.api.schemas import (
     MeasurementIn,
     MeasurementResultOut,
 )
+from travelers.selectors.lookups import measurement_by_id, step_ref
 
 router = Router()
 
@@ -29,7 +30,7 @@ router = Router()
 def measurement_record(request, number: str, sequence: int, payload: MeasurementIn):
     """Record a value at a started step. The server converts and judges it; an out-of-spec value on a
     `hold` characteristic holds the traveler and opens an NCR (both in the response)."""
-    step = selectors.step_ref(number, sequence)
+    step = step_ref(number, sequence)
     m = services.measurement_record(
         step=step,
         characteristic=payload.characteristic,
@@ -55,7 +56,7 @@ def measurement_record_batch(request, number: str, sequence: int, payload: Measu
     judged, audited and announced as if recorded alone. All or nothing: a bad value refuses the batch
     with an error naming it (`values[2].unit`), and nothing is saved. Out-of-spec values on `hold`
     characteristics hold the traveler and open their NCRs (in the response)."""
-    step = selectors.step_ref(number, sequence)
+    step = step_ref(number, sequence)
     measurements = services.measurement_record_batch(
         step=step,
         values=[
@@ -82,7 +83,7 @@ def measurement_record_batch(request, number: str, sequence: int, payload: Measu
 )
 def measurement_correct(request, id: int, payload: CorrectIn):  # noqa: A002 - the path parameter's name
     """Correct a value: a new, signed value supersedes it, with a reason; the original stays visible."""
-    original = selectors.measurement_by_id(id)
+    original = measurement_by_id(id)
     m = services.measurement_correct(
         measurement=original,
         value=payload.value,

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 from mes.compliance.audit import printed_name_of
-from travelers import selectors
 from travelers.api.schemas import (
     AttachmentOut,
     CharacteristicOut,
@@ -32,6 +31,7 @@ from travelers.api.schemas import (
     WorkOrderRef,
 )
 from travelers.models import Measurement
+from travelers.selectors.outcomes import measurement_outcome, ncr_numbers_of, step_state, traveler_state
 
 # --- Building outputs from selected rows (no queries: everything is selected or prefetched) ----------------
 
@@ -265,7 +265,7 @@ def step_state_out(step) -> StepStateOut:
 
 def signed_step_out(step_id: int, which: str) -> SignedStepOut:
     """The step after a signing service, with the signature it just made (`which` names the field)."""
-    step = selectors.step_state(step_id)
+    step = step_state(step_id)
     return SignedStepOut(**step_state_out(step).model_dump(), signature=signature_out(getattr(step, which)))
 
 
@@ -288,7 +288,7 @@ def recorded_batch_out(measurements: list) -> MeasurementBatchOut:
     traveler, ncrs = step.traveler, {}
     # a hold may have changed the traveler
     if any(m.judgment == Measurement.Judgment.OUT_OF_SPEC for m in measurements):
-        traveler, ncrs = selectors.traveler_state(traveler.pk), selectors.ncr_numbers_of([m.pk for m in measurements])
+        traveler, ncrs = traveler_state(traveler.pk), ncr_numbers_of([m.pk for m in measurements])
     return MeasurementBatchOut(
         measurements=[_measurement(m, step_sequence=step.sequence, superseded_by=None) for m in measurements],
         traveler=traveler_state_out(traveler),
@@ -299,7 +299,7 @@ def recorded_batch_out(measurements: list) -> MeasurementBatchOut:
 
 
 def measurement_result(measurement_id: int) -> MeasurementResultOut:
-    m, ncr = selectors.measurement_outcome(measurement_id)
+    m, ncr = measurement_outcome(measurement_id)
     return MeasurementResultOut(
         measurement=_measurement(m, step_sequence=m.step.sequence, superseded_by=None),
         traveler=traveler_state_out(m.step.traveler),

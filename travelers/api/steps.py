@@ -7,7 +7,7 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from mes.api import signing_session_key
-from travelers import selectors, services
+from travelers import services
 from travelers.api.actors import actor_of, station_of
 from travelers.api.outputs import attachment_out, consumption_out, signed_step_out, step_state_out
 from travelers.api.schemas import (
@@ -21,6 +21,8 @@ from travelers.api.schemas import (
     StartIn,
     StepStateOut,
 )
+from travelers.selectors.lookups import RecordNotFound, consumption_by_id, ncr_by_number, step_by_sequence
+from travelers.selectors.outcomes import attachment_state, consumption_state, step_state
 from travelers.services.attachments import max_bytes
 
 router = Router()
@@ -36,7 +38,7 @@ router = Router()
 )
 def step_start(request, number: str, sequence: int, payload: StartIn | None = None):
     """Start a step. Refused (409) out of order, on a held or closed traveler, or on a stale version."""
-    step = selectors.step_by_sequence(number, sequence)
+    step = step_by_sequence(number, sequence)
     payload = payload or StartIn()
     step = services.step_start(
         step=step,
@@ -44,7 +46,7 @@ def step_start(request, number: str, sequence: int, payload: StartIn | None = No
         expected_version=payload.expected_version,
         station=station_of(number, payload.work_center),
     )
-    return step_state_out(selectors.step_state(step.pk))
+    return step_state_out(step_state(step.pk))
 
 
 @router.post(
@@ -55,7 +57,7 @@ def step_start(request, number: str, sequence: int, payload: StartIn | None = No
 def step_sign(request, number: str, sequence: int, payload: SignIn):
     """Sign a step: `performed` by the operator (every required value recorded), `inspected` by an
     inspector other than whoever performed it. A wrong secret is counted; repeated ones lock signing."""
-    step = selectors.step_by_sequence(number, sequence)
+    step = step_by_sequence(number, sequence)
     actor = actor_of(request)
     if payload.meaning == "performed":
         step = services.step_perform(
@@ -87,7 +89,7 @@ def step_sign(request, number: str, sequence: int, payload: SignIn):
 )
 def step_skip(request, number: str, sequence: int, payload: ReasonSignedIn):
     """A supervisor skips a step, saying why, signed."""
-    step = selectors.step_by_sequence(number, sequence)
+    step = step_by_sequence(number, sequence)
     step = services.step_skip(
         step=step,
         actor=actor_of(request),
@@ -109,7 +111,7 @@ def step_skip(request, number: str, sequence: int, payload: ReasonSignedIn):
 )
 def component_consume(request, number: str, sequence: int, payload: ComponentIn):
     """Install a component unit (by serial) or draw from a lot, at a started step."""
-    step = selectors.step_by_sequence(number, sequence)
+    step = step_by_sequence(number, sequence)
     consumption = services.component_consume(
         step=step,
         identifier=payload.identifier,
@@ -118,7 +120,7 @@ def component_consume(request, number: str, sequence: int, payload: ComponentIn)
         expected_version=payload.expected_version,
         actor=actor_of(request),
     )
-    return Status(201, consumption_out(selectors.consumption_state(consumption.pk), traveler_number=number))
+    return Status(201, consumption_out(consumption_state(consumption.pk), traveler_number=number))
 
 
 @router.post(
@@ -126,7 +128,7 @@ def component_consume(request, number: str, sequence: int, payload: ComponentIn)
 )
 def component_remove(request, id: int, payload: ReasonSignedIn):  # noqa: A002
     """Take a component out again (e.g. in rework), signed; the history of what was installed stays."""
-    consumption = selectors.consumption_by_id(id)
+    consumption = consumption_by_id(id)
     consumption = services.component_remove(
         consumption=consumption,
         reason=payload.reason,
@@ -135,7 +137,7 @@ def component_remove(request, id: int, payload: ReasonSignedIn):  # noqa: A002
         session_key=signing_session_key(request),
         actor=actor_of(request),
     )
-    c = selectors.consumption_state(consumption.pk)
+    c = consumption_state(consumption.pk)
     return consumption_out(c, traveler_number=c.traveler.number)
 
 
@@ -150,13 +152,13 @@ def component_remove(request, id: int, payload: ReasonSignedIn):  # noqa: A002
 def attachment_add(request, number: str, sequence: int, file: File[UploadedFile], ncr: Form[str | None] = None):
     """Upload a photo or file at a step (multipart, field `file`; optional `ncr` number to attach it
     to a nonconformance). JPEG, PNG, WebP, PDF, text and CSV only; the size limit applies."""
-    step = selectors.step_by_sequence(number, sequence)
+    step = step_by_sequence(number, sequence)
     ncr_row = None
     if ncr:
         try:
-            ncr_row = selectors.ncr_by_number(ncr)
-        except selectors.RecordNotFound as exc:
-            raise selectors.RecordNotFound(exc.message, field="ncr") from None
+            ncr_row = ncr_by_number(ncr)
+        except RecordNotFound as exc:
+            raise RecordNotFound(exc.message, field="ncr") from None
     # Read one byte beyond the limit at most: the service refuses what is too large.
     content = file.read(max_bytes() + 1)
     attachment = services.attachment_add(
@@ -167,5 +169,5 @@ def attachment_add(request, number: str, sequence: int, file: File[UploadedFile]
         ncr=ncr_row,
         actor=actor_of(request),
     )
-    a = selectors.attachment_state(attachment.pk)
+    a = attachment_state(attachment.pk)
     return Status(201, attachment_out(a, step_sequence=a.step.sequence))

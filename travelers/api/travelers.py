@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from ninja import Router, Status
 
-from travelers import selectors, services
+from travelers import services
 from travelers.api.actors import actor_of, require_view
 from travelers.api.outputs import part_ref, traveler_out
 from travelers.api.schemas import ERRORS, CurrentStepOut, QueueEntryOut, QueueOut, ReleaseIn, TravelerOut, WorkCenterRef
+from travelers.selectors.detail import traveler_detail
+from travelers.selectors.lookups import work_order_by_number
+from travelers.selectors.queue import work_center_queue
 
 router = Router()
 
@@ -25,7 +28,7 @@ def work_center_travelers(request, site: str, code: str):
     """Travelers waiting at or in work at a work center, by due date: each with its step there
     (one in progress or awaiting inspection, else a pending step that may start now)."""
     require_view(request)
-    work_center, queue = selectors.work_center_queue(site, code)
+    work_center, queue = work_center_queue(site, code)
     return QueueOut(
         work_center=WorkCenterRef(site=work_center.site.code, code=work_center.code, name=work_center.name),
         travelers=[
@@ -51,7 +54,7 @@ def traveler_get(request, number: str):
     """A whole traveler: steps with their specs, every value (current and superseded), signatures,
     attachments, holds, NCRs, consumed components and version numbers."""
     require_view(request)
-    return traveler_out(selectors.traveler_detail(number))
+    return traveler_out(traveler_detail(number))
 
 
 # --- Release ------------------------------------------------------------------------------------------------
@@ -64,8 +67,8 @@ def traveler_get(request, number: str):
 )
 def traveler_release(request, number: str, payload: ReleaseIn):
     """Release a traveler for a new unit (serial) or lot of a work order, on the released routing."""
-    work_order = selectors.work_order_by_number(number)
+    work_order = work_order_by_number(number)
     traveler = services.traveler_release(
         work_order=work_order, identifier=payload.identifier, quantity=payload.quantity, actor=actor_of(request)
     )
-    return Status(201, traveler_out(selectors.traveler_detail(traveler.number)))
+    return Status(201, traveler_out(traveler_detail(traveler.number)))

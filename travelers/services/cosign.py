@@ -18,7 +18,7 @@ from mes.compliance.errors import SignatureRefused
 from mes.compliance.signing import SigningAuthority, signing_authenticate
 from travelers.errors import NotAuthorized
 from travelers.models import Measurement, Nonconformance, Traveler
-from travelers.selectors import profile_by_badge
+from travelers.selectors.station import profile_by_badge
 
 USE_AS_IS_OR_REPAIR = (Nonconformance.Disposition.USE_AS_IS, Nonconformance.Disposition.REPAIR)
 

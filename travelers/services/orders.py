@@ -23,7 +23,7 @@ from mes.masterdata.models import PartRevision
 from mes.numbers import decimal_text
 from travelers.errors import ReleaseRefused, WorkOrderStarted
 from travelers.models import Item, NumberingRule, Traveler, WorkOrder
-from travelers.selectors import released_quantity, work_order_started
+from travelers.selectors.orders import released_quantity, work_order_started
 from travelers.states import TRAVELER_ALLOWED, TravelerStatus, transition
 
 from .common import audit, emit, require_perm
