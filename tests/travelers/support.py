@@ -62,6 +62,10 @@ def post(client, path, data=None, **headers):
     return client.post(f"/api{path}", data if data is not None else {}, content_type="application/json", **headers)
 
 
+def get(client, path, **headers):
+    return client.get(f"/api{path}", **headers)
+
+
 def records():
     """What a refused request must leave untouched."""
     return {
