@@ -29,6 +29,7 @@ def station_of(number: str, named: str | None):
 
 
 def require_view(request) -> None:
+    """Refuse (403) a user who may not view travelers."""
     user = actor_of(request)
     if not user.has_perm("travelers.view_traveler"):
         raise PermissionDenied(

@@ -1,7 +1,8 @@
 """Building the API's outputs (travelers.api.schemas) from the rows the selectors load. The builders of
 whole records fire no query: everything they show is selected or prefetched. The responses of writes
 (`signed_step_out`, `recorded_out`, `recorded_batch_out`, `measurement_result`) read what the write left
-behind through a selector first."""
+behind through a selector (the two `recorded_` ones only when an out-of-spec value may have held the
+traveler)."""
 
 from __future__ import annotations
 
