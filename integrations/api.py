@@ -25,8 +25,8 @@ from travelers import selectors
 from travelers.api import ERRORS, ErrorOut, MeasurementResultOut, _measurement_result
 from travelers.errors import TravelerError
 
-from . import event_schemas
 from .adapters.rest_inbound import push_allowed, work_orders_push
+from .formats import event_schemas
 from .gauges import gauge_read
 from .models import Adapter, InboxMessage
 

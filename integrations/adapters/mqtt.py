@@ -43,7 +43,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from integrations import json_orders
+from integrations.formats import json_orders
 from integrations.errors import DeliveryFailed
 from integrations.models import Adapter, InboxMessage, MachineState
 from mes.events.services import cloudevent

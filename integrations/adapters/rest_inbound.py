@@ -1,7 +1,7 @@
 """REST push (inbound): the legacy MES POSTs work orders to /api/integrations/<adapter>/work-orders
 (see integrations/api.py and docs/integrations.md).
 
-The body is the JSON of integrations.json_orders with an explicit idempotency key, `external_id` +
+The body is the JSON of integrations.formats.json_orders with an explicit idempotency key, `external_id` +
 `version`. It is stored exactly as received in the inbox and answered 202 with the inbox message;
 a repeat (same key, same content) answers with the same message and changes nothing; the same key
 with other content is refused (409): a changed order needs a new version.
@@ -17,7 +17,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 
-from integrations import json_orders
+from integrations.formats import json_orders
 from integrations.models import Adapter, InboxMessage
 from travelers.errors import TravelerError
 

@@ -14,7 +14,7 @@ import pytest
 
 from integrations.adapters.mqtt import event_topic
 from integrations.adapters.webhook import body_of
-from integrations.event_schemas import event_types, validate_event
+from integrations.formats.event_schemas import event_types, validate_event
 from mes.events.models import OutboxMessage
 from mes.events.services import cloudevent
 from tests.integrations.sync_support import tour

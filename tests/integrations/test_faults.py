@@ -27,8 +27,8 @@ from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
 
+from integrations.formats.json_orders import MESSAGE_TYPE
 from integrations.inbox import inbox_receive
-from integrations.json_orders import MESSAGE_TYPE
 from integrations.models import Adapter, InboxMessage, OutboxDelivery, WorkOrderProvenance
 from integrations.relay import relay_drain
 from mes.events.models import OutboxMessage

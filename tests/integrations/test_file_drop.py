@@ -242,7 +242,7 @@ def test_the_sweep_queues_again_what_a_killed_worker_took_with_it(drop, monkeypa
 
     from django.utils import timezone
 
-    from integrations import csv_orders
+    from integrations.formats import csv_orders
     from integrations.inbox import inbox_receive
     from integrations.tasks import inbox_sweep
     from mes.celery import app

@@ -26,7 +26,7 @@ from integrations.adapters.mqtt import (
     topic_template,
 )
 from integrations.errors import DeliveryFailed
-from integrations.event_schemas import event_types, validate_event
+from integrations.formats.event_schemas import event_types, validate_event
 from integrations.models import Adapter, InboxMessage, MachineState, OutboxDelivery
 from integrations.relay import relay_drain
 from integrations.sim.machines import publish_machine_states
