@@ -11,7 +11,7 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from integrations.adapters.mqtt import close, connect, parse_broker
+from integrations.adapters.mqtt.client import close, connect, parse_broker
 from integrations.models import Adapter
 from tests.conftest import require_service
 from tests.factories import release_routing

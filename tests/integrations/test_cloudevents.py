@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from integrations.adapters.mqtt import event_topic
+from integrations.adapters.mqtt.publish import event_topic
 from integrations.adapters.webhook import body_of
 from integrations.formats.event_schemas import event_types, validate_event
 from mes.events.models import OutboxMessage
