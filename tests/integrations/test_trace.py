@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.archive.models import ArchiveRecord, RetentionClass
-from integrations.traceability.selectors import genealogy, recall, search, sources
+from integrations.traceability.selectors import conditions, genealogy, recall, search, sources
 from integrations.traceability.selectors.query import parse
 from mes.masterdata import services as md
 from mes.masterdata.models import Part
@@ -286,7 +286,7 @@ def test_people_and_ncrs_are_found_by_badge_and_number(trace_shop):
 @pytest.mark.parametrize("busy_from", [1, 2_000])
 def test_people_are_found_alike_busy_or_not(trace_shop, monkeypatch, busy_from):
     # a busy signer's travelers are probed along the keyset order; a rare one's are collected first
-    monkeypatch.setattr(search, "BUSY_SIGNER", busy_from)
+    monkeypatch.setattr(conditions, "BUSY_SIGNER", busy_from)
     assert numbers(search.search("by:ines")) == ["L-100", "SA-1", "SA-2"]
     assert numbers(search.search("by:oscar")) == ["A-1"]
     assert numbers(search.search("by:olga site:TLS")) == ["SA-1", "SA-2"]
