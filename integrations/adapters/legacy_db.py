@@ -56,6 +56,7 @@ from integrations.errors import IntegrationError
 from integrations.formats.legacy_rows import MESSAGE_TYPE, ORDER_FIELDS, REQUIRED_ORDER_FIELDS, mapped_columns
 from integrations.inbox import inbox_process, inbox_receive
 from integrations.models import InboxMessage
+from integrations.sim.legacy import legacy_dsn
 
 from .base import AdapterImpl
 
@@ -84,8 +85,6 @@ class Impl(AdapterImpl):
         if value:
             return value
         if self.setting("simulator"):
-            from integrations.sim.legacy import legacy_dsn
-
             return legacy_dsn()
         if not env:
             raise IntegrationError(f"adapter {self.adapter.name}: set secret_env to the variable holding the DSN")

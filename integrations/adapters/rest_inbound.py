@@ -18,7 +18,9 @@ import logging
 from django.core.exceptions import PermissionDenied
 
 from integrations.formats import json_orders
+from integrations.inbox import inbox_process, inbox_receive
 from integrations.models import Adapter, InboxMessage
+from integrations.tasks import inbox_process_task
 from travelers.errors import TravelerError
 
 from .base import AdapterImpl
@@ -52,8 +54,6 @@ def _same_content(a: str, b: str) -> bool:
 
 
 def process_queued(message_id: int) -> None:
-    from integrations.tasks import inbox_process_task
-
     try:
         inbox_process_task.delay(message_id)
     except Exception as exc:  # noqa: BLE001 - broker down: the message waits, pending, on the status page
@@ -62,8 +62,6 @@ def process_queued(message_id: int) -> None:
 
 def work_orders_push(*, adapter: Adapter, body: str, external_id: str, version: str, user) -> tuple[InboxMessage, bool]:
     """Store pushed work orders once; returns (message, created). Processing is queued (or inline)."""
-    from integrations.inbox import inbox_process, inbox_receive
-
     if not push_allowed(adapter, user):
         raise PermissionDenied(f"{user.get_username()} may not push work orders to {adapter.name}")
     message, created = inbox_receive(
