@@ -24,8 +24,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def s3(settings, monkeypatch, tmp_path):
     try:
-        import boto3
-        from moto.server import ThreadedMotoServer
+        import boto3  # noqa: PLC0415 — optional: a dev extra, the test is skipped without it
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 — optional, as above
     except ImportError:
         require_service("moto[server] and boto3 are not installed (pip install -e '.[dev]')")
     monkeypatch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)  # one line per request

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.archive.models import ArchiveRecord, RetentionClass
+from integrations.traceability.lake import Lake
 from integrations.traceability.selectors import conditions, genealogy, recall, search, sources
 from integrations.traceability.selectors.query import parse
 from mes.masterdata import services as md
@@ -322,12 +323,10 @@ def test_an_unreachable_lake_is_said_in_the_statement(trace_shop, settings, tmp_
 
 
 def test_a_lake_reader_that_raises_is_said_too(trace_shop, monkeypatch):
-    from integrations.traceability import lake
-
     def broken(self):
         raise OSError("connection reset by the object store")
 
-    monkeypatch.setattr(lake.Lake, "_open", broken)
+    monkeypatch.setattr(Lake, "_open", broken)
     result = search.search("THICK out of spec")
     assert numbers(result) == ["SA-2"]
     assert "NOT reachable (OSError: connection reset by the object store)" in result.completeness.statement
