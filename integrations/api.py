@@ -26,8 +26,8 @@ from travelers.api.schemas import ERRORS, ErrorOut, MeasurementResultOut
 from travelers.errors import TravelerError
 from travelers.selectors.lookups import step_by_sequence
 
-from . import event_schemas
 from .adapters.rest_inbound import push_allowed, work_orders_push
+from .formats import event_schemas
 from .gauges import gauge_read
 from .models import Adapter, InboxMessage
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -13,21 +12,11 @@ from django.utils import timezone
 from travelers.errors import TravelerError
 
 from .errors import MessageRefused
-from .models import InboxMessage
+from .formats import PARSERS
+from .models import InboxMessage, WorkOrderProvenance
 from .orders import WorkOrderIn, import_orders, resolve
 
 log = logging.getLogger(__name__)
-
-# message_type -> parser(payload: str, adapter) -> list[WorkOrderIn]; adapters register theirs.
-PARSERS: dict[str, Callable[[str, object], list[WorkOrderIn]]] = {}
-
-
-def register_parser(message_type: str):
-    def decorator(fn):
-        PARSERS[message_type] = fn
-        return fn
-
-    return decorator
 
 
 def idempotency_key(source_system: str, external_id: str, version: str) -> str:
@@ -60,10 +49,8 @@ def inbox_receive(
     return message, True
 
 
-def _parse(message: InboxMessage) -> list[WorkOrderIn]:
-    from .adapters import load_all
-
-    load_all()  # every adapter module registers its parsers
+def parse_message(message: InboxMessage) -> list[WorkOrderIn]:
+    """The work orders a stored message holds, read by the parser of its type (integrations.formats)."""
     parser = PARSERS.get(message.message_type)
     if parser is None:
         raise MessageRefused(f"no parser for message type {message.message_type}", field="message_type")
@@ -77,7 +64,7 @@ def inbox_process(message_id: int) -> InboxMessage:
         return message
     InboxMessage.objects.filter(pk=message.pk).update(attempts=message.attempts + 1)
     try:
-        orders = _parse(message)
+        orders = parse_message(message)
         resolved = resolve(orders, adapter=message.adapter, source=message.source)  # outside: queues codes
         with transaction.atomic():
             locked = InboxMessage.objects.select_for_update().get(pk=message.pk)
@@ -104,8 +91,6 @@ def inbox_process(message_id: int) -> InboxMessage:
 def produced_by(message: InboxMessage, resolved, made) -> dict:
     """What a processed message did: its work orders, what became of each (created, changed, unchanged,
     cancelled, conflict) and the deletions of orders Traveler never had."""
-    from .models import WorkOrderProvenance
-
     numbers = [w.number for w in made]
     actions = dict(WorkOrderProvenance.objects.filter(message=message).values_list("work_order__number", "action"))
     produced = {"work_orders": numbers, "actions": actions}

@@ -3,6 +3,8 @@ payload kept as provenance), dead letters, and per-adapter delivery of outbox ev
 
 from __future__ import annotations
 
+import os
+
 from django.conf import settings as django_settings
 from django.db import models
 from django.db.models import Q
@@ -79,8 +81,6 @@ class Adapter(models.Model):
 
     def secret(self) -> str:
         """The adapter's secret, read from the environment at use; empty if none is configured."""
-        import os
-
         return os.environ.get(self.secret_env, "") if self.secret_env else ""
 
 

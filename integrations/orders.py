@@ -30,6 +30,7 @@ from travelers.selectors.orders import released_quantity, released_routing, rout
 from travelers.services import work_order_cancel, work_order_change, work_order_create, work_order_release
 
 from .errors import MessageRefused
+from .models import WorkOrderProvenance
 from .uom import part_quantity
 
 
@@ -237,8 +238,6 @@ def _release_on_import(r: ResolvedOrder, work_order: WorkOrder, *, adapter, mess
     """The adapter releases travelers on import: those the order still needs, numbered as the message
     says, else by the site's numbering rule. A refusal refuses the whole message (a dead letter that
     says why), so that no order of it waits half-imported."""
-    from .models import WorkOrderProvenance
-
     work_order.refresh_from_db()
     if work_order.status not in (WorkOrder.Status.RELEASED, WorkOrder.Status.IN_PROGRESS):
         return
@@ -272,16 +271,12 @@ def _release_on_import(r: ResolvedOrder, work_order: WorkOrder, *, adapter, mess
 
 
 def _provenance(work_order, message, action: str, notes) -> None:
-    from .models import WorkOrderProvenance
-
     note = "; ".join(n for n in notes if n)
     if not WorkOrderProvenance.objects.filter(work_order=work_order, message=message).exists():
         WorkOrderProvenance.objects.create(work_order=work_order, message=message, action=action, note=note)
 
 
 def _create(r: ResolvedOrder, *, adapter, message) -> WorkOrder:
-    from .models import WorkOrderProvenance
-
     work_order = work_order_create(
         number=r.number,
         part_revision=r.part_revision,
@@ -306,8 +301,6 @@ def _create(r: ResolvedOrder, *, adapter, message) -> WorkOrder:
 
 def _change(r: ResolvedOrder, existing: WorkOrder, *, message) -> WorkOrder:
     """A Change (or Replace), or the same order sent again: apply what differs before work began."""
-    from .models import WorkOrderProvenance
-
     asked = "changed" if r.order.action == "change" else "sent again"
     try:
         work_order, changes = work_order_change(
@@ -339,8 +332,6 @@ def _change(r: ResolvedOrder, existing: WorkOrder, *, message) -> WorkOrder:
 
 
 def _delete(r: ResolvedOrder, existing: WorkOrder | None, *, message) -> WorkOrder | None:
-    from .models import WorkOrderProvenance
-
     if existing is None:
         return None  # nothing to cancel: the inbox message says so in what it produced
     try:

@@ -26,6 +26,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from psycopg import sql
 
 from mes.exports import row as spreadsheet_row
 from mes.masterdata.models import OperationAlias
@@ -33,7 +34,13 @@ from mes.numbers import decimal_text
 from travelers.models import Traveler, WorkOrder
 from travelers.states import TravelerStatus
 
+from . import b2mml
+from .adapters import impl_for
+from .adapters.legacy_db import identifier
 from .errors import IntegrationError
+from .formats import PARSERS
+from .formats.legacy_rows import mapped_columns, sequence_key
+from .inbox import parse_message
 from .models import Adapter, InboxMessage, Reconciliation, ReconciliationDifference
 
 Kind = ReconciliationDifference.Kind
@@ -85,13 +92,8 @@ def _canonical(adapter: Adapter, site, codes: list[str]) -> list[str]:
 def legacy_from_database(adapter: Adapter, site, start: dt.datetime, end: dt.datetime) -> Side:
     """The legacy database's orders changed in the window (and those with completions finished in it),
     their operations and status, and the completions finished in the window."""
-    from psycopg import sql
-
-    from .adapters import impl_for
-    from .adapters.legacy_db import _columns, _sequence, identifier
-
     s = adapter.settings
-    columns = _columns(s, "columns", ("id", "number", "quantity", "status"))
+    columns = mapped_columns(s, "columns", ("id", "number", "quantity", "status"))
     done_columns = s.get("completion_columns") or {}
     side = Side()
     plant = [s["plant"]] if s.get("plant") and columns.get("plant") else []
@@ -163,7 +165,9 @@ def legacy_from_database(adapter: Adapter, site, start: dt.datetime, end: dt.dat
                 op = dict(zip(names, row, strict=True))
                 by_order.setdefault(str(op[op_columns["order"]]), []).append(op)
             for number, order in side.orders.items():
-                listed = sorted(by_order.get(number, []), key=lambda op: _sequence(op.get(op_columns.get("sequence"))))
+                listed = sorted(
+                    by_order.get(number, []), key=lambda op: sequence_key(op.get(op_columns.get("sequence")))
+                )
                 codes = [str(op[op_columns["code"]]).strip() for op in listed]
                 order.operations = _canonical(adapter, site, codes) if codes else None
     return side
@@ -172,19 +176,15 @@ def legacy_from_database(adapter: Adapter, site, start: dt.datetime, end: dt.dat
 def legacy_from_files(adapter: Adapter, site, start: dt.datetime, end: dt.datetime) -> Side:
     """What the legacy MES sent as files that day (the inbox keeps each message as received) and the
     completions Traveler wrote back as performance documents for it (outbox/ and outbox/accepted/)."""
-    from . import b2mml
-    from .adapters import impl_for
-    from .inbox import PARSERS, _parse
-
     side = Side()
     messages = InboxMessage.objects.filter(adapter=adapter, received_at__gte=start, received_at__lt=end).order_by(
         "received_at", "id"
     )
     for message in messages:
-        if message.message_type not in PARSERS and not message.message_type.startswith("b2mml."):
+        if message.message_type not in PARSERS:
             continue
         try:
-            orders = _parse(message)
+            orders = parse_message(message)
         except IntegrationError:
             continue  # a message that cannot be read is a dead letter: the status page lists it
         for order in orders:

@@ -7,14 +7,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import DateTimeField, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, DateTimeField, Exists, F, Func, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from mes.events.models import OutboxMessage
 
-from .models import Adapter, InboxMessage, MachineState, OutboxDelivery
+from .adapters.mqtt.client import describe
+from .models import Adapter, InboxMessage, MachineState, OutboxDelivery, Reconciliation, WorkOrderProvenance
+from .relay import outbox_backlog
 
 
 def _count(queryset) -> Coalesce:
@@ -88,8 +90,6 @@ def _health(adapter, backlog: int) -> tuple[str, str]:
 
 
 def adapters_status() -> list[AdapterStatus]:
-    from .adapters.mqtt import describe
-
     own = OuterRef("pk")
     # Taken (or dead-lettered) by this adapter; anything else undelivered, dispatched or not, waits for it.
     taken = OutboxDelivery.objects.filter(message=OuterRef("pk"), adapter=OuterRef(own)).filter(
@@ -183,14 +183,10 @@ def machine_states(limit: int = 200) -> list[MachineState]:
 
 def mqtt_global() -> str:
     """The MQTT line of the page: the broker of MQTT_URL, or plainly that MQTT is off."""
-    from .adapters.mqtt import describe
-
     return describe(None) if getattr(settings, "MQTT_URL", "") else "MQTT off: set MQTT_URL"
 
 
 def outbox_totals() -> dict:
-    from .relay import outbox_backlog
-
     totals = outbox_backlog()
     totals["outbound_adapters"] = Adapter.objects.filter(enabled=True, outbound=True).count()
     totals["dead_letters"] = InboxMessage.objects.filter(status=InboxMessage.Status.DEAD).count()
@@ -204,8 +200,6 @@ def outbox_totals() -> dict:
 def open_conflicts(limit: int = 50) -> list:
     """Changes or cancellations the legacy MES sent after work had begun, not applied: each shown until a
     later message for the same order supersedes it (the two systems agree again)."""
-    from .models import WorkOrderProvenance
-
     later = WorkOrderProvenance.objects.filter(work_order=OuterRef("work_order"), id__gt=OuterRef("id"))
     return list(
         WorkOrderProvenance.objects.filter(action=WorkOrderProvenance.Action.CONFLICT)
@@ -218,8 +212,6 @@ def open_conflicts(limit: int = 50) -> list:
 
 def reconciliations(limit: int = 60) -> list:
     """The latest reconciliations, newest day first, each with its differences (prefetched)."""
-    from .models import Reconciliation
-
     return list(
         Reconciliation.objects.select_related("site", "adapter")
         .prefetch_related("differences")
@@ -230,10 +222,6 @@ def reconciliations(limit: int = 60) -> list:
 def open_differences() -> list:
     """For the status page: the newest reconciliation of each adapter and site, when it found differences
     or could not read the legacy side."""
-    from django.db.models import Count
-
-    from .models import Reconciliation
-
     newest = Reconciliation.objects.filter(adapter=OuterRef("adapter"), site=OuterRef("site"), day__gt=OuterRef("day"))
     return list(
         Reconciliation.objects.exclude(Exists(newest))

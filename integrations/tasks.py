@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import zoneinfo
 
 from celery import shared_task
 from django.utils import timezone
 
+from .adapters import impl_for
+from .adapters.base import adapter_failed, adapter_succeeded
 from .errors import DeliveryFailed
+from .inbox import inbox_process
+from .models import Adapter, InboxMessage
+from .polling import poll_lock
+from .reconcile import reconcile
+from .relay import relay_adapter, relay_dispatch, relay_settle
+from .warehouse.refresh import warehouse_refresh as refresh_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -16,9 +26,6 @@ log = logging.getLogger(__name__)
 def outbox_relay(batch: int = 200) -> int:
     """Beat, every two seconds: dispatch new outbox messages, then one task per outbound adapter, so a
     slow or down adapter holds up a worker of its own and never the others' deliveries."""
-    from .models import Adapter
-    from .relay import relay_dispatch, relay_settle
-
     dispatched = relay_dispatch()
     relay_settle()
     for adapter_id in Adapter.objects.filter(enabled=True, outbound=True).values_list("pk", flat=True):
@@ -29,9 +36,6 @@ def outbox_relay(batch: int = 200) -> int:
 @shared_task(acks_late=True, autoretry_for=(DeliveryFailed, ConnectionError), retry_backoff=True, max_retries=5)
 def outbox_relay_adapter(adapter_id: int, batch: int = 200, max_rounds: int = 50) -> int:
     """Deliver what is due for one adapter (bounded); relays at it side by side take different rows."""
-    from .models import Adapter
-    from .relay import relay_adapter
-
     sent = 0
     for _ in range(max_rounds):
         adapter = Adapter.objects.filter(pk=adapter_id, enabled=True, outbound=True).first()
@@ -49,11 +53,6 @@ def outbox_relay_adapter(adapter_id: int, batch: int = 200, max_rounds: int = 50
 )
 def adapter_poll(adapter_id: int) -> int:
     """Poll one inbound adapter (it resumes from its checkpoint; the inbox makes repeats harmless)."""
-    from .adapters import impl_for
-    from .adapters.base import adapter_failed, adapter_succeeded
-    from .models import Adapter
-    from .polling import poll_lock
-
     adapter = Adapter.objects.select_related("site").filter(pk=adapter_id, enabled=True, inbound=True).first()
     if adapter is None:
         return 0
@@ -74,10 +73,6 @@ def inbox_sweep(older_than_seconds: int = 120, limit: int = 500) -> list[int]:
     """Beat: queue again every inbox message still pending after `older_than_seconds` — its task was lost
     with a worker killed under a broker that does not redeliver (the filesystem broker deletes a message
     when a worker takes it). Processing is idempotent, so a message queued twice is imported once."""
-    import datetime as dt
-
-    from .models import InboxMessage
-
     cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
     ids = list(
         InboxMessage.objects.filter(status=InboxMessage.Status.PENDING, received_at__lt=cutoff)
@@ -94,8 +89,6 @@ def inbox_sweep(older_than_seconds: int = 120, limit: int = 500) -> list[int]:
 @shared_task(acks_late=True)
 def adapters_poll_due() -> list[int]:
     """Beat: queue a poll for every enabled inbound adapter whose schedule has come round."""
-    from .models import Adapter
-
     now = timezone.now()
     queued = []
     for adapter in Adapter.objects.filter(enabled=True, inbound=True).exclude(kind__in=["rest_inbound", "mqtt"]):
@@ -108,8 +101,6 @@ def adapters_poll_due() -> list[int]:
 
 @shared_task(acks_late=True, autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=10)
 def inbox_process_task(message_id: int) -> str:
-    from .inbox import inbox_process
-
     return inbox_process(message_id).status
 
 
@@ -117,12 +108,6 @@ def inbox_process_task(message_id: int) -> str:
 def reconcile_nightly() -> int:
     """Beat, each night: reconcile yesterday (each site's calendar day) for every enabled legacy database
     and file-drop adapter with a site. Running it twice replaces the first run's differences."""
-    import datetime as dt
-    import zoneinfo
-
-    from .models import Adapter
-    from .reconcile import reconcile
-
     count = 0
     adapters = Adapter.objects.filter(
         enabled=True, inbound=True, kind__in=[Adapter.Kind.LEGACY_DB, Adapter.Kind.FILE_DROP], site__isnull=False
@@ -138,6 +123,4 @@ def reconcile_nightly() -> int:
 @shared_task(acks_late=True)
 def warehouse_refresh() -> str:
     """Beat: bring the warehouse up to date (incremental; a second run at once finds nothing new)."""
-    from integrations.warehouse.refresh import warehouse_refresh as refresh
-
-    return str(refresh())
+    return str(refresh_warehouse())

@@ -25,13 +25,3 @@ def module_for(kind: str):
 def impl_for(adapter):
     """The implementation object of a configured adapter (each module defines `Impl`)."""
     return module_for(adapter.kind).Impl(adapter)
-
-
-def load_all() -> None:
-    """Import every adapter module that exists, so their parsers are registered."""
-    for path in MODULES.values():
-        try:
-            importlib.import_module(path)
-        except ModuleNotFoundError as exc:
-            if exc.name != path:
-                raise

@@ -1,7 +1,7 @@
 """File drop: the legacy MES leaves files in a folder; completions go back as files.
 
 Inbound (`poll`): every *.xml (B2MML schedule) and *.csv (work orders in the adapter's column layout,
-see integrations.csv_orders) in the inbox folder goes through the inbox — its external id is the file
+see integrations.formats.csv_orders) in the inbox folder goes through the inbox — its external id is the file
 name and SHA-256 of its bytes, so a re-dropped identical file duplicates nothing — and is processed.
 Then the file moves to done/ (imported, or already imported) or to failed/ with `<name>.error.txt`
 beside it saying why. Nothing is deleted. A refused file stays a dead letter in the inbox too: fix the
@@ -40,10 +40,11 @@ from pathlib import Path
 from django.conf import settings as django_settings
 from django.utils import timezone
 
-from integrations import b2mml, csv_orders
+from integrations import b2mml
 from integrations.completions import closed_travelers
 from integrations.errors import IntegrationError, MessageRefused
-from integrations.inbox import inbox_process, inbox_receive, inbox_reprocess, register_parser
+from integrations.formats import csv_orders
+from integrations.inbox import inbox_process, inbox_receive, inbox_reprocess
 from integrations.models import InboxMessage
 from mes.request_guard import human_size
 from travelers.models import WorkOrder
@@ -52,29 +53,6 @@ from .base import AdapterImpl
 
 log = logging.getLogger(__name__)
 SUFFIXES = {".xml": "b2mml", ".csv": "csv"}
-
-
-def map_sites(orders: list, adapter) -> list:
-    """The legacy system's site codes in the file (e.g. plant "US10") → Traveler's, by settings
-    "site_codes" ({"US10": "WIC"}); a code not listed is taken as Traveler's own."""
-    codes = adapter.settings.get("site_codes") or {}
-    for order in orders:
-        if order.site_code in codes:
-            order.site_code = codes[order.site_code]
-    return orders
-
-
-def parse_b2mml(payload: str, adapter) -> list:
-    return map_sites(b2mml.parse_schedule(payload, segment_codes=adapter.settings.get("segment_codes")), adapter)
-
-
-for _message_type in b2mml.MESSAGE_TYPES:  # b2mml.SyncProductionSchedule, …, b2mml.document
-    register_parser(_message_type)(parse_b2mml)
-
-
-@register_parser(csv_orders.MESSAGE_TYPE)
-def parse_csv(payload: str, adapter) -> list:
-    return map_sites(csv_orders.parse_csv(payload, adapter.settings), adapter)
 
 
 @dataclass

@@ -29,7 +29,7 @@ checkpoint (the last change timestamp and row id handled: keyset order, so a res
 stopped and never re-imports), each with its operations in sequence order. Each order is one inbox
 message (source = table, external id = order number, version = its change timestamp): a repeat
 changes nothing; a re-released (changed) order is a new version, applied as a change before work began
-and shown as a conflict after. Rows
+and shown as a conflict after. The inbox reads the message with integrations.formats.legacy_rows. Rows
 changed in the last `lag_seconds` (by the legacy server's clock) wait for the next poll, so a legacy
 transaction still in flight when its timestamp was taken is not skipped.
 
@@ -46,23 +46,21 @@ import datetime as dt
 import json
 import logging
 import os
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 import psycopg
 from psycopg import sql
 
 from integrations.completions import closed_travelers
-from integrations.errors import IntegrationError, MessageRefused
-from integrations.inbox import inbox_process, inbox_receive, register_parser
+from integrations.errors import IntegrationError
+from integrations.formats.legacy_rows import MESSAGE_TYPE, ORDER_FIELDS, REQUIRED_ORDER_FIELDS, mapped_columns
+from integrations.inbox import inbox_process, inbox_receive
 from integrations.models import InboxMessage
-from integrations.orders import WorkOrderIn
+from integrations.sim.legacy import legacy_dsn
 
 from .base import AdapterImpl
 
 log = logging.getLogger(__name__)
-MESSAGE_TYPE = "legacy_db.order"
-ORDER_FIELDS = ("id", "number", "part", "revision", "quantity", "due", "status", "changed", "plant")
-REQUIRED_ORDER_FIELDS = ("id", "number", "part", "revision", "quantity", "status")
 
 
 def identifier(name: str) -> sql.Composable:
@@ -78,89 +76,6 @@ def _jsonable(value):
     return value
 
 
-def _columns(settings: dict, key: str, required: tuple[str, ...]) -> dict[str, str]:
-    columns = settings.get(key) or {}
-    missing = [f for f in required if not columns.get(f)]
-    if missing:
-        raise IntegrationError(f"the legacy mapping settings.{key} does not name the column for {', '.join(missing)}")
-    return columns
-
-
-def _sequence(raw) -> tuple:
-    """Sort key of an operation's sequence number: numerically when it is a number ("0010" < "0100")."""
-    try:
-        return (0, Decimal(str(raw)), "")
-    except InvalidOperation:
-        return (1, Decimal(0), str(raw or ""))
-
-
-@register_parser(MESSAGE_TYPE)
-def parse_order(payload: str, adapter) -> list[WorkOrderIn]:
-    """One legacy order row (kept exactly as read, with its legacy column names) → WorkOrderIn."""
-    data = json.loads(payload)
-    columns = _columns(adapter.settings, "columns", REQUIRED_ORDER_FIELDS)
-    row = data["row"]
-    where = f"{data.get('table', 'orders')} row {row.get(columns['id'])}"
-
-    def value(field: str):
-        column = columns.get(field)
-        raw = row.get(column) if column else None
-        return raw.strip() if isinstance(raw, str) else raw
-
-    cancelled = (
-        bool(adapter.settings.get("status_cancelled")) and value("status") == adapter.settings["status_cancelled"]
-    )
-    for field in ("number",) if cancelled else ("number", "part", "revision", "quantity"):
-        if value(field) in (None, ""):
-            raise MessageRefused(f"{where}: column {columns[field]} ({field}) is empty", field=field)
-    number = str(value("number"))
-    where = f"{where} (order {number})"
-    if cancelled:  # the legacy MES cancelled it: a deletion
-        return [
-            WorkOrderIn(
-                number=number,
-                external_id=number,
-                part_number=None,
-                part_revision=None,
-                quantity=None,
-                action="delete",
-                where=where,
-            )
-        ]
-    raw_quantity = value("quantity")
-    try:
-        quantity = Decimal(str(raw_quantity))
-    except InvalidOperation:
-        quantity = None
-    if quantity is None or not quantity.is_finite() or quantity != quantity.to_integral_value() or quantity <= 0:
-        raise MessageRefused(
-            f"{where}: {columns['quantity']} {raw_quantity!r} is not a positive whole number", field="quantity"
-        )
-    due = None
-    if value("due"):
-        try:
-            due = dt.date.fromisoformat(str(value("due"))[:10])
-        except ValueError:
-            raise MessageRefused(f"{where}: {columns['due']} {value('due')!r} is not a date", field="due") from None
-    op_columns = adapter.settings.get("operation_columns") or {}
-    operations = sorted(data.get("operations", []), key=lambda op: _sequence(op.get(op_columns.get("sequence", ""))))
-    codes = [str(op.get(op_columns.get("code", ""), "") or "").strip() for op in operations]
-    if any(not code for code in codes):
-        raise MessageRefused(f"{where}: an operation has an empty {op_columns.get('code')} code", field="operation")
-    return [
-        WorkOrderIn(
-            number=number,
-            external_id=number,
-            part_number=str(value("part")),
-            part_revision=str(value("revision")),
-            quantity=int(quantity),
-            due_date=due,
-            operation_codes=codes,
-            where=where,
-        )
-    ]
-
-
 class Impl(AdapterImpl):
     # --- Connection -------------------------------------------------------------------------------
 
@@ -170,8 +85,6 @@ class Impl(AdapterImpl):
         if value:
             return value
         if self.setting("simulator"):
-            from integrations.sim.legacy import legacy_dsn
-
             return legacy_dsn()
         if not env:
             raise IntegrationError(f"adapter {self.adapter.name}: set secret_env to the variable holding the DSN")
@@ -188,7 +101,7 @@ class Impl(AdapterImpl):
         table = s.get("orders_table")
         if not table:
             raise IntegrationError("the legacy mapping does not name its orders_table")
-        columns = _columns(s, "columns", REQUIRED_ORDER_FIELDS)
+        columns = mapped_columns(s, "columns", REQUIRED_ORDER_FIELDS)
         wanted = [columns[f] for f in ORDER_FIELDS if columns.get(f)]
         statuses = [s.get("status_released", "FREI")] + ([s["status_cancelled"]] if s.get("status_cancelled") else [])
         conditions = [sql.SQL("{} = ANY(%s)").format(identifier(columns["status"]))]
@@ -233,7 +146,7 @@ class Impl(AdapterImpl):
         table = s.get("operations_table")
         if not table or not numbers:
             return {}
-        op_columns = _columns(s, "operation_columns", ("order", "code"))
+        op_columns = mapped_columns(s, "operation_columns", ("order", "code"))
         order_col = op_columns["order"]
         query = sql.SQL("SELECT * FROM {} WHERE {} = ANY(%s) ORDER BY {}").format(
             identifier(table),
@@ -251,7 +164,7 @@ class Impl(AdapterImpl):
 
     def poll(self) -> int:
         s = self.adapter.settings
-        columns = _columns(s, "columns", REQUIRED_ORDER_FIELDS)
+        columns = mapped_columns(s, "columns", REQUIRED_ORDER_FIELDS)
         with self.connect() as conn:
             orders = self.fetch_released(conn)
         for order in orders:
@@ -307,7 +220,7 @@ class Impl(AdapterImpl):
             return False  # a traveler of an order this system did not send
         t = records[0]
         s = self.adapter.settings
-        columns = _columns(s, "completion_columns", ("traveler",))
+        columns = mapped_columns(s, "completion_columns", ("traveler",))
         message_id = str(message.message_id)
         data = {
             "order": t.work_order_external_id,
@@ -327,7 +240,7 @@ class Impl(AdapterImpl):
         if s.get("results_table"):
             self.write_results(conn, t, message_id)
         if t.work_order_status == "completed" and s.get("status_order_completed"):
-            order_columns = _columns(s, "columns", ("number", "status"))
+            order_columns = mapped_columns(s, "columns", ("number", "status"))
             conn.execute(
                 sql.SQL("UPDATE {} SET {} = %s WHERE {} = %s").format(
                     identifier(s["orders_table"]),
@@ -340,7 +253,7 @@ class Impl(AdapterImpl):
 
     def write_results(self, conn, t, message_id: str) -> None:
         s = self.adapter.settings
-        columns = _columns(s, "result_columns", ("traveler", "step", "characteristic", "value"))
+        columns = mapped_columns(s, "result_columns", ("traveler", "step", "characteristic", "value"))
         judgments = s.get("judgments") or {}
         for step in t.steps:
             for v in step.values:

@@ -87,8 +87,8 @@ class Reading:
 
 
 async def _secure(client, security: Security) -> None:
-    from asyncua import ua
-    from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+    from asyncua import ua  # noqa: PLC0415 — asyncua takes ~1 s to import: only a gauge read pays it
+    from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256  # noqa: PLC0415 — as above
 
     if security.policy != "Basic256Sha256":
         raise GaugeConfigError(
@@ -115,7 +115,7 @@ async def _secure(client, security: Security) -> None:
 
 
 async def _read(endpoint: str, node_id: str, timeout: float, security: Security | None = None) -> Reading:
-    from asyncua import Client, ua
+    from asyncua import Client, ua  # noqa: PLC0415 — asyncua takes ~1 s to import: only a gauge read pays it
 
     logging.getLogger("asyncua").setLevel(logging.ERROR)
     client = Client(endpoint, timeout=timeout)

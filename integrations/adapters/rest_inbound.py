@@ -1,7 +1,7 @@
 """REST push (inbound): the legacy MES POSTs work orders to /api/integrations/<adapter>/work-orders
 (see integrations/api.py and docs/integrations.md).
 
-The body is the JSON of integrations.json_orders with an explicit idempotency key, `external_id` +
+The body is the JSON of integrations.formats.json_orders with an explicit idempotency key, `external_id` +
 `version`. It is stored exactly as received in the inbox and answered 202 with the inbox message;
 a repeat (same key, same content) answers with the same message and changes nothing; the same key
 with other content is refused (409): a changed order needs a new version.
@@ -17,8 +17,10 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 
-from integrations import json_orders
+from integrations.formats import json_orders
+from integrations.inbox import inbox_process, inbox_receive
 from integrations.models import Adapter, InboxMessage
+from integrations.tasks import inbox_process_task
 from travelers.errors import TravelerError
 
 from .base import AdapterImpl
@@ -52,8 +54,6 @@ def _same_content(a: str, b: str) -> bool:
 
 
 def process_queued(message_id: int) -> None:
-    from integrations.tasks import inbox_process_task
-
     try:
         inbox_process_task.delay(message_id)
     except Exception as exc:  # noqa: BLE001 - broker down: the message waits, pending, on the status page
@@ -62,8 +62,6 @@ def process_queued(message_id: int) -> None:
 
 def work_orders_push(*, adapter: Adapter, body: str, external_id: str, version: str, user) -> tuple[InboxMessage, bool]:
     """Store pushed work orders once; returns (message, created). Processing is queued (or inline)."""
-    from integrations.inbox import inbox_process, inbox_receive
-
     if not push_allowed(adapter, user):
         raise PermissionDenied(f"{user.get_username()} may not push work orders to {adapter.name}")
     message, created = inbox_receive(

@@ -5,16 +5,15 @@ taken and ignored. Enable it with `manage.py archive_travelers --install-adapter
 from __future__ import annotations
 
 from integrations.adapters.base import AdapterImpl
+from travelers.models import Traveler
+
+from .tasks import archive_traveler
 
 EVENTS = ("traveler.closed", "traveler.scrapped")
 
 
 class Impl(AdapterImpl):
     def publish(self, messages) -> dict[int, str | None]:
-        from travelers.models import Traveler
-
-        from .tasks import archive_traveler
-
         wanted = [m for m in messages if m.event_type in EVENTS and m.aggregate_type == "traveler"]
         ids = dict(Traveler.objects.filter(number__in=[m.aggregate_id for m in wanted]).values_list("number", "pk"))
         outcome: dict[int, str | None] = {m.pk: None for m in messages}

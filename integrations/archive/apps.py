@@ -9,11 +9,11 @@ class ArchiveConfig(AppConfig):
     verbose_name = "Data-lake archive"
 
     def ready(self) -> None:
-        from mes.compliance.checkpoints import register_store
-        from mes.compliance.signing import register_signable
+        from mes.compliance.checkpoints import register_store  # noqa: PLC0415 — app loading: registries of models
+        from mes.compliance.signing import register_signable  # noqa: PLC0415 — app loading: imports models
 
-        from .checkpoint_store import LakeCheckpointStore
-        from .services import disposal_signed_content
+        from .checkpoint_store import LakeCheckpointStore  # noqa: PLC0415 — app loading: imports models
+        from .services import disposal_signed_content  # noqa: PLC0415 — app loading: imports models
 
         # The integrity checkpoints are written to (and read back from) the data lake.
         register_store(LakeCheckpointStore)

@@ -41,6 +41,7 @@ from mes.compliance.models import AuditChainHead, AuditEvent, Signature
 from mes.compliance.signing import ENVELOPE_VERSION, signed_content
 from travelers.content import History
 from travelers.integrity import signed_content_of
+from travelers.models import Attachment
 from travelers.printing import record_pdf
 from travelers.records import traveler_record
 
@@ -291,8 +292,6 @@ def _invariant_pdf():
 
 def copy_attachments(traveler, envelope: dict, data_dir: Path) -> None:
     """Copy every attachment file, as uploaded, checking it still has the SHA-256 recorded at upload."""
-    from travelers.models import Attachment
-
     wanted = {a["id"]: a for a in envelope["attachments"]}
     files = {a.pk: a for a in Attachment.objects.filter(pk__in=list(wanted))}
     for pk, meta in wanted.items():

@@ -11,7 +11,9 @@ import logging
 
 from celery import shared_task
 
-from .errors import PackageProblem, StoreUnavailable
+from .errors import NotArchivable, PackageProblem, StoreUnavailable
+from .selectors import archive_backlog
+from .services import archive_verify_many, traveler_archive
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +28,6 @@ log = logging.getLogger(__name__)
 )
 def archive_traveler(traveler_id: int) -> str:
     """Archive one closed traveler; returns where its package is (quietly, if it already was)."""
-    from .errors import NotArchivable
-    from .services import traveler_archive
-
     try:
         return traveler_archive(traveler_id=traveler_id).uri
     except NotArchivable as exc:
@@ -39,8 +38,6 @@ def archive_traveler(traveler_id: int) -> str:
 @shared_task(acks_late=True)
 def archive_backlog_sweep(limit: int = 500) -> list[int]:
     """Queue the closed travelers that have no package yet (a missed event, a failed try)."""
-    from .selectors import archive_backlog
-
     ids = list(archive_backlog().values_list("pk", flat=True)[:limit])
     for traveler_id in ids:
         archive_traveler.delay(traveler_id)
@@ -50,8 +47,6 @@ def archive_backlog_sweep(limit: int = 500) -> list[int]:
 @shared_task(acks_late=True)
 def archive_verify(sample: int | None = None) -> dict:
     """Annex 11 §17: re-read every package (or a sample), compare with its ArchiveRecord, record it."""
-    from .services import archive_verify_many
-
     checked = archive_verify_many(sample=sample)
     bad = [c.record.traveler_number for c in checked if not c.ok]
     return {"checked": len(checked), "problems": bad}

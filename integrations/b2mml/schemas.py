@@ -57,7 +57,7 @@ def schema_path(version: str, document: str) -> Path:
 
 @functools.lru_cache(maxsize=len(FILES))
 def _load(path: str):
-    import xmlschema
+    import xmlschema  # noqa: PLC0415 — ~0.3 s to import: only a validation pays it, not every process start
 
     return xmlschema.XMLSchema(path)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.db.models import Exists, Max, OuterRef, Prefetch
 
 from mes.events.models import OutboxMessage
+from mes.masterdata.models import Site
 from travelers.models import Traveler, TravelerStep, WorkOrder
 from travelers.states import StepStatus, TravelerStatus
 
@@ -96,7 +97,6 @@ def board_rebuild(store=None) -> int:
     store.clear()
     for traveler in _travelers().filter(status__in=OPEN):
         _put(store, traveler)
-    from mes.masterdata.models import Site
 
     for code in Site.objects.values_list("code", flat=True):
         store.set_next(code, scheduled_next(code))

@@ -9,8 +9,8 @@ class TraceabilityConfig(AppConfig):
     verbose_name = "Traceability search"
 
     def ready(self) -> None:
-        from mes.api import mount
+        from mes.api import mount  # noqa: PLC0415 — app loading: the routers import models, ready() runs once they exist
 
-        from .api import router
+        from .api import router  # noqa: PLC0415 — app loading: the API imports models
 
         mount("/trace/", router)

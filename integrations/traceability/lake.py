@@ -20,7 +20,11 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+import duckdb
+import fsspec
 from django.conf import settings
+
+from integrations.archive.lake import storage_options  # the archive's own store settings
 
 LAKE_TIMEOUT = 10.0
 FACTS = "facts/measurements"
@@ -91,15 +95,9 @@ class Lake:
             self.con = None
 
     def _open(self) -> None:
-        import duckdb
-
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET threads TO 2")
         if "://" in self.url and not self.url.startswith("file://"):
-            import fsspec
-
-            from integrations.archive.lake import storage_options  # the archive's own store settings
-
             fs, root = fsspec.core.url_to_fs(self.url, **storage_options(self.url))
             if not fs.isdir(root):
                 raise LakeUnavailable(f"{self.url} is not reachable or holds no folder")

@@ -194,7 +194,7 @@ def recall_csv(request):
 @may_trace
 def recall_xlsx(request):
     try:
-        import openpyxl
+        import openpyxl  # noqa: PLC0415 — optional: openpyxl is not a dependency (CSV export without it)
     except ImportError:
         raise Http404(
             gettext("Excel export needs openpyxl, which is not installed here; use the CSV export.")

@@ -14,6 +14,7 @@ import uuid
 import psutil
 import psycopg
 import pytest
+from django.db import connection
 
 from integrations.models import Adapter
 from integrations.sim import legacy
@@ -66,8 +67,6 @@ def drop(wic, tmp_path):
 
 def _drop_leftovers() -> None:
     """Scratch legacy databases of test runs that were killed before they could drop theirs."""
-    from django.db import connection
-
     with psycopg.connect(legacy.server_dsn(connection.settings_dict["NAME"]), autocommit=True) as conn:
         names = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'legacy_test_%'").fetchall()
         for (name,) in names:

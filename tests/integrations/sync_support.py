@@ -11,12 +11,14 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from integrations.adapters.mqtt import close, connect, parse_broker
+from integrations.adapters.mqtt.client import close, connect, parse_broker
 from integrations.models import Adapter
+from mes.masterdata.services import routing_create_draft, routing_new_revision, routing_step_add
 from tests.conftest import require_service
 from tests.factories import release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
 from travelers import services
+from travelers.models import Item
 
 MQTT_URL = "mqtt://127.0.0.1:1883"
 REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
@@ -183,9 +185,6 @@ def mqtt_adapter(*, url: str = MQTT_URL, prefix: str | None = None, name: str = 
 
 def closed_pin(shop, serial: str):
     """A closed hinge-pin traveler (the component the assembly step consumes)."""
-    from mes.masterdata.services import routing_create_draft, routing_step_add
-    from travelers.models import Item
-
     if not shop.pin_rev.routings.exists():
         routing = routing_create_draft(part_revision=shop.pin_rev)
         routing_step_add(routing=routing, sequence=10, operation=shop.ops["machining"], title="Turn pin")
@@ -201,8 +200,6 @@ def closed_pin(shop, serial: str):
 
 def tour(shop, traveler) -> None:
     """Drive travelers through every service that emits an event (each of the 22 types at least once)."""
-    from mes.masterdata.services import routing_new_revision
-
     closed_pin(shop, "PIN-0001")
     closed_pin(shop, "PIN-0002")
     # step 10: values, a correction out of spec (NCR + hold), a manual hold on top, releases

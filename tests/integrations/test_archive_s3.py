@@ -13,8 +13,8 @@ import pytest
 from integrations.archive import lake as lakes
 from integrations.archive import selectors, services
 from tests.conftest import require_service
+from tests.integrations.archive_support import closed_traveler, photo_traveler, traveler  # noqa: F401 - fixtures
 from tests.integrations.sync_support import free_port
-from tests.integrations.test_archive import closed_traveler, photo_traveler, traveler  # noqa: F401 - fixtures
 from tests.tampering import as_superuser
 from tests.travelers.conftest import shop  # noqa: F401 - fixtures
 
@@ -24,8 +24,8 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def s3(settings, monkeypatch, tmp_path):
     try:
-        import boto3
-        from moto.server import ThreadedMotoServer
+        import boto3  # noqa: PLC0415 — optional: a dev extra, the test is skipped without it
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 — optional, as above
     except ImportError:
         require_service("moto[server] and boto3 are not installed (pip install -e '.[dev]')")
     monkeypatch.setattr(logging.getLogger("werkzeug"), "level", logging.WARNING)  # one line per request

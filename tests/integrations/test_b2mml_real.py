@@ -10,12 +10,19 @@ from pathlib import Path
 import pytest
 
 from integrations import b2mml
+from integrations.adapters.file_drop import file_receive
 from integrations.inbox import inbox_reprocess
 from integrations.models import InboxMessage as Message
+from integrations.models import WorkOrderProvenance
+from integrations.sim import legacy
+from mes.compliance.models import AuditEvent
+from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
 from mes.masterdata.models import UnmappedCode
 from tests.factories import OperationFactory, PartFactory, PartRevisionFactory, release_routing
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
+from tests.integrations.legacy_support import order
+from travelers import services
 from travelers.models import WorkOrder
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "b2mml"
@@ -149,16 +156,12 @@ def test_a_document_that_is_no_schedule_is_refused_plainly():
 
 def receive(adapter, tmp_path, name: str, content: str | bytes):
     """Take one file through the adapter's inbox, as the folder watcher does."""
-    from integrations.adapters.file_drop import file_receive
-
     path = tmp_path / name
     path.write_bytes(content.encode() if isinstance(content, str) else content)
     return file_receive(adapter=adapter, path=path)
 
 
 def provenance(number: str):
-    from integrations.models import WorkOrderProvenance
-
     return list(WorkOrderProvenance.objects.filter(work_order__number=number).order_by("created_at", "id"))
 
 
@@ -263,9 +266,6 @@ def test_mesas_v0401_example_imports_once_its_part_and_operations_are_mapped(dro
 
 
 def import_order(drop, tmp_path, number="WO-7001", quantity=1, name=None):
-    from integrations.sim import legacy
-    from tests.integrations.legacy_support import order
-
     document = legacy.schedule_document([order(number, quantity=quantity)], "V0700")
     outcome = receive(drop, tmp_path, name or f"{number}-{quantity}.xml", document)
     assert outcome.status == "imported", outcome.reason
@@ -273,9 +273,6 @@ def import_order(drop, tmp_path, number="WO-7001", quantity=1, name=None):
 
 
 def test_a_change_before_work_begins_updates_the_order_audited_and_announced(drop, tmp_path):
-    from mes.compliance.models import AuditEvent
-    from mes.events.models import OutboxMessage
-
     work_order = import_order(drop, tmp_path, quantity=1)
     outcome = receive(drop, tmp_path, "change.xml", CHANGE.read_bytes())
     assert outcome.status == "imported", outcome.reason
@@ -292,8 +289,6 @@ def test_a_change_before_work_begins_updates_the_order_audited_and_announced(dro
 
 
 def test_a_change_after_work_began_is_a_conflict_shown_not_applied(drop, tmp_path, wic):
-    from travelers import services
-
     work_order = import_order(drop, tmp_path, quantity=1)
     traveler = services.traveler_release(work_order=work_order, identifier="SN-7001", actor=wic.supervisor)
     services.step_start(step=traveler.steps.get(sequence=10), actor=wic.operator)
@@ -318,8 +313,6 @@ def test_a_resent_order_with_a_new_quantity_is_updated_not_ignored(drop, tmp_pat
 
 
 def test_a_lower_quantity_cancels_the_travelers_no_longer_needed(drop, tmp_path, wic):
-    from travelers import services
-
     work_order = import_order(drop, tmp_path, quantity=2)
     first = services.traveler_release(work_order=work_order, identifier="SN-1", actor=wic.supervisor)
     second = services.traveler_release(work_order=work_order, identifier="SN-2", actor=wic.supervisor)
@@ -331,9 +324,6 @@ def test_a_lower_quantity_cancels_the_travelers_no_longer_needed(drop, tmp_path,
 
 
 def test_delete_cancels_an_unstarted_order_and_its_travelers(drop, tmp_path, wic):
-    from mes.events.models import OutboxMessage
-    from travelers import services
-
     work_order = import_order(drop, tmp_path)
     traveler = services.traveler_release(work_order=work_order, identifier="SN-7001", actor=wic.supervisor)
     outcome = receive(drop, tmp_path, "delete.xml", DELETE.read_bytes())
@@ -351,8 +341,6 @@ def test_delete_cancels_an_unstarted_order_and_its_travelers(drop, tmp_path, wic
 
 
 def test_delete_after_work_began_is_a_conflict_and_of_an_unknown_order_nothing(drop, tmp_path, wic):
-    from travelers import services
-
     outcome = receive(drop, tmp_path, "delete.xml", DELETE.read_bytes())
     assert Message.objects.get(pk=outcome.message_id).produced["nothing_to_cancel"] == ["WO-7001"]
 
@@ -366,8 +354,6 @@ def test_delete_after_work_began_is_a_conflict_and_of_an_unknown_order_nothing(d
 
 
 def test_a_conflict_is_listed_on_the_sync_status_page_until_settled(drop, tmp_path, wic, client):
-    from travelers import services
-
     work_order = import_order(drop, tmp_path, quantity=1)
     traveler = services.traveler_release(work_order=work_order, identifier="SN-7001", actor=wic.supervisor)
     services.step_start(step=traveler.steps.get(sequence=10), actor=wic.operator)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 import redis
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from integrations.board import store as board_store_module
 from integrations.board.projection import board_rebuild, board_sync
@@ -102,8 +104,6 @@ def test_board_page_renders_work_centers_and_counts(client, coating, settings): 
 
 
 def test_board_page_queries_do_not_grow_with_the_travelers(client, coating, settings):  # noqa: F811
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     settings.BOARD_REDIS_URL = ""
     settings.CELERY_BROKER_URL = "amqp://guest@127.0.0.1//"

@@ -12,11 +12,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from integrations.adapters.mqtt import event_topic
+from integrations.adapters.mqtt.publish import event_topic
 from integrations.adapters.webhook import body_of
-from integrations.event_schemas import event_types, validate_event
+from integrations.formats.event_schemas import event_types, validate_event
 from mes.events.models import OutboxMessage
 from mes.events.services import cloudevent
+from mes.masterdata.models import WorkCenter
+from tests.factories import SiteFactory
 from tests.integrations.sync_support import tour
 from tests.travelers import conftest as travelers_conftest
 
@@ -106,9 +108,6 @@ def test_an_event_written_before_this_change_is_published_with_the_live_attribut
 
 
 def test_topics_follow_the_isa95_hierarchy_and_are_configurable(settings, db):
-    from mes.masterdata.models import WorkCenter
-    from tests.factories import SiteFactory
-
     settings.ENTERPRISE_CODE = "meridian"
     site = SiteFactory(code="WIC")
     WorkCenter.objects.create(site=site, code="LATHE-01", name="Lathe", area="machining")

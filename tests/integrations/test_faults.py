@@ -27,8 +27,10 @@ from celery import Celery
 from django.conf import settings as django_settings
 from django.db import connection
 
+from integrations.archive.models import ArchiveRecord
+from integrations.archive.services import archive_verify_many
+from integrations.formats.json_orders import MESSAGE_TYPE
 from integrations.inbox import inbox_receive
-from integrations.json_orders import MESSAGE_TYPE
 from integrations.models import Adapter, InboxMessage, OutboxDelivery, WorkOrderProvenance
 from integrations.relay import relay_drain
 from mes.events.models import OutboxMessage
@@ -42,6 +44,7 @@ from tests.integrations.sync_support import (
     wait_for,
 )
 from tests.travelers import conftest as travelers_conftest
+from tests.travelers.conftest import PASSWORD, run_to_signoff
 from travelers import services
 from travelers.models import WorkOrder
 
@@ -200,10 +203,6 @@ def test_faults_worker_killed_mid_archive_leaves_every_traveler_packaged_once(sh
     """Ten closed travelers go to the data lake through a real worker, SIGKILLed while a package is being
     built; a restarted worker finishes: every traveler has exactly one package, each verifies, nothing
     partial is visible."""
-    from integrations.archive.models import ArchiveRecord
-    from integrations.archive.services import archive_verify_many
-    from tests.travelers.conftest import PASSWORD, run_to_signoff
-
     redis = require_redis()
     lake = tmp_path / "lake"
     settings.DATA_LAKE_URL = str(lake)

@@ -7,15 +7,21 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 from lxml import etree
 
 from integrations import b2mml
 from integrations.adapters import impl_for
 from integrations.adapters.file_drop import file_receive
-from integrations.inbox import inbox_reprocess
+from integrations.formats import csv_orders
+from integrations.inbox import inbox_receive, inbox_reprocess
 from integrations.models import Checkpoint, InboxMessage, OutboxDelivery, WorkOrderProvenance
+from integrations.polling import POLL_LOCK
 from integrations.relay import relay_run
 from integrations.sim import legacy
+from integrations.tasks import adapter_poll, inbox_sweep
+from mes.celery import app
+from mes.database import own_connection
 from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
 from mes.masterdata.models import UnmappedCode
@@ -221,9 +227,6 @@ def test_a_nul_bearing_or_oversize_file_goes_to_failed_and_the_next_file_is_impo
 
 def test_one_poll_per_adapter_at_a_time(drop):
     # Observed: two polls worked on the same file at once during a 22 s import (FileNotFoundError).
-    from integrations.polling import POLL_LOCK
-    from integrations.tasks import adapter_poll
-    from mes.database import own_connection
 
     impl, inbox, done, _ = folders(drop)
     (inbox / "one.csv").write_text("WO;PN;REV;QTY;DUE;OPS\nWO-ONE;HSG-1;A;1;2027-01-15;MC-10\n")
@@ -238,14 +241,6 @@ def test_one_poll_per_adapter_at_a_time(drop):
 def test_the_sweep_queues_again_what_a_killed_worker_took_with_it(drop, monkeypatch):
     # Observed: with the filesystem broker a REST-pushed import stayed pending until someone pressed
     # "Process now", since the broker deletes a message when a worker takes it.
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from integrations import csv_orders
-    from integrations.inbox import inbox_receive
-    from integrations.tasks import inbox_sweep
-    from mes.celery import app
 
     monkeypatch.setitem(app.conf, "task_always_eager", True)
     body = "WO;PN;REV;QTY;DUE;OPS\nWO-LOST;HSG-1;A;1;2027-01-15;MC-10\n"

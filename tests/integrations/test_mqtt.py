@@ -14,19 +14,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from integrations.adapters.mqtt import (
-    OFF,
-    Consumer,
-    Impl,
-    close,
-    consume,
-    event_topic,
-    parse_broker,
-    topic_level,
-    topic_template,
-)
+from integrations.adapters.mqtt.client import OFF, close, parse_broker, topic_level
+from integrations.adapters.mqtt.consume import Consumer, consume
+from integrations.adapters.mqtt.publish import Impl, event_topic, topic_template
 from integrations.errors import DeliveryFailed
-from integrations.event_schemas import event_types, validate_event
+from integrations.formats.event_schemas import event_types, validate_event
 from integrations.models import Adapter, InboxMessage, MachineState, OutboxDelivery
 from integrations.relay import relay_drain
 from integrations.sim.machines import publish_machine_states

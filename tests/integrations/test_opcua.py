@@ -4,12 +4,15 @@ within its timeout, plainly; the tablet's endpoint answers 201 or 503."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import time
 from decimal import Decimal
 
 import pytest
+from asyncua.crypto.cert_gen import setup_self_signed_certificate
+from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from integrations.gauges import GaugeNotConfigured, GaugeUnreachable, gauge_read
 from integrations.models import Adapter
@@ -203,11 +206,6 @@ def test_opcua_an_unknown_or_malformed_node_is_a_configuration_error(shop, gauge
 @pytest.fixture(scope="module")
 def certificates(tmp_path_factory):
     """A self-signed certificate and key for the gauge server and for Traveler's client (DER + PEM)."""
-    import asyncio
-
-    from asyncua.crypto.cert_gen import setup_self_signed_certificate
-    from cryptography.x509.oid import ExtendedKeyUsageOID
-
     folder = tmp_path_factory.mktemp("pki")
 
     async def make():

@@ -10,12 +10,16 @@ import zoneinfo
 import psycopg
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from integrations.adapters import impl_for
+from integrations.adapters.file_drop import file_receive
 from integrations.models import Reconciliation
 from integrations.reconcile import reconcile
 from integrations.relay import relay_drain
+from integrations.sim import legacy
+from integrations.tasks import reconcile_nightly
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
 from tests.integrations.legacy_support import close_traveler, order, release
 from travelers.models import WorkOrder
@@ -88,9 +92,6 @@ def test_a_legacy_side_that_cannot_be_read_is_said_not_raised(legacy_adapter, wi
 
 
 def test_files_are_reconciled_from_what_was_received_and_written_back(drop, wic, tmp_path):
-    from integrations.adapters.file_drop import file_receive
-    from integrations.sim import legacy
-
     path = tmp_path / "orders.xml"
     path.write_bytes(legacy.schedule_document([order("WO-F1", quantity=1), order("WO-F2", quantity=1)], "V0700"))
     assert file_receive(adapter=drop, path=path).status == "imported"
@@ -131,8 +132,6 @@ def test_the_command_page_csv_and_status_page_show_the_differences(
 
 
 def test_the_command_refuses_a_bad_site_or_date(db):
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError, match="there is no site NOPE"):
         call_command("reconcile", "--site", "NOPE", "--date", "2026-12-01")
     with pytest.raises(CommandError, match="'yesterday' is not a date"):
@@ -140,8 +139,6 @@ def test_the_command_refuses_a_bad_site_or_date(db):
 
 
 def test_the_nightly_task_reconciles_yesterday_for_every_legacy_adapter(legacy_adapter, wic):
-    from integrations.tasks import reconcile_nightly
-
     assert reconcile_nightly() == 1
     run = Reconciliation.objects.get()
     assert run.day == today(wic.site) - dt.timedelta(days=1)

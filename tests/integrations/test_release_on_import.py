@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from integrations.adapters.file_drop import file_receive
+from integrations.admin import AdapterForm
 from integrations.inbox import inbox_reprocess
 from integrations.models import Adapter, WorkOrderProvenance
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
@@ -92,8 +93,6 @@ def test_a_raised_quantity_releases_the_rest_and_the_supervisor_policy_releases_
 
 
 def test_the_admin_refuses_release_on_import_without_an_account_allowed_to_release(drop, wic):
-    from integrations.admin import AdapterForm
-
     data = {
         "name": drop.name,
         "kind": drop.kind,

@@ -11,7 +11,7 @@ import pytest
 from django.contrib.auth.models import Permission
 
 from integrations.adapters import rest_inbound
-from integrations.event_schemas import event_types
+from integrations.formats.event_schemas import event_types
 from integrations.models import Adapter, InboxMessage, WorkOrderProvenance
 from mes.compliance.tokens import api_token_issue
 from mes.events.models import OutboxMessage

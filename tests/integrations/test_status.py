@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from django.utils.html import escape
 
+from integrations.formats.json_orders import MESSAGE_TYPE
 from integrations.inbox import inbox_process, inbox_receive
-from integrations.json_orders import MESSAGE_TYPE
 from integrations.models import Adapter, InboxMessage, MachineState, OutboxDelivery
 from mes.events.models import OutboxMessage
 from mes.masterdata import services as md

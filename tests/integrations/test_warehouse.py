@@ -7,6 +7,7 @@ import os
 
 import psycopg
 import pytest
+from django.core.management import call_command
 
 from integrations.sim import legacy
 from integrations.warehouse import queries
@@ -14,6 +15,9 @@ from integrations.warehouse.refresh import warehouse_refresh
 from mes.masterdata.models import UnmappedCode
 from tests.integrations.kaizen_support import coat, coating  # noqa: F401 - the fixture
 from tests.integrations.legacy_support import *  # noqa: F403 - fixtures
+from tests.travelers.conftest import PASSWORD
+from travelers import services
+from travelers.models import Measurement
 
 pytestmark = pytest.mark.django_db
 
@@ -100,9 +104,6 @@ def test_legacy_history_comes_in_through_the_adapter_idempotently(legacy_adapter
 
 
 def test_a_correction_replaces_the_value_it_supersedes_even_across_refreshes(coating, tmp_path):  # noqa: F811
-    from tests.travelers.conftest import PASSWORD
-    from travelers import services
-    from travelers.models import Measurement
 
     coat(coating, "WIC", "10.0")
     traveler = coat(coating, "WIC", "17.0")  # a typo: 17 for 13
@@ -128,7 +129,6 @@ def test_a_correction_replaces_the_value_it_supersedes_even_across_refreshes(coa
 
 
 def test_legacy_sim_writes_each_plants_history(legacy_dsn, monkeypatch):  # noqa: F405
-    from django.core.management import call_command
 
     monkeypatch.setenv(legacy.LEGACY_ENV, legacy_dsn)
     with psycopg.connect(legacy_dsn, autocommit=True) as conn:

@@ -15,7 +15,8 @@ import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from integrations.adapters.mqtt import OFF, broker_url, consume
+from integrations.adapters.mqtt.client import OFF, broker_url
+from integrations.adapters.mqtt.consume import consume
 from integrations.errors import DeliveryFailed
 from integrations.models import Adapter
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import DatabaseError, connection
 from django.utils.translation import gettext
 
+from integrations.archive.models import ArchiveRecord
 from integrations.traceability import lake as lake_module
 from integrations.traceability import links
 from mes.numbers import decimal_text
@@ -418,8 +419,6 @@ def _text(value) -> str:
 def trace_archived(number: str) -> Trace | None:
     """An archived traveler traced from its archive record: its values from the lake's facts, and where
     its item went if that item is still in the live database. None without such a record."""
-    from integrations.archive.models import ArchiveRecord
-
     result = Trace()
     c = result.completeness
     for name in (LIVE, ARCHIVE_INDEX, LAKE):

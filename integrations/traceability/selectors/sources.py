@@ -14,6 +14,7 @@ import contextlib
 import time
 from dataclasses import dataclass, field
 
+import psycopg.errors
 from django.db import DatabaseError, connection, transaction
 from django.utils.translation import gettext, gettext_lazy
 
@@ -141,7 +142,12 @@ def guarded():
 
 
 def _is_timeout(exc: BaseException) -> bool:
-    import psycopg.errors
-
     cause = exc.__cause__ or exc
     return isinstance(cause, psycopg.errors.QueryCanceled) or "statement timeout" in str(exc)
+
+
+def fetch(sql: str, params: list) -> list[tuple]:
+    """One read of the database (a search runs it inside `guarded`): its rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

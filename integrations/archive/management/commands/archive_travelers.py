@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from integrations.archive import selectors, services
 from integrations.archive.errors import ArchiveError
 from integrations.archive.lake import Lake
+from integrations.models import Adapter
 from travelers.models import Traveler
 
 
@@ -62,8 +63,6 @@ class Command(BaseCommand):
             raise SystemExit(1)
 
     def _install_adapter(self) -> None:
-        from integrations.models import Adapter
-
         adapter, created = Adapter.objects.update_or_create(
             name="data-lake-archive",
             defaults={

@@ -17,9 +17,8 @@ import datetime as dt
 import hashlib
 import json
 
-from .errors import MessageRefused
-from .inbox import register_parser
-from .orders import WorkOrderIn
+from ..errors import MessageRefused
+from ..orders import WorkOrderIn
 
 MESSAGE_TYPE = "json.work_order"
 
@@ -98,7 +97,6 @@ def _date(order: dict, where: str) -> dt.date | None:
         raise MessageRefused(f"{where}: due_date '{value}' is not a date (YYYY-MM-DD)", field="due_date") from None
 
 
-@register_parser(MESSAGE_TYPE)
 def parse(payload: str, adapter) -> list[WorkOrderIn]:
     document = document_of(payload)
     site = document.get("site") if isinstance(document, dict) else None

@@ -20,7 +20,7 @@ from referencing.jsonschema import DRAFT202012
 
 from mes.events.services import schema_url
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"  # integrations/schemas/
 NAME = re.compile(r"^[a-z][a-z_]*(\.[a-z_]+)*$")
 COMMON = "common"
 

@@ -17,8 +17,8 @@ import datetime as dt
 import io
 from decimal import Decimal, InvalidOperation
 
-from .errors import MessageRefused
-from .orders import WorkOrderIn
+from ..errors import MessageRefused
+from ..orders import WorkOrderIn
 
 MESSAGE_TYPE = "csv.work_orders"
 REQUIRED = ("number", "part", "revision", "quantity")
