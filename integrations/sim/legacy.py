@@ -2,7 +2,7 @@
 
 It owns a database of its own, `legacy_mes`, on the PostgreSQL server Traveler uses (the private
 embedded server, or the server of DATABASE_URL), with German-era table and column names and each
-site's cryptic codes (mes.masterdata.demo_data.ALIASES: CT1 at Wichita, Coat1 at Toulouse…). Over time
+site's cryptic codes (mes.masterdata.ALIASES: CT1 at Wichita, Coat1 at Toulouse…). Over time
 it releases work orders: Toulouse's into its tables (read by the legacy-database adapter), Wichita's as
 B2MML files dropped into the file-drop inbox (V0401, V0500 and V0700 in turn), Querétaro's as its ERP's
 V0600 ProductionSchedule export (no revision, quantities in PCS, the route nested in a product segment)
@@ -414,12 +414,13 @@ def history_generate(conn, *, site: str, count: int, seed: int = 17, end: dt.dat
     them before Traveler: each numeric characteristic of the site's demo parts, under the site's own
     operation code, one value an hour back from `end`, normally spread around the middle of the spec
     (σ an eighth of the tolerance, so a few fall outside). Returns how many rows it wrote."""
-    from mes.masterdata import demo_data
+    from travelers.demo.parts import PARTS
+    from travelers.demo.sites import ALIAS_SITE_ORDER, ALIASES
 
-    column = demo_data.ALIAS_SITE_ORDER.index(site)
+    column = ALIAS_SITE_ORDER.index(site)
     slots = [
         (part, step, char)
-        for part in demo_data.PARTS
+        for part in PARTS
         if part.site == site
         for step in part.steps
         for char in step.characteristics
@@ -443,7 +444,7 @@ def history_generate(conn, *, site: str, count: int, seed: int = 17, end: dt.dat
                 part.number,
                 part.revision,
                 f"{step.sequence:04d}",
-                demo_data.ALIASES[step.operation][column],
+                ALIASES[step.operation][column],
                 char.code,
                 round(value, char.decimals),
                 char.unit,
@@ -468,12 +469,13 @@ def history_generate(conn, *, site: str, count: int, seed: int = 17, end: dt.dat
 
 def demo_orders_for(site: str) -> list[tuple[str, str, list[str]]]:
     """(part, revision, the site's operation codes along its routing) for each demo part made at `site`."""
-    from mes.masterdata import demo_data
+    from travelers.demo.parts import PARTS
+    from travelers.demo.sites import ALIAS_SITE_ORDER, ALIASES
 
-    column = demo_data.ALIAS_SITE_ORDER.index(site)
+    column = ALIAS_SITE_ORDER.index(site)
     return [
-        (part.number, part.revision, [demo_data.ALIASES[step.operation][column] for step in part.steps])
-        for part in demo_data.PARTS
+        (part.number, part.revision, [ALIASES[step.operation][column] for step in part.steps])
+        for part in PARTS
         if part.site == site
     ]
 

@@ -1,7 +1,7 @@
-"""`manage.py seed_demo`: load the demo factory (mes/masterdata/demo_data.py, travelers/demo.py).
+"""`manage.py seed_demo`: load the demo factory (travelers/demo/).
 
 `make run` runs it on every start, so it is idempotent: rows are found by natural key; a second run
-creates nothing and changes nothing. Master data converges to demo_data.py; what a user may change in
+creates nothing and changes nothing. Master data converges to travelers/demo/; what a user may change in
 the demo is set only when the row is created (passwords, due dates, qualification dates). A part
 revision that already has a released routing keeps it; routings are built only through the
 master-data services, and demo travelers only through the traveler services.
@@ -22,7 +22,6 @@ from django.utils import timezone
 
 from mes.compliance.models import Profile
 from mes.compliance.roles import roles_sync
-from mes.masterdata import demo_data as demo
 from mes.masterdata import services
 from mes.masterdata.change_control import routing_release_signed
 from mes.masterdata.errors import AliasConflict
@@ -37,12 +36,22 @@ from mes.masterdata.models import (
     WorkCenter,
 )
 from mes.masterdata.states import RoutingStatus
-from travelers.demo import demo_travelers_seed
+from travelers.demo.parts import PARTS
+from travelers.demo.people import (
+    DEMO_PASSWORD,
+    DEMO_USERS,
+    EXPIRED_QUALIFICATIONS,
+    QUALIFIED_FOR_DAYS,
+    QUALIFIED_SINCE_DAYS,
+    ROUTING_AUTHOR,
+    ROUTING_QUALITY,
+    STAFF_ROLES,
+    SUPERUSER_ROLES,
+)
+from travelers.demo.seed_travelers import demo_travelers_seed
+from travelers.demo.sites import ALIAS_SITE_ORDER, ALIASES, OPERATIONS, SITES
+from travelers.demo.work_orders import WORK_ORDERS
 from travelers.models import WorkOrder
-
-# The `make run` banner imports these from here.
-DEMO_PASSWORD = demo.DEMO_PASSWORD
-DEMO_USERS = demo.DEMO_USERS
 
 CREATED, UPDATED, PRESENT, SKIPPED = "created", "updated", "already present", "skipped"
 
@@ -114,7 +123,7 @@ def _upsert(
 
 def _sites(report: SeedReport) -> tuple[dict[str, Site], dict[tuple[str, str], WorkCenter]]:
     sites, work_centers = {}, {}
-    for spec in demo.SITES:
+    for spec in SITES:
         site = _upsert(
             report,
             "sites",
@@ -144,11 +153,11 @@ def _operations(report: SeedReport, sites: dict[str, Site]) -> dict[str, Operati
         code: _upsert(
             report, "operations", Operation, lookup={"code": code}, values={"name": name, "description": description}
         )
-        for code, name, description in demo.OPERATIONS
+        for code, name, description in OPERATIONS
     }
-    for op_code, codes in demo.ALIASES.items():
+    for op_code, codes in ALIASES.items():
         operation = operations[op_code]
-        for site_code, code in zip(demo.ALIAS_SITE_ORDER, codes, strict=True):
+        for site_code, code in zip(ALIAS_SITE_ORDER, codes, strict=True):
             site = sites[site_code]
             existing = OperationAlias.objects.filter(source_system=site.legacy_system, site=site, code=code).first()
             if existing and existing.operation_id == operation.pk:
@@ -167,15 +176,15 @@ def _operations(report: SeedReport, sites: dict[str, Site]) -> dict[str, Operati
 
 
 def _set_demo_password(user) -> None:
-    validate_password(demo.DEMO_PASSWORD, user)  # refuses, naming the validator, if settings tighten
-    user.set_password(demo.DEMO_PASSWORD)
+    validate_password(DEMO_PASSWORD, user)  # refuses, naming the validator, if settings tighten
+    user.set_password(DEMO_PASSWORD)
 
 
 def _users(report: SeedReport, sites: dict[str, Site]):
     user_model = get_user_model()
-    groups = {group.name: group for group in Group.objects.filter(name__in={u["role"] for u in demo.DEMO_USERS})}
+    groups = {group.name: group for group in Group.objects.filter(name__in={u["role"] for u in DEMO_USERS})}
     users = {}
-    for spec in demo.DEMO_USERS:
+    for spec in DEMO_USERS:
         first_name, _, last_name = spec["printed_name"].partition(" ")
         user = _upsert(
             report,
@@ -185,8 +194,8 @@ def _users(report: SeedReport, sites: dict[str, Site]):
             values={
                 "first_name": first_name,
                 "last_name": last_name,
-                "is_staff": spec["role"] in demo.STAFF_ROLES,
-                "is_superuser": spec["role"] in demo.SUPERUSER_ROLES,
+                "is_staff": spec["role"] in STAFF_ROLES,
+                "is_superuser": spec["role"] in SUPERUSER_ROLES,
             },
             before_create=_set_demo_password,  # a password changed in the demo stays changed
         )
@@ -213,7 +222,7 @@ def _users(report: SeedReport, sites: dict[str, Site]):
 
 def _parts(report: SeedReport) -> dict[str, PartRevision]:
     revisions = {}
-    for spec in demo.PARTS:
+    for spec in PARTS:
         part = _upsert(
             report,
             "parts",
@@ -237,7 +246,7 @@ def _parts(report: SeedReport) -> dict[str, PartRevision]:
 
 
 def _routings(report, revisions, operations, work_centers, author, quality) -> None:
-    for spec in demo.PARTS:
+    for spec in PARTS:
         part_revision = revisions[spec.number]
         routings = Routing.objects.filter(part_revision=part_revision)
         if routings.filter(status=RoutingStatus.RELEASED).exists():
@@ -287,17 +296,17 @@ def _routings(report, revisions, operations, work_centers, author, quality) -> N
 
 def _qualifications(report, users, operations, today: dt.date) -> None:
     ops_by_site: dict[str, list[str]] = {}
-    for part in demo.PARTS:
+    for part in PARTS:
         site_ops = ops_by_site.setdefault(part.site, [])
         site_ops.extend(s.operation for s in part.steps if s.operation not in site_ops)
-    lapsed = {(q.username, q.operation, q.kind) for q in demo.EXPIRED_QUALIFICATIONS}
-    valid_from = today - dt.timedelta(days=demo.QUALIFIED_SINCE_DAYS)
-    expires_on = valid_from + dt.timedelta(days=demo.QUALIFIED_FOR_DAYS)
-    for spec in demo.DEMO_USERS:
+    lapsed = {(q.username, q.operation, q.kind) for q in EXPIRED_QUALIFICATIONS}
+    valid_from = today - dt.timedelta(days=QUALIFIED_SINCE_DAYS)
+    expires_on = valid_from + dt.timedelta(days=QUALIFIED_FOR_DAYS)
+    for spec in DEMO_USERS:
         if spec["role"] == "Operator":
             kind, op_codes, prefix = Qualification.Kind.PERFORM, ops_by_site.get(spec["site"], []), "TRN"
         elif spec["role"] == "Inspector":
-            kind, op_codes, prefix = Qualification.Kind.INSPECT, [code for code, _, _ in demo.OPERATIONS], "INSP"
+            kind, op_codes, prefix = Qualification.Kind.INSPECT, [code for code, _, _ in OPERATIONS], "INSP"
         else:
             continue
         for op_code in op_codes:
@@ -315,7 +324,7 @@ def _qualifications(report, users, operations, today: dt.date) -> None:
                 },
                 initial={"valid_from": valid_from, "expires_on": expires_on},
             )
-    for q in demo.EXPIRED_QUALIFICATIONS:
+    for q in EXPIRED_QUALIFICATIONS:
         lapsed_on = today - dt.timedelta(days=q.expired_days_ago)
         _upsert(
             report,
@@ -332,7 +341,7 @@ def _qualifications(report, users, operations, today: dt.date) -> None:
 
 
 def _work_orders(report, sites, revisions, today: dt.date) -> None:
-    for spec in demo.WORK_ORDERS:
+    for spec in WORK_ORDERS:
         site = sites[spec.site]
         _upsert(
             report,
@@ -365,8 +374,8 @@ def demo_seed(*, today: dt.date | None = None, with_travelers: bool = True) -> S
         revisions,
         operations,
         work_centers,
-        author=users[demo.ROUTING_AUTHOR],
-        quality=users[demo.ROUTING_QUALITY],
+        author=users[ROUTING_AUTHOR],
+        quality=users[ROUTING_QUALITY],
     )
     _qualifications(report, users, operations, today)
     _work_orders(report, sites, revisions, today)
