@@ -36,7 +36,8 @@ from tests.factories import obsolete_routing
 from travelers import reports, spc
 from travelers.demo.parts import PARTS
 from travelers.demo.people import DEMO_PASSWORD, DEMO_USERS, ROUTING_AUTHOR
-from travelers.management.commands.seed_demo import CREATED, UPDATED, demo_seed
+from travelers.demo.seed import demo_seed
+from travelers.demo.seed_report import CREATED, UPDATED
 from travelers.models import Measurement, Nonconformance, Traveler, WorkOrder
 
 pytestmark = pytest.mark.django_db
