@@ -23,6 +23,8 @@ import logging
 import random
 import threading
 
+from asyncua import Server, ua
+
 NAMESPACE = "urn:traveler:sim:gauges"
 GAUGES: dict[str, tuple[float, float]] = {  # node name -> (nominal, spread)
     "Bore.Diameter": (12.700, 0.004),
@@ -35,7 +37,7 @@ GAUGES: dict[str, tuple[float, float]] = {  # node name -> (nominal, spread)
 FAILED_SENSORS = {"Bore.Sensor": "BadSensorFailure"}  # node -> the status code it reports
 
 
-def _variant(name: str, value, ua):
+def _variant(name: str, value):
     if name.endswith("Raw"):
         return ua.Variant(int(value), ua.VariantType.Int32)
     if name.endswith("Float"):
@@ -55,8 +57,6 @@ async def serve_gauges(
 ) -> None:
     """Serve the gauges at `endpoint` (opc.tcp://host:port/path) until `stop_event` (a threading or
     asyncio Event) is set. `values` fixes some readings; with `jitter`, the others wander."""
-    from asyncua import Server, ua
-
     logging.getLogger("asyncua").setLevel(logging.ERROR)
     server = Server()
     await server.init()
@@ -75,7 +75,7 @@ async def serve_gauges(
     folder = await server.nodes.objects.add_folder(ua.NodeId("Gauges", index), "Gauges")
     for name, (nominal, _spread) in GAUGES.items():
         value = fixed.get(name, nominal)
-        nodes[name] = await folder.add_variable(ua.NodeId(name, index), name, _variant(name, value, ua))
+        nodes[name] = await folder.add_variable(ua.NodeId(name, index), name, _variant(name, value))
     for name, code in FAILED_SENSORS.items():
         node = await folder.add_variable(ua.NodeId(name, index), name, ua.Variant(0.0))
         status = ua.StatusCode(getattr(ua.StatusCodes, code))
@@ -91,7 +91,7 @@ async def serve_gauges(
             for name, (nominal, spread) in GAUGES.items():
                 if name in fixed:
                     continue
-                await nodes[name].write_value(_variant(name, nominal + rng.uniform(-spread, spread), ua))
+                await nodes[name].write_value(_variant(name, nominal + rng.uniform(-spread, spread)))
 
 
 class GaugeServer:

@@ -9,13 +9,17 @@ import threading
 import psycopg
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from psycopg import conninfo
 
+from integrations import b2mml
 from integrations.adapters import impl_for
 from integrations.models import Adapter, InboxMessage
 from integrations.sim import legacy
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
-from travelers.models import WorkOrder
+from tests.integrations.legacy_support import order
+from travelers import selectors
+from travelers.models import Traveler, WorkOrder
 
 
 @pytest.fixture
@@ -66,9 +70,6 @@ def test_released_orders_arrive_through_the_database_and_the_file_drops_resolved
 
 
 def test_the_simulators_orders_wait_in_the_toulouse_and_queretaro_station_queues(demo, tmp_path):
-    from travelers import selectors
-    from travelers.models import Traveler
-
     sim("--once", "--seed", "3", "--no-machines")
     tls_db = Adapter.objects.get(name="tls-legacy-db")
     tls_db.settings["lag_seconds"] = 0
@@ -86,9 +87,6 @@ def test_the_simulators_orders_wait_in_the_toulouse_and_queretaro_station_queues
 
 @pytest.mark.parametrize("version", ["V0401", "V0500", "V0600", "V0700"])
 def test_what_the_simulator_drops_is_valid_b2mml_of_its_version(version):
-    from integrations import b2mml
-    from tests.integrations.legacy_support import order
-
     document = legacy.schedule_document([order("WO-9", codes=["MC-10", "CT1"])], version)
     noun = "OperationsSchedule" if version == "V0700" else "ProductionSchedule"
     b2mml.validate(b2mml.parse_xml(document), version=version, document=noun)
@@ -144,7 +142,5 @@ def test_peripherals_are_skipped_with_a_notice_when_mqtt_is_not_configured(demo,
 def test_the_legacy_database_lives_on_travelers_server(db, monkeypatch):
     monkeypatch.setenv(legacy.LEGACY_ENV, "postgresql://somewhere/else")
     assert legacy.legacy_dsn() == "postgresql://somewhere/else"  # the environment wins
-    from django.db import connection
-
     mine, theirs = connection.get_connection_params(), conninfo.conninfo_to_dict(legacy.server_dsn("legacy_mes"))
     assert theirs["dbname"] == "legacy_mes" and theirs.get("host") == mine.get("host")

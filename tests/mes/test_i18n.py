@@ -96,6 +96,6 @@ def test_catalogs_compile_in_pure_python_only_when_their_source_is_newer(tmp_pat
 
 
 def test_the_demo_sites_speak_their_countrys_language():
-    from mes.masterdata.demo_data import SITES
+    from travelers.demo.sites import SITES
 
     assert {site.code: site.language for site in SITES} == {"WIC": "en", "TLS": "fr", "QRO": "es"}

@@ -18,7 +18,7 @@ from django.utils import timezone
 from mes.compliance.roles import ROLES
 from mes.compliance.signing import signed_content
 from mes.compliance.verify import verify_records
-from mes.masterdata import demo_data, services
+from mes.masterdata import services
 from mes.masterdata.errors import CodeNotMapped, QualificationExpired
 from mes.masterdata.models import (
     Characteristic,
@@ -34,7 +34,10 @@ from mes.masterdata.models import (
 from mes.masterdata.states import RoutingStatus
 from tests.factories import obsolete_routing
 from travelers import reports, spc
-from travelers.management.commands.seed_demo import CREATED, DEMO_PASSWORD, DEMO_USERS, UPDATED, demo_seed
+from travelers.demo.parts import PARTS
+from travelers.demo.people import DEMO_PASSWORD, DEMO_USERS, ROUTING_AUTHOR
+from travelers.demo.seed import demo_seed
+from travelers.demo.seed_report import CREATED, UPDATED
 from travelers.models import Measurement, Nonconformance, Traveler, WorkOrder
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +84,7 @@ def test_seed_demo_run_twice_creates_and_changes_nothing_the_second_time():
     assert "Demo factory loaded" in seeded
     assert "sites              3 created" in seeded
     assert f"users              {len(DEMO_USERS)} created" in seeded
-    assert f"routings           {len(demo_data.PARTS)} created" in seeded
+    assert f"routings           {len(PARTS)} created" in seeded
     counts, rows = row_counts(), seeded_rows()
 
     second = seed()
@@ -157,14 +160,14 @@ def test_three_sites_in_three_time_zones_each_with_its_legacy_system_and_work_ce
 
 
 def test_each_part_has_a_released_routing_of_6_to_12_steps_at_its_site(seeded):
-    home_site = {spec.number: spec.site for spec in demo_data.PARTS}
+    home_site = {spec.number: spec.site for spec in PARTS}
     parts = list(Part.objects.all())
     assert len(parts) >= 5
     assert any(part.tracking == Part.Tracking.LOT for part in parts)
     for part in parts:
         revision = PartRevision.objects.filter(part=part).order_by("-revision").first()
         routing = Routing.objects.get(part_revision=revision, status=RoutingStatus.RELEASED)
-        assert routing.released_at and routing.released_by.username == demo_data.ROUTING_AUTHOR
+        assert routing.released_at and routing.released_by.username == ROUTING_AUTHOR
         steps = list(routing.steps.select_related("work_center__site"))
         assert 6 <= len(steps) <= 12, part.number
         for step in steps:

@@ -14,7 +14,7 @@ from tests.factories import PartFactory, PartRevisionFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
 from tests.travelers.support import HX, station_client
 from travelers import services
-from travelers.demo import tiny_png
+from travelers.demo.pictures import tiny_png
 from travelers.models import Traveler
 
 pytestmark = pytest.mark.django_db

@@ -1,11 +1,11 @@
-"""`manage.py legacy_sim`: run the legacy MES simulator (integrations.sim.legacy) for a while.
+"""`manage.py legacy_sim`: run the legacy MES simulator (integrations/sim/legacy/) for a while.
 
 It creates its database (legacy_mes on Traveler's PostgreSQL server, or $LEGACY_DB_URL), releases work
 orders — Toulouse's into its tables, Wichita's as B2MML files in the file-drop inbox, Querétaro's as
 V0600 ERP exports in Querétaro's file-drop inbox when that adapter exists — one per site at once, then
 one every --interval seconds, takes the completions Traveler sends back, and stops by itself: after --count
-releases, after --duration seconds, or at once with --once. If the OPC UA gauge and machine simulators
-are installed it runs them alongside (machines only when MQTT_URL is set).
+releases, after --duration seconds, or at once with --once. It runs the OPC UA gauge and machine
+simulators alongside (machines only when MQTT_URL is set).
 """
 
 from __future__ import annotations
@@ -22,8 +22,14 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from psycopg import conninfo
 
+from integrations.adapters.file_drop import Impl
 from integrations.models import Adapter
-from integrations.sim import legacy
+from integrations.sim.gauges import serve_gauges
+from integrations.sim.legacy.database import LEGACY_ENV, legacy_dsn, schema_create
+from integrations.sim.legacy.history import history_generate
+from integrations.sim.legacy.orders import PLANTS
+from integrations.sim.legacy.simulator import LegacySimulator
+from integrations.sim.machines import publish_machine_states
 
 DEFAULT_GAUGES_ENDPOINT = "opc.tcp://127.0.0.1:4840/traveler/gauges"
 
@@ -41,8 +47,6 @@ def _thread(target, *args) -> threading.Thread:
 
 def file_drop_folders(site: str) -> tuple[Path, Path]:
     """(inbox, outbox) of the site's file-drop adapter, else var/dropbox/<site>/{inbox,outbox}."""
-    from integrations.adapters.file_drop import Impl
-
     adapter = Adapter.objects.filter(kind=Adapter.Kind.FILE_DROP, site__code=site).order_by("pk").first()
     root = Path(settings.VAR_DIR) / "dropbox" / site.lower()
     if adapter is None:
@@ -83,18 +87,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["no_files"] and options["no_db"]:
             raise CommandError("--no-files and --no-db leave nothing to release")
-        dsn = legacy.legacy_dsn()
+        dsn = legacy_dsn()
         where = conninfo.conninfo_to_dict(dsn)
         self.stdout.write(
-            f"legacy MES database: {where.get('dbname')} on {where.get('host') or 'localhost'} (${legacy.LEGACY_ENV})"
+            f"legacy MES database: {where.get('dbname')} on {where.get('host') or 'localhost'} (${LEGACY_ENV})"
         )
         if options["history"] is not None:
-            legacy.schema_create(dsn)
+            schema_create(dsn)
             with psycopg.connect(dsn, autocommit=True) as conn:
-                for site in legacy.PLANTS:
-                    written = legacy.history_generate(
-                        conn, site=site, count=options["history"], seed=options["seed"] or 17
-                    )
+                for site in PLANTS:
+                    written = history_generate(conn, site=site, count=options["history"], seed=options["seed"] or 17)
                     self.stdout.write(f"legacy MES: {written} historical result(s) of {site} in PRUEFHIST")
             return
         inbox, outbox = file_drop_folders("WIC")
@@ -103,7 +105,7 @@ class Command(BaseCommand):
         erp_sites = {}
         if not options["no_files"] and Adapter.objects.filter(kind=Adapter.Kind.FILE_DROP, site__code="QRO").exists():
             erp_sites["QRO"] = file_drop_folders("QRO")[0]
-        simulator = legacy.LegacySimulator(
+        simulator = LegacySimulator(
             dsn=dsn,
             inbox=None if options["no_files"] else inbox,
             outbox=outbox,
@@ -144,23 +146,13 @@ class Command(BaseCommand):
     def _peripherals(self, stop: threading.Event, options) -> list[threading.Thread]:
         threads = []
         if not options["no_gauges"]:
-            try:
-                from integrations.sim.gauges import serve_gauges
-            except ImportError as exc:
-                self.stdout.write(f"OPC UA gauges not started: {exc}")
-            else:
-                threads.append(_thread(serve_gauges, options["gauges_endpoint"], stop))
-                self.stdout.write(f"OPC UA gauges at {options['gauges_endpoint']}")
+            threads.append(_thread(serve_gauges, options["gauges_endpoint"], stop))
+            self.stdout.write(f"OPC UA gauges at {options['gauges_endpoint']}")
         if not options["no_machines"]:
             mqtt_url = os.environ.get("MQTT_URL", "")
             if not mqtt_url:
                 self.stdout.write("machine states not published: MQTT_URL is not set")
             else:
-                try:
-                    from integrations.sim.machines import publish_machine_states
-                except ImportError as exc:
-                    self.stdout.write(f"machine states not published: {exc}")
-                else:
-                    threads.append(_thread(publish_machine_states, mqtt_url, list(legacy.PLANTS), stop))
-                    self.stdout.write(f"machine states published to {mqtt_url}")
+                threads.append(_thread(publish_machine_states, mqtt_url, list(PLANTS), stop))
+                self.stdout.write(f"machine states published to {mqtt_url}")
         return threads

@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from integrations.models import Adapter
-from integrations.sim import legacy
+from integrations.sim.legacy.database import LEGACY_ENV, MAPPING
+from integrations.sim.legacy.orders import PLANTS
 from mes.masterdata.models import Site
 from travelers.models import NumberingRule
 
@@ -66,7 +69,7 @@ ADAPTERS: list[AdapterSpec] = [
         release_on_import=True,
         settings=lambda: {
             **dropbox("wic"),
-            "site_codes": {legacy.PLANTS["WIC"]: "WIC"},
+            "site_codes": {PLANTS["WIC"]: "WIC"},
             "layout": {
                 "number": "WO",
                 "part": "PN",
@@ -85,9 +88,9 @@ ADAPTERS: list[AdapterSpec] = [
         kind=Adapter.Kind.LEGACY_DB,
         site="TLS",
         outbound=True,
-        secret_env=legacy.LEGACY_ENV,
+        secret_env=LEGACY_ENV,
         schedule_seconds=15,
-        settings=lambda: {**legacy.MAPPING, "plant": legacy.PLANTS["TLS"], "simulator": True, "lag_seconds": 1},
+        settings=lambda: {**MAPPING, "plant": PLANTS["TLS"], "simulator": True, "lag_seconds": 1},
         release_on_import=True,
     ),
     AdapterSpec(  # Querétaro's ERP: V0600 ProductionSchedule exports without revision, in PCS
@@ -99,7 +102,7 @@ ADAPTERS: list[AdapterSpec] = [
         folders=("inbox", "done", "failed", "outbox"),
         settings=lambda: {  # the ERP reads completions as V0600 ProductionPerformance
             **dropbox("qro"),
-            "site_codes": {legacy.PLANTS["QRO"]: "QRO"},
+            "site_codes": {PLANTS["QRO"]: "QRO"},
             "performance_version": "V0600",
         },
         release_on_import=True,
@@ -121,9 +124,6 @@ NUMBERING = {"WIC": "W{yy}-{seq:05d}", "TLS": "T{yy}-{seq:05d}", "QRO": "Q{yy}-{
 
 def release_account():
     """The account the demo adapters release travelers as: allowed to do that and nothing else."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Permission
-
     user, made = get_user_model().objects.get_or_create(
         username=RELEASE_ACCOUNT, defaults={"first_name": "Legacy MES", "last_name": "(integration)"}
     )

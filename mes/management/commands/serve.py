@@ -197,7 +197,7 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _banner(self, url: str) -> None:
-        from mes.masterdata.demo_data import DEMO_PASSWORD, DEMO_USERS
+        from travelers.demo.people import DEMO_PASSWORD, DEMO_USERS  # noqa: PLC0415 — the demo lives above mes: only the banner reaches up
 
         lines = [
             "",

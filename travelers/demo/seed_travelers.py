@@ -6,8 +6,6 @@ signatures must still verify years later. Idempotent: a scenario whose item exis
 
 from __future__ import annotations
 
-import struct
-import zlib
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -15,12 +13,14 @@ from django.contrib.auth import get_user_model
 from mes.compliance.models import SigningCredential
 from mes.masterdata import services as masterdata
 from mes.masterdata.change_control import routing_release_signed
-from mes.masterdata.demo_data import DEMO_PASSWORD, ROUTING_QUALITY
 from mes.masterdata.models import Routing
 from mes.masterdata.states import RoutingStatus
 from travelers import services
 from travelers.models import Item, TravelerStep, WorkOrder
 from travelers.states import StepStatus
+
+from .people import DEMO_PASSWORD, ROUTING_QUALITY
+from .pictures import tiny_png
 
 # (work order, identifier, how far, lot quantity): "pending", "in_progress", "held", "awaiting", "closed"
 SCENARIOS = [
@@ -48,21 +48,6 @@ CREW = {  # site: (operator, inspector)
     "QRO": ("lupita", "rosa"),
 }
 SUPERVISOR = "sandra"
-
-
-def tiny_png(rgb=(90, 120, 160), size=8) -> bytes:
-    """A small solid PNG, standing in for a photo taken at the tablet."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    row = b"\x00" + bytes(rgb) * size
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
-        + chunk(b"IDAT", zlib.compress(row * size))
-        + chunk(b"IEND", b"")
-    )
 
 
 # The housings' bore grows as the boring bar wears, by this much per traveler (scenario index), still inside

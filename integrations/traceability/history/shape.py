@@ -1,0 +1,40 @@
+"""The shape of the generated factory: its size per block of travelers, the kinds of part and their share,
+the sites and operations (with each site's own code), the characteristics per operation, and the big
+tables the load fills."""
+
+from __future__ import annotations
+
+BLOCK = 1000
+KINDS = (("lot", 100), ("pin", 450), ("sub", 300), ("asm", 150))
+FAMILIES = 20
+SITES = (
+    ("WIC", "Wichita", "America/Chicago"),
+    ("TLS", "Toulouse", "Europe/Paris"),
+    ("HAM", "Hamburg", "Europe/Berlin"),
+)
+OPERATIONS = (  # code, name, alias at WIC, TLS, HAM
+    ("MACHINING", "Machining", "MC-10", "Usin", "Fraes-1"),
+    ("COATING", "Coating", "CT1", "Coat1", "Coating-1"),
+    ("ASSEMBLY", "Assembly", "AS-1", "Assy", "Montage"),
+    ("INSPECTION", "Inspection", "IN-1", "Insp", "Pruef"),
+    ("MARKING", "Marking", "MK-1", "Marq", "Beschr"),
+)
+CHARACTERISTICS = {  # per operation: (code, nominal, tolerance ±, unit)
+    "MACHINING": [("BORE_DIA", "12.700", "0.013", "mm"), ("LENGTH", "80.00", "0.10", "mm")],
+    "COATING": [("THICK", "30", "10", "um"), ("ADHESION", "12", "3", "MPa")],
+    "ASSEMBLY": [("TORQUE", "25", "2", "N*m"), ("GAP", "0.50", "0.10", "mm")],
+    "INSPECTION": [("FLATNESS", "0.020", "0.020", "mm"), ("ROUGHNESS", "0.8", "0.4", "um")],
+    "MARKING": [("MARK_DEPTH", "0.15", "0.05", "mm"), ("MARK_WIDTH", "0.30", "0.10", "mm")],
+}
+BIG_TABLES = (
+    "travelers_item",
+    "travelers_traveler",
+    "travelers_workorder",
+    "travelers_travelerstep",
+    "travelers_travelercharacteristic",
+    "travelers_measurement",
+    "travelers_consumption",
+    "travelers_nonconformance",
+    "compliance_signature",
+    "archive_archiverecord",
+)
