@@ -21,6 +21,7 @@ from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
 from mes.events.services import outbox_emit_many, outbox_messages
 from mes.masterdata.models import OperationAlias, Site
+from travelers.content import steps_state
 from travelers.errors import NotAuthorized, TooManyRequests, TravelerHeld, TravelerNotOpen
 from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
 from travelers.states import OPEN_TRAVELER_STATES
@@ -241,8 +242,6 @@ def audit_steps_added(
 ) -> AuditEvent:
     """One event for steps joining the traveler (release, rework, re-plan), sealing their snapshots with
     their characteristics and limits, so a limit changed behind the services' back is found."""
-    from travelers.content import steps_state
-
     chars: dict[int, list[TravelerCharacteristic]] = {}
     for c in TravelerCharacteristic.objects.filter(step__in=[s.pk for s in steps]).order_by(
         "step_id", "sequence", "id"

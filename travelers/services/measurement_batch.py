@@ -17,6 +17,7 @@ from travelers.models import Measurement, TravelerCharacteristic, TravelerStep
 
 from .common import clock, lock_traveler
 from .measurements import NEXT_IDS, _build_measurement, lock_step_for_values, record_writes
+from .quality import ncr_raise_for_measurement
 
 MAX_VALUES = 500
 
@@ -140,8 +141,6 @@ def measurement_record_batch(
     record_writes(traveler, step, measurements, head=heads[0] if heads else None, actor=actor)
     holding = [m for m in measurements if m.judgment == "out_of_spec" and m.characteristic.on_out_of_spec == "hold"]
     if holding:
-        from .quality import ncr_raise_for_measurement
-
         for m in holding:
             ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
             traveler = lock_traveler(traveler.pk)  # the hold moved its version and clock on

@@ -39,6 +39,7 @@ from .common import (
 )
 from .cosign import check_cosigner, correction_needs_cosign, cosigner_authenticate
 from .execution import check_version
+from .quality import ncr_raise_for_measurement
 from .stations import work_center_check
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
@@ -385,8 +386,6 @@ def measurement_record(
     m.pk = ids[0][0]
     record_writes(traveler, step, [m], head=heads[0] if heads else None, actor=actor)
     if m.judgment == "out_of_spec" and char.on_out_of_spec == "hold":
-        from .quality import ncr_raise_for_measurement
-
         ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
     return m
 
@@ -519,7 +518,5 @@ def _measurement_correct(
     )
     emit(traveler, "measurement.corrected", _data(m), step=step)
     if m.judgment == "out_of_spec" and original.characteristic.on_out_of_spec == "hold":
-        from .quality import ncr_raise_for_measurement
-
         ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
     return m
