@@ -16,7 +16,7 @@ from travelers.errors import MeasurementInvalid, RecordConflict, TravelerError
 from travelers.models import Measurement, TravelerCharacteristic, TravelerStep
 
 from .common import clock, lock_traveler
-from .measurements import NEXT_IDS, _build_measurement, lock_step_for_values, record_writes
+from .measurements import NEXT_IDS, build_measurement, lock_step_for_values, record_writes
 from .quality import ncr_raise_for_measurement
 
 MAX_VALUES = 500
@@ -117,7 +117,7 @@ def measurement_record_batch(
                 ),
             )
         try:
-            m = _build_measurement(
+            m = build_measurement(
                 step=step,
                 char=char,
                 value=entry.value,
