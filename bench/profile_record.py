@@ -23,6 +23,8 @@ from pathlib import Path
 
 import django
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's code, not an installed one
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scratch  # noqa: E402 - bench/ beside this file
 from record import data as rm  # noqa: E402
