@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/profile_record.py [--values 200] [--top 25] [--batch] [--sign] [--cpu]
 
-Builds the bench's scratch database (bench/record_measurements.py: 10 steps x 10 characteristics), then
+Builds the bench's scratch database (bench/record/data.py: 10 steps x 10 characteristics), then
 records values through the API in-process (Django's test client: the whole middleware stack, token auth)
 under cProfile, one value per request (or, with --batch, a step's values per request); with --sign, the
 steps' start and signing requests are profiled instead of the values. Prints the queries of one request
@@ -21,9 +21,13 @@ import sys
 import time
 from pathlib import Path
 
+import django
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # this checkout's code, not an installed one
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import record_measurements as rm  # noqa: E402 - bench/ beside this file
-import scratch  # noqa: E402
+import scratch  # noqa: E402 - bench/ beside this file
+from record import data as rm  # noqa: E402
 
 
 def main() -> None:
@@ -40,22 +44,20 @@ def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     os.environ["TRAVELER_HTTPS"] = "false"
     os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-
     django.setup()
     try:
         run(args)
     finally:
-        from django.db import connections
+        from django.db import connections  # noqa: PLC0415 — Django's app loading: after django.setup()
 
         connections.close_all()
         rm.drop_scratch(url)
 
 
 def run(args) -> None:
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.db import connection  # noqa: PLC0415 — Django's app loading: after django.setup()
+    from django.test import Client  # noqa: PLC0415 — as above
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415 — as above
 
     steps_needed = -(-args.values // rm.CHARS) + 1
     tablets = rm.build(-(-steps_needed // rm.STEPS))

@@ -25,6 +25,7 @@ from .canonical import canonical_bytes, canonical_hash, jsonable
 from .models import AuditEvent
 
 GENESIS = "0" * 64
+HEAD_LOCK = "SELECT last_seq, last_hash FROM compliance_auditchainhead WHERE chain = %s FOR UPDATE"
 HEAD_MOVE = "UPDATE compliance_auditchainhead SET last_seq = %s, last_hash = %s WHERE chain = %s"
 
 
@@ -64,8 +65,9 @@ def record_seal(content: Any) -> str:
     return canonical_hash(content)
 
 
-def _lock_head(cursor: CursorWrapper, chain: str) -> tuple[int, str]:
-    cursor.execute("SELECT last_seq, last_hash FROM compliance_auditchainhead WHERE chain = %s FOR UPDATE", [chain])
+def audit_head_lock(cursor: CursorWrapper, chain: str) -> tuple[int, str]:
+    """Lock `chain`'s head and read it: (last_seq, last_hash). Registers the chain on its first event."""
+    cursor.execute(HEAD_LOCK, [chain])
     row = cursor.fetchone()
     if row is None:  # the chain's first event: register it (empty), then lock it as any other
         cursor.execute(
@@ -73,7 +75,7 @@ def _lock_head(cursor: CursorWrapper, chain: str) -> tuple[int, str]:
             "ON CONFLICT (chain) DO NOTHING",
             [chain, GENESIS],
         )
-        cursor.execute("SELECT last_seq, last_hash FROM compliance_auditchainhead WHERE chain = %s FOR UPDATE", [chain])
+        cursor.execute(HEAD_LOCK, [chain])
         row = cursor.fetchone()
     return row
 
@@ -117,37 +119,65 @@ def audit_record_many(
         raise RuntimeError("audit_record must run inside the transaction of the change it records")
     if not entries:
         return []
-    key = keys.current()
-    name = printed_name_of(actor) if actor_name is None else actor_name
-    request_id = (current_request_id() if request_id is None else request_id) or ""
     with connection.cursor() as cursor:
-        last_seq, last_hash = _lock_head(cursor, chain)
-        events = []
-        for entry in entries:
-            event = AuditEvent(
-                chain=chain,
-                seq=last_seq + 1,
-                occurred_at=entry.get("occurred_at") or timezone.now(),
-                actor=actor,
-                actor_name=name,
-                action=entry["action"],
-                object_type=entry["object_type"],
-                object_id=str(entry["object_id"]),
-                changes=jsonable(entry.get("changes") or {}),
-                reason=entry.get("reason") or "",
-                request_id=request_id,
-                seal=entry.get("seal") or "",
-                key_id=key.id,
-                prev_hash=last_hash or GENESIS,
-            )
-            event.hash = event_hash(event, key)
-            last_seq, last_hash = event.seq, event.hash
-            events.append(event)
+        head = audit_head_lock(cursor, chain)
+        events = audit_events(
+            chain=chain, head=head, actor=actor, entries=entries, actor_name=actor_name, request_id=request_id
+        )
         if len(events) == 1:
             events[0].save(force_insert=True)
         else:
             AuditEvent.objects.bulk_create(events)
-        # The head moves one event at a time (a database guard refuses any other move): one UPDATE per
-        # event, sent together in one round trip.
-        cursor.execute("; ".join([HEAD_MOVE] * len(events)), [v for e in events for v in (e.seq, e.hash, chain)])
+        cursor.execute(*head_moves(events))
     return events
+
+
+def audit_events(
+    *,
+    chain: str,
+    head: tuple[int, str],
+    actor: User | None,
+    entries: list[dict],
+    actor_name: str | None = None,
+    request_id: str | None = None,
+) -> list[AuditEvent]:
+    """The events audit_record_many appends, numbered and linked after `head` — (last_seq, last_hash) as
+    read under the head's lock (HEAD_LOCK, audit_head_lock), which the caller holds until it commits —
+    and hashed; nothing is written. The caller inserts them, then moves the head (head_moves), in that
+    order and in the same transaction: a caller that sends its writes together in one round trip
+    (travelers.services.measurements) keeps the chain's guarantees exactly as audit_record_many does."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit_record must run inside the transaction of the change it records")
+    key = keys.current()
+    name = printed_name_of(actor) if actor_name is None else actor_name
+    request_id = (current_request_id() if request_id is None else request_id) or ""
+    last_seq, last_hash = head
+    events = []
+    for entry in entries:
+        event = AuditEvent(
+            chain=chain,
+            seq=last_seq + 1,
+            occurred_at=entry.get("occurred_at") or timezone.now(),
+            actor=actor,
+            actor_name=name,
+            action=entry["action"],
+            object_type=entry["object_type"],
+            object_id=str(entry["object_id"]),
+            changes=jsonable(entry.get("changes") or {}),
+            reason=entry.get("reason") or "",
+            request_id=request_id,
+            seal=entry.get("seal") or "",
+            key_id=key.id,
+            prev_hash=last_hash or GENESIS,
+        )
+        event.hash = event_hash(event, key)
+        last_seq, last_hash = event.seq, event.hash
+        events.append(event)
+    return events
+
+
+def head_moves(events: list[AuditEvent]) -> tuple[str, list]:
+    """The statement moving the head over `events` (inserted first), as the database guard allows it: one
+    event at a time, one UPDATE per event, sent together in one round trip."""
+    chain = events[0].chain
+    return "; ".join([HEAD_MOVE] * len(events)), [v for e in events for v in (e.seq, e.hash, chain)]

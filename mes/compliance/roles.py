@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.contrib.auth.models import Group, Permission
+
+from .config_seal import config_seal_all
+from .keys import IntegrityKeyMissing
 
 VIEW_MASTERDATA = [
     "masterdata.view_site",
@@ -135,15 +138,10 @@ def sync_after_migrate(
 ) -> None:
     # Run once, after the last app with models (post_migrate skips the others) has migrated, when
     # every permission exists.
-    from django.apps import apps
-
     last = [config for config in apps.get_app_configs() if config.models_module is not None][-1]
     if app_config is None or app_config.label != last.label:
         return
     roles_sync()
-    from .config_seal import config_seal_all
-    from .keys import IntegrityKeyMissing
-
     # What the migration and the role sync changed is sealed now, not left for the beat to find. Without
     # an integrity key (a first install) the beat seals it once one is configured; migrating still works.
     try:

@@ -75,6 +75,33 @@ def outbox_emit_many(
 ) -> list[OutboxMessage]:
     """Queue one event per item of `datas`, all of one type about one aggregate, inserted in one
     statement, in order (as outbox_emit would one by one)."""
+    messages = outbox_messages(
+        event_type=event_type,
+        aggregate_type=aggregate_type,
+        aggregate_id=aggregate_id,
+        datas=datas,
+        site_code=site_code,
+        work_center_code=work_center_code,
+        schema_version=schema_version,
+    )
+    if len(messages) == 1:
+        messages[0].save(force_insert=True)
+        return messages
+    return OutboxMessage.objects.bulk_create(messages)
+
+
+def outbox_messages(
+    *,
+    event_type: str,
+    aggregate_type: str,
+    aggregate_id: object,
+    datas: list[dict],
+    site_code: str = "",
+    work_center_code: str = "",
+    schema_version: int = 1,
+) -> list[OutboxMessage]:
+    """The messages outbox_emit_many queues, built and not written: for a caller that inserts them with
+    the rest of its change in one round trip (travelers.services.measurements), in the same transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_emit must run inside the transaction of the change it announces")
     source, dataschema = event_source(site_code), schema_url(event_type, schema_version)
@@ -106,7 +133,4 @@ def outbox_emit_many(
                 payload=jsonable(payload),
             )
         )
-    if len(messages) == 1:
-        messages[0].save(force_insert=True)
-        return messages
-    return OutboxMessage.objects.bulk_create(messages)
+    return messages

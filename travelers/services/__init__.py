@@ -2,10 +2,11 @@
 writing its audit event and outbox message itself."""
 
 from .attachments import attachment_add
+from .corrections import measurement_correct
 from .execution import hold_place, hold_release, step_inspect, step_perform, step_skip, step_start
 from .genealogy import component_consume, component_remove
 from .measurement_batch import ValueEntry, measurement_record_batch
-from .measurements import measurement_correct, measurement_record
+from .measurements import measurement_record
 from .orders import work_order_cancel, work_order_change, work_order_release
 from .quality import ncr_disposition, ncr_raise
 from .release import traveler_release, work_order_create

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model, Q, QuerySet, Subquery
+from django.db.models.query import get_related_populators
+from django.db.models.sql import InsertQuery
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record, record_seal
 from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
-from mes.events.services import outbox_emit_many
+from mes.events.services import outbox_emit_many, outbox_messages
 from mes.masterdata.models import OperationAlias, Site
+from travelers.content import steps_state
 from travelers.errors import NotAuthorized, TooManyRequests, TravelerHeld, TravelerNotOpen
 from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
 from travelers.states import OPEN_TRAVELER_STATES
@@ -40,6 +45,23 @@ def lock_traveler(traveler_id: int) -> Traveler:
     )
 
 
+def _traveler_locked(owner: int | Subquery) -> QuerySet[Traveler]:
+    return (
+        Traveler.objects.select_for_update(of=("self",))
+        .select_related("site", "item__part", "item__part_revision", "work_order")
+        .filter(pk=owner)
+        .order_by()  # one row: no sort to compile or run
+    )
+
+
+def _step_of(step_id: int, traveler_id: int) -> QuerySet[TravelerStep]:
+    return (
+        TravelerStep.objects.select_related("operation", "work_center")
+        .filter(pk=step_id, traveler_id=traveler_id)
+        .order_by()  # one row
+    )
+
+
 def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, TravelerStep]:
     """The step's traveler, locked (found through the step in the same statement, unless the caller
     knows it: a step never moves to another traveler), then the step."""
@@ -48,14 +70,91 @@ def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, T
         if traveler_id is not None
         else Subquery(TravelerStep.objects.filter(pk=step_id).values("traveler_id")[:1])
     )
-    traveler = (
-        Traveler.objects.select_for_update(of=("self",))
-        .select_related("site", "item__part", "item__part_revision", "work_order")
-        .get(pk=owner)
-    )
-    step = TravelerStep.objects.select_related("operation", "work_center").get(pk=step_id, traveler_id=traveler.pk)
+    traveler = _traveler_locked(owner).get()
+    step = _step_of(step_id, traveler.pk).get()
     step.traveler = traveler  # the same row, as locked: callers read its state from the step
     return traveler, step
+
+
+def lock_step_and_read(
+    step_id: int, traveler_id: int, *reads: QuerySet[Any] | tuple[str, list]
+) -> tuple[Traveler, TravelerStep, list[list]]:
+    """lock_step, with `reads` after it in the same round trip (fetch_together): each statement runs
+    after the one before, so every read sees what the traveler's lock waited for, as separate queries
+    would. Returns (traveler, step, what each read gave)."""
+    travelers, steps, *results = fetch_together(_traveler_locked(traveler_id), _step_of(step_id, traveler_id), *reads)
+    if not travelers:
+        raise Traveler.DoesNotExist("Traveler matching query does not exist.")
+    if not steps:
+        raise TravelerStep.DoesNotExist("TravelerStep matching query does not exist.")
+    traveler, step = travelers[0], steps[0]
+    step.traveler = traveler
+    return traveler, step, results
+
+
+def fetch_together(*reads: QuerySet[Any] | tuple[str, list]) -> list[list]:
+    """Several reads in one round trip, in order: each a QuerySet (its instances, as list() would give
+    them, select_related and annotations included) or hand-written SQL with its parameters (its rows).
+    psycopg binds the parameters on the client, so one execute can carry several statements; they run
+    one after the other in the transaction, each with its own snapshot (READ COMMITTED), exactly as
+    separate queries would, less the round trips; psycopg keeps each statement's result."""
+    compiled, databases = [], []
+    for read in reads:
+        if isinstance(read, QuerySet):
+            compiler = read.query.get_compiler(using=read.db)
+            sql, params = compiler.as_sql()
+            compiled.append((compiler, sql, list(params)))
+            databases.append(read.db)
+        else:
+            compiled.append((None, read[0], list(read[1])))
+            databases.append(DEFAULT_DB_ALIAS)
+    results: list[list] = []
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(sql for _, sql, _ in compiled), [p for _, _, params in compiled for p in params])
+        for index, (compiler, _, _) in enumerate(compiled):
+            # Counted from the last result: an execute wrapper (pghistory's context) may put a statement
+            # of its own first, and leaves the cursor on the last result.
+            rows = cursor.set_result(index - len(compiled)).fetchall()
+            results.append(rows if compiler is None else _instances(compiler, rows, databases[index]))
+    return results
+
+
+def _instances(compiler: SQLCompiler, rows: list, db: str) -> list:
+    """Model instances from a compiled queryset's rows, as Django's ModelIterable builds them."""
+    select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    populators = get_related_populators(klass_info, select, db)  # type: ignore[call-arg]  # stubs: Django 6
+    objects = []
+    for row in compiler.results_iter([rows]):
+        obj = klass_info["model"].from_db(db, init_list, row[start:end])
+        for populator in populators:
+            populator.populate(row, obj)
+        for name, position in (annotations or {}).items():
+            setattr(obj, name, row[position])
+        objects.append(obj)
+    return objects
+
+
+def insert_statement(objs: Sequence[Model]) -> tuple[str, list]:
+    """The INSERT of `objs` (one model, unsaved) in one statement, as bulk_create writes them, to send
+    with other writes (write_together); those with an id (drawn beforehand) are written with it."""
+    meta = objs[0]._meta
+    with_pk = objs[0].pk is not None
+    fields = [f for f in meta.local_concrete_fields if not f.generated and (with_pk or f is not meta.auto_field)]
+    query = InsertQuery(type(objs[0]))
+    query.insert_values(fields, list(objs))
+    [(sql, params)] = query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
+    return sql, list(params)
+
+
+def write_together(statements: list[tuple[str, list]], *, written: Sequence[Model] = ()) -> None:
+    """Several writes in one round trip, in order (see fetch_together); `written` are the instances
+    they inserted, marked saved."""
+    with connection.cursor() as cursor:
+        cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+    for obj in written:
+        obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
 
 
 def ensure_open(traveler: Traveler) -> None:
@@ -92,19 +191,27 @@ def clock(traveler: Traveler) -> dt.datetime:
 def bump(traveler: Traveler, *, step: TravelerStep | None = None) -> None:
     """Advance the version of what changed, so a client holding an older version sees a conflict, and
     store the traveler's last-change time (see clock)."""
+    if step is None:
+        traveler.version += 1
+        if traveler.changed_at is None:
+            clock(traveler)
+        Traveler.objects.filter(pk=traveler.pk).update(version=traveler.version, changed_at=traveler.changed_at)
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(*bump_statement(traveler, step))
+
+
+def bump_statement(traveler: Traveler, step: TravelerStep) -> tuple[str, list]:
+    """bump(traveler, step=step) as one statement, to send with other writes (write_together)."""
     traveler.version += 1
     if traveler.changed_at is None:
         clock(traveler)
-    if step is None:
-        Traveler.objects.filter(pk=traveler.pk).update(version=traveler.version, changed_at=traveler.changed_at)
-        return
     step.version += 1
-    with connection.cursor() as cursor:  # both in one statement
-        cursor.execute(
-            "WITH t AS (UPDATE travelers_traveler SET version = %s, changed_at = %s WHERE id = %s) "
-            "UPDATE travelers_travelerstep SET version = %s WHERE id = %s",
-            [traveler.version, traveler.changed_at, traveler.pk, step.version, step.pk],
-        )
+    return (  # both in one statement
+        "WITH t AS (UPDATE travelers_traveler SET version = %s, changed_at = %s WHERE id = %s) "
+        "UPDATE travelers_travelerstep SET version = %s WHERE id = %s",
+        [traveler.version, traveler.changed_at, traveler.pk, step.version, step.pk],
+    )
 
 
 def audit(
@@ -135,8 +242,6 @@ def audit_steps_added(
 ) -> AuditEvent:
     """One event for steps joining the traveler (release, rework, re-plan), sealing their snapshots with
     their characteristics and limits, so a limit changed behind the services' back is found."""
-    from travelers.content import steps_state
-
     chars: dict[int, list[TravelerCharacteristic]] = {}
     for c in TravelerCharacteristic.objects.filter(step__in=[s.pk for s in steps]).order_by(
         "step_id", "sequence", "id"
@@ -209,17 +314,28 @@ def emit_many(
 ) -> list[OutboxMessage]:
     """One event of `event_type` per item of `datas` (each merged over the traveler's and step's
     references), written in one statement."""
+    return outbox_emit_many(**_outbox_args(traveler, event_type, datas, step))
+
+
+def events_of(
+    traveler: Traveler, event_type: str, datas: list[dict], *, step: TravelerStep | None = None
+) -> list[OutboxMessage]:
+    """The messages emit_many writes, built and not written (write them with insert_statement)."""
+    return outbox_messages(**_outbox_args(traveler, event_type, datas, step))
+
+
+def _outbox_args(traveler: Traveler, event_type: str, datas: list[dict], step: TravelerStep | None) -> dict:
     base = traveler_ref(traveler)
     if step is not None:
         base["step"] = _step_ref(step)
-    return outbox_emit_many(
-        event_type=event_type,
-        aggregate_type="traveler",
-        aggregate_id=traveler.number,
-        datas=[{**base, **data} for data in datas],
-        site_code=traveler.site.code,
-        work_center_code=step.work_center.code if step is not None and step.work_center else "",
-    )
+    return {
+        "event_type": event_type,
+        "aggregate_type": "traveler",
+        "aggregate_id": traveler.number,
+        "datas": [{**base, **data} for data in datas],
+        "site_code": traveler.site.code,
+        "work_center_code": step.work_center.code if step is not None and step.work_center else "",
+    }
 
 
 def within_hourly_limit(recent: QuerySet[Any], at_field: str, what: str) -> None:

@@ -9,14 +9,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from mes.compliance.audit import audit_record_many, record_seal
+from mes.compliance.audit import HEAD_LOCK
 from mes.masterdata.models import WorkCenter
-from travelers.content import current_measurements, measurement_content
+from travelers.content import current_measurements
 from travelers.errors import MeasurementInvalid, RecordConflict, TravelerError
 from travelers.models import Measurement, TravelerCharacteristic, TravelerStep
 
-from .common import bump, clock, emit_many, lock_traveler
-from .measurements import _build_measurement, _data, lock_step_for_values
+from .common import clock, lock_traveler
+from .measurements import NEXT_IDS, build_measurement, lock_step_for_values, record_writes
+from .quality import ncr_raise_for_measurement
 
 MAX_VALUES = 500
 
@@ -38,10 +39,9 @@ def _at(index: int, exc: TravelerError) -> TravelerError:
     return exc
 
 
-def _characteristics(
-    step: TravelerStep,
+def _by_code_and_id(
+    chars: list[TravelerCharacteristic],
 ) -> tuple[dict[str, TravelerCharacteristic], dict[int, TravelerCharacteristic]]:
-    chars = list(TravelerCharacteristic.objects.filter(step=step))
     return {c.code: c for c in chars}, {c.pk: c for c in chars}
 
 
@@ -68,9 +68,20 @@ def measurement_record_batch(
         raise MeasurementInvalid(
             gettext("send at most %(MAX_VALUES)s values at once") % {"MAX_VALUES": MAX_VALUES}, field="values"
         )
-    traveler, step = lock_step_for_values(step, actor, expected_version, station)
-    by_code, by_id = _characteristics(step)
-    standing = current_measurements(list(step.measurements.select_related("recorded_by")))
+    traveler, step, (chars, recorded_here, heads, ids) = lock_step_for_values(
+        step,
+        actor,
+        expected_version,
+        station,
+        reads=[  # after the lock, in the same round trip
+            TravelerCharacteristic.objects.filter(step=step),
+            Measurement.objects.filter(step=step).select_related("recorded_by"),
+            (HEAD_LOCK, [f"traveler:{step.traveler_id}"]),
+            (NEXT_IDS, [len(values)]),
+        ],
+    )
+    by_code, by_id = _by_code_and_id(chars)
+    standing = current_measurements(recorded_here)
     recorded = {m.characteristic_id: m for m in standing}
     measurements: list[Measurement] = []
     seen: set[int] = set()
@@ -106,7 +117,7 @@ def measurement_record_batch(
                 ),
             )
         try:
-            m = _build_measurement(
+            m = build_measurement(
                 step=step,
                 char=char,
                 value=entry.value,
@@ -125,32 +136,11 @@ def measurement_record_batch(
         except TravelerError as exc:
             raise _at(index, exc) from None
         measurements.append(m)
-    for m in measurements:  # each value is a change of its own, stamped after the one before
-        m.recorded_at = clock(traveler)
-    Measurement.objects.bulk_create(measurements)
-    bump(traveler, step=step)
-    audit_record_many(
-        chain=f"traveler:{traveler.pk}",
-        actor=actor,
-        entries=[
-            {
-                "action": "measurement.recorded",
-                "object_type": "travelers.measurement",
-                "object_id": m.pk,
-                "changes": {
-                    m.characteristic.code: [None, f"{m.entered_value} {m.entered_unit}".strip()],
-                    "judgment": [None, m.judgment],
-                },
-                "seal": record_seal(measurement_content(m)),
-            }
-            for m in measurements
-        ],
-    )
-    emit_many(traveler, "measurement.recorded", [_data(m) for m in measurements], step=step)
+    for m, (pk,) in zip(measurements, sorted(ids), strict=True):  # each value a change of its own, stamped
+        m.pk, m.recorded_at = pk, clock(traveler)  # after the one before; ids in the order given
+    record_writes(traveler, step, measurements, head=heads[0] if heads else None, actor=actor)
     holding = [m for m in measurements if m.judgment == "out_of_spec" and m.characteristic.on_out_of_spec == "hold"]
     if holding:
-        from .quality import ncr_raise_for_measurement
-
         for m in holding:
             ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
             traveler = lock_traveler(traveler.pk)  # the hold moved its version and clock on

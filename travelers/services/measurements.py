@@ -1,29 +1,40 @@
-"""Recording values, and correcting them without erasing anything."""
+"""Recording values: one at a time (measurement_record), and what recording a step's values at once
+(measurement_batch) shares with it — judging a value, locking the step, writing the values with their
+audit events and outbox messages. Correcting a value is in corrections."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from mes.compliance.models import Signature
-from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
+from mes.compliance.audit import HEAD_LOCK, audit_events, audit_head_lock, head_moves, record_seal
 from mes.masterdata.models import WorkCenter
-from travelers.content import correction_content, current_measurements, measurement_content
+from travelers.content import current_measurements, measurement_content
 from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused
 from travelers.judging import judge
 from travelers.models import Attachment, Measurement, Traveler, TravelerCharacteristic, TravelerStep
 from travelers.states import StepStatus
 
-from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
-from .cosign import check_cosigner, correction_needs_cosign, cosigner_authenticate
+from .common import (
+    bump_statement,
+    clock,
+    ensure_not_held,
+    events_of,
+    insert_statement,
+    lock_step_and_read,
+    require_perm,
+    write_together,
+)
 from .execution import check_version
+from .quality import ncr_raise_for_measurement
 from .stations import work_center_check
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
@@ -46,21 +57,26 @@ class DeviceReading:
     raw: str = ""  # the value exactly as the gauge sent it, before scaling and rounding
 
 
-def _characteristic(
+def _characteristic_query(
     step: TravelerStep, characteristic: TravelerCharacteristic | int | str
-) -> WithAnnotations[TravelerCharacteristic, _HasValue]:
+) -> QuerySet[WithAnnotations[TravelerCharacteristic, _HasValue]]:
     """The step's characteristic, with `has_value`: whether any value was recorded for it at the step (a
     corrected value always has a current successor, so any value at all means one stands)."""
-    key = characteristic.pk if isinstance(characteristic, TravelerCharacteristic) else characteristic
+    key = _key(characteristic)
     lookup = {"pk": key} if isinstance(key, int) else {"code": key}
     recorded = Measurement.objects.filter(step=step, characteristic=OuterRef("pk"))
-    try:
-        return TravelerCharacteristic.objects.annotate(has_value=Exists(recorded)).get(step=step, **lookup)
-    except TravelerCharacteristic.DoesNotExist:
-        raise MeasurementInvalid(
-            gettext("step %(sequence)s has no characteristic %(key)s") % {"sequence": step.sequence, "key": key},
-            field="characteristic",
-        ) from None
+    return TravelerCharacteristic.objects.annotate(has_value=Exists(recorded)).filter(step=step, **lookup).order_by()
+
+
+def _key(characteristic: TravelerCharacteristic | int | str) -> int | str:
+    return characteristic.pk if isinstance(characteristic, TravelerCharacteristic) else characteristic
+
+
+def _no_characteristic(step: TravelerStep, key: int | str) -> MeasurementInvalid:
+    return MeasurementInvalid(
+        gettext("step %(sequence)s has no characteristic %(key)s") % {"sequence": step.sequence, "key": key},
+        field="characteristic",
+    )
 
 
 def _attachment(step: TravelerStep, attachment_id: int | None) -> Attachment:
@@ -75,50 +91,7 @@ def _attachment(step: TravelerStep, attachment_id: int | None) -> Attachment:
     return attachment
 
 
-def _new_measurement(
-    *,
-    step: TravelerStep,
-    char: TravelerCharacteristic,
-    value: object,
-    unit: str,
-    source: str,
-    device: str,
-    actor: User,
-    attachment_id: int | None,
-    at: dt.datetime,
-    supersedes: Measurement | None = None,
-    reason: str = "",
-    save: bool = True,
-    device_endpoint: str = "",
-    device_raw: str = "",
-    decimal_comma: bool = False,
-) -> Measurement:
-    m = _build_measurement(
-        step=step,
-        char=char,
-        value=value,
-        unit=unit,
-        source=source,
-        device=device,
-        actor=actor,
-        attachment_id=attachment_id,
-        at=at,
-        supersedes=supersedes,
-        reason=reason,
-        device_endpoint=device_endpoint,
-        device_raw=device_raw,
-        decimal_comma=decimal_comma,
-    )
-    if save:
-        m.save(force_insert=True)
-    else:  # the caller signs it first; the id is drawn now so the signed content can name it
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
-            m.pk = cursor.fetchone()[0]
-    return m
-
-
-def _build_measurement(
+def build_measurement(
     *,
     step: TravelerStep,
     char: TravelerCharacteristic,
@@ -183,7 +156,7 @@ def _gauge(m: Measurement) -> dict | None:
     }
 
 
-def _data(m: Measurement) -> dict:
+def value_data(m: Measurement) -> dict:
     return {
         "value": {
             "characteristic": m.characteristic.code,
@@ -205,13 +178,24 @@ def _data(m: Measurement) -> dict:
     }
 
 
+# The ids of values about to be recorded, drawn in the round trip that locks the step: the audit event of
+# a value seals its content, id included, before the value is written with the rest of the change.
+NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id')) FROM generate_series(1, %s)"
+
+
 def lock_step_for_values(
-    step: TravelerStep, actor: User, expected_version: int | None, station: WorkCenter | None = None
-) -> tuple[Traveler, TravelerStep]:
+    step: TravelerStep,
+    actor: User,
+    expected_version: int | None,
+    station: WorkCenter | None = None,
+    *,
+    reads: Sequence[QuerySet[Any] | tuple[str, list]] = (),
+) -> tuple[Traveler, TravelerStep, list[list]]:
     """Lock the step and its traveler for recording values: the actor may, the traveler is not held, the
     step is the version the caller saw, may be worked at `station` (the work center the caller acts from,
-    if it says) and is in progress. Returns (traveler, step)."""
-    traveler, step = lock_step(step.pk, step.traveler_id)
+    if it says) and is in progress. `reads` are read in the same round trip, after the lock (common.
+    lock_step_and_read). Returns (traveler, step, what each read gave)."""
+    traveler, step, results = lock_step_and_read(step.pk, step.traveler_id, *reads)
     require_perm(actor, "perform_step", "record values")
     ensure_not_held(traveler)
     check_version(step, expected_version)
@@ -222,7 +206,53 @@ def lock_step_for_values(
             % {"sequence": step.sequence, "status": step.get_status_display().lower()},
             field="step",
         )
-    return traveler, step
+    return traveler, step, results
+
+
+def record_writes(
+    traveler: Traveler,
+    step: TravelerStep,
+    measurements: list[Measurement],
+    *,
+    head: tuple[int, str] | None,
+    actor: User,
+) -> None:
+    """Write recorded values (their ids drawn, NEXT_IDS) with everything that goes with them, in one round
+    trip and in this order, as measurement_record did statement by statement: the values; the traveler's
+    and step's versions; an audit event each in the traveler's chain (sealing the value's content),
+    numbered and linked after `head` — read under the chain head's lock (audit.HEAD_LOCK) in this
+    transaction, or None to lock it now — and the head moved over them one event at a time; an outbox
+    message each."""
+    chain = f"traveler:{traveler.pk}"
+    if head is None:  # the chain's first event (a traveler's chain starts at its release)
+        with connection.cursor() as cursor:
+            head = audit_head_lock(cursor, chain)
+    moved = bump_statement(traveler, step)
+    entries = [
+        {
+            "action": "measurement.recorded",
+            "object_type": "travelers.measurement",
+            "object_id": m.pk,
+            "changes": {
+                m.characteristic.code: [None, f"{m.entered_value} {m.entered_unit}".strip()],
+                "judgment": [None, m.judgment],
+            },
+            "seal": record_seal(measurement_content(m)),
+        }
+        for m in measurements
+    ]
+    events = audit_events(chain=chain, head=head, actor=actor, entries=entries)
+    messages = events_of(traveler, "measurement.recorded", [value_data(m) for m in measurements], step=step)
+    write_together(
+        [
+            insert_statement(measurements),
+            moved,
+            insert_statement(events),
+            head_moves(events),
+            insert_statement(messages),
+        ],
+        written=[*measurements, *events, *messages],
+    )
 
 
 @transaction.atomic
@@ -244,7 +274,8 @@ def measurement_record(
     """Record one value at a started step. The server judges it; out of spec does what the
     characteristic says (hold + NCR, or a warning). A characteristic that already has a value
     refuses a second one with a conflict: that is a correction, which must be signed. Only the server's
-    own gauge read (`reading`) records a value as from a device."""
+    own gauge read (`reading`) records a value as from a device. Its queries: the lock, the
+    characteristic, the chain's head and the value's id in one round trip; the writes in another."""
     if reading is not None:
         source, device = Measurement.Source.DEVICE, reading.device
     elif source == Measurement.Source.DEVICE:
@@ -255,8 +286,20 @@ def measurement_record(
             ),
             field="source",
         )
-    traveler, step = lock_step_for_values(step, actor, expected_version, station)
-    char = _characteristic(step, characteristic)
+    traveler, step, (chars, heads, ids) = lock_step_for_values(
+        step,
+        actor,
+        expected_version,
+        station,
+        reads=[
+            _characteristic_query(step, characteristic),
+            (HEAD_LOCK, [f"traveler:{step.traveler_id}"]),
+            (NEXT_IDS, [1]),
+        ],
+    )
+    if not chars:
+        raise _no_characteristic(step, _key(characteristic))
+    char = chars[0]
     existing = char.has_value and current_measurements(
         list(step.measurements.filter(characteristic=char).select_related("recorded_by"))
     )
@@ -276,7 +319,7 @@ def measurement_record(
             },
             field="characteristic",
         )
-    m = _new_measurement(
+    m = build_measurement(
         step=step,
         char=char,
         value=value,
@@ -286,156 +329,14 @@ def measurement_record(
         actor=actor,
         attachment_id=attachment_id,
         at=clock(traveler),
+        supersedes=None,
+        reason="",
         device_endpoint=reading.endpoint if reading else "",
         device_raw=reading.raw if reading else "",
         decimal_comma=decimal_comma,
     )
-    bump(traveler, step=step)
-    audit(
-        traveler,
-        action="measurement.recorded",
-        obj=m,
-        actor=actor,
-        changes={char.code: [None, f"{m.entered_value} {m.entered_unit}".strip()], "judgment": [None, m.judgment]},
-        state=measurement_content(m),
-    )
-    emit(traveler, "measurement.recorded", _data(m), step=step)
+    m.pk = ids[0][0]
+    record_writes(traveler, step, [m], head=heads[0] if heads else None, actor=actor)
     if m.judgment == "out_of_spec" and char.on_out_of_spec == "hold":
-        from .quality import ncr_raise_for_measurement
-
-        ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
-    return m
-
-
-def measurement_correct(
-    *,
-    measurement: Measurement,
-    value: object,
-    actor: User,
-    secret: str,
-    reason: str,
-    unit: str = "",
-    username: str | None = None,
-    session_key: str | None = None,
-    attachment_id: int | None = None,
-    cosigner_username: str | None = None,
-    cosigner_secret: str | None = None,
-    decimal_comma: bool = False,
-) -> Measurement:
-    """Supersede a value with a corrected one, signed, with a reason. The original stays. Where the site
-    asks for it (travelers.services.cosign), an inspector co-signs with their user id and secret."""
-    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
-    cosign = cosigner_authenticate(username=cosigner_username, secret=cosigner_secret, field="cosigner")
-    return _measurement_correct(
-        measurement=measurement,
-        value=value,
-        actor=actor,
-        authority=authority,
-        cosign=cosign,
-        reason=reason,
-        unit=unit,
-        attachment_id=attachment_id,
-        decimal_comma=decimal_comma,
-    )
-
-
-@transaction.atomic
-def _measurement_correct(
-    *,
-    measurement: Measurement,
-    value: object,
-    actor: User,
-    authority: SigningAuthority,
-    cosign: SigningAuthority | None,
-    reason: str,
-    unit: str,
-    attachment_id: int | None,
-    decimal_comma: bool = False,
-) -> Measurement:
-    traveler, step = lock_step(measurement.step_id)
-    require_perm(actor, "correct_measurement", "correct recorded values")
-    ensure_not_held(traveler)
-    if step.status in (StepStatus.COMPLETED, StepStatus.SKIPPED):
-        raise StepStateRefused(
-            gettext("step %(sequence)s is closed: raise a nonconformance instead") % {"sequence": step.sequence},
-            field="step",
-        )
-    if not (reason or "").strip():
-        raise MeasurementInvalid(gettext("say why the value is corrected"), field="reason")
-    original = Measurement.objects.select_related("characteristic").get(pk=measurement.pk)
-    if Measurement.objects.filter(supersedes=original).exists():
-        raise RecordConflict(gettext("this value was already corrected; correct the newer one"), field="measurement")
-    if cosign is not None or correction_needs_cosign(traveler, original):
-        why = (
-            "the value was out of spec"
-            if original.judgment == Measurement.Judgment.OUT_OF_SPEC
-            else "a nonconformance of this traveler was dispositioned"
-        )
-        check_cosigner(
-            cosign,
-            actor=actor,
-            perm="travelers.inspect_step",
-            who="an inspector",
-            field="cosigner_username",
-            why=f"this correction needs a second signature ({why})",
-        )
-    m = _new_measurement(
-        step=step,
-        char=original.characteristic,
-        value=value,
-        unit=unit,
-        source="manual",
-        device="",
-        actor=actor,
-        attachment_id=attachment_id,
-        at=clock(traveler),
-        supersedes=original,
-        reason=reason.strip(),
-        save=False,
-        decimal_comma=decimal_comma,
-    )
-    signature = signature_record(
-        authority=authority,
-        meaning=Signature.Meaning.CORRECTED,
-        record_type="travelers.measurement",
-        record_id=m.pk,
-        content=correction_content(traveler, step, m),
-        audit_chain=f"traveler:{traveler.pk}",
-        comment=m.correction_reason,
-        signed_at=m.recorded_at,
-    )
-    m.correction_signature = signature
-    if cosign is not None:
-        m.cosignature = signature_record(
-            authority=cosign,
-            meaning=Signature.Meaning.COSIGNED,
-            record_type="travelers.measurement",
-            record_id=m.pk,
-            content=correction_content(traveler, step, m),
-            audit_chain=f"traveler:{traveler.pk}",
-            comment=m.correction_reason,
-            signed_at=m.recorded_at,
-        )
-    m.save(force_insert=True)
-    bump(traveler, step=step)
-    audit(
-        traveler,
-        action="measurement.corrected",
-        obj=m,
-        actor=actor,
-        reason=m.correction_reason,
-        changes={
-            original.characteristic.code: [
-                f"{original.entered_value} {original.entered_unit}".strip(),
-                f"{m.entered_value} {m.entered_unit}".strip(),
-            ],
-            "signature": [None, signature.pk],
-        },
-        state=measurement_content(m),
-    )
-    emit(traveler, "measurement.corrected", _data(m), step=step)
-    if m.judgment == "out_of_spec" and original.characteristic.on_out_of_spec == "hold":
-        from .quality import ncr_raise_for_measurement
-
         ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
     return m

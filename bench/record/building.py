@@ -1,0 +1,85 @@
+"""Building the record bench's data through the services (record.data.build calls it once Django is set
+up: this module imports models)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from mes.compliance.credentials import signing_pin_set
+from mes.compliance.models import Profile
+from mes.compliance.tokens import api_token_issue
+from mes.masterdata import services as md
+from mes.masterdata.change_control import routing_release_signed
+from mes.masterdata.models import Operation, Part, PartRevision, Qualification, Site, WorkCenter
+from travelers import services
+
+from .data import CHARS, PASSWORD, PIN, STEPS
+
+__all__ = ["build", "override_settings"]
+
+
+def build(tablets: int, travelers_each: int, soak_tablets: int, soak_travelers: int) -> list[dict]:
+    call_command("migrate", verbosity=0)
+    site = Site.objects.create(code="BEN", name="Bench", time_zone="UTC", legacy_system="bench")
+    wc = WorkCenter.objects.create(site=site, code="CELL", name="Cell")
+    op = Operation.objects.create(code="MACHINING", name="Machining")
+    revision = PartRevision.objects.create(part=Part.objects.create(number="BENCH-1", name="Bench part"), revision="A")
+    routing = md.routing_create_draft(part_revision=revision)
+    for s in range(1, STEPS + 1):
+        step = md.routing_step_add(routing=routing, sequence=s * 10, operation=op, work_center=wc, title=f"Step {s}")
+        for c in range(1, CHARS + 1):
+            md.characteristic_add(
+                step=step,
+                code=f"D{c:02d}",
+                name=f"Diameter {c}",
+                unit="mm",
+                nominal=Decimal("10.000"),
+                lower_limit=Decimal("9.990"),
+                upper_limit=Decimal("10.010"),
+            )
+    user_model = get_user_model()
+    signers = []
+    for name, role in (("engineer", "Engineer"), ("quality", "Inspector")):
+        signer = user_model.objects.create_user(name, password=PASSWORD, first_name=role, last_name="Bench")
+        Profile.objects.create(user=signer, employee_number=f"B-{name}", printed_name=f"{role} Bench", site=site)
+        signer.groups.add(Group.objects.get(name=role))
+        signers.append(signer)
+    routing_release_signed(
+        routing=routing,
+        reason="bench routing",
+        engineer=signers[0],
+        engineer_secret=PASSWORD,
+        quality=signers[1],
+        quality_secret=PASSWORD,
+    )
+    boss = user_model.objects.create_user("boss", password=PASSWORD)
+    boss.groups.add(Group.objects.get(name="Supervisor"))
+    order = services.work_order_create(
+        number="WO-BENCH",
+        part_revision=revision,
+        quantity=tablets * travelers_each + soak_tablets * soak_travelers,
+        site=site,
+    )
+    today = timezone.localdate()
+    result = []
+    for t in range(tablets + soak_tablets):
+        user = user_model.objects.create_user(f"op{t}", password=PASSWORD, first_name="Op", last_name=str(t))
+        Profile.objects.create(user=user, employee_number=f"B{t:04d}", printed_name=f"Operator {t}", site=site)
+        user.groups.add(Group.objects.get(name="Operator"))
+        Qualification.objects.create(
+            user=user, operation=op, kind="perform", valid_from=today, expires_on=today.replace(year=today.year + 1)
+        )
+        numbers = [
+            services.traveler_release(work_order=order, identifier=f"SN-{t:05d}-{n:03d}", actor=boss).number
+            for n in range(travelers_each if t < tablets else soak_travelers)
+        ]
+        signing_pin_set(user=user, current_password=PASSWORD, new_pin=PIN)  # operators sign with their PIN
+        _, key = api_token_issue(user=user, name="bench")
+        result.append({"traveler": numbers[0], "travelers": numbers, "token": key, "username": user.username})
+    return result
