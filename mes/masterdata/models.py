@@ -1,5 +1,6 @@
 """The shared data model: what an operation, part, routing and characteristic are, whatever each
-site's legacy system calls them. Models hold data and invariants; workflows live in services.py."""
+site's legacy system calls them. Models hold data and invariants; workflows live in
+mes.masterdata.services."""
 
 from __future__ import annotations
 
