@@ -25,7 +25,7 @@ from mes.compliance.errors import SignatureRefused
 from mes.compliance.history import reason_for_change
 from mes.compliance.signing import signature_record, signing_authenticate
 
-from .documents import routing_document_export
+from .documents.export import routing_document_export
 from .errors import RoutingNotEditable, RoutingTransitionRefused
 from .models import Routing, RoutingChange
 from .services.lifecycle import routing_obsolete, routing_release, routing_validate_for_release

@@ -11,9 +11,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from mes.masterdata import documents
 from mes.masterdata.change_control import routing_change_approve
-from mes.masterdata.documents import routing_document_apply, routing_document_export, routing_document_import
+from mes.masterdata.documents import importer
+from mes.masterdata.documents.export import routing_document_export
+from mes.masterdata.documents.importer import routing_document_apply, routing_document_import
 from mes.masterdata.errors import DocumentInvalid, RoutingNotEditable
 from mes.masterdata.models import (
     Characteristic,
@@ -571,7 +572,7 @@ def test_import_saves_nothing_when_a_service_refuses_midway(plant, monkeypatch):
     def refuse(**kwargs):
         raise RoutingNotEditable("refused for the test", field="status")
 
-    monkeypatch.setattr(documents, "characteristic_add", refuse)  # the routing and its first step are written
+    monkeypatch.setattr(importer, "characteristic_add", refuse)  # the routing and its first step are written
 
     assert refused(valid_document()) == [("steps[0].characteristics[0].status", "refused for the test")]
 
