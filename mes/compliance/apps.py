@@ -31,8 +31,8 @@ class ComplianceConfig(AppConfig):
 
         from . import checks  # noqa: F401 - registers the system checks
         from .api import router
-        from .credentials import unlock_signed_content
         from .signing import register_signable
+        from .unlocking import unlock_signed_content
 
         mount("/", router)
         register_signable("compliance.signingunlock", unlock_signed_content)

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from mes.compliance import credentials
+from mes.compliance import credentials, unlocking
 from mes.compliance.errors import CredentialRefused, SignatureRefused
 from mes.compliance.models import AuditEvent, SigningCredential, SigningUnlock
 from mes.compliance.sessions import SEEN_KEY
@@ -171,15 +171,15 @@ def test_a_supervisor_unlocks_a_signer_with_a_reason_and_a_signature(settings):
             signing_authenticate(user=operator, secret=guess, username=operator.username)
     assert OutboxMessage.objects.filter(event_type="signer.locked").count() == 1  # subscribers are told
     with pytest.raises(SignatureRefused, match="nobody unlocks their own"):
-        credentials.signing_unlock(
+        unlocking.signing_unlock(
             user=supervisor, actor=supervisor, secret=DEFAULT_PASSWORD, reason="x", username=supervisor.username
         )
     with pytest.raises(SignatureRefused, match="may not unlock"):
         other = in_role("Operator")
-        credentials.signing_unlock(
+        unlocking.signing_unlock(
             user=operator, actor=other, secret=DEFAULT_PASSWORD, reason="x", username=other.username
         )
-    unlock = credentials.signing_unlock(
+    unlock = unlocking.signing_unlock(
         user=operator,
         actor=supervisor,
         secret=DEFAULT_PASSWORD,

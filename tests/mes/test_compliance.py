@@ -14,11 +14,11 @@ from mes.compliance.credentials import (
     signing_pin_set,
     signing_secret_changed_by_user,
     signing_secret_reset_by_admin,
-    signing_unlock,
 )
 from mes.compliance.errors import CredentialRefused, SignatureRefused, SigningLocked
 from mes.compliance.models import AuditEvent, SigningCredential
 from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.unlocking import signing_unlock
 from mes.compliance.verify import audit_problems
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
