@@ -15,9 +15,11 @@ import urllib.request
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from mes import embedded
 from mes.compliance import keys
+from mes.masterdata.demo_data import DEMO_PASSWORD, DEMO_USERS
 
 BANNER_AGAIN_AFTER = 12.0  # seconds: the worker, beat and simulator print their start-up lines by then
 
@@ -169,8 +171,6 @@ class Command(BaseCommand):
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
             if started_db and settings.DATABASE_SOURCE == "embedded":
-                from django.db import connections
-
                 connections.close_all()
                 embedded.stop()
                 self.stdout.write("private PostgreSQL stopped")
@@ -197,8 +197,6 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _banner(self, url: str) -> None:
-        from mes.masterdata.demo_data import DEMO_PASSWORD, DEMO_USERS
-
         lines = [
             "",
             f"Traveler is running at {url}/  (admin: {url}/admin/, health: {url}/healthz)",
