@@ -19,8 +19,6 @@ from ..models import (
 )
 from ..services.lifecycle import routing_ensure_editable
 
-# --- Shared machinery ---------------------------------------------------------------------------------
-
 # What a select's choice labels (the models' __str__) read, fetched with the choices in one query.
 CHOICE_RELATED: dict[type, tuple[str, ...]] = {
     WorkCenter: ("site",),
