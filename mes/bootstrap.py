@@ -18,6 +18,8 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django
+from django.conf import settings
 
 from mes import embedded
 
@@ -38,8 +40,6 @@ def local_secret_key(var_dir: Path) -> str:
 def prepare() -> None:
     """Make what the settings name but leave to the laptop: the secret key, the broker's folders, the
     private database. Idempotent; a no-op for whatever the environment provides."""
-    from django.conf import settings
-
     if not os.environ.get("SECRET_KEY"):
         settings.SECRET_KEY = local_secret_key(Path(settings.VAR_DIR))
     if settings.CELERY_BROKER_URL.startswith("filesystem"):
@@ -56,8 +56,6 @@ def prepare() -> None:
 
 def setup() -> None:
     """For scripts: prepare, then django.setup()."""
-    import django
-
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     prepare()
     django.setup()

@@ -9,8 +9,12 @@ their .mo are compiled. `python -m mes.catalogs [--check | --force]` (no Django 
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
+
+import polib
 
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = ("fr", "es")  # the translated ones; English is the source
@@ -36,8 +40,6 @@ def stale(po: Path) -> bool:
 
 def compile_catalogs(locale_dir: Path = LOCALE_DIR, *, force: bool = False) -> list[Path]:
     """Compile each stale (or, with `force`, every) catalog; returns the .mo files written."""
-    import polib
-
     written = []
     for po_path in catalogs(locale_dir):
         if not (force or stale(po_path)):
@@ -59,8 +61,6 @@ def makemessages_command(python: str = sys.executable) -> list[str]:
 def makemessages_env() -> dict[str, str]:
     """The environment to run it in: extracting messages never opens the database, so without a
     DATABASE_URL a placeholder stops the settings from starting the private PostgreSQL for nothing."""
-    import os
-
     env = dict(os.environ)
     env.setdefault("DATABASE_URL", "postgresql://makemessages@127.0.0.1:1/unused")
     return env
@@ -68,8 +68,6 @@ def makemessages_env() -> dict[str, str]:
 
 def main(argv: list[str]) -> int:
     if "--update" in argv:
-        import subprocess
-
         command = makemessages_command()
         return subprocess.run(command, cwd=LOCALE_DIR.parent, env=makemessages_env(), check=False).returncode
     if "--check" in argv:

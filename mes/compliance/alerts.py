@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import logging
 
+from axes.models import AccessAttempt
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from mes.events.services import outbox_emit
 
-from .models import IntegrityRun
+from .models import IntegrityCheckpoint, IntegrityRun, SigningCredential
 from .verify import verify_records
 
 log = logging.getLogger(__name__)
@@ -66,11 +68,6 @@ def integrity_alert() -> IntegrityRun | None:
 
 def locked_signers() -> list:
     """Who cannot sign (locked after wrong secrets) or log in (locked after failed logins) right now."""
-    from axes.models import AccessAttempt
-    from django.conf import settings
-
-    from .models import SigningCredential
-
     signing = list(
         SigningCredential.objects.filter(locked_at__isnull=False).select_related("user__profile").order_by("locked_at")
     )
@@ -99,8 +96,6 @@ def alert_context(request: HttpRequest) -> dict:
 
 def integrity_summary() -> dict:
     """The newest verifier run and checkpoint, for the sync status page (two queries)."""
-    from .models import IntegrityCheckpoint
-
     return {
         "run": IntegrityRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first(),
         "checkpoint": IntegrityCheckpoint.objects.order_by("-number").first(),

@@ -15,7 +15,7 @@ from pydantic import Field
 
 from mes.api import ApiRequest, signing_session_key
 
-from . import credentials
+from . import credentials, unlocking
 
 router = Router(tags=["account"])
 
@@ -58,7 +58,7 @@ def pin_set(request: ApiRequest, payload: PinIn) -> Done:
 @router.post("/signers/{username}/unlock", response=Done, summary="Unlock a signer (reason and your signature)")
 def signer_unlock(request: ApiRequest, username: str, payload: UnlockIn) -> Done:
     user = get_object_or_404(get_user_model(), username=username)
-    unlock = credentials.signing_unlock(
+    unlock = unlocking.signing_unlock(
         user=user,
         actor=request.auth,
         secret=payload.secret,

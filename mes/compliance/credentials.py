@@ -1,12 +1,11 @@
 """People's signing credentials (21 CFR 11.200, 11.300): choosing a password or PIN, someone else setting
-one, ageing, unlocking after failed attempts, and the signing sessions that decide when the user id
-must be typed again.
+one, ageing, and the signing sessions that decide when the user id must be typed again; profiles and
+failed logins. Unlocking a signer after failed attempts is a signed act: mes.compliance.unlocking.
 
 - Only its owner ever knows a secret that signs: a password or PIN set by anyone else (an administrator,
   at account creation) obliges the owner to choose a new one before their next signature.
 - Passwords age out after PASSWORD_MAX_AGE_DAYS and PINs after PIN_MAX_AGE_DAYS: an aged secret no longer
   signs until its owner chooses a new one.
-- A supervisor unlocks a locked signer with a reason and their own signature (a SigningUnlock record).
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
@@ -24,16 +24,15 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mes.events.services import outbox_emit
+
 from .audit import audit_record
 from .errors import CredentialRefused, SignatureRefused
 from .history import reason_for_change
-from .models import SigningCredential, SigningSession, SigningUnlock
+from .models import Profile, SigningCredential, SigningSession
 
 if TYPE_CHECKING:
     from mes.masterdata.models import Site
-
-    from .models import Profile
-    from .signing import SigningAuthority
 
 
 def next_id(model: type[Model]) -> int:
@@ -181,90 +180,6 @@ def signing_secret_reset_by_admin(*, user: User, actor: User, reason: str = "") 
     )
 
 
-# --- Unlocking ---------------------------------------------------------------------------------------------
-
-
-def unlock_content(unlock: SigningUnlock) -> dict:
-    return {
-        "unlock": unlock.pk,
-        "user": unlock.user_id,
-        "username": unlock.username,
-        "locked_at": unlock.locked_at,
-        "failed_attempts": unlock.failed_attempts,
-        "reason": unlock.reason,
-    }
-
-
-def unlock_signed_content(record_id: str, as_of: object) -> dict:
-    return unlock_content(SigningUnlock.objects.get(pk=record_id))
-
-
-def signing_unlock(
-    *, user: User, actor: User, secret: str, reason: str, username: str | None = None, session_key: str | None = None
-) -> SigningUnlock:
-    """A supervisor unlocks a signer locked after failed attempts: a reason and their own signature."""
-    from .signing import signing_authenticate
-
-    authority = signing_authenticate(user=actor, secret=secret, username=username, session_key=session_key)
-    return _signing_unlock(user=user, actor=actor, authority=authority, reason=reason)
-
-
-@transaction.atomic
-def _signing_unlock(*, user: User, actor: User, authority: SigningAuthority, reason: str) -> SigningUnlock:
-    from .models import Signature
-    from .signing import signature_record
-
-    if actor is None or not actor.has_perm("compliance.unlock_signing"):
-        raise SignatureRefused(
-            _("%(getattr)s may not unlock signers") % {"getattr": getattr(actor, "username", "anonymous")},
-            field="actor",
-        )
-    if actor.pk == user.pk:
-        raise SignatureRefused(_("nobody unlocks their own signing: ask a supervisor"), field="actor")
-    reason = (reason or "").strip()
-    if not reason:
-        raise CredentialRefused(_("say why signing is unlocked"), field="reason")
-    credential = credential_for_update(user)
-    if not credential.locked_at:
-        raise SignatureRefused(
-            _("%(username)s's signing is not locked") % {"username": user.get_username()}, field="user"
-        )
-    now = timezone.now()
-    unlock = SigningUnlock(
-        pk=next_id(SigningUnlock),  # the signed content names the record, which is written once, signed
-        user=user,
-        username=user.get_username(),
-        locked_at=credential.locked_at,
-        failed_attempts=credential.failed_attempts,
-        reason=reason,
-        unlocked_by=actor,
-        unlocked_at=now,
-    )
-    unlock.signature = signature_record(
-        authority=authority,
-        meaning=Signature.Meaning.UNLOCKED,
-        record_type="compliance.signingunlock",
-        record_id=unlock.pk,
-        content=unlock_content(unlock),
-        audit_chain=f"user:{user.pk}",
-        comment=reason,
-        signed_at=now,
-    )
-    unlock.save(force_insert=True)
-    credential.locked_at, credential.failed_attempts = None, 0
-    credential.save(update_fields=["locked_at", "failed_attempts"])
-    audit_record(
-        chain=f"user:{user.pk}",
-        action="signing.unlocked",
-        object_type="auth.user",
-        object_id=user.pk,
-        actor=actor,
-        reason=reason,
-        changes={"locked_at": [unlock.locked_at, None], "failed_attempts": [unlock.failed_attempts, 0]},
-    )
-    return unlock
-
-
 # --- Who someone is: profiles, and failed logins ------------------------------------------------------------
 
 
@@ -274,8 +189,6 @@ def profile_update(
 ) -> Profile:
     """Change a profile's printed name (shown beside every signature) or site: a printed-name change needs a
     reason and is audited; the badge number and the user never change (database guard)."""
-    from .models import Profile
-
     printed_name = (printed_name or "").strip()
     if not printed_name:
         raise CredentialRefused(_("the printed name cannot be empty"), field="printed_name")
@@ -311,8 +224,6 @@ def profile_update(
 @transaction.atomic
 def profile_language_set(*, profile: Profile, language: str, actor: User) -> Profile:
     """Choose the language of a person's screens, printouts and signature statements ("": their site's)."""
-    from .models import Profile
-
     if language and language not in dict(settings.LANGUAGES):
         raise CredentialRefused(_("'%(code)s' is not a language of Traveler") % {"code": language}, field="language")
     before = Profile.objects.select_for_update().get(pk=profile.pk)
@@ -336,10 +247,6 @@ def profile_language_set(*, profile: Profile, language: str, actor: User) -> Pro
 def login_failure_record(*, username: str, where: str, locked: bool = False) -> None:
     """A failed or locked-out login (the station's badge page, the admin): audited in the user's chain (or
     the `logins` chain for an unknown name); a lockout also alerts (outbox; supervisors' screens)."""
-    from django.contrib.auth import get_user_model
-
-    from mes.events.services import outbox_emit
-
     user = get_user_model().objects.filter(username=username).first() if username else None
     with transaction.atomic():
         audit_record(

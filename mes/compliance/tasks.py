@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from .alerts import integrity_check_run
+from .checkpoints import checkpoint_write
+from .config_seal import config_seal_all
+
 
 @shared_task(acks_late=True, autoretry_for=(OSError, ConnectionError), retry_backoff=30, max_retries=10)
 def integrity_checkpoint() -> int | None:
-    from .checkpoints import checkpoint_write
-    from .config_seal import config_seal_all
-
     config_seal_all()  # what was changed before the checkpoint is in it
     checkpoint = checkpoint_write()
     return checkpoint.number if checkpoint else None
@@ -22,9 +23,6 @@ def integrity_checkpoint() -> int | None:
 
 @shared_task(acks_late=True)
 def integrity_verify() -> dict:
-    from .alerts import integrity_check_run
-    from .config_seal import config_seal_all
-
     config_seal_all()
     run = integrity_check_run()
     return {"run": run.pk, "ok": run.ok, "problems": run.problem_count}
@@ -32,6 +30,4 @@ def integrity_verify() -> dict:
 
 @shared_task(acks_late=True)
 def config_history_seal() -> int:
-    from .config_seal import config_seal_all
-
     return config_seal_all()

@@ -17,9 +17,16 @@ import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 import django
+from django.db import connection
 from django.template.loader import render_to_string
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .clauses import CLAUSES
 
@@ -82,8 +89,6 @@ def build_matrix(results: dict) -> Matrix:
 
 
 def environment() -> dict[str, str]:
-    from django.db import connection
-
     database = connection.vendor
     if connection.vendor == "postgresql":
         # pg_version is the PostgreSQL backend's own attribute; the stubs type the generic wrapper.
@@ -101,14 +106,6 @@ def matrix_html(matrix: Matrix) -> str:
 
 def matrix_pdf(matrix: Matrix) -> bytes:
     """The same matrix as a PDF (reportlab's built-in fonts: the report is in plain ASCII-friendly English)."""
-    from xml.sax.saxutils import escape
-
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.lib.units import mm
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
-
     styles = getSampleStyleSheet()
     cell = styles["BodyText"].clone("cell", fontSize=7.5, leading=9)
     buffer = io.BytesIO()

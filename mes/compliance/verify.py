@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import multiprocessing
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.utils import timezone
 
 from . import checkpoints, guards, keys
@@ -337,11 +339,6 @@ def verify_records(
 
 
 def _parallel(report: Report, state: checkpoints.CheckpointState | None, workers: int) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from django.db import connections
-
     for conn in connections.all():  # no connection (nor pool) crosses the fork
         conn.close()
         close_pool = getattr(conn, "close_pool", None)

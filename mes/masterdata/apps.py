@@ -7,8 +7,8 @@ class MasterdataConfig(AppConfig):
     verbose_name = "Master data"
 
     def ready(self) -> None:
-        from mes.compliance.signing import register_signable
+        from mes.compliance.signing import register_signable  # noqa: PLC0415 — ready(): needs the app registry
 
-        from .change_control import change_signed_content
+        from .change_control import change_signed_content  # noqa: PLC0415 — ready(): needs the app registry
 
         register_signable("masterdata.routingchange", change_signed_content)

@@ -25,10 +25,10 @@ from mes.compliance.errors import SignatureRefused
 from mes.compliance.history import reason_for_change
 from mes.compliance.signing import signature_record, signing_authenticate
 
-from .documents import routing_document_export
+from .documents.export import routing_document_export
 from .errors import RoutingNotEditable, RoutingTransitionRefused
 from .models import Routing, RoutingChange
-from .services import _routing_obsolete, _routing_release, routing_validate_for_release
+from .services.lifecycle import routing_obsolete, routing_release, routing_validate_for_release
 from .states import RoutingStatus
 
 ROLES = {
@@ -221,9 +221,9 @@ def _approve(change_id: int, *, role: str, actor, authority) -> RoutingChange:
         routing, engineer = change.routing, change.engineering_signature.signer  # released by: engineering
         with reason_for_change(change.reason, change=change.pk, reference=change.reference):
             if change.action == RoutingChange.Action.RELEASE:
-                _routing_release(routing=routing, actor=engineer)
+                routing_release(routing=routing, actor=engineer)
             else:
-                _routing_obsolete(routing=routing, actor=engineer)
+                routing_obsolete(routing=routing, actor=engineer)
         change.status, change.completed_at = RoutingChange.Status.APPROVED, now
     change.save(update_fields=[slot, "status", "completed_at"])
     _audit(change, f"routing_change.signed_{role}", actor, {"status": [None, change.status]})

@@ -1,5 +1,6 @@
 """The shared data model: what an operation, part, routing and characteristic are, whatever each
-site's legacy system calls them. Models hold data and invariants; workflows live in services.py."""
+site's legacy system calls them. Models hold data and invariants; workflows live in
+mes.masterdata.services."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from mes.compliance.history import tracked
 
 from . import guards
+from .errors import InvalidUnit
 from .states import RoutingStatus
+from .units import parse_unit
+from .validation import characteristic_problems
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", "Use letters, digits and . _ / - only, starting with a letter or digit."
@@ -28,9 +32,6 @@ EACH = "EA"  # a count of pieces
 def validate_quantity_unit(value: str) -> None:
     if value == EACH:
         return
-    from .errors import InvalidUnit
-    from .units import parse_unit
-
     try:
         parse_unit(value, field="quantity_unit")
     except InvalidUnit as exc:
@@ -384,8 +385,6 @@ class Characteristic(models.Model):
         return f"{self.code} {self.name}"
 
     def clean(self) -> None:
-        from .validation import characteristic_problems
-
         problems = characteristic_problems(
             kind=self.kind,
             unit=self.unit,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -14,11 +16,11 @@ from mes.compliance.credentials import (
     signing_pin_set,
     signing_secret_changed_by_user,
     signing_secret_reset_by_admin,
-    signing_unlock,
 )
 from mes.compliance.errors import CredentialRefused, SignatureRefused, SigningLocked
 from mes.compliance.models import AuditEvent, SigningCredential
 from mes.compliance.signing import signature_record, signing_authenticate
+from mes.compliance.unlocking import signing_unlock
 from mes.compliance.verify import audit_problems
 from tests.factories import DEFAULT_PASSWORD, UserFactory
 
@@ -104,8 +106,6 @@ def test_signature_stores_the_hash_of_the_signed_envelope():
 
 
 def test_canonical_form_is_stable():
-    from decimal import Decimal
-
     assert canonical_bytes({"b": Decimal("12.700"), "a": [1, "é"]}) == '{"a":[1,"é"],"b":"12.7"}'.encode()
     assert canonical_hash({"x": Decimal("1.0")}) == canonical_hash({"x": Decimal("1")})
 

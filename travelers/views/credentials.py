@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from mes.compliance import credentials
+from mes.compliance import credentials, unlocking
 from mes.compliance.alerts import locked_signers
 from mes.compliance.errors import ComplianceError
 from mes.compliance.models import Profile, SigningCredential
@@ -146,7 +146,7 @@ def signers(request):
             try:
                 if target is None:
                     raise PermissionDenied(_("There is no such user."))
-                unlock = credentials.signing_unlock(
+                unlock = unlocking.signing_unlock(
                     user=target,
                     actor=request.user,
                     secret=data["secret"],

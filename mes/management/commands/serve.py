@@ -5,6 +5,7 @@ this command was the one that started it."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -15,6 +16,7 @@ import urllib.request
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import connections
 
 from mes import embedded
 from mes.compliance import keys
@@ -169,8 +171,6 @@ class Command(BaseCommand):
                     os.killpg(proc.pid, signal.SIGKILL)
                     proc.wait()
             if started_db and settings.DATABASE_SOURCE == "embedded":
-                from django.db import connections
-
                 connections.close_all()
                 embedded.stop()
                 self.stdout.write("private PostgreSQL stopped")
@@ -197,13 +197,12 @@ class Command(BaseCommand):
                 time.sleep(0.5)
 
     def _banner(self, url: str) -> None:
-        from travelers.demo.people import DEMO_PASSWORD, DEMO_USERS  # noqa: PLC0415 — the demo lives above mes: only the banner reaches up
-
+        logins = io.StringIO()  # the demo lives above mes: it is asked by command name, never imported
+        call_command("seed_demo", "--logins", stdout=logins)
         lines = [
             "",
             f"Traveler is running at {url}/  (admin: {url}/admin/, health: {url}/healthz)",
-            f"Demo logins (password for all: {DEMO_PASSWORD}):",
-            *[f"  {u['username']:<12} {u['role']:<14} badge {u['employee_number']}" for u in DEMO_USERS],
+            logins.getvalue().rstrip("\n"),
             f"MQTT: {'on, ' + settings.MQTT_URL if settings.MQTT_URL else 'off (set MQTT_URL to publish events)'}",
             f"Integrations status: {url}/integrations/status   Station: {url}/   Quality: {url}/quality/",
             "Press Ctrl-C to stop the web server, the Celery worker and beat"

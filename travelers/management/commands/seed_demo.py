@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
+from travelers.demo.people import DEMO_PASSWORD, DEMO_USERS
 from travelers.demo.seed import demo_seed
 
 
@@ -23,8 +24,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--no-travelers", action="store_true", help="Master data, users and work orders only.")
+        parser.add_argument("--logins", action="store_true", help="Print the demo logins and load nothing.")
 
     def handle(self, *args, **options):
+        if options["logins"]:  # `serve` prints them in its banner
+            self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+            for u in DEMO_USERS:
+                self.stdout.write(f"  {u['username']:<12} {u['role']:<14} badge {u['employee_number']}")
+            return
         report = demo_seed(with_travelers=not options["no_travelers"])
         if options["verbosity"] >= 1:
             self.stdout.write(report.render())

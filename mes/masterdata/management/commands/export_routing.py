@@ -6,7 +6,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from mes.masterdata.documents import routing_document_export
+from mes.masterdata.documents.export import routing_document_export
 from mes.masterdata.models import PartRevision, Routing
 from mes.masterdata.states import RoutingStatus
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from mes.masterdata.documents import routing_document_apply
+from mes.masterdata.documents.importer import routing_document_apply
 from mes.masterdata.errors import DocumentInvalid
 
 

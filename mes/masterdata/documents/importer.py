@@ -1,330 +1,35 @@
-"""Master data as documents: a routing (its part and part revision, steps, characteristics, and the
-aliases of its operations) as one versioned JSON document, exported and imported whole.
-
-An import is checked in two passes before anything is written: the structure (pydantic, strict types,
-no unknown keys, no missing keys), then the meaning (units, limits, operations, sites, work centers,
-duplicates, aliases, what already exists). Every problem found is collected and raised together as
-DocumentInvalid, each naming its field by a dotted path such as `steps[2].characteristics[0].unit`.
-Only a sound document is written, in one transaction, through the master-data services.
-
-Decimals travel as JSON strings ("12.687"), exact and never in exponent notation, so no float ever
-rounds a limit. Instruction attachments (binary files) are not part of the document.
-"""
+"""A routing document imported whole: structure (schema.routing_document_parse), then meaning (units,
+limits, operations, sites, work centers, duplicates, aliases, what already exists), every problem collected
+and raised together as DocumentInvalid; only a sound document is written, in one transaction, through the
+master-data services. A document released in its source asks for a release change (change control)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import PydanticCustomError
 
-from mes.numbers import decimal_text, decimal_text_or_none
-
-from .errors import DocumentInvalid, MasterDataError
-from .models import (
-    Characteristic,
+from ..change_control import routing_change_request
+from ..errors import DocumentInvalid, MasterDataError
+from ..models import (
     Operation,
     OperationAlias,
     Part,
     PartRevision,
     Routing,
-    RoutingStep,
     Site,
     WorkCenter,
-    code_validator,
 )
-from .services import (
-    characteristic_add,
-    operation_alias_create,
-    routing_create_draft,
-    routing_step_add,
-)
-from .states import RoutingStatus
-from .validation import characteristic_problems
+from ..services.codes import operation_alias_create
+from ..services.drafts import characteristic_add, routing_create_draft, routing_step_add
+from ..states import RoutingStatus
+from ..validation import characteristic_problems
+from .export import routing_document_export, sorted_document
+from .schema import AliasDoc, RoutingDocument, WorkCenterRef, routing_document_parse
 
-SCHEMA = "traveler.routing"
-SCHEMA_VERSION = 1
 IMPORTABLE_STATUSES = (RoutingStatus.DRAFT.value, RoutingStatus.RELEASED.value)
-
-_MAX_POSITIVE_INT = 2_147_483_647  # PositiveIntegerField on PostgreSQL
-_MAX_SMALL_INT = 32_767  # PositiveSmallIntegerField
-_DECIMAL_PLACES = 6  # Characteristic limits: DecimalField(max_digits=18, decimal_places=6)
-_INTEGER_DIGITS = 12
-_DECIMAL_TEXT = re.compile(r"-?[0-9]+(\.[0-9]+)?")
-
-
-# --- Decimals as text -------------------------------------------------------------------------------
-
-
-def _decimal_text(value: Any) -> str:
-    """Pydantic check of a decimal field: a JSON string holding a plain decimal number; normalized."""
-    if not isinstance(value, str):
-        raise PydanticCustomError(
-            "decimal_type", f'a decimal is written as a JSON string such as "12.5", not as {_json_kind(value)}'
-        )
-    text = value.strip()
-    if not _DECIMAL_TEXT.fullmatch(text):
-        raise PydanticCustomError("decimal_parsing", f"'{value}' is not a decimal number; write it like \"12.687\"")
-    number = Decimal(text)
-    if number != number.quantize(Decimal(1).scaleb(-_DECIMAL_PLACES)):
-        raise PydanticCustomError("decimal_places", f"'{value}' has more than {_DECIMAL_PLACES} decimal places")
-    if abs(number) >= Decimal(10) ** _INTEGER_DIGITS:
-        raise PydanticCustomError(
-            "decimal_too_large", f"'{value}' is too large: at most {_INTEGER_DIGITS} digits before the point"
-        )
-    return decimal_text(number)
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true or false"
-    if isinstance(value, int | float):
-        return "a JSON number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, str):
-        return "a string"
-    if value is None:
-        return "null"
-    return type(value).__name__
-
-
-def _code(value: str) -> str:
-    try:
-        code_validator(value)
-    except DjangoValidationError as exc:
-        raise PydanticCustomError("code_pattern", f"'{value}' is not a valid code: {code_validator.message}") from exc
-    return value
-
-
-def _unit(value: str | None) -> str | None:
-    return (value or "").strip() or None
-
-
-def _stripped(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise PydanticCustomError("blank", "must not be blank")
-    return value
-
-
-DecimalText = Annotated[str, BeforeValidator(_decimal_text)]
-
-
-def _code_field(max_length: int):
-    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(_code)]
-
-
-def _name_field(max_length: int):
-    return Annotated[str, Field(min_length=1, max_length=max_length)]
-
-
-def _text_field(max_length: int | None = None):
-    return Annotated[str, Field(max_length=max_length)]
-
-
-def _choices(model_choices) -> Any:
-    return Literal[tuple(model_choices.values)]
-
-
-# --- The document's structure (schema version 1) ----------------------------------------------------
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
-
-
-class PartDoc(_Strict):
-    number: _code_field(40)
-    name: _name_field(160)
-    tracking: _choices(Part.Tracking)
-    customer: _text_field(120)
-    description: _text_field()
-
-
-class PartRevisionDoc(_Strict):
-    revision: _name_field(10)
-    description: _text_field(200)
-    drawing_number: _text_field(60)
-
-
-class RoutingDoc(_Strict):
-    revision: Annotated[int, Field(ge=1, le=_MAX_POSITIVE_INT)]
-    status: _choices(RoutingStatus)  # only draft and released are importable; checked with a plain message
-    description: _text_field(200)
-
-
-class WorkCenterRef(_Strict):
-    site: _name_field(20)
-    code: _name_field(30)
-
-
-class CharacteristicDoc(_Strict):
-    sequence: Annotated[int, Field(ge=0, le=_MAX_POSITIVE_INT)]
-    code: _code_field(40)
-    name: _name_field(160)
-    kind: _choices(Characteristic.Kind)
-    unit: Annotated[_text_field(30) | None, AfterValidator(_unit)]
-    nominal: DecimalText | None
-    lower_limit: DecimalText | None
-    upper_limit: DecimalText | None
-    decimals: Annotated[int, Field(ge=0, le=_MAX_SMALL_INT)]
-    choices: list[str]
-    required: bool
-    on_out_of_spec: _choices(Characteristic.OnOutOfSpec)
-
-
-class StepDoc(_Strict):
-    sequence: Annotated[int, Field(ge=0, le=_MAX_POSITIVE_INT)]
-    operation: _name_field(40)
-    work_center: WorkCenterRef | None
-    title: _name_field(160)
-    instructions: _text_field()
-    signoff: _choices(RoutingStep.Signoff)
-    may_run_out_of_order: bool
-    characteristics: list[CharacteristicDoc]
-
-
-class AliasDoc(_Strict):
-    source_system: _name_field(60)
-    site: _name_field(20) | None
-    code: Annotated[_name_field(60), AfterValidator(_stripped)]  # stored stripped, as the service does
-
-
-class OperationDoc(_Strict):
-    code: _name_field(40)
-    name: _name_field(120)
-    description: _text_field()
-    aliases: list[AliasDoc]
-
-
-class RoutingDocument(_Strict):
-    schema_: Literal["traveler.routing"] = Field(alias="schema")
-    schema_version: Literal[1]
-    part: PartDoc
-    part_revision: PartRevisionDoc
-    routing: RoutingDoc
-    steps: list[StepDoc]
-    operations: list[OperationDoc]
-
-
-# --- Export -----------------------------------------------------------------------------------------
-
-
-def _characteristic_key(char: dict) -> tuple:
-    return (char["sequence"], char["code"])
-
-
-def _alias_key(alias: dict) -> tuple:
-    return (alias["source_system"], alias["site"] or "", alias["code"])
-
-
-def _sorted_document(document: dict) -> dict:
-    """The same document with its lists in the one deterministic order."""
-    document = dict(document)
-    document["steps"] = [
-        {**step, "characteristics": sorted(step["characteristics"], key=_characteristic_key)}
-        for step in sorted(document["steps"], key=lambda step: step["sequence"])
-    ]
-    document["operations"] = [
-        {**op, "aliases": sorted(op["aliases"], key=_alias_key)}
-        for op in sorted(document["operations"], key=lambda op: op["code"])
-    ]
-    return document
-
-
-def routing_document_export(*, routing: Routing) -> dict:
-    """The routing as a schema-version-1 document (plain JSON types, deterministic order)."""
-    routing = Routing.objects.select_related("part_revision__part").get(pk=routing.pk)
-    part_revision = routing.part_revision
-    part = part_revision.part
-    steps = list(
-        routing.steps.select_related("operation", "work_center__site")
-        .prefetch_related("characteristics")
-        .order_by("sequence")
-    )
-    operation_ids = {step.operation_id for step in steps}
-    operations = Operation.objects.filter(pk__in=operation_ids).prefetch_related("aliases__site").order_by("code")
-    document = {
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "part": {
-            "number": part.number,
-            "name": part.name,
-            "tracking": part.tracking,
-            "customer": part.customer,
-            "description": part.description,
-        },
-        "part_revision": {
-            "revision": part_revision.revision,
-            "description": part_revision.description,
-            "drawing_number": part_revision.drawing_number,
-        },
-        "routing": {
-            "revision": routing.revision,
-            "status": routing.status,
-            "description": routing.description,
-        },
-        "steps": [
-            {
-                "sequence": step.sequence,
-                "operation": step.operation.code,
-                "work_center": (
-                    {"site": step.work_center.site.code, "code": step.work_center.code} if step.work_center else None
-                ),
-                "title": step.title,
-                "instructions": step.instructions,
-                "signoff": step.signoff,
-                "may_run_out_of_order": step.may_run_out_of_order,
-                "characteristics": [
-                    {
-                        "sequence": char.sequence,
-                        "code": char.code,
-                        "name": char.name,
-                        "kind": char.kind,
-                        "unit": _unit(char.unit),
-                        "nominal": decimal_text_or_none(char.nominal),
-                        "lower_limit": decimal_text_or_none(char.lower_limit),
-                        "upper_limit": decimal_text_or_none(char.upper_limit),
-                        "decimals": char.decimals,
-                        "choices": list(char.choices or []),
-                        "required": char.required,
-                        "on_out_of_spec": char.on_out_of_spec,
-                    }
-                    for char in step.characteristics.all()
-                ],
-            }
-            for step in steps
-        ],
-        "operations": [
-            {
-                "code": op.code,
-                "name": op.name,
-                "description": op.description,
-                "aliases": [
-                    {
-                        "source_system": alias.source_system,
-                        "site": alias.site.code if alias.site_id else None,
-                        "code": alias.code,
-                    }
-                    for alias in op.aliases.all()
-                ],
-            }
-            for op in operations
-        ],
-    }
-    return _sorted_document(document)
-
-
-# --- Import -----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -368,50 +73,8 @@ def routing_document_apply(*, document: dict, actor=None) -> RoutingImport:
         ) from exc
 
 
-def _path(loc: tuple) -> str:
-    path = ""
-    for item in loc:
-        if isinstance(item, int):
-            path += f"[{item}]"
-        else:
-            path += f".{item}" if path else str(item)
-    return path or "document"
-
-
-def _plain_message(error: dict) -> str:
-    if error["type"] == "missing":
-        return "this field is required"
-    if error["type"] in ("model_type", "dict_type"):
-        return f"should be a JSON object, not {_json_kind(error['input'])}"
-    if error["type"] == "extra_forbidden":
-        return f"unknown field (not part of {SCHEMA} version {SCHEMA_VERSION})"
-    message = error["msg"]
-    return message[:1].lower() + message[1:]
-
-
-def routing_document_parse(*, document: Any) -> RoutingDocument:
-    """The document's structure checked (strict types, no unknown or missing keys); DocumentInvalid
-    with every structural problem otherwise. Says nothing yet about what the database holds."""
-    if not isinstance(document, dict):
-        raise DocumentInvalid([("document", f"a routing document is a JSON object, not {_json_kind(document)}")])
-    schema = document.get("schema")
-    version = document.get("schema_version")
-    if schema != SCHEMA:
-        raise DocumentInvalid([("schema", f"this is not a routing document: schema should be '{SCHEMA}'")])
-    if type(version) is not int or version != SCHEMA_VERSION:
-        raise DocumentInvalid(
-            [("schema_version", f"schema version {version!r} is not supported; this server reads {SCHEMA_VERSION}")]
-        )
-    try:
-        return RoutingDocument.model_validate(document)
-    except PydanticValidationError as exc:
-        raise DocumentInvalid(
-            [(_path(error["loc"]), _plain_message(error)) for error in exc.errors(include_url=False)]
-        ) from None
-
-
 def _canonical(parsed: RoutingDocument) -> dict:
-    return _sorted_document(parsed.model_dump(mode="json", by_alias=True))
+    return sorted_document(parsed.model_dump(mode="json", by_alias=True))
 
 
 def _first_difference(left: Any, right: Any, path: str = "") -> str | None:
@@ -701,8 +364,6 @@ class _Plan:
         change = None
         if doc.routing.status == RoutingStatus.RELEASED and actor is not None:
             self._writing_at = "routing"  # released where it comes from: here it waits for two signatures
-            from .change_control import routing_change_request
-
             change = routing_change_request(
                 routing=routing,
                 action="release",
