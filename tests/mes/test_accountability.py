@@ -8,7 +8,7 @@ import time
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,7 @@ from mes.compliance import credentials
 from mes.compliance.errors import CredentialRefused, SignatureRefused
 from mes.compliance.models import AuditEvent, SigningCredential, SigningUnlock
 from mes.compliance.sessions import SEEN_KEY
-from mes.compliance.signing import signing_authenticate
+from mes.compliance.signing import signature_verify, signing_authenticate
 from mes.compliance.tokens import api_token_issue, api_token_revoke
 from mes.events.models import OutboxMessage
 from tests.factories import DEFAULT_PASSWORD, UserFactory
@@ -122,8 +122,6 @@ def test_a_new_account_must_choose_its_own_secret_before_signing(django_user_mod
 )
 @pytest.mark.regulation("21 CFR 11.100(a)", "21 CFR 11.300(a)")
 def test_user_ids_and_badges_are_never_reassigned(statement):
-    from django.db import connection
-
     user = UserFactory()  # with a profile (badge)
     with pytest.raises(IntegrityError, match="never"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(statement, [user.pk])
@@ -187,8 +185,6 @@ def test_a_supervisor_unlocks_a_signer_with_a_reason_and_a_signature(settings):
         username=supervisor.username,
     )
     assert unlock.signature.meaning == "unlocked" and unlock.failed_attempts == 2
-    from mes.compliance.signing import signature_verify
-
     assert signature_verify(unlock.signature)
     assert SigningUnlock.objects.get().reason == "identity checked"
     assert signing_authenticate(user=operator, secret=DEFAULT_PASSWORD, username=operator.username)

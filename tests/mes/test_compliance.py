@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
@@ -104,8 +106,6 @@ def test_signature_stores_the_hash_of_the_signed_envelope():
 
 
 def test_canonical_form_is_stable():
-    from decimal import Decimal
-
     assert canonical_bytes({"b": Decimal("12.700"), "a": [1, "é"]}) == '{"a":[1,"é"],"b":"12.7"}'.encode()
     assert canonical_hash({"x": Decimal("1.0")}) == canonical_hash({"x": Decimal("1")})
 

@@ -9,7 +9,8 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from mes.catalogs import compile_catalogs, stale
-from mes.compliance.models import Profile
+from mes.compliance.models import AuditEvent, Profile
+from mes.masterdata.demo_data import SITES
 from tests.factories import SiteFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,8 +57,6 @@ def test_a_signed_out_page_follows_the_browser(client):
 
 
 def test_choosing_a_language_on_the_account_page_applies_at_once_and_is_audited(client):
-    from mes.compliance.models import AuditEvent
-
     user = _person(site_language="fr")
     client.force_login(user)
     response = client.post(reverse(ACCOUNT), {"form": "language", "language-language": "es"})
@@ -96,6 +95,4 @@ def test_catalogs_compile_in_pure_python_only_when_their_source_is_newer(tmp_pat
 
 
 def test_the_demo_sites_speak_their_countrys_language():
-    from mes.masterdata.demo_data import SITES
-
     assert {site.code: site.language for site in SITES} == {"WIC": "en", "TLS": "fr", "QRO": "es"}

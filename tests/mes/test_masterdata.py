@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from mes.masterdata import services
+from mes.masterdata import services, units
 from mes.masterdata.errors import (
     AliasConflict,
     CodeNotMapped,
@@ -330,10 +331,6 @@ def test_step_order_fields_are_kept():
 
 
 def test_unit_registry_is_built_once_even_under_threads():
-    import threading
-
-    from mes.masterdata import units
-
     units._registry = None
     units._unit.cache_clear()
     seen = []

@@ -8,7 +8,10 @@ import os
 import stat
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
+
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[2]
 LAPTOP_LEFT = ("DATABASE_URL", "SECRET_KEY", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND")
@@ -82,10 +85,6 @@ def test_prepare_points_django_at_the_private_server_it_started(tmp_path):
 
 
 def test_the_software_version_is_the_installed_packages():
-    from importlib import metadata
-
-    from django.conf import settings
-
     assert settings.SOFTWARE_VERSION == metadata.version("traveler") != ""
 
 
