@@ -90,7 +90,7 @@ def real_travelers(count: int) -> list:
 
     from mes.masterdata import services as md
     from tests.factories import OperationFactory, PartFactory, PartRevisionFactory, SiteFactory, WorkCenterFactory
-    from tests.integrations.test_archive import closed_traveler, photo_traveler
+    from tests.integrations.archive_support import closed_traveler, photo_traveler
     from tests.travelers.conftest import build_routing, person
     from travelers import services
 

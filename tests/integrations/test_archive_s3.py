@@ -13,8 +13,8 @@ import pytest
 from integrations.archive import lake as lakes
 from integrations.archive import selectors, services
 from tests.conftest import require_service
+from tests.integrations.archive_support import closed_traveler, photo_traveler, traveler  # noqa: F401 - fixtures
 from tests.integrations.sync_support import free_port
-from tests.integrations.test_archive import closed_traveler, photo_traveler, traveler  # noqa: F401 - fixtures
 from tests.tampering import as_superuser
 from tests.travelers.conftest import shop  # noqa: F401 - fixtures
 
