@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from integrations.traceability.selectors import recall, search
 from integrations.traceability.selectors.query import MAX_LENGTH, parse
-from tests.integrations.test_trace import trace_shop  # noqa: F401 - the fixture
+from tests.integrations.trace_support import trace_shop  # noqa: F401 - the fixture
 from tests.travelers.conftest import shop  # noqa: F401 - trace_shop's fixture
 
 HOSTILE = [
