@@ -27,13 +27,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+from types import SimpleNamespace
+
+import django
+import duckdb
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,8 +48,6 @@ DB_NAME = os.environ.get("BENCH_DB", "traveler_bench_archive")  # a name of your
 
 
 def scratch_database_url() -> str:
-    import psycopg
-
     if os.environ.get("DATABASE_URL"):
         base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
         admin_url = base._replace(path="/postgres").geturl()
@@ -59,7 +64,6 @@ def scratch_database_url() -> str:
 
 
 def drop_scratch(url: str) -> None:
-    import psycopg
     from django.db import connections
 
     connections.close_all()
@@ -79,7 +83,6 @@ def real_travelers(count: int) -> list:
     """`count` closed travelers made through the services, each with the history of the archive tests
     (4 steps, 6 values with a correction, a measurement photo and a file, 7 signatures, the final approval,
     a work order from a recorded inbound message), so each verifies as archiving requires."""
-    from types import SimpleNamespace
 
     from django.conf import settings
     from django.contrib.auth import hashers
@@ -295,7 +298,6 @@ def _worker(database_url: str, media_root: str, pipe) -> None:
     """One more archiving worker, in a process of its own (as a second Celery worker would be)."""
     os.environ.update(DATABASE_URL=database_url, MEDIA_ROOT=media_root, LOG_LEVEL="WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
-    import django
 
     django.setup()
     from django.db import connections
@@ -311,8 +313,6 @@ class Workers:
     """`count` workers archiving one batch between them: this process and count - 1 others."""
 
     def __init__(self, count: int):
-        import multiprocessing
-
         from django.db import connections
 
         connections.close_all()
@@ -373,7 +373,6 @@ def main() -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     work = Path(tempfile.mkdtemp(prefix="bench-archive-"))
     os.environ["MEDIA_ROOT"] = str(work / "media")
-    import django
 
     django.setup()
     workers = None
@@ -411,7 +410,6 @@ def main() -> None:
             retention = package.Retention(rc.code, rc.name, rc.years, retain_until_of(t.closed_at, rc))
             envelopes.append((t, package.archive_envelope(t, retention=retention)))
         envelope_rate = len(envelopes) / (time.perf_counter() - t0)
-        import duckdb
 
         for run in range(1, args.runs + 1):
             lake = Lake(str(work / f"facts-{run}"))
@@ -444,8 +442,6 @@ def main() -> None:
         )
         print(f"  facts scan (DuckDB)   {median(scan_rates):8.0f} rows/s")
     finally:
-        import shutil
-
         if workers is not None:
             workers.close()
         shutil.rmtree(work, ignore_errors=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import logging
 import os
 import statistics
 import sys
@@ -25,6 +26,9 @@ import tempfile
 import time
 import urllib.parse
 from pathlib import Path
+
+import django
+import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,7 +39,6 @@ CODES["FINAL-INSP"] = "QC-99"
 
 def scratch_database_url() -> tuple[str, str]:
     """(URL of a fresh scratch database, URL of the server's maintenance database)."""
-    import psycopg
 
     if os.environ.get("DATABASE_URL"):
         base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
@@ -53,8 +56,6 @@ def scratch_database_url() -> tuple[str, str]:
 
 
 def drop_scratch(admin_url: str) -> None:
-    import psycopg
-
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
 
@@ -108,9 +109,6 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     os.environ["LOG_LEVEL"] = "WARNING"
-    import logging
-
-    import django
 
     django.setup()
     logging.disable(logging.INFO)

@@ -25,6 +25,8 @@ import threading
 import time
 from pathlib import Path
 
+import django
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -155,8 +157,6 @@ def main() -> int:
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     try:
-        import django
-
         django.setup()
         from django.conf import settings
         from django.core.management import call_command

@@ -29,7 +29,7 @@ import duckdb
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from integrations.warehouse import stats  # noqa: E402 - the checkout's code
+from integrations.warehouse import queries, stats  # noqa: E402 - the checkout's code
 
 CODE = "BENCH_THK"
 FILES = 10
@@ -85,7 +85,6 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", help="generate into (or reuse) this folder and keep it")
     args = parser.parse_args()
-    from integrations.warehouse import queries
 
     base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="warehouse-bench-"))
     try:

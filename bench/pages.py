@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+import django
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
@@ -129,8 +131,6 @@ def main() -> int:
 
 
 def measure(runs: int) -> int:
-    import django
-
     django.setup()
     from django.contrib.auth import get_user_model
     from django.core.signing import get_cookie_signer

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import sys
@@ -34,14 +35,15 @@ import urllib.parse
 import uuid
 from pathlib import Path
 
+import django
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 DB_NAME = os.environ.get("BENCH_DB", "traveler_bench_relay")  # a name of your own if others bench too
 
 
 def scratch_database_url() -> str:
-    import psycopg
-
     if os.environ.get("DATABASE_URL"):
         base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
         admin_url = base._replace(path="/postgres").geturl()
@@ -58,7 +60,6 @@ def scratch_database_url() -> str:
 
 
 def drop_scratch(url: str) -> None:
-    import psycopg
     from django.db import connections
 
     connections.close_all()
@@ -173,7 +174,6 @@ def _relay_process(database_url: str, batch: int, pipe) -> None:
     """One more relay, in a process of its own (as a second Celery worker would be): drains when told."""
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
-    import django
 
     django.setup()
     from django.db import connections
@@ -191,8 +191,6 @@ class Relays:
     """`count` relays side by side: this process and count - 1 others, each draining the same outbox."""
 
     def __init__(self, count: int, database_url: str, batch: int):
-        import multiprocessing
-
         context = multiprocessing.get_context("spawn")
         self.batch = batch
         self.others = []
@@ -282,7 +280,6 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     os.environ.setdefault("LOG_LEVEL", "ERROR")
     os.environ[WEBHOOK_SECRET_ENV] = secret = uuid.uuid4().hex
-    import django
 
     django.setup()
     from django.core.management import call_command

@@ -10,7 +10,11 @@ import sys
 import urllib.parse
 from pathlib import Path
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from mes import embedded  # noqa: E402 - the checkout's code
 
 
 def server_urls(db_name: str) -> tuple[str, str]:
@@ -18,16 +22,11 @@ def server_urls(db_name: str) -> tuple[str, str]:
     if os.environ.get("DATABASE_URL"):
         base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
         return base._replace(path="/postgres").geturl(), base._replace(path=f"/{db_name}").geturl()
-    sys.path.insert(0, str(ROOT))
-    from mes import embedded
-
     url = embedded.ensure_running()
     return url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[0] + f"/{db_name}"
 
 
 def admin(db_name: str, sql: str) -> None:
-    import psycopg
-
     with psycopg.connect(server_urls(db_name)[0], autocommit=True) as conn:
         conn.execute(sql)
 

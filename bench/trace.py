@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import django
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 import scratch  # noqa: E402 - bench/ beside this file
@@ -98,7 +100,6 @@ def main() -> int:
 def measure(env: dict, samples: int) -> None:
     os.environ.update(env)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
-    import django
 
     django.setup()
     from django.db import connection

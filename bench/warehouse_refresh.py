@@ -30,6 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import django
+import psycopg
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -60,7 +63,6 @@ def main() -> int:
         os.environ.update(env)
         os.environ["BENCH_LEGACY_DSN"] = legacy_url
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
-        import django
 
         django.setup()
         build(args.values)
@@ -159,7 +161,6 @@ def build(values: int) -> None:
 
 
 def measure(args, legacy_url: str) -> None:
-    import psycopg
     from django.conf import settings
 
     from integrations.models import Adapter

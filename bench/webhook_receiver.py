@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import multiprocessing
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -78,9 +80,6 @@ def start(secret: str) -> tuple[multiprocessing.Process, str]:
 
 
 def _request(url: str, method: str) -> dict:
-    import http.client
-    import urllib.parse
-
     parts = urllib.parse.urlsplit(url)
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
     try:

@@ -7,9 +7,11 @@ import os
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connections
 
 from mes import embedded
 from mes.bootstrap import prepare
+from mes.catalogs import compile_catalogs
 
 pytest_plugins = ["tests.validation"]  # the `regulation` marker and the results validation_report reads
 
@@ -30,16 +32,12 @@ def pytest_configure(config):
 
 def pytest_sessionstart(session):
     # French and Spanish pages need the compiled catalogs; `make test` builds them, a bare pytest too.
-    from mes.catalogs import compile_catalogs
-
     compile_catalogs()
 
 
 def pytest_unconfigure(config):
     # Stop the private PostgreSQL if this test run is what started it.
     if embedded.started_here:
-        from django.db import connections
-
         for conn in connections.all():
             conn.close()
             close_pool = getattr(conn, "close_pool", None)

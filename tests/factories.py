@@ -7,11 +7,13 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from mes.compliance.models import Profile
 from mes.masterdata import services
-from mes.masterdata.models import Operation, Part, PartRevision, Qualification, Site, WorkCenter
+from mes.masterdata.change_control import routing_change_approve, routing_change_request, routing_release_signed
+from mes.masterdata.models import Operation, Part, PartRevision, Qualification, Routing, Site, WorkCenter
 
 DEFAULT_PASSWORD = "correct-horse-battery-9"
 
@@ -119,8 +121,6 @@ def released_routing(*, part_revision=None, steps: int = 3, operation=None, work
 
 def change_signers():
     """The engineer and the quality inspector who sign routing changes in tests (two different people)."""
-    from django.contrib.auth.models import Group
-
     signers = []
     for username, first, last, role in (("cc-engineer", "Chris", "Engineer", "Engineer"),
                                         ("cc-quality", "Quinn", "Quality", "Inspector")):  # fmt: skip
@@ -134,8 +134,6 @@ def change_signers():
 
 def release_routing(*, routing, actor=None, reason: str = "released for the test"):
     """Release a draft through change control: the engineer asks and signs, quality signs."""
-    from mes.masterdata.change_control import routing_release_signed
-
     engineer, quality = change_signers()
     return routing_release_signed(
         routing=routing,
@@ -149,9 +147,6 @@ def release_routing(*, routing, actor=None, reason: str = "released for the test
 
 def obsolete_routing(*, routing, reason: str = "retired for the test"):
     """Make a released routing obsolete through change control (two signatures)."""
-    from mes.masterdata.change_control import routing_change_approve, routing_change_request
-    from mes.masterdata.models import Routing
-
     engineer, quality = change_signers()
     change = routing_change_request(routing=routing, action="obsolete", reason=reason, actor=engineer)
     for role, signer in (("engineering", engineer), ("quality", quality)):

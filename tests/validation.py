@@ -17,6 +17,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+
+from mes.compliance.clauses import CLAUSES
 
 RESULTS_ENV = "VALIDATION_RESULTS"
 _tests: dict[str, dict] = {}
@@ -32,8 +35,6 @@ def _now() -> str:
 
 
 def pytest_collection_modifyitems(session, config, items):
-    from mes.compliance.clauses import CLAUSES
-
     unknown = set()
     for item in items:
         clauses = sorted({c for mark in item.iter_markers("regulation") for c in mark.args})
@@ -77,8 +78,6 @@ def _commit(root: Path) -> str:
 def results_path() -> Path:
     if os.environ.get(RESULTS_ENV):
         return Path(os.environ[RESULTS_ENV])
-    from django.conf import settings
-
     return Path(settings.VALIDATION_RESULTS)
 
 

@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from integrations.completions import _value
 from mes.compliance.canonical import canonical_bytes
 from mes.numbers import decimal_at_places, decimal_text, decimal_text_or_none
+from travelers.templatetags.traveler_records import fixed
 
 
 @pytest.mark.parametrize(
@@ -74,9 +76,6 @@ def test_signed_content_carries_the_canonical_text():
 
 
 def test_the_print_page_and_the_b2mml_export_print_one_value_identically():
-    from integrations.completions import _value
-    from travelers.templatetags.traveler_records import fixed
-
     char = SimpleNamespace(code="BORE", name="Bore", kind="numeric", decimals=3)
     for recorded in (Decimal("12.7"), Decimal("12.6875"), Decimal("-0.5")):
         m = SimpleNamespace(

@@ -13,9 +13,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.conf import settings as dj_settings
 from django.contrib.auth.models import Group
+from django.http import HttpResponse
 from django.test import RequestFactory
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from mes.compliance.roles import ROLES
 from mes.masterdata.middleware import SiteTimezoneMiddleware
@@ -91,8 +94,6 @@ def test_times_are_shown_in_the_users_site_zone():
     def view(request):
         seen["zone"] = timezone.get_current_timezone_name()
         seen["local"] = timezone.localtime(dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC))
-        from django.http import HttpResponse
-
         return HttpResponse()
 
     request = RequestFactory().get("/")
@@ -109,8 +110,6 @@ def test_station_zone_wins_over_the_home_site():
 
     def view(request):
         seen["zone"] = timezone.get_current_timezone_name()
-        from django.http import HttpResponse
-
         return HttpResponse()
 
     request = RequestFactory().get("/")
@@ -120,9 +119,6 @@ def test_station_zone_wins_over_the_home_site():
 
 
 def test_logs_are_json_lines_carrying_the_request_id():
-    from django.conf import settings as dj_settings
-    from django.utils.module_loading import import_string
-
     config = dj_settings.LOGGING
     formatter_conf = dict(config["formatters"]["json"])
     formatter = import_string(formatter_conf.pop("()"))(**formatter_conf)
@@ -136,8 +132,6 @@ def test_logs_are_json_lines_carrying_the_request_id():
 
     def view(request):
         logger.info("step started", extra={"traveler": "T-1"})
-        from django.http import HttpResponse
-
         return HttpResponse()
 
     try:

@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from mes.masterdata import services as md
-from mes.masterdata.models import Part, RoutingStep
+from mes.masterdata.models import Part, RoutingStep, RoutingStepComponent
 from tests.factories import (
     DEFAULT_PASSWORD,
     OperationFactory,
@@ -77,8 +77,6 @@ def build_routing(part_revision, ops, wc, *, component_part=None):
         decimals=1,
     )
     if component_part is not None:
-        from mes.masterdata.models import RoutingStepComponent
-
         RoutingStepComponent.objects.create(step=assemble, part=component_part, quantity=1)
     mark = md.routing_step_add(
         routing=routing,

@@ -14,6 +14,7 @@ from mes.masterdata import services as md
 from tests.factories import PartFactory, PartRevisionFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
 from travelers import services
+from travelers.demo import tiny_png
 from travelers.models import Measurement, Traveler
 
 # --- A tablet at a station --------------------------------------------------------------------------------------
@@ -91,9 +92,11 @@ def steps_url(traveler, sequence, action):
     return f"/travelers/{traveler.number}/steps/{sequence}/{action}"
 
 
-def long_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler:
+def long_traveler(shop, steps: int, part_number: str, worked: int, *, drawings: bool = False) -> Traveler:
     """A released traveler of `steps` steps, the first `worked` of them done with a value each; one value
-    corrected, an attachment, a manual hold released and a dispositioned NCR, so every relation is there."""
+    corrected, an attachment, a manual hold released and a dispositioned NCR, so every relation is there.
+    With `drawings` (what the tablet's traveler screen shows), each step also has instructions and a
+    drawing, and the attachment is a photo."""
     revision = PartRevisionFactory(part=PartFactory(number=part_number), revision="A")
     routing = md.routing_create_draft(part_revision=revision)
     for n in range(1, steps + 1):
@@ -103,7 +106,12 @@ def long_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler:
             operation=shop.ops["machining"],
             work_center=shop.wc,
             title=f"Operation {n}",
+            instructions=f"Do **operation {n}**.\n\n- check\n- record" if drawings else "",
         )
+        if drawings:
+            md.step_attachment_add(
+                step=step, title=f"Drawing {n}", filename=f"d{n}.png", content=tiny_png(), content_type="image/png"
+            )
         md.characteristic_add(
             step=step,
             code="DIA",
@@ -131,8 +139,11 @@ def long_traveler(shop, steps: int, part_number: str, worked: int) -> Traveler:
         cosigner_username=shop.inspector.get_username(),
         cosigner_secret=PASSWORD,
     )
+    filename, content, content_type = (
+        ("p.png", tiny_png(), "image/png") if drawings else ("a.txt", b"note", "text/plain")
+    )
     services.attachment_add(
-        step=step, filename="a.txt", content=b"note", content_type="text/plain", actor=shop.operator
+        step=step, filename=filename, content=content, content_type=content_type, actor=shop.operator
     )
     hold = services.hold_place(traveler=traveler, reason="check", actor=shop.operator)
     services.hold_release(

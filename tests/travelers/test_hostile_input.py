@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from mes.exports import cell
 from tests.travelers.conftest import PASSWORD, build_routing
 from tests.travelers.support import assert_error, client_for, post, records, steps_url
 from travelers import services
@@ -125,8 +126,6 @@ def test_one_person_cannot_stack_holds_or_ncrs(shop, started, settings):
 
 
 def test_exports_never_hand_a_spreadsheet_a_formula(shop, started):
-    from mes.exports import cell
-
     assert cell('=HYPERLINK("http://evil")') == '\'=HYPERLINK("http://evil")'
     assert cell("@SUM(A1)") == "'@SUM(A1)" and cell("+1+cmd|' /C calc'!A0") == "'+1+cmd|' /C calc'!A0"
     assert cell("-0.013") == "-0.013" and cell("12.7") == "12.7" and cell(7) == 7  # numbers stay numbers

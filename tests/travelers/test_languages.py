@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import translation
+from pypdf import PdfReader
 
 from mes.compliance.models import Profile, Signature
 from mes.compliance.signing import signature_verify
@@ -81,8 +82,6 @@ def page(client, url, language, *expected):
     ],
 )
 def test_every_area_speaks_the_readers_language(shop, traveler, language, words):
-    from pypdf import PdfReader
-
     station = at_station(shop.operator, language)
     page(station, "/", language, words["station"])
     page(station, f"/station/travelers/{traveler.number}/steps/10/", language, words["step"])

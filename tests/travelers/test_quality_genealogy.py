@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from mes.masterdata.errors import NotQualified, QualificationExpired
 from mes.masterdata.models import Qualification
+from mes.masterdata.services import routing_create_draft, routing_step_add
 from tests.factories import release_routing
 from tests.travelers.conftest import PASSWORD, do_step, run_to_signoff, step_of
 from travelers import services
@@ -165,8 +166,6 @@ def test_a_bad_disposition_is_refused_and_changes_nothing(shop, traveler):
 
 def _closed_pin(shop, serial: str):
     """A closed traveler for a hinge pin (received items are simpler, but this is the real path)."""
-    from mes.masterdata.services import routing_create_draft, routing_step_add
-
     if not shop.pin_rev.routings.exists():
         routing = routing_create_draft(part_revision=shop.pin_rev)
         routing_step_add(routing=routing, sequence=10, operation=shop.ops["machining"], title="Turn pin")

@@ -10,9 +10,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from mes.masterdata import services as md
-from tests.factories import release_routing
+from tests.factories import PartRevisionFactory, release_routing
 from tests.travelers.support import HX, station_client, text
 from travelers import selectors, services
 from travelers.errors import NotAuthorized, ReleaseRefused
@@ -63,8 +64,6 @@ def test_a_work_order_is_released_whole_numbered_by_the_sites_rule(shop):
 
 
 def selectors_yy() -> str:
-    from django.utils import timezone
-
     return f"{timezone.localdate().year % 100:02d}"
 
 
@@ -173,8 +172,6 @@ def test_lots_typed_badly_are_refused_with_the_line(shop, client):
 def test_the_route_difference_and_a_missing_routing_are_shown(shop, client):
     shop.order.ordered_operations = ["MACHINING", "INSPECTION"]
     shop.order.save()
-    from tests.factories import PartRevisionFactory
-
     services.work_order_create(
         number="WO-NR",
         part_revision=PartRevisionFactory(part=shop.part_revision.part, revision="B"),

@@ -11,6 +11,7 @@ from mes.compliance.models import AuditEvent, Signature
 from mes.masterdata.services import routing_new_revision
 from tests.factories import release_routing
 from tests.travelers.conftest import PASSWORD
+from tests.travelers.support import station_client
 from travelers import services
 from travelers.models import Hold, Traveler, TravelerStep
 
@@ -249,8 +250,6 @@ def test_the_page_queries_do_not_grow_with_the_holds(shop, traveler, client, dja
 
 
 def test_the_station_screen_leads_a_supervisor_to_the_actions(shop, traveler):
-    from tests.travelers.test_station_views import station_client
-
     link = f'href="{url(traveler)}"'
     assert link in station_client(shop.supervisor).get(f"/station/travelers/{traveler.number}/").content.decode()
     assert link not in station_client(shop.operator).get(f"/station/travelers/{traveler.number}/").content.decode()

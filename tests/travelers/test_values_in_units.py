@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from tests.travelers.conftest import step_of
-from tests.travelers.test_station_views import station_client, step_path, text
+from tests.travelers.support import station_client, step_path, text
 from travelers import services
 from travelers.records import value_in_units
 

@@ -11,8 +11,7 @@ from mes.compliance.models import AuditEvent, Signature
 from mes.compliance.signing import signature_verify
 from tests.factories import SiteFactory, WorkCenterFactory
 from tests.travelers.conftest import PASSWORD, step_of
-from tests.travelers.support import assert_error, client_for, post, records
-from tests.travelers.test_station_views import HX, station_client, step_path, text
+from tests.travelers.support import HX, assert_error, client_for, post, records, station_client, step_path, text
 from travelers import services
 from travelers.errors import NotAuthorized, StepStateRefused, WrongWorkCenter
 from travelers.models import WorkCenterOverride

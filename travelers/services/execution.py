@@ -16,7 +16,7 @@ from mes.compliance.signing import SigningAuthority, signature_record, signing_a
 from mes.masterdata.models import WorkCenter
 from mes.masterdata.services import qualification_check
 from travelers.content import current_measurements, hold_content, hold_state, step_content
-from travelers.errors import RecordConflict, SeparationOfDuties, StepOutOfOrder, StepStateRefused
+from travelers.errors import SeparationOfDuties, StepOutOfOrder, StepStateRefused
 from travelers.models import Hold, Measurement, Nonconformance, Traveler, TravelerStep
 from travelers.states import (
     DONE_STEP_STATES,
@@ -40,18 +40,7 @@ from .common import (
     within_hourly_limit,
 )
 from .stations import work_center_check
-
-
-def check_version(step: TravelerStep, expected_version: int | None) -> None:
-    if expected_version is not None and expected_version != step.version:
-        raise RecordConflict(
-            gettext(
-                "step %(sequence)s changed on another screen (version %(version)s, yours %(expected_version)s); "
-                "reload it and try again"
-            )
-            % {"sequence": step.sequence, "version": step.version, "expected_version": expected_version},
-            field="version",
-        )
+from .versions import check_version  # also re-exported: measurements.py imports it from here
 
 
 def blocking_steps(step: TravelerStep) -> list[TravelerStep]:
@@ -181,7 +170,7 @@ def _step_perform(
     bump(traveler, step=step)
     audit(traveler, action="step.performed", obj=step, actor=actor, changes={"status": [old, step.status]})
     emit(traveler, "step.completed" if target == StepStatus.COMPLETED else "step.performed", step=step)
-    _after_step_done(traveler, actor)
+    after_step_done(traveler, actor)
     return step
 
 
@@ -239,7 +228,7 @@ def _step_inspect(
         changes={"status": ["awaiting_inspection", "completed"]},
     )
     emit(traveler, "step.completed", step=step)
-    _after_step_done(traveler, actor)
+    after_step_done(traveler, actor)
     return step
 
 
@@ -292,12 +281,14 @@ def _step_skip(*, step: TravelerStep, actor: User, authority: SigningAuthority, 
         reason=step.skip_reason,
     )
     emit(traveler, "step.skipped", {"reason": step.skip_reason}, step=step)
-    _after_step_done(traveler, actor)
+    after_step_done(traveler, actor)
     return step
 
 
-def _after_step_done(traveler: Traveler, actor: User) -> None:
-    """When every step is done, the traveler awaits final quality sign-off."""
+def after_step_done(traveler: Traveler, actor: User) -> None:
+    """When every step is done, the traveler awaits final quality sign-off. Called by the services that
+    finish a step (here) and by an NCR's disposition that adds no rework (quality.py), inside their
+    transaction, with `traveler` locked (lock_step / lock_traveler) and ACTIVE."""
     if traveler.steps.exclude(status__in=DONE_STEP_STATES).exists():
         return
     old = traveler.status
@@ -370,11 +361,11 @@ def _hold_release(*, hold: Hold, actor: User, authority: SigningAuthority, reaso
         )
     if not (reason or "").strip():
         raise StepStateRefused(gettext("say why the hold is released"), field="reason")
-    _close_hold(traveler, hold, actor, reason.strip(), authority=authority)
+    close_hold(traveler, hold, actor, reason.strip(), authority=authority)
     return hold
 
 
-def _close_hold(
+def close_hold(
     traveler: Traveler,
     hold: Hold,
     actor: User,
@@ -383,7 +374,10 @@ def _close_hold(
     authority: SigningAuthority | None = None,
     signature: Signature | None = None,
 ) -> None:
-    """Release `hold` in one statement: signed by `authority` now, or by an NCR's disposition `signature`."""
+    """Release `hold` in one statement: signed by `authority` now, or by an NCR's disposition `signature`.
+    Called by hold_release (here) and by an NCR's disposition (quality.py), inside their transaction,
+    with `traveler` locked (lock_traveler); the caller has checked the permission and that the hold is
+    open and may be released this way, and gives exactly one of `authority` or `signature`."""
     now = clock(traveler)
     hold.released_at, hold.released_by, hold.release_reason = now, actor, reason
     if authority is not None:

@@ -16,6 +16,7 @@ from travelers.models import Consumption, Item, TravelerStep
 from travelers.states import StepStatus
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
+from .versions import check_version
 
 
 def _find_component(identifier: str, part_number: str | None) -> Item:
@@ -45,8 +46,6 @@ def component_consume(
     expected_version: int | None = None,
 ) -> Consumption:
     """Install a component unit (by serial) or draw from a lot (by lot number, with quantity)."""
-    from .execution import check_version
-
     traveler, step = lock_step(step.pk)
     require_perm(actor, "perform_step", "consume components")
     ensure_not_held(traveler)

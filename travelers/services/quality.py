@@ -31,11 +31,11 @@ from .common import (
     within_hourly_limit,
 )
 from .cosign import check_cosigner, cosigner_authenticate, disposition_needs_mrb
-from .execution import _after_step_done, _close_hold, hold_place
+from .execution import after_step_done, close_hold, hold_place
 from .release import characteristic_snapshot, next_number
 
 
-def _ncr_create(
+def ncr_create(
     *,
     traveler: Traveler,
     step: TravelerStep | None,
@@ -44,6 +44,10 @@ def _ncr_create(
     actor: User,
     automatic: bool,
 ) -> Nonconformance:
+    """Open a nonconformance and hold the traveler for it. Called by the services that raise one
+    (ncr_raise and an out-of-spec value here, a rejection at sign-off in signoff.py) inside their
+    transaction, with `traveler` locked and open; the caller has checked the permission and the
+    description (this one checks nothing)."""
     ncr = Nonconformance.objects.create(
         number=next_number("travelers_ncr_number_seq", "NCR-", 6),
         traveler=traveler,
@@ -90,7 +94,7 @@ def ncr_raise_for_measurement(
         )
     else:
         description = f"{char.name} recorded as {measurement.entered_value}: out of spec"
-    return _ncr_create(
+    return ncr_create(
         traveler=traveler, step=step, measurement=measurement, description=description, actor=actor, automatic=True
     )
 
@@ -105,7 +109,7 @@ def ncr_raise(*, traveler: Traveler, description: str, actor: User, step: Travel
         raise NonconformanceRefused(gettext("describe the nonconformance"), field="description")
     if step is not None and step.traveler_id != traveler.pk:
         raise NonconformanceRefused(gettext("that step belongs to another traveler"), field="step")
-    return _ncr_create(
+    return ncr_create(
         traveler=traveler, step=step, measurement=None, description=description.strip(), actor=actor, automatic=False
     )
 
@@ -284,7 +288,7 @@ def _ncr_disposition(
         {"ncr": {"number": ncr.number, "disposition": disposition, "notes": ncr.disposition_notes}},
     )
     for hold in ncr.holds.filter(released_at__isnull=True):
-        _close_hold(
+        close_hold(
             traveler,
             hold,
             actor,
@@ -298,7 +302,7 @@ def _ncr_disposition(
         traveler.save(update_fields=["status"])
     elif not added and traveler.status == TravelerStatus.ACTIVE:
         # e.g. "use as is" after a rejection at sign-off: every step is done, so it awaits sign-off again
-        _after_step_done(traveler, actor)
+        after_step_done(traveler, actor)
     return ncr
 
 

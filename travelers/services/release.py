@@ -11,6 +11,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from mes.compliance.audit import audit_record
 from mes.masterdata.models import EACH, Characteristic, Part, PartRevision, Routing, Site
 from mes.masterdata.states import RoutingStatus
 from mes.numbers import decimal_text
@@ -91,8 +92,6 @@ def work_order_create(
         external_id=external_id,
         ordered_operations=list(ordered_operations or []),
     )
-    from mes.compliance.audit import audit_record
-
     audit_record(
         chain=f"workorder:{order.pk}",
         action="workorder.created",

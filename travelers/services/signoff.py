@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils.translation import gettext
 
+from mes.compliance.audit import audit_record
 from mes.compliance.models import Signature
 from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from travelers.content import current_measurements, traveler_content
@@ -15,6 +16,7 @@ from travelers.models import Item, Measurement, Traveler, WorkOrder
 from travelers.states import TRAVELER_ALLOWED, NcrStatus, TravelerStatus, transition
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_traveler, require_perm
+from .quality import ncr_create
 
 
 def traveler_signoff(
@@ -105,9 +107,7 @@ def _traveler_signoff(
         reason=reason,
     )
     emit(traveler, "traveler.rejected", {"reason": reason})
-    from .quality import _ncr_create
-
-    _ncr_create(
+    ncr_create(
         traveler=traveler,
         step=None,
         measurement=None,
@@ -129,8 +129,6 @@ def _complete_work_order(work_order_id: int, actor: User) -> None:
     ):
         order.status = WorkOrder.Status.COMPLETED
         order.save(update_fields=["status"])
-        from mes.compliance.audit import audit_record
-
         audit_record(
             chain=f"workorder:{order.pk}",
             action="workorder.completed",
