@@ -14,7 +14,7 @@ from mes.masterdata import services as md
 from tests.factories import PartFactory, PartRevisionFactory, release_routing
 from tests.travelers.conftest import PASSWORD, do_step, step_of
 from travelers import services
-from travelers.demo import tiny_png
+from travelers.demo.pictures import tiny_png
 from travelers.models import Measurement, Traveler
 
 # --- A tablet at a station --------------------------------------------------------------------------------------

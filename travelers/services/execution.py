@@ -40,7 +40,7 @@ from .common import (
     within_hourly_limit,
 )
 from .stations import work_center_check
-from .versions import check_version  # also re-exported: measurements.py imports it from here
+from .versions import check_version
 
 
 def blocking_steps(step: TravelerStep) -> list[TravelerStep]:

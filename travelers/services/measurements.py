@@ -33,9 +33,9 @@ from .common import (
     require_perm,
     write_together,
 )
-from .execution import check_version
 from .quality import ncr_raise_for_measurement
 from .stations import work_center_check
+from .versions import check_version
 
 SOURCES = {choice for choice, _ in Measurement.Source.choices}
 
