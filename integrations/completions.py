@@ -106,7 +106,8 @@ def _person(signature) -> Person | None:
     )
 
 
-def _value(m: Measurement) -> ValueOut:
+def value_out(m: Measurement) -> ValueOut:
+    """One recorded value as every completion format writes it (at the characteristic's decimals)."""
     c = m.characteristic
     if m.value_numeric is not None:
         value, data_type = decimal_at_places(m.value_numeric, c.decimals) or None, "decimal"
@@ -216,7 +217,7 @@ def closed_travelers(*, work_order=None, numbers=None, source_system: str | None
                     performed_by=_person(s.performed_signature),
                     inspected_by=_person(s.inspected_signature),
                     skip_reason=s.skip_reason,
-                    values=[_value(m) for m in current_measurements(list(s.measurements.all()))],
+                    values=[value_out(m) for m in current_measurements(list(s.measurements.all()))],
                     components=[
                         ComponentOut(
                             part_number=c.component.part.number,

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from integrations.completions import _value
+from integrations.completions import value_out
 from mes.compliance.canonical import canonical_bytes
 from mes.numbers import decimal_at_places, decimal_text, decimal_text_or_none
 from travelers.templatetags.traveler_records import fixed
@@ -93,6 +93,6 @@ def test_the_print_page_and_the_b2mml_export_print_one_value_identically():
             source="manual",
             supersedes_id=None,
         )
-        exported = _value(m)
+        exported = value_out(m)
         assert exported.value == fixed(decimal_text(recorded), char.decimals)  # the record holds canonical text
         assert (exported.nominal, exported.lower_limit, exported.upper_limit) == ("12.700", "12.650", None)
