@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -165,11 +165,3 @@ def audit_review(request):
         return redirect(back)
     messages.error(request, _("Type your password or signing PIN to sign the review."))
     return redirect(back)
-
-
-urlpatterns = [
-    path("audit/", audit_trail, name="audit_trail"),
-    path("audit/export.csv", audit_export_csv, name="audit_export_csv"),
-    path("audit/export.pdf", audit_export_pdf, name="audit_export_pdf"),
-    path("audit/review/", audit_review, name="audit_review"),
-]

@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
@@ -177,9 +177,3 @@ def signers(request):
         "supervisor_nav": True,
     }
     return render(request, "travelers/account/signers.html", context, status=status)
-
-
-urlpatterns = [
-    path("station/account/", station_account, name="station_account"),
-    path("supervisor/signers/", signers, name="signers"),
-]

@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -398,12 +398,3 @@ def _place_error(exc, form, formset, row_of: list[int]) -> None:
         form.rework_error = exc.message
         return
     form.add_domain_error(exc)
-
-
-urlpatterns = [
-    path("quality/", quality_queue, name="quality_queue"),
-    path("quality/travelers/<str:number>/", quality_review, name="quality_review"),
-    path("quality/travelers/<str:number>/signoff/", quality_signoff, name="quality_signoff"),
-    path("quality/travelers/<str:number>/signatures/", quality_signatures, name="quality_signatures"),
-    path("quality/ncrs/<str:number>/", ncr_disposition, name="ncr_disposition"),
-]

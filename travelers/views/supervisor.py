@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -233,11 +233,3 @@ def supervisor_release(request):
 def _release_url(site: str) -> str:
     url = reverse("travelers:supervisor_release")
     return f"{url}?{urlencode({'site': site})}" if site else url
-
-
-urlpatterns = [
-    path("supervisor/", supervisor_overview, name="supervisor_overview"),
-    path("supervisor/release/", supervisor_release, name="supervisor_release"),
-    path("supervisor/spc/", spc_index, name="spc_index"),
-    path("supervisor/spc/<str:part>/<str:code>/", spc_chart, name="spc_chart"),
-]

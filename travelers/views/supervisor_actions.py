@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -254,15 +254,3 @@ def replan(request, number: str):
 
 def traveler_url(number: str) -> str:
     return reverse("travelers:supervisor_traveler", kwargs={"number": number})
-
-
-T = "supervisor/travelers/<str:number>/"
-
-urlpatterns = [
-    path("supervisor/travelers/", traveler_find, name="supervisor_traveler_find"),
-    path(T, traveler_page, name="supervisor_traveler"),
-    path(T + "hold/", hold_place, name="supervisor_hold_place"),
-    path(T + "holds/<int:hold_id>/release/", hold_release, name="supervisor_hold_release"),
-    path(T + "steps/<int:sequence>/skip/", step_skip, name="supervisor_step_skip"),
-    path(T + "replan/", replan, name="supervisor_replan"),
-]
