@@ -40,7 +40,7 @@ def traveler_print(request, number: str):
         "zone": record["site"]["time_zone"],
         "qr_svg": qr_svg(record["traveler"]["qr_payload"]),
     }
-    response = render(request, "print/traveler.html", context)
+    response = render(request, "travelers/print/traveler.html", context)
     patch_cache_control(response, private=True, no_store=True)
     return response
 

@@ -26,7 +26,7 @@ from travelers.states import OPEN_TRAVELER_STATES, STEP_ALLOWED, StepStatus
 from .station_common import DOMAIN_ERRORS, error_status, need_user_id, signing_username
 from .supervisor import supervisor_page
 
-PAGE = "supervisor/traveler.html"
+PAGE = "travelers/supervisor/traveler.html"
 PERMS = {
     "hold": "travelers.hold_traveler",
     "release": "travelers.release_hold",
