@@ -41,6 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from mes.compliance.models import manifestation_line
 from mes.i18n import local_decimal
 from mes.masterdata.units import unit_symbol
 from travelers import records
@@ -170,12 +171,12 @@ def _who(user) -> str:
 
 
 def _sig(sig, zone) -> str:
-    """The manifestation: printed name, meaning, time at the site and in UTC."""
-    if not sig:
+    """The manifestation (manifestation_line, with the site's time), then qualification and comment."""
+    signed_at = records.parse_time(sig["signed_at"]) if sig else None
+    if signed_at is None:
         return ""
-    text = (
-        f"<b>{_t(sig['printed_name'])}</b> — {_t(meaning(sig))} — "
-        f"{_t(records.site_time(sig['signed_at'], zone))} ({_t(records.utc_time(sig['signed_at']))})"
+    text = manifestation_line(
+        f"<b>{_t(sig['printed_name'])}</b>", _t(meaning(sig)), signed_at, zone=records.site_zone(zone)
     )
     if sig.get("qualification"):
         text += f" · {_t(sig['qualification'])}"

@@ -82,7 +82,8 @@ def parse_time(value) -> dt.datetime | None:
     return dt.datetime.fromisoformat(str(value))
 
 
-def _zone(zone) -> dt.tzinfo:
+def site_zone(zone) -> dt.tzinfo:
+    """A site's time zone from its name (or a tzinfo); UTC when unknown."""
     if isinstance(zone, dt.tzinfo):
         return zone
     try:
@@ -96,7 +97,7 @@ def site_time(value, zone) -> str:
     moment = parse_time(value)
     if moment is None:
         return ""
-    local = moment.astimezone(_zone(zone))
+    local = moment.astimezone(site_zone(zone))
     return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
 
 

@@ -7,8 +7,6 @@ the same URLs answer whole pages: the form with its errors, or a redirect to the
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse, Http404
@@ -20,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import reswap, retarget
 
+from mes.compliance.models import manifestation_line
 from mes.htmx import htmx_partial
 from mes.i18n import decimal_comma
 from travelers import selectors, services
@@ -87,9 +86,7 @@ def _done(request, number, sequence, notice: str, *, signed=None, level: str = "
 
 def _manifestation(sig) -> str:
     """Printed name — meaning — UTC time (site time), as 21 CFR 11.50 asks on every screen."""
-    utc = sig.signed_at.astimezone(dt.UTC)
-    local = timezone.localtime(sig.signed_at)
-    return f"{sig.printed_name} — {sig.label} — {utc:%Y-%m-%d %H:%M:%S} UTC ({local:%Y-%m-%d %H:%M %Z})"
+    return manifestation_line(sig.printed_name, sig.label, sig.signed_at, zone=timezone.get_current_timezone())
 
 
 # --- Reading --------------------------------------------------------------------------------------------
