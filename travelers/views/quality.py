@@ -250,7 +250,9 @@ def quality_signoff(request, number: str):
     if request.method == "GET":
         decision = request.GET.get("decision", "approve")
         form = SignoffForm(initial={"decision": decision}, need_user_id=ask_user_id)
-        return render(request, "travelers/quality/signoff.html", {**_review_context(request, number, form), "form": form})
+        return render(
+            request, "travelers/quality/signoff.html", {**_review_context(request, number, form), "form": form}
+        )
     form = SignoffForm(request.POST, need_user_id=ask_user_id)
     status = 422
     if form.is_valid():

@@ -23,7 +23,7 @@ from travelers.forms import HoldPlaceForm, HoldReleaseForm, ReplanForm, SkipForm
 from travelers.models import Hold
 from travelers.states import OPEN_TRAVELER_STATES, STEP_ALLOWED, StepStatus
 
-from .station_common import DOMAIN_ERRORS, error_status, need_user_id, signing_username
+from .station_common import DOMAIN_ERRORS, error_status, need_user_id, signed_action
 from .supervisor import supervisor_page
 
 PAGE = "travelers/supervisor/traveler.html"
@@ -113,26 +113,12 @@ def _page(request, sup: selectors.SupervisedTraveler, *, failed: tuple[str, obje
 
 
 def _signed(request, sup, form, failed_key: str, act, notice, *, status: int = 422):
-    """One signed supervisor action: a valid form's secret, reason and signer go to the service `act`
-    (called with them as keywords); a refusal goes beside the form's fields, success back to the page
-    with `notice(result)`."""
-    if status == 422 and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = act(
-                actor=request.user,
-                secret=data["secret"],
-                reason=data["reason"],
-                username=signing_username(request, data.get("username")),
-                session_key=request.session.session_key,
-            )
-        except DOMAIN_ERRORS as exc:
-            form.add_domain_error(exc)
-            status = error_status(exc)
-        else:
-            messages.success(request, notice(result))
-            return _back(sup.traveler.number)
-    return _page(request, sup, failed=(failed_key, form), status=status)
+    """A signed supervisor action (station_common.signed_action): back to the traveler page with the
+    notice, or the page again with the refused form open."""
+    refused = signed_action(request, form, act, notice, status=status)
+    if refused is None:
+        return _back(sup.traveler.number)
+    return _page(request, sup, failed=(failed_key, form), status=refused)
 
 
 def _back(number: str):
