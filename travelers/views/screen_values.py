@@ -19,7 +19,7 @@ from travelers.models import Measurement
 from travelers.records import measurement_in_units
 
 from .screen_answers import SCREEN, SCREEN_PARTIAL, render_screen, screen_done, screen_refused, step_or_404
-from .screen_context import preview
+from .screen_judgments import preview
 from .station_common import DOMAIN_ERRORS, error_status, station_view
 
 
