@@ -12,7 +12,15 @@ from django.test import Client
 
 from mes.compliance.models import Signature, SigningCredential
 from mes.masterdata import services as md
-from tests.factories import PartFactory, PartRevisionFactory, UserFactory, release_routing
+from mes.masterdata.models import Part
+from tests.factories import (
+    PartFactory,
+    PartRevisionFactory,
+    UserFactory,
+    WorkCenterFactory,
+    release_routing,
+    released_routing,
+)
 from tests.travelers.conftest import PASSWORD, do_step, step_of
 from tests.travelers.support import HX, char_id, started, station_client, step_path, text
 from travelers import services
@@ -75,11 +83,7 @@ def test_choosing_a_work_center_is_remembered_with_the_site_time_zone(shop):
 def test_scanning_opens_the_right_traveler(shop, traveler, how):
     target = traveler
     if how == "lot":
-        from mes.masterdata.models import Part
-
         lot_revision = PartRevisionFactory(part=PartFactory(number="BUSH-2", tracking=Part.Tracking.LOT))
-        from tests.factories import released_routing
-
         released_routing(part_revision=lot_revision, steps=1, work_center=shop.wc)
         order = services.work_order_create(number="WO-LOT", part_revision=lot_revision, quantity=100, site=shop.site)
         target = services.traveler_release(
@@ -124,8 +128,6 @@ def test_a_work_order_with_several_open_travelers_lists_them_to_choose(shop, tra
 def test_a_scan_prefers_the_open_traveler_at_this_work_center(shop, traveler):
     run = services.traveler_release(work_order=shop.order, identifier="SN-0002", actor=shop.supervisor)
     # SN-0002's open steps are all at CELL-1 too; move SN-0001's open steps elsewhere
-    from tests.factories import WorkCenterFactory
-
     elsewhere = WorkCenterFactory(site=shop.site, code="CELL-9")
     traveler.steps.update(work_center=elsewhere)
     response = station_client(shop.operator).get("/station/scan/", {"code": "WO-1"})
