@@ -1,8 +1,8 @@
 """The sections of the printed traveler, each a list of flowables built from the record's dicts
 (travelers.records.traveler_record): the title block, each step with its instructions, values and
 signatures, nonconformances, holds, genealogy, attachments, the signature register — and the audit
-table the audit trail's PDF uses too. Every signature shows its manifestation (mes.compliance.models
-.manifestation_line) with the site's time, every time both at the site and in UTC."""
+table the audit trail's PDF uses too. Every signature shows its manifestation with the site's time
+(manifestation_line in mes.compliance.models), every other time both at the site and in UTC."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ def _sig(sig, zone) -> str:
     return text
 
 
-# --- The body -------------------------------------------------------------------------------------------------
+# --- The sections, in the order of the document ------------------------------------------------------------
 
 
 def title_block(record, st, width) -> list:
