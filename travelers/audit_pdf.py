@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Spacer
 
-from travelers import printing
 from travelers.audit_trail import PDF_LIMIT, Trail
+from travelers.printing.kit import esc, fonts, numbered_canvas, page_size, styles
+from travelers.printing.sections import audit_table
 
 
 def trail_pdf(trail: Trail, *, title: str) -> bytes:
-    regular, _bold = printing._fonts()
-    st = printing._styles()
+    regular, _bold = fonts()
+    st = styles()
     events = list(trail.events()[: PDF_LIMIT + 1])
     cut = len(events) > PDF_LIMIT
     rows = [
@@ -28,7 +29,7 @@ def trail_pdf(trail: Trail, *, title: str) -> bytes:
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
         buffer,
-        pagesize=printing._page_size(),
+        pagesize=page_size(),
         leftMargin=15 * mm,
         rightMargin=15 * mm,
         topMargin=15 * mm,
@@ -41,24 +42,24 @@ def trail_pdf(trail: Trail, *, title: str) -> bytes:
     doc.addPageTemplates([PageTemplate(id="trail", frames=[frame])])
     generated = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
     story = [
-        Paragraph(printing._t(title), st["h1"]),
+        Paragraph(esc(title), st["h1"]),
         Paragraph(
-            printing._t(
+            esc(
                 _("%(scope)s · times at %(zone)s · %(n)d events · generated %(at)s")
                 % {"scope": trail.scope_words(), "zone": trail.zone_name, "n": len(rows), "at": generated}
             ),
             st["muted"],
         ),
         Spacer(0, 4),
-        *printing.audit_table(rows, st, doc.width),
+        *audit_table(rows, st, doc.width),
     ]
     if cut:
         story.append(
             Paragraph(
-                printing._t(_("Cut at %(n)d events: export the CSV for the whole selection.") % {"n": PDF_LIMIT}),
+                esc(_("Cut at %(n)d events: export the CSV for the whole selection.") % {"n": PDF_LIMIT}),
                 st["muted"],
             )
         )
     footer = _("Audit trail · %(scope)s · generated %(at)s") % {"scope": trail.scope_words()[:80], "at": generated}
-    doc.build(story, canvasmaker=printing._canvas_class(footer, regular))
+    doc.build(story, canvasmaker=numbered_canvas(footer, regular))
     return buffer.getvalue()

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from travelers.errors import StepStateRefused
+
 
 class TravelerStatus(models.TextChoices):
     ACTIVE = "active", _("In work")
@@ -61,8 +63,6 @@ def status_label(code: str) -> str:
 
 def transition(current: str, target: str, allowed: dict[str, set[str]], what: str) -> str:
     """`target` when the move is allowed, else StepStateRefused naming both states."""
-    from travelers.errors import StepStateRefused
-
     if target not in allowed.get(current, set()):
         raise StepStateRefused(
             gettext("%(what)s is %(status)s; it cannot become %(target)s")

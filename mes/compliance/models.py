@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth.models import Group, User
@@ -161,6 +163,22 @@ class AuditEvent(models.Model):
         return f"{self.chain}#{self.seq} {self.action}"
 
 
+def manifestation_line(
+    printed_name: str, meaning: str, signed_at: dt.datetime, *, zone: dt.tzinfo | None = None
+) -> str:
+    """A signature's printed line (21 CFR 11.50): printed name — meaning — date and time in UTC, the
+    signature's time of record; given the site's `zone`, the time at the site follows in brackets:
+    "Olga Smith — Performed — 2026-03-02 14:15:00 UTC (2026-03-02 08:15:00 CST)". The one rule for every
+    notice and print that shows a signature as a line: Signature.manifestation, the station's notice
+    after signing, the PDF. The caller gives the meaning in the words it shows (the signer's, or the
+    signer's and the reader's) and may give the name already marked up (the PDF's bold)."""
+    line = f"{printed_name} — {meaning} — {signed_at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
+    if zone is None:
+        return line
+    site = signed_at.astimezone(zone)
+    return f"{line} ({site:%Y-%m-%d %H:%M:%S} {site.tzname()})"
+
+
 class Signature(models.Model):
     """An electronic signature (21 CFR 11.50, 11.70): who, printed name, meaning, server UTC time,
     and the keyed hash (HMAC-SHA256, integrity key `key_id`) of the canonical envelope it signed: the
@@ -211,7 +229,7 @@ class Signature(models.Model):
         triggers = [guards.append_only("a signature")]
 
     def __str__(self) -> str:
-        return f"{self.printed_name} — {self.meaning_label} — {self.signed_at:%Y-%m-%d %H:%M:%S} UTC"
+        return self.manifestation
 
     @property
     def meaning_label(self) -> str:
@@ -231,8 +249,9 @@ class Signature(models.Model):
 
     @property
     def manifestation(self) -> str:
-        """The human-readable manifestation required by 21 CFR 11.50."""
-        return str(self)
+        """The human-readable manifestation required by 21 CFR 11.50: printed name — meaning as the signer
+        read it — UTC date and time (manifestation_line)."""
+        return manifestation_line(self.printed_name, self.meaning_label, self.signed_at)
 
 
 @tracked(exclude=("key_hash", "last_used_at"))

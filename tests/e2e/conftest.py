@@ -14,6 +14,8 @@ import os
 import shutil
 
 import pytest
+from django.test.utils import override_settings
+from pytest_django.live_server_helper import LiveServer
 
 from tests.conftest import require_service
 from tests.travelers.conftest import shop, traveler  # noqa: F401 - the small shop every e2e test works in
@@ -46,7 +48,7 @@ def browser():
     if path is None:
         require_service(f"Chromium is not at {wanted} (install Debian's chromium or set CHROMIUM_PATH)")
     # Imported here: this conftest must not break the rest of the suite where the dev extras are missing.
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect, sync_playwright  # noqa: PLC0415 — optional dev extra, see above
 
     expect.set_options(timeout=TIMEOUT_MS)
     with pytest.MonkeyPatch.context() as mp:
@@ -67,9 +69,6 @@ def live_server(request):
     """pytest-django's live server, started with plain-HTTP security settings. Its middleware reads them
     once, when the server starts — before any test's `settings` fixture could change them — so the
     production HTTPS redirect would otherwise send the browser to an https:// the server cannot speak."""
-    from django.test.utils import override_settings
-    from pytest_django.live_server_helper import LiveServer
-
     addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
     with override_settings(**PLAIN_HTTP):
         server = LiveServer(addr)

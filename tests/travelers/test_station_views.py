@@ -1,5 +1,6 @@
-"""The shop-floor tablet pages: the station queue, scanning to open a traveler, and the traveler screen
-with every action an operator takes on it — through the pages, with and without htmx."""
+"""The shop-floor tablet pages: the station queue, scanning to open a traveler, reading the traveler
+screen, the files it serves, and what keeps the pages robust. The step's actions are in
+test_station_step_views, signing and correcting in test_station_signing_views."""
 
 from __future__ import annotations
 
@@ -7,21 +8,25 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
-from mes.compliance.models import Signature, SigningCredential
 from mes.masterdata import services as md
-from tests.factories import PartFactory, PartRevisionFactory, UserFactory, release_routing
-from tests.travelers.conftest import PASSWORD, do_step, step_of
-from tests.travelers.support import HX, char_id, started, station_client, step_path, text
+from mes.masterdata.models import Part
+from tests.factories import (
+    PartFactory,
+    PartRevisionFactory,
+    UserFactory,
+    WorkCenterFactory,
+    release_routing,
+    released_routing,
+)
+from tests.travelers.support import HX, started, station_client, step_path, text
 from travelers import services
 from travelers.demo.pictures import tiny_png
-from travelers.models import Attachment, Item, Measurement, Nonconformance, Traveler
 from travelers.qr import traveler_qr_payload
-from travelers.states import StepStatus
 
 pytestmark = pytest.mark.django_db
+
 
 # --- The station queue -------------------------------------------------------------------------------------
 
@@ -75,11 +80,7 @@ def test_choosing_a_work_center_is_remembered_with_the_site_time_zone(shop):
 def test_scanning_opens_the_right_traveler(shop, traveler, how):
     target = traveler
     if how == "lot":
-        from mes.masterdata.models import Part
-
         lot_revision = PartRevisionFactory(part=PartFactory(number="BUSH-2", tracking=Part.Tracking.LOT))
-        from tests.factories import released_routing
-
         released_routing(part_revision=lot_revision, steps=1, work_center=shop.wc)
         order = services.work_order_create(number="WO-LOT", part_revision=lot_revision, quantity=100, site=shop.site)
         target = services.traveler_release(
@@ -124,8 +125,6 @@ def test_a_work_order_with_several_open_travelers_lists_them_to_choose(shop, tra
 def test_a_scan_prefers_the_open_traveler_at_this_work_center(shop, traveler):
     run = services.traveler_release(work_order=shop.order, identifier="SN-0002", actor=shop.supervisor)
     # SN-0002's open steps are all at CELL-1 too; move SN-0001's open steps elsewhere
-    from tests.factories import WorkCenterFactory
-
     elsewhere = WorkCenterFactory(site=shop.site, code="CELL-9")
     traveler.steps.update(work_center=elsewhere)
     response = station_client(shop.operator).get("/station/scan/", {"code": "WO-1"})
@@ -178,386 +177,6 @@ def test_pages_need_a_signed_in_operator(shop, traveler):
     assert response.status_code == 302
     assert response["Location"] == f"/station/login/?next=%2Fstation%2Ftravelers%2F{traveler.number}%2F"
     assert Client().get("/")["Location"] == "/station/login/?next=%2F"
-
-
-# --- Starting and recording --------------------------------------------------------------------------------
-
-
-def test_starting_a_step_from_the_page(shop, traveler):
-    client = station_client(shop.operator)
-    response = client.post(step_path(traveler, 10, "start/"), {"expected_version": 1}, **HX)
-    assert response.status_code == 200, response.content
-    assert response["HX-Retarget"] == "#traveler-screen" and response["HX-Reswap"] == "outerHTML"
-    assert "Step 10 started." in text(response)
-    assert step_of(traveler, 10).status == StepStatus.IN_PROGRESS
-    assert 'inputmode="decimal"' in response.content.decode()
-
-
-def test_starting_out_of_order_is_refused_beside_the_button(shop, traveler):
-    client = station_client(shop.operator)
-    response = client.post(step_path(traveler, 20, "start/"), {"expected_version": 1}, **HX)
-    assert response.status_code == 409
-    assert response.content.decode().lstrip().startswith('<form id="start-form"')
-    assert "waits for step 10" in text(response)
-
-
-def test_the_judge_preview_shows_the_judgment_and_saves_nothing(shop, traveler):
-    started(shop, traveler)
-    client = station_client(shop.operator)
-    url = step_path(traveler, 10, f"values/{char_id(traveler, 10, 'BORE_DIA')}/preview/")
-    inside = client.post(url, {"value": "12.701", "unit": ""}, **HX)
-    assert inside.status_code == 200
-    assert "In spec" in text(inside) and "+0.001 mm from nominal" in text(inside)
-    out = client.post(url, {"value": "12.730"}, **HX)
-    assert "Out of spec" in text(out) and "0.017 mm above the upper limit 12.713 mm" in text(out)
-    inches = client.post(url, {"value": "0.5", "unit": "in"}, **HX)
-    assert "In spec" in text(inches)
-    wrong = client.post(url, {"value": "12,7,1"}, **HX)
-    assert "is not a number" in text(wrong)
-    assert Measurement.objects.count() == 0
-
-
-def test_the_judge_preview_works_without_javascript(shop, traveler):
-    started(shop, traveler)
-    url = step_path(traveler, 10, f"values/{char_id(traveler, 10, 'BORE_DIA')}/preview/")
-    response = station_client(shop.operator).post(url, {"value": "12.680"})
-    assert response.status_code == 200 and "<html" in response.content.decode()
-    assert "0.007 mm below the lower limit 12.687 mm" in text(response)
-    assert 'value="12.680"' in response.content.decode()  # what was typed stays in the input
-    assert Measurement.objects.count() == 0
-
-
-def test_recording_an_in_spec_value_from_the_page(shop, traveler):
-    step = started(shop, traveler)
-    client = station_client(shop.operator)
-    url = step_path(traveler, 10, f"values/{char_id(traveler, 10, 'BORE_DIA')}/")
-    response = client.post(url, {"value": "12.701", "unit": "", "expected_version": step.version}, **HX)
-    assert response.status_code == 200, response.content
-    assert response["HX-Retarget"] == "#traveler-screen"
-    assert "Bore diameter recorded: 12.701 mm — in spec." in text(response)
-    m = Measurement.objects.get()
-    assert m.judgment == "in_spec" and m.recorded_by == shop.operator
-    # the saved value tells the tablet to forget what it kept for this characteristic
-    assert f'data-saved-key="{traveler.number}:10:BORE_DIA"' in response.content.decode()
-
-
-def test_recording_an_out_of_spec_value_shows_the_hold_and_the_ncr(shop, traveler):
-    step = started(shop, traveler)
-    client = station_client(shop.operator)
-    url = step_path(traveler, 10, f"values/{char_id(traveler, 10, 'BORE_DIA')}/")
-    response = client.post(url, {"value": "12.730", "expected_version": step.version}, **HX)
-    assert response.status_code == 200, response.content
-    ncr = Nonconformance.objects.get(traveler=traveler)
-    page = text(response)
-    assert f"the traveler is on hold and {ncr.number} is open" in page
-    assert "This traveler is on hold" in page and ncr.number in page
-    assert "0.017 mm above the upper limit 12.713 mm" in page
-    assert Traveler.objects.get(pk=traveler.pk).on_hold
-
-
-def test_recording_without_javascript_comes_back_to_the_step(shop, traveler):
-    step = started(shop, traveler)
-    client = station_client(shop.operator)
-    url = step_path(traveler, 10, f"values/{char_id(traveler, 10, 'SURFACE')}/")
-    response = client.post(url, {"value": "pass", "expected_version": step.version})
-    assert response.status_code == 302 and response["Location"] == step_path(traveler, 10)
-    assert "Surface visual recorded: pass — in spec." in text(client.get(response["Location"]))
-
-
-def test_a_refused_value_is_explained_beside_the_field_and_nothing_is_saved(shop, traveler):
-    step = started(shop, traveler)
-    client = station_client(shop.operator)
-    cid = char_id(traveler, 10, "BORE_DIA")
-    url = step_path(traveler, 10, f"values/{cid}/")
-    response = client.post(url, {"value": "twelve", "expected_version": step.version}, **HX)
-    assert response.status_code == 422
-    body = response.content.decode()
-    assert body.lstrip().startswith(f'<article class="char-row" id="char-{cid}"')
-    assert re.search(r'value="twelve".*?class="field-error"[^>]*>&#x27;twelve&#x27; is not a number', body, re.S)
-    unit = client.post(url, {"value": "12.7", "unit": "kg", "expected_version": step.version}, **HX)
-    assert unit.status_code == 422 and "cannot be converted to mm" in text(unit)
-    assert Measurement.objects.count() == 0
-    page = client.post(url, {"value": "", "expected_version": step.version})  # without JavaScript
-    assert page.status_code == 422 and "<html" in page.content.decode() and "This field is required." in text(page)
-
-
-def test_a_step_changed_on_another_tablet_asks_to_reload(shop, traveler):
-    step = started(shop, traveler)
-    stale = step.version
-    services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator2)
-    url = step_path(traveler, 10, f"values/{char_id(traveler, 10, 'BORE_DIA')}/")
-    response = station_client(shop.operator).post(url, {"value": "12.701", "expected_version": stale}, **HX)
-    assert response.status_code == 409
-    assert "Someone else changed this step — reload it" in text(response)
-    assert f'href="{step_path(traveler, 10)}"' in response.content.decode()
-    assert not Measurement.objects.filter(characteristic__code="BORE_DIA").exists()
-
-
-# --- Signing -----------------------------------------------------------------------------------------------
-
-
-def ready_to_sign(shop, traveler):
-    step = started(shop, traveler)
-    for code, value in (("BORE_DIA", "12.701"), ("SURFACE", "pass")):
-        services.measurement_record(step=step, characteristic=code, value=value, actor=shop.operator)
-    return step_of(traveler, 10)
-
-
-def test_the_sign_dialog_states_its_meaning_and_asks_the_user_id_first(shop, traveler):
-    ready_to_sign(shop, traveler)
-    response = station_client(shop.operator).get(step_path(traveler, 10))
-    body = response.content.decode()
-    assert '<dialog id="sign-dialog"' in body and "I performed this step" in body
-    assert 'name="username"' in body and 'name="secret"' in body and 'type="password"' in body
-    assert f'href="{step_path(traveler, 10, "sign/")}?meaning=performed"' in body  # works without JS too
-
-
-def test_signing_with_a_wrong_secret_is_refused_beside_the_field_and_counted(shop, traveler):
-    step = ready_to_sign(shop, traveler)
-    client = station_client(shop.operator)
-    data = {"meaning": "performed", "username": "olga", "secret": "not-it", "expected_version": step.version}
-    response = client.post(step_path(traveler, 10, "sign/"), data, **HX)
-    assert response.status_code == 403
-    body = response.content.decode()
-    assert body.lstrip().startswith('<form id="sign-form"')
-    assert re.search(r'name="secret".*?class="field-error"[^>]*>wrong password or PIN \(2 attempts left\)', body, re.S)
-    assert SigningCredential.objects.get(user=shop.operator).failed_attempts == 1
-    assert (
-        not Signature.objects.exclude(record_type="masterdata.routingchange").exists()
-        and step_of(traveler, 10).status == StepStatus.IN_PROGRESS
-    )
-
-
-@pytest.mark.regulation("21 CFR 11.50")
-def test_signing_with_the_right_secret_shows_the_manifestation(shop, traveler):
-    step = ready_to_sign(shop, traveler)
-    client = station_client(shop.operator)
-    data = {"meaning": "performed", "username": "olga", "secret": PASSWORD, "expected_version": step.version}
-    response = client.post(step_path(traveler, 10, "sign/"), data, **HX)
-    assert response.status_code == 200, response.content
-    assert response["HX-Retarget"] == "#traveler-screen"
-    sig = Signature.objects.get(meaning="performed")
-    page = text(response)
-    assert "Step 10 signed: Performed." in page
-    assert f"{sig.printed_name} — Performed — {sig.signed_at:%Y-%m-%d %H:%M:%S} UTC" in page
-    assert "site time" in page and ("CST" in page or "CDT" in page)  # the site is in America/Chicago
-    assert step_of(traveler, 10).status == StepStatus.COMPLETED
-    # the next signing of this session asks only for the secret
-    services.step_start(step=step_of(traveler, 20), actor=shop.operator)
-    assert 'name="username"' not in client.get(step_path(traveler, 20)).content.decode()
-
-
-@pytest.mark.regulation("21 CFR 11.200(a)(1)")
-def test_the_first_signing_takes_the_badge_number_as_user_id(shop, traveler):
-    step = ready_to_sign(shop, traveler)
-    badge = shop.operator.profile.employee_number
-    data = {"meaning": "performed", "username": badge, "secret": PASSWORD, "expected_version": step.version}
-    response = station_client(shop.operator).post(step_path(traveler, 10, "sign/"), data, **HX)
-    assert response.status_code == 200, response.content
-    assert Signature.objects.filter(signer=shop.operator, meaning="performed").exists()
-
-
-@pytest.mark.regulation("21 CFR 11.200(a)(1)", "21 CFR 11.200(a)(2)")
-def test_the_first_signing_refuses_someone_elses_user_id(shop, traveler):
-    step = ready_to_sign(shop, traveler)
-    data = {"meaning": "performed", "username": "oscar", "secret": PASSWORD, "expected_version": step.version}
-    response = station_client(shop.operator).post(step_path(traveler, 10, "sign/"), data, **HX)
-    assert response.status_code == 403 and "not the signed-in user" in text(response)
-    data.pop("username")
-    missing = station_client(shop.operator).post(step_path(traveler, 10, "sign/"), data, **HX)
-    assert missing.status_code == 422 and "This field is required." in text(missing)
-    assert not Signature.objects.exclude(record_type="masterdata.routingchange").exists()
-
-
-def test_an_operator_cannot_sign_an_inspection(shop, traveler):
-    do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
-    step = services.step_start(step=step_of(traveler, 20), actor=shop.operator)
-    services.measurement_record(step=step, characteristic="TORQUE", value="25", actor=shop.operator)
-    services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
-    step = step_of(traveler, 20)
-    client = station_client(shop.operator2)
-    page = client.get(step_path(traveler, 20)).content.decode()
-    assert "I inspected this step" not in page  # not offered to an operator
-    data = {"meaning": "inspected", "username": "oscar", "secret": PASSWORD, "expected_version": step.version}
-    response = client.post(step_path(traveler, 20, "sign/"), data, **HX)
-    assert response.status_code == 403
-    assert "oscar is not allowed to sign inspection buy-offs" in text(response)
-    inspector = station_client(shop.inspector)
-    assert "I inspected this step" in inspector.get(step_path(traveler, 20)).content.decode()
-    data.update(username="ines")
-    assert inspector.post(step_path(traveler, 20, "sign/"), data, **HX).status_code == 200
-    assert step_of(traveler, 20).status == StepStatus.COMPLETED
-
-
-def test_signing_works_without_javascript(shop, traveler):
-    step = ready_to_sign(shop, traveler)
-    client = station_client(shop.operator)
-    form = client.get(step_path(traveler, 10, "sign/"), {"meaning": "performed"})
-    assert form.status_code == 200 and "I performed this step" in text(form)
-    wrong = client.post(step_path(traveler, 10, "sign/"), {"meaning": "performed", "username": "olga", "secret": "x"})
-    assert wrong.status_code == 403 and "<html" in wrong.content.decode() and "wrong password or PIN" in text(wrong)
-    data = {"meaning": "performed", "username": "olga", "secret": PASSWORD, "expected_version": step.version}
-    done = client.post(step_path(traveler, 10, "sign/"), data)
-    assert done.status_code == 302
-    page = text(client.get(done["Location"]))
-    assert " — Performed — " in page and " UTC" in page
-
-
-# --- Photos, corrections, NCRs, components -------------------------------------------------------------
-
-
-def test_a_photo_from_the_tablet_camera_is_attached_to_the_step(shop, traveler):
-    started(shop, traveler)
-    client = station_client(shop.operator)
-    page = client.get(step_path(traveler, 10)).content.decode()
-    assert 'accept="image/*"' in page and 'capture="environment"' in page
-    photo = SimpleUploadedFile("bore.png", tiny_png(), content_type="image/png")
-    response = client.post(step_path(traveler, 10, "photos/"), {"file": photo}, **HX)
-    assert response.status_code == 200, response.content
-    attachment = Attachment.objects.get()
-    assert attachment.step == step_of(traveler, 10) and attachment.uploaded_by == shop.operator
-    assert "Photo bore.png attached." in text(response)
-    assert f"/station/attachments/{attachment.pk}/" in response.content.decode()
-
-
-def test_the_photo_form_is_offered_only_where_a_photo_would_be_accepted(shop, traveler):
-    client = station_client(shop.operator)
-    started(shop, traveler)
-    assert 'id="photo-form"' in client.get(step_path(traveler, 10)).content.decode()
-    services.hold_place(traveler=traveler, reason="Gauge out of calibration", actor=shop.supervisor)
-    assert 'id="photo-form"' not in client.get(step_path(traveler, 10)).content.decode()  # held
-    other = services.traveler_release(work_order=shop.order, identifier="SN-0009", actor=shop.supervisor)
-    do_step(shop, other, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
-    assert 'id="photo-form"' not in client.get(step_path(other, 10)).content.decode()  # signed and closed
-
-
-def test_a_file_of_the_wrong_type_is_refused_beside_the_field(shop, traveler):
-    started(shop, traveler)
-    bad = SimpleUploadedFile("x.html", b"<script>alert(1)</script>", content_type="text/html")
-    response = station_client(shop.operator).post(step_path(traveler, 10, "photos/"), {"file": bad}, **HX)
-    assert response.status_code == 422
-    assert response.content.decode().lstrip().startswith('<form id="photo-form"')
-    assert "text/html is not accepted" in text(response)
-    assert not Attachment.objects.exists()
-
-
-def test_a_photo_characteristic_records_the_uploaded_photo_as_its_value(shop):
-    revision = PartRevisionFactory(part=PartFactory(number="PANEL-1"))
-    routing = md.routing_create_draft(part_revision=revision)
-    step = md.routing_step_add(
-        routing=routing, sequence=10, operation=shop.ops["coating"], work_center=shop.wc, title="Prime"
-    )
-    md.characteristic_add(step=step, code="PRIMER_PHOTO", name="Primer coverage photo", kind="attachment")
-    release_routing(routing=routing)
-    order = services.work_order_create(number="WO-P", part_revision=revision, quantity=1, site=shop.site)
-    traveler = services.traveler_release(work_order=order, identifier="PN-1", actor=shop.supervisor)
-    started(shop, traveler)
-    client = station_client(shop.operator)
-    cid = char_id(traveler, 10, "PRIMER_PHOTO")
-    page = client.get(step_path(traveler, 10)).content.decode()
-    assert f'name="characteristic" value="{cid}"' in page
-    photo = SimpleUploadedFile("primer.png", tiny_png(), content_type="image/png")
-    response = client.post(step_path(traveler, 10, "photos/"), {"file": photo, "characteristic": cid}, **HX)
-    assert response.status_code == 200, response.content
-    m = Measurement.objects.get()
-    assert m.attachment == Attachment.objects.get() and m.entered_value == "primer.png"
-    empty = SimpleUploadedFile("e.png", b"", content_type="image/png")
-    refused = client.post(step_path(traveler, 10, "photos/"), {"file": empty, "characteristic": cid}, **HX)
-    assert refused.status_code == 422 and refused.content.decode().lstrip().startswith("<article")
-    # A second photo for the recorded value is refused with the value: its row rolls back, its file too.
-    # (Observed: a refused photo left its file on disk.)
-    kept = Attachment.objects.get()
-    folder = f"records/{kept.sha256[:2]}/{kept.sha256}"
-    before = set(kept.file.storage.listdir(folder)[1])
-    again = SimpleUploadedFile("again.png", tiny_png(), content_type="image/png")
-    twice = client.post(step_path(traveler, 10, "photos/"), {"file": again, "characteristic": cid}, **HX)
-    assert twice.status_code == 409 and Attachment.objects.count() == 1
-    assert set(kept.file.storage.listdir(folder)[1]) == before  # no again*.png left behind
-
-
-@pytest.mark.regulation("21 CFR 11.10(e)")
-def test_a_correction_strikes_through_the_original_with_reason_who_and_when(shop, traveler):
-    step = started(shop, traveler)
-    first = services.measurement_record(step=step, characteristic="BORE_DIA", value="12.710", actor=shop.operator)
-    client = station_client(shop.operator)
-    url = step_path(traveler, 10, f"measurements/{first.pk}/correct/")
-    page = client.get(step_path(traveler, 10)).content.decode()
-    assert f'<dialog id="correct-dialog-{first.pk}"' in page and f'href="{url}"' in page
-    data = {"value": "12.701", "unit": "", "reason": "digits transposed", "username": "olga", "secret": PASSWORD}
-    response = client.post(url, data, **HX)
-    assert response.status_code == 200, response.content
-    body = response.content.decode()
-    assert re.search(r'class="superseded">12\.710', body)
-    page = text(response)
-    assert "Reason: digits transposed" in page and "Olga Smith" in page and " — Corrected — " in page
-    assert "Bore diameter corrected: 12.710 → 12.701." in page
-    assert Measurement.objects.get(supersedes=first).entered_value == "12.701"
-
-
-def test_a_correction_with_a_wrong_secret_or_no_reason_is_refused_in_the_dialog(shop, traveler):
-    step = started(shop, traveler)
-    first = services.measurement_record(step=step, characteristic="SURFACE", value="fail", actor=shop.operator)
-    client = station_client(shop.operator)
-    url = step_path(traveler, 10, f"measurements/{first.pk}/correct/")
-    cosign = {"cosigner_username": "ines", "cosigner_secret": PASSWORD}  # a "fail": the two-person rule applies
-    assert 'name="cosigner_username"' in client.get(url).content.decode()
-    wrong = client.post(
-        url, {"value": "pass", "reason": "misread", "username": "olga", "secret": "nope", **cosign}, **HX
-    )
-    assert wrong.status_code == 403
-    assert wrong.content.decode().lstrip().startswith(f'<form id="correct-form-{first.pk}"')
-    assert "wrong password or PIN" in text(wrong)
-    no_reason = client.post(
-        url, {"value": "pass", "reason": "", "username": "olga", "secret": PASSWORD, **cosign}, **HX
-    )
-    assert no_reason.status_code == 422 and "This field is required." in text(no_reason)
-    alone = client.post(url, {"value": "pass", "reason": "misread", "secret": PASSWORD}, **HX)
-    assert alone.status_code == 422 and "This field is required." in text(alone)  # no co-signer given
-    assert Measurement.objects.count() == 1
-    cosigned = client.post(
-        url, {"value": "pass", "reason": "misread", "username": "olga", "secret": PASSWORD, **cosign}, **HX
-    )
-    assert cosigned.status_code == 200, cosigned.content
-    assert Measurement.objects.get(supersedes=first).cosignature.printed_name == "Ines Smith"
-    assert client.get(url).status_code == 200  # the page version, without JavaScript
-
-
-def test_raising_an_ncr_from_the_step_holds_the_traveler(shop, traveler):
-    started(shop, traveler)
-    client = station_client(shop.operator)
-    empty = client.post(step_path(traveler, 10, "ncrs/"), {"description": ""}, **HX)
-    assert empty.status_code == 422 and empty.content.decode().lstrip().startswith('<form id="ncr-form"')
-    response = client.post(step_path(traveler, 10, "ncrs/"), {"description": "burr in the bore"}, **HX)
-    assert response.status_code == 200, response.content
-    ncr = Nonconformance.objects.get()
-    assert ncr.step == step_of(traveler, 10) and ncr.raised_by == shop.operator
-    page = text(response)
-    assert f"{ncr.number} raised" in page and "This traveler is on hold" in page and "burr in the bore" in page
-
-
-def test_a_component_is_consumed_by_scanning_it(shop, traveler):
-    do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
-    step = services.step_start(step=step_of(traveler, 20), actor=shop.operator)
-    Item.objects.create(
-        part=shop.pin_part,
-        part_revision=shop.pin_rev,
-        tracking="serial",
-        identifier="PIN-0042",
-        status=Item.Status.AVAILABLE,
-    )
-    client = station_client(shop.operator)
-    page = client.get(step_path(traveler, 20)).content.decode()
-    assert 'id="component-form"' in page and "1 × PIN-1" in text(client.get(step_path(traveler, 20)))
-    unknown = client.post(
-        step_path(traveler, 20, "components/"), {"identifier": "PIN-9", "expected_version": step.version}, **HX
-    )
-    assert unknown.status_code == 409 and "no unit or lot PIN-9 is known" in text(unknown)
-    response = client.post(
-        step_path(traveler, 20, "components/"), {"identifier": "PIN-0042", "expected_version": step.version}, **HX
-    )
-    assert response.status_code == 200, response.content
-    assert "PIN-1 S/N PIN-0042 installed." in text(response)
-    assert traveler.consumptions.get().component.identifier == "PIN-0042"
 
 
 # --- Files: never from MEDIA_URL ------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, WorkCenterFactory
 from tests.travelers.conftest import PASSWORD, do_step, step_of
-from travelers import reports, services, spc
+from travelers import records, reports, services, spc
 
 # --- SPC arithmetic (no database) ---------------------------------------------------------------------------
 
@@ -113,8 +113,6 @@ def bored(shop, identifier: str, value: str):
 
 @pytest.mark.django_db
 def test_work_in_progress_counts_travelers_by_work_center_and_state(shop, traveler, client):
-    from tests.factories import WorkCenterFactory
-
     paint = WorkCenterFactory(site=shop.site, code="PAINT-2", name="Paint booth")
     # traveler: step 10 in progress at CELL-1
     services.step_start(step=step_of(traveler, 10), actor=shop.operator)
@@ -156,8 +154,6 @@ def test_the_holds_list_shows_reason_since_when_and_the_ncr(shop, traveler, clie
     html = r.content.decode()
     assert ncr.number in html and "above the upper limit" in html
     assert f"/travelers/{traveler.number}/print/" in html  # the supervisor may not disposition: the record
-    from travelers import records
-
     assert records.site_time(hold.placed_at, "America/Chicago") in html and records.utc_time(hold.placed_at) in html
     # an inspector-supervisor (both roles) gets the disposition link
     both = UserFactory(username="quincy")

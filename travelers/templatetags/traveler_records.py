@@ -15,9 +15,14 @@ from decimal import Decimal
 from django import template
 from django.utils.html import format_html
 
+from mes.compliance.models import Signature
 from mes.i18n import local_decimal
+from mes.masterdata.units import unit_symbol as symbol
 from mes.numbers import decimal_text, statistic_text
 from travelers import records
+from travelers.markdown import render_markdown
+from travelers.models import Measurement
+from travelers.states import StepStatus, TravelerStatus
 
 register = template.Library()
 
@@ -56,16 +61,12 @@ def fixed(value, places):
 @register.filter
 def unit_symbol(value):
     """A unit as people print it: µm, N·m, °C (stored as pint reads it: um, N*m, degC)."""
-    from mes.masterdata.units import unit_symbol as symbol
-
     return symbol(value)
 
 
 @register.filter
 def local_number(value):
     """A decimal string ("0.013") with the reader's decimal separator ("0,013" in French and Spanish)."""
-    from mes.i18n import local_decimal
-
     return "" if value is None else local_decimal(str(value))
 
 
@@ -73,8 +74,6 @@ def local_number(value):
 def meaning(sig):
     """A signature's meaning as its signer read it when signing, followed by the reader's words when the
     reader reads another language: "Exécuté (Performed)". `sig` is a Signature or a record's dict of one."""
-    from mes.compliance.models import Signature
-
     if sig is None:
         return ""
     if isinstance(sig, Signature):
@@ -89,8 +88,6 @@ def meaning(sig):
 @register.filter
 def instructions(text):
     """Work instructions rendered by the shop floor's safe Markdown renderer (everything escaped first)."""
-    from travelers.markdown import render_markdown
-
     return render_markdown(text)
 
 
@@ -107,9 +104,6 @@ def in_units(measurement):
 
 
 def _label_enums() -> dict:
-    from travelers.models import Measurement
-    from travelers.states import StepStatus, TravelerStatus
-
     return {"traveler": TravelerStatus, "step": StepStatus, "judgment": Measurement.Judgment}
 
 

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -67,7 +67,7 @@ def audit_trail(request):
         return redirect(f"{reverse('travelers:audit_trail')}?{urlencode({'date_from': since.isoformat()})}")
     form = _filters(request)
     if not form.is_valid():
-        return render(request, "audit/trail.html", {"form": form}, status=400)
+        return render(request, "travelers/audit/trail.html", {"form": form}, status=400)
     trail = Trail.from_filters(form.cleaned_data)
     try:
         page = max(1, int(request.GET.get("page", "1")))
@@ -90,7 +90,7 @@ def audit_trail(request):
         "review_form": ReviewForm(),
         "ask_user_id": need_user_id(request),
     }
-    return render(request, "audit/trail.html", context)
+    return render(request, "travelers/audit/trail.html", context)
 
 
 def _refused_export(form) -> HttpResponse:
@@ -138,7 +138,7 @@ def audit_review(request):
     form = TrailFilterForm(request.POST)
     review = ReviewForm(request.POST)
     if not form.is_valid():
-        return render(request, "audit/trail.html", {"form": form}, status=400)
+        return render(request, "travelers/audit/trail.html", {"form": form}, status=400)
     trail = Trail.from_filters(form.cleaned_data)
     back = f"{reverse('travelers:audit_trail')}?{_query(trail)}"
     if review.is_valid():
@@ -165,11 +165,3 @@ def audit_review(request):
         return redirect(back)
     messages.error(request, _("Type your password or signing PIN to sign the review."))
     return redirect(back)
-
-
-urlpatterns = [
-    path("audit/", audit_trail, name="audit_trail"),
-    path("audit/export.csv", audit_export_csv, name="audit_export_csv"),
-    path("audit/export.pdf", audit_export_pdf, name="audit_export_pdf"),
-    path("audit/review/", audit_review, name="audit_review"),
-]

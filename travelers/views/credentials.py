@@ -17,7 +17,7 @@ from django.contrib.auth import get_user_model, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import get_language_from_request
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ from mes.compliance.models import Profile, SigningCredential
 from mes.i18n import remember_language
 from travelers.forms import LanguageForm, PasswordChangeForm, PinSetForm, UnlockForm
 
-from .station_common import need_user_id, signing_username, station_context, station_view
+from .station_common import need_user_id, signed_action, station_context, station_view
 
 UNLOCK = "compliance.unlock_signing"
 
@@ -125,6 +125,18 @@ def station_account(request):
     return render(request, "travelers/account/account.html", context, status=status)
 
 
+def _unlocked(unlock) -> str:
+    return _("%(user)s can sign again. Signed: %(manifestation)s.") % {
+        "user": unlock.username,
+        "manifestation": unlock.signature.manifestation,
+    }
+
+
+def _unlock_refused(exc) -> int:
+    """A refused unlock: 422 for a missing reason or user id, else 403 (a wrong secret, not allowed)."""
+    return 422 if exc.field in ("reason", "username") else 403
+
+
 def _may_unlock(user) -> bool:
     return user.is_authenticated and user.is_active and user.has_perm(UNLOCK)
 
@@ -140,32 +152,17 @@ def signers(request):
     form = UnlockForm(request.POST or None, need_user_id=ask_user_id)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            target = get_user_model().objects.filter(username=data["user"]).first()
-            try:
-                if target is None:
-                    raise PermissionDenied(_("There is no such user."))
-                unlock = unlocking.signing_unlock(
-                    user=target,
-                    actor=request.user,
-                    secret=data["secret"],
-                    reason=data["reason"],
-                    username=signing_username(request, data.get("username")),
-                    session_key=request.session.session_key,
-                )
-            except ComplianceError as exc:
-                form.add_domain_error(exc)
-                status = 422 if exc.field in ("reason", "username") else 403
-            else:
-                messages.success(
-                    request,
-                    _("%(user)s can sign again. Signed: %(manifestation)s.")
-                    % {"user": unlock.username, "manifestation": unlock.signature.manifestation},
-                )
-                return redirect(reverse("travelers:signers"))
-        else:
-            status = 422
+
+        def unlock(**signed):
+            target = get_user_model().objects.filter(username=form.cleaned_data["user"]).first()
+            if target is None:
+                raise PermissionDenied(_("There is no such user."))
+            return unlocking.signing_unlock(user=target, **signed)
+
+        refused = signed_action(request, form, unlock, _unlocked, refused_status=_unlock_refused)
+        if refused is None:
+            return redirect(reverse("travelers:signers"))
+        status = refused
     must_change = (
         SigningCredential.objects.filter(must_set_new_secret=True).select_related("user__profile").order_by("user")
     )
@@ -177,9 +174,3 @@ def signers(request):
         "supervisor_nav": True,
     }
     return render(request, "travelers/account/signers.html", context, status=status)
-
-
-urlpatterns = [
-    path("station/account/", station_account, name="station_account"),
-    path("supervisor/signers/", signers, name="signers"),
-]

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
-from django.urls import path
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_GET
 
@@ -41,7 +40,7 @@ def traveler_print(request, number: str):
         "zone": record["site"]["time_zone"],
         "qr_svg": qr_svg(record["traveler"]["qr_payload"]),
     }
-    response = render(request, "print/traveler.html", context)
+    response = render(request, "travelers/print/traveler.html", context)
     patch_cache_control(response, private=True, no_store=True)
     return response
 
@@ -55,9 +54,3 @@ def traveler_print_pdf(request, number: str):
     response["Content-Disposition"] = f'inline; filename="{record["traveler"]["number"]}.pdf"'
     patch_cache_control(response, private=True, no_store=True)
     return response
-
-
-urlpatterns = [
-    path("travelers/<str:number>/print/", traveler_print, name="traveler_print"),
-    path("travelers/<str:number>/print.pdf", traveler_print_pdf, name="traveler_pdf"),
-]

@@ -20,7 +20,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
@@ -199,7 +199,7 @@ def quality_queue(request):
         "travelers": reports.signoff_queue() if user.has_perm(SIGNOFF) else [],
         "ncrs": reports.ncr_queue() if user.has_perm(DISPOSITION) else [],
     }
-    template = "quality/_queue.html" if htmx_partial(request) else "quality/queue.html"
+    template = "travelers/quality/_queue.html" if htmx_partial(request) else "travelers/quality/queue.html"
     return render(request, template, context)
 
 
@@ -236,7 +236,7 @@ def _review_context(request, number: str, form: SignoffForm | None = None) -> di
 def quality_review(request, number: str):
     """One traveler as quality reviews it: out-of-spec values, corrections and NCRs first, then every
     signature; approve or reject from here."""
-    return render(request, "quality/review.html", _review_context(request, number))
+    return render(request, "travelers/quality/review.html", _review_context(request, number))
 
 
 @require_http_methods(["GET", "POST"])
@@ -250,7 +250,9 @@ def quality_signoff(request, number: str):
     if request.method == "GET":
         decision = request.GET.get("decision", "approve")
         form = SignoffForm(initial={"decision": decision}, need_user_id=ask_user_id)
-        return render(request, "quality/signoff.html", {**_review_context(request, number, form), "form": form})
+        return render(
+            request, "travelers/quality/signoff.html", {**_review_context(request, number, form), "form": form}
+        )
     form = SignoffForm(request.POST, need_user_id=ask_user_id)
     status = 422
     if form.is_valid():
@@ -277,9 +279,9 @@ def quality_signoff(request, number: str):
             return go(request, reverse("travelers:quality_review", args=[number]))
     if htmx_partial(request):
         context = {"form": form, "record_number": number, "dialog": True}
-        return render(request, "quality/_signoff_form.html", context, status=status)
+        return render(request, "travelers/quality/_signoff_form.html", context, status=status)
     context = {**_review_context(request, number, form), "form": form}
-    return render(request, "quality/signoff.html", context, status=status)
+    return render(request, "travelers/quality/signoff.html", context, status=status)
 
 
 @require_GET
@@ -298,7 +300,7 @@ def quality_signatures(request, number: str):
             verified[sig["id"]] = None
     signatures = [{**sig, "verified": verified[sig["id"]]} for sig in record["signatures"]]
     context = {"record": record, "zone": record["site"]["time_zone"], "signatures": signatures, "checked": True}
-    template = "quality/_signatures.html" if htmx_partial(request) else "quality/signatures.html"
+    template = "travelers/quality/_signatures.html" if htmx_partial(request) else "travelers/quality/signatures.html"
     return render(request, template, context)
 
 
@@ -378,7 +380,7 @@ def ncr_disposition(request, number: str):
         "formset": formset,
         "rework_error": getattr(form, "rework_error", ""),
     }
-    template = "quality/_ncr_form.html" if htmx_partial(request) else "quality/ncr.html"
+    template = "travelers/quality/_ncr_form.html" if htmx_partial(request) else "travelers/quality/ncr.html"
     return render(request, template, context, status=status)
 
 
@@ -398,12 +400,3 @@ def _place_error(exc, form, formset, row_of: list[int]) -> None:
         form.rework_error = exc.message
         return
     form.add_domain_error(exc)
-
-
-urlpatterns = [
-    path("quality/", quality_queue, name="quality_queue"),
-    path("quality/travelers/<str:number>/", quality_review, name="quality_review"),
-    path("quality/travelers/<str:number>/signoff/", quality_signoff, name="quality_signoff"),
-    path("quality/travelers/<str:number>/signatures/", quality_signatures, name="quality_signatures"),
-    path("quality/ncrs/<str:number>/", ncr_disposition, name="ncr_disposition"),
-]

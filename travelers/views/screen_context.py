@@ -1,6 +1,9 @@
 """What the traveler screen shows, built in Python from one selector's rows (no query from here on): the
 route with its states, the chosen step with its instructions, characteristics, values and history,
-signatures, photos, components, holds and NCRs, and which actions this operator may take now."""
+signatures, photos, components, holds and NCRs, and which actions this operator may take now.
+screen_context assembles it from named parts: the traveler and its route, the step's scope (who, what
+state, which work center), its rows, what it holds, its actions and their forms. How specs and judgments
+read is in screen_judgments."""
 
 from __future__ import annotations
 
@@ -13,12 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mes.compliance.audit import printed_name_of
-from mes.i18n import decimal_comma, local_decimal
-from mes.masterdata.units import unit_symbol
-from mes.numbers import decimal_at_places, decimal_text
+from mes.numbers import decimal_text
 from travelers import selectors
 from travelers.content import current_measurements
-from travelers.errors import MeasurementInvalid
 from travelers.forms import (
     ComponentForm,
     CorrectionForm,
@@ -29,87 +29,17 @@ from travelers.forms import (
     StartForm,
     WorkCenterOverrideForm,
 )
-from travelers.judging import judge
 from travelers.markdown import render_markdown
 from travelers.models import Measurement
 from travelers.states import DONE_STEP_STATES, OPEN_TRAVELER_STATES, NcrStatus, StepStatus
 
+from .screen_judgments import Judged, judged_text, spec_text
 from .station_common import need_user_id
 
 SIGN_STATEMENTS = {
     "performed": gettext_lazy("I performed this step"),
     "inspected": gettext_lazy("I inspected this step"),
 }
-
-
-def number_text(value: Decimal | None, decimals: int | None = None) -> str:
-    """A decimal as a person writes it in their language: padded to the characteristic's decimals (never
-    rounded), else exact (mes.numbers); a decimal comma in French and Spanish."""
-    if value is None:
-        return ""
-    return local_decimal(decimal_at_places(value, decimals) if decimals is not None else decimal_text(value))
-
-
-def spec_text(char) -> str:
-    """ "12.700 mm (12.687 – 12.713)", "≤ 1.60 µm", "pass / fail"…"""
-    if char.kind == "pass_fail":
-        return _("pass / fail")
-    if char.kind == "choice":
-        return " / ".join(str(c) for c in char.choices or [])
-    if char.kind != "numeric":
-        return ""
-    d, unit = char.decimals, f" {unit_symbol(char.unit)}" if char.unit else ""
-    low, high = number_text(char.lower_limit, d), number_text(char.upper_limit, d)
-    limits = f"{low} – {high}" if low and high else (f"≥ {low}" if low else (f"≤ {high}" if high else ""))
-    if char.nominal is not None:
-        return f"{number_text(char.nominal, d)}{unit}" + (f" ({limits})" if limits else "")
-    return f"{limits}{unit}" if limits else unit.strip()
-
-
-@dataclass
-class Judged:
-    """A value judged against a spec, as shown beside the input (preview) or in the history."""
-
-    state: str  # in_spec | out_of_spec | recorded | error | empty
-    label: str = ""
-    detail: str = ""
-
-
-def judged_text(char, *, judgment: str, value: Decimal | None, deviation: Decimal | None) -> Judged:
-    label = str(Measurement.Judgment(judgment).label) if judgment in Measurement.Judgment.values else judgment
-    if value is None or char.kind != "numeric":
-        return Judged(judgment, label)
-    unit = f" {unit_symbol(char.unit)}" if char.unit else ""
-    if judgment == Measurement.Judgment.OUT_OF_SPEC and deviation:
-        amount = number_text(abs(deviation))
-        if deviation > 0:
-            detail = _("%(amount)s above the upper limit %(limit)s") % {
-                "amount": f"{amount}{unit}",
-                "limit": f"{number_text(char.upper_limit, char.decimals)}{unit}",
-            }
-        else:
-            detail = _("%(amount)s below the lower limit %(limit)s") % {
-                "amount": f"{amount}{unit}",
-                "limit": f"{number_text(char.lower_limit, char.decimals)}{unit}",
-            }
-        return Judged(judgment, label, detail)
-    if char.nominal is not None:
-        offset = value - char.nominal
-        sign = "+" if offset > 0 else ("−" if offset < 0 else "±")
-        detail = _("%(offset)s from nominal") % {"offset": f"{sign}{number_text(abs(offset))}{unit}"}
-        return Judged(judgment, label, detail)
-    return Judged(judgment, label)
-
-
-def preview(char, value: str, unit: str = "") -> Judged:
-    """Judge what is typed without saving it (travelers.judging.judge is pure)."""
-    if not (value or "").strip():
-        return Judged("empty")
-    try:
-        result = judge(char, value, unit if char.kind == "numeric" else "", decimal_comma=decimal_comma())
-    except MeasurementInvalid as exc:
-        return Judged("error", _("Not valid"), exc.message)
-    return judged_text(char, judgment=result.judgment, value=result.value_numeric, deviation=result.deviation)
 
 
 @dataclass
@@ -187,19 +117,25 @@ def step_url(traveler, step, name: str = "station_step", **kwargs) -> str:
 
 def screen_context(request, screen, *, forms: dict | None = None, **extra) -> dict:
     """Everything the traveler screen template needs. `forms` holds bound forms (with their errors)
-    by key: "start", "sign", "photo", "component", "ncr", "value:<char id>", "correct:<measurement id>"."""
+    by key: "start", "sign", "photo", "component", "ncr", "value:<char id>", "correct:<measurement id>".
+    The traveler and its route always; for a shown step, what may be done there now (StepScope), its
+    rows of characteristics, what it holds, and its actions' forms and URLs."""
     traveler, steps, step = screen
-    forms = forms or {}
-    user = request.user
     station = getattr(request, "station", None)
-    is_open = traveler.status in OPEN_TRAVELER_STATES
-    held = traveler.on_hold
-    may = {
-        "perform": user.has_perm("travelers.perform_step"),
-        "inspect": user.has_perm("travelers.inspect_step"),
-        "correct": user.has_perm("travelers.correct_measurement"),
-        "ncr": user.has_perm("travelers.raise_ncr"),
-    }
+    context = traveler_part(traveler, steps, step, station)
+    if step is not None:
+        scope = step_scope(request, traveler, step, station, forms or {})
+        rows = char_rows(scope, extra.get("judgments", {}))
+        context.update(step_part(scope, rows))
+        context.update(step_actions(scope, rows))
+        context.update(step_forms(scope))
+    context.update(extra)
+    return context
+
+
+def traveler_part(traveler, steps, step, station) -> dict:
+    """The traveler, its route (the shown step selected, the steps of this tablet's work center marked),
+    its holds and open NCRs."""
     route = [
         RouteStep(
             step=s,
@@ -210,151 +146,208 @@ def screen_context(request, screen, *, forms: dict | None = None, **extra) -> di
         )
         for s in steps
     ]
-    context = {
+    return {
         "traveler": traveler,
         "traveler_status": traveler.get_status_display(),
         "route": route,
         "step": step,
-        "is_open": is_open,
-        "held": held,
+        "is_open": traveler.status in OPEN_TRAVELER_STATES,
+        "held": traveler.on_hold,
         "open_holds": traveler.open_holds,
         "open_ncrs": [n for n in traveler.ncrs.all() if n.status == NcrStatus.OPEN],
         "traveler_url": reverse("travelers:station_traveler", kwargs={"number": traveler.number}),
     }
-    if step is None:
-        context.update(extra)
-        return context
-    in_progress = step.status == StepStatus.IN_PROGRESS
+
+
+@dataclass
+class StepScope:
+    """What decides the actions offered at the shown step: who (their permissions, whether their next
+    signing asks for the user id), the traveler's state, and where the tablet stands."""
+
+    traveler: object
+    step: object
+    forms: dict
+    may: dict[str, bool]
+    is_open: bool
+    active: bool  # open and not held
+    in_progress: bool
+    not_here: bool  # another work center's step, not allowed here by a supervisor
+    allowed_here: list
+    signing: bool  # the next signing asks for the user id too
+    version: dict
+
+
+def step_scope(request, traveler, step, station, forms: dict) -> StepScope:
+    user = request.user
+    is_open = traveler.status in OPEN_TRAVELER_STATES
     # A step of another work center than the tablet's: not started nor recorded here unless a supervisor allowed it
     elsewhere = station is not None and step.work_center_id is not None and step.work_center_id != station.pk
     allowed_here = [o for o in step.work_center_overrides.all() if elsewhere and o.work_center_id == station.pk]
-    not_here = elsewhere and not allowed_here
-    active = is_open and not held
-    version = {"expected_version": step.version}
-    signing = need_user_id(request)
-    after_disposition = any(n.dispositioned_at for n in traveler.ncrs.all())
-    rows = []
+    return StepScope(
+        traveler=traveler,
+        step=step,
+        forms=forms,
+        may={
+            "perform": user.has_perm("travelers.perform_step"),
+            "inspect": user.has_perm("travelers.inspect_step"),
+            "correct": user.has_perm("travelers.correct_measurement"),
+            "ncr": user.has_perm("travelers.raise_ncr"),
+        },
+        is_open=is_open,
+        active=is_open and not traveler.on_hold,
+        in_progress=step.status == StepStatus.IN_PROGRESS,
+        not_here=elsewhere and not allowed_here,
+        allowed_here=allowed_here,
+        signing=need_user_id(request),
+        version={"expected_version": step.version},
+    )
+
+
+def char_rows(scope: StepScope, judgments: dict) -> list[CharRow]:
+    """One row per characteristic of the step: its spec, current value and history, and its forms."""
+    step = scope.step
+    after_disposition = any(n.dispositioned_at for n in scope.traveler.ncrs.all())
     by_char: dict[int, list] = {}
     for m in step.measurements.all():
         by_char.setdefault(m.characteristic_id, []).append(m)
-    for char in step.characteristics.all():
-        values = by_char.get(char.pk, [])
-        superseded = {m.supersedes_id for m in values if m.supersedes_id}
-        current = next(iter(current_measurements(values)[-1:]), None)
-        history = [
-            HistoryEntry(
-                measurement=m,
-                superseded=m.pk in superseded,
-                recorded_by=printed_name_of(m.recorded_by),
-                judged=judged_text(char, judgment=m.judgment, value=m.value_numeric, deviation=m.deviation),
-                correction=signature_view(m.correction_signature),
-            )
-            for m in values
-        ]
-        key = f"value:{char.pk}"
-        form = forms.get(key) or MeasurementForm(initial=version, auto_id=f"id_c{char.pk}_%s")
-        photo_form = forms.get(f"photo:{char.pk}") or PhotoForm(
-            initial={"characteristic": char.pk}, auto_id=f"id_c{char.pk}_%s"
+    return [
+        char_row(scope, char, by_char.get(char.pk, []), judgments.get(char.pk), after_disposition=after_disposition)
+        for char in step.characteristics.all()
+    ]
+
+
+def char_row(scope: StepScope, char, values: list, judged: Judged | None, *, after_disposition: bool) -> CharRow:
+    """A characteristic's row: its current value (the last not superseded), every value with who recorded
+    it and how it was judged, the form to record, attach or correct, and whether this operator may."""
+    traveler, step, forms = scope.traveler, scope.step, scope.forms
+    superseded = {m.supersedes_id for m in values if m.supersedes_id}
+    current = next(iter(current_measurements(values)[-1:]), None)
+    history = [
+        HistoryEntry(
+            measurement=m,
+            superseded=m.pk in superseded,
+            recorded_by=printed_name_of(m.recorded_by),
+            judged=judged_text(char, judgment=m.judgment, value=m.value_numeric, deviation=m.deviation),
+            correction=signature_view(m.correction_signature),
         )
-        correct_form = None
-        if current is not None:
-            correct_form = forms.get(f"correct:{current.pk}") or CorrectionForm(
-                need_user_id=signing,
-                need_cosign=traveler.site.cosign_corrections
-                and (after_disposition or current.judgment == Measurement.Judgment.OUT_OF_SPEC),
-                auto_id=f"id_m{current.pk}_%s",
-            )
-        judged = extra.get("judgments", {}).get(char.pk) or Judged("empty")
-        rows.append(
-            CharRow(
-                char=char,
-                spec=spec_text(char),
-                current=current,
-                current_entry=next(
-                    (e for e in history if current is not None and e.measurement.pk == current.pk), None
-                ),
-                history=history,
-                form=form,
-                photo_form=photo_form,
-                correct_form=correct_form,
-                judged=judged,
-                keep_key=f"{traveler.number}:{step.sequence}:{char.code}",
-                record_url=step_url(traveler, step, "station_value_record", char_id=char.pk),
-                preview_url=step_url(traveler, step, "station_value_preview", char_id=char.pk),
-                correct_url=step_url(traveler, step, "station_value_correct", measurement_id=current.pk)
-                if current is not None
-                else "",
-                photo_url=step_url(traveler, step, "station_photo"),
-                can_record=active and in_progress and may["perform"] and current is None and not not_here,
-                can_correct=active
-                and may["correct"]
-                and current is not None
-                and step.status not in (StepStatus.COMPLETED, StepStatus.SKIPPED),
-            )
-        )
-    sign_meaning = "inspected" if step.status == StepStatus.AWAITING_INSPECTION else "performed"
-    consumptions = list(step.consumptions.all())
-    typed = [r for r in rows if r.can_record and r.char.kind != "attachment"]
-    context.update(
-        {
-            "rows": rows,
-            # the step's form saved at once (two values or more still to record): one request, one transaction
-            "values_url": step_url(traveler, step, "station_values_record") if len(typed) > 1 else "",
-            "instructions_html": render_markdown(step.instructions),
-            "drawings": step.drawings,
-            "photos": list(step.attachments.all()),
-            "consumptions": consumptions,
-            "components": [
-                {"part_number": c.get("part_number"), "quantity": decimal_text(Decimal(str(c.get("quantity") or 1)))}
-                for c in step.components
-            ],
-            "signatures": [
-                s
-                for s in (
-                    signature_view(step.performed_signature),
-                    signature_view(step.inspected_signature),
-                    signature_view(step.skip_signature),
-                )
-                if s is not None
-            ],
-            "step_status": step.get_status_display(),
-            "step_ncrs": [
-                {"ncr": n, "open": n.status == NcrStatus.OPEN} for n in traveler.ncrs.all() if n.step_id == step.pk
-            ],
-            "can_start": active and may["perform"] and step.status == StepStatus.PENDING and not not_here,
-            "not_here": not_here and is_open and step.status in (StepStatus.PENDING, StepStatus.IN_PROGRESS),
-            "allowed_here": allowed_here[-1] if allowed_here else None,
-            "override_form": forms.get("override") or WorkCenterOverrideForm(auto_id="id_override_%s"),
-            "override_url": step_url(traveler, step, "station_work_center_override"),
-            "can_sign": active
-            and (
-                (in_progress and may["perform"]) or (step.status == StepStatus.AWAITING_INSPECTION and may["inspect"])
-            ),
-            # offered only where attachment_add would accept it: not held, the step not signed and closed
-            "can_photo": active and step.status not in DONE_STEP_STATES and may["perform"],
-            "can_consume": active and in_progress and may["perform"] and bool(step.components),
-            "can_ncr": is_open and may["ncr"],
-            "pass_fail_choices": [("pass", _("Pass")), ("fail", _("Fail"))],
-            "sign_meaning": sign_meaning,
-            "sign_statement": SIGN_STATEMENTS[sign_meaning],
-            "need_user_id": signing,
-            "start_form": forms.get("start") or StartForm(initial=version, auto_id="id_start_%s"),
-            "sign_form": forms.get("sign")
-            or SignForm(initial={"meaning": sign_meaning, **version}, need_user_id=signing, auto_id="id_sign_%s"),
-            "photo_form": forms.get("photo") or PhotoForm(auto_id="id_photo_%s"),
-            "component_form": forms.get("component")
-            or ComponentForm(initial={"quantity": 1, **version}, auto_id="id_component_%s"),
-            "ncr_form": forms.get("ncr") or NcrForm(auto_id="id_ncr_%s"),
-            "start_url": step_url(traveler, step, "station_step_start"),
-            "sign_url": step_url(traveler, step, "station_step_sign"),
-            "photo_url": step_url(traveler, step, "station_photo"),
-            "component_url": step_url(traveler, step, "station_component"),
-            "ncr_url": step_url(traveler, step, "station_ncr"),
-            "step_url": step_url(traveler, step),
-            "focus_char_id": next(
-                (r.char.pk for r in rows if r.can_record and r.char.kind in ("numeric", "text", "choice")), None
-            ),
-        }
+        for m in values
+    ]
+    form = forms.get(f"value:{char.pk}") or MeasurementForm(initial=scope.version, auto_id=f"id_c{char.pk}_%s")
+    photo_form = forms.get(f"photo:{char.pk}") or PhotoForm(
+        initial={"characteristic": char.pk}, auto_id=f"id_c{char.pk}_%s"
     )
-    context.update(extra)
-    return context
+    correct_form = None
+    if current is not None:
+        correct_form = forms.get(f"correct:{current.pk}") or CorrectionForm(
+            need_user_id=scope.signing,
+            need_cosign=traveler.site.cosign_corrections
+            and (after_disposition or current.judgment == Measurement.Judgment.OUT_OF_SPEC),
+            auto_id=f"id_m{current.pk}_%s",
+        )
+    return CharRow(
+        char=char,
+        spec=spec_text(char),
+        current=current,
+        current_entry=next((e for e in history if current is not None and e.measurement.pk == current.pk), None),
+        history=history,
+        form=form,
+        photo_form=photo_form,
+        correct_form=correct_form,
+        judged=judged or Judged("empty"),
+        keep_key=f"{traveler.number}:{step.sequence}:{char.code}",
+        record_url=step_url(traveler, step, "station_value_record", char_id=char.pk),
+        preview_url=step_url(traveler, step, "station_value_preview", char_id=char.pk),
+        correct_url=step_url(traveler, step, "station_value_correct", measurement_id=current.pk)
+        if current is not None
+        else "",
+        photo_url=step_url(traveler, step, "station_photo"),
+        can_record=scope.active
+        and scope.in_progress
+        and scope.may["perform"]
+        and current is None
+        and not scope.not_here,
+        can_correct=scope.active
+        and scope.may["correct"]
+        and current is not None
+        and step.status not in (StepStatus.COMPLETED, StepStatus.SKIPPED),
+    )
+
+
+def step_part(scope: StepScope, rows: list[CharRow]) -> dict:
+    """What the step holds: its rows, instructions and drawings, photos, components (to install and
+    installed), signatures and NCRs."""
+    step, traveler = scope.step, scope.traveler
+    return {
+        "rows": rows,
+        "instructions_html": render_markdown(step.instructions),
+        "drawings": step.drawings,
+        "photos": list(step.attachments.all()),
+        "consumptions": list(step.consumptions.all()),
+        "components": [
+            {"part_number": c.get("part_number"), "quantity": decimal_text(Decimal(str(c.get("quantity") or 1)))}
+            for c in step.components
+        ],
+        "signatures": [
+            s
+            for s in (
+                signature_view(step.performed_signature),
+                signature_view(step.inspected_signature),
+                signature_view(step.skip_signature),
+            )
+            if s is not None
+        ],
+        "step_status": step.get_status_display(),
+        "step_ncrs": [
+            {"ncr": n, "open": n.status == NcrStatus.OPEN} for n in traveler.ncrs.all() if n.step_id == step.pk
+        ],
+    }
+
+
+def step_actions(scope: StepScope, rows: list[CharRow]) -> dict:
+    """Which actions this operator may take at the step now, and where the cursor starts."""
+    step, may, active, in_progress = scope.step, scope.may, scope.active, scope.in_progress
+    return {
+        "can_start": active and may["perform"] and step.status == StepStatus.PENDING and not scope.not_here,
+        "not_here": scope.not_here and scope.is_open and step.status in (StepStatus.PENDING, StepStatus.IN_PROGRESS),
+        "allowed_here": scope.allowed_here[-1] if scope.allowed_here else None,
+        "can_sign": active
+        and ((in_progress and may["perform"]) or (step.status == StepStatus.AWAITING_INSPECTION and may["inspect"])),
+        # offered only where attachment_add would accept it: not held, the step not signed and closed
+        "can_photo": active and step.status not in DONE_STEP_STATES and may["perform"],
+        "can_consume": active and in_progress and may["perform"] and bool(step.components),
+        "can_ncr": scope.is_open and may["ncr"],
+        "focus_char_id": next(
+            (r.char.pk for r in rows if r.can_record and r.char.kind in ("numeric", "text", "choice")), None
+        ),
+        # the step's form saved at once (two values or more still to record): one request, one transaction
+        "values_url": step_url(scope.traveler, step, "station_values_record")
+        if len([r for r in rows if r.can_record and r.char.kind != "attachment"]) > 1
+        else "",
+    }
+
+
+def step_forms(scope: StepScope) -> dict:
+    """The step's actions' forms — the bound ones given (with their errors), else fresh — and their URLs."""
+    traveler, step, forms, version, signing = scope.traveler, scope.step, scope.forms, scope.version, scope.signing
+    sign_meaning = "inspected" if step.status == StepStatus.AWAITING_INSPECTION else "performed"
+    return {
+        "pass_fail_choices": [("pass", _("Pass")), ("fail", _("Fail"))],
+        "sign_meaning": sign_meaning,
+        "sign_statement": SIGN_STATEMENTS[sign_meaning],
+        "need_user_id": signing,
+        "start_form": forms.get("start") or StartForm(initial=version, auto_id="id_start_%s"),
+        "sign_form": forms.get("sign")
+        or SignForm(initial={"meaning": sign_meaning, **version}, need_user_id=signing, auto_id="id_sign_%s"),
+        "photo_form": forms.get("photo") or PhotoForm(auto_id="id_photo_%s"),
+        "component_form": forms.get("component")
+        or ComponentForm(initial={"quantity": 1, **version}, auto_id="id_component_%s"),
+        "ncr_form": forms.get("ncr") or NcrForm(auto_id="id_ncr_%s"),
+        "override_form": forms.get("override") or WorkCenterOverrideForm(auto_id="id_override_%s"),
+        "override_url": step_url(traveler, step, "station_work_center_override"),
+        "start_url": step_url(traveler, step, "station_step_start"),
+        "sign_url": step_url(traveler, step, "station_step_sign"),
+        "photo_url": step_url(traveler, step, "station_photo"),
+        "component_url": step_url(traveler, step, "station_component"),
+        "ncr_url": step_url(traveler, step, "station_ncr"),
+        "step_url": step_url(traveler, step),
+    }

@@ -1,11 +1,11 @@
 """Station pages: what a shop-floor tablet shows. This module holds the station home (the queue of the
-work center the tablet stands at), scanning to open a traveler, and every station URL; signing in and
-the idle lock are in station_auth, the traveler screen and its actions in traveler_screen."""
+work center the tablet stands at), scanning to open a traveler; signing in and the idle lock are in
+station_auth, the traveler screen and its actions in traveler_screen, and every route in travelers/urls.py."""
 
 from __future__ import annotations
 
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -13,7 +13,6 @@ from mes.htmx import htmx_partial
 from travelers import selectors
 from travelers.forms import ScanForm
 
-from . import station_auth, station_work_center, traveler_screen
 from .station_common import station_context, station_view, to_url
 
 
@@ -80,31 +79,3 @@ def station_scan(request):
         return redirect("travelers:station_pick")
     context = station_context(request, scan_form=form, matches=matches, **_queue_context(request))
     return render(request, "travelers/station/queue.html", context, status=status)
-
-
-T = "station/travelers/<str:number>/"
-S = T + "steps/<int:sequence>/"
-
-urlpatterns = [
-    path("", station_home, name="station_home"),
-    path("station/queue/", station_queue, name="station_queue"),
-    path("station/scan/", station_scan, name="station_scan"),
-    path("station/login/", station_auth.station_login, name="station_login"),
-    path("station/lock/", station_auth.station_lock, name="station_lock"),
-    path("station/alive/", station_auth.station_alive, name="station_alive"),
-    path("station/work-center/", station_auth.station_pick, name="station_pick"),
-    path(T, traveler_screen.traveler_page, name="station_traveler"),
-    path(S, traveler_screen.traveler_page, name="station_step"),
-    path(S + "start/", traveler_screen.step_start, name="station_step_start"),
-    path(S + "sign/", traveler_screen.step_sign, name="station_step_sign"),
-    path(S + "values/", traveler_screen.values_record, name="station_values_record"),
-    path(S + "values/<int:char_id>/", traveler_screen.value_record, name="station_value_record"),
-    path(S + "values/<int:char_id>/preview/", traveler_screen.value_preview, name="station_value_preview"),
-    path(S + "measurements/<int:measurement_id>/correct/", traveler_screen.value_correct, name="station_value_correct"),
-    path(S + "photos/", traveler_screen.photo_add, name="station_photo"),
-    path(S + "components/", traveler_screen.component_consume, name="station_component"),
-    path(S + "ncrs/", traveler_screen.ncr_raise, name="station_ncr"),
-    path(S + "work-center/", station_work_center.work_center_override, name="station_work_center_override"),
-    path("station/instructions/<int:pk>/", traveler_screen.instruction_file, name="station_instruction_file"),
-    path("station/attachments/<int:pk>/", traveler_screen.record_file, name="station_record_file"),
-]

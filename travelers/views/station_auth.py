@@ -18,6 +18,7 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.hashers import check_password, get_hasher, make_password
 from django.db.models import Sum
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -162,8 +163,6 @@ def station_lock(request):
 def station_alive(request):
     """The page's idle timer reports the operator is busy on the page (reading, scrolling) though the
     page made no request: it counts as activity."""
-    from django.http import HttpResponse
-
     mark_seen(request)
     return HttpResponse(status=204)
 

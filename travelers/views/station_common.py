@@ -13,6 +13,7 @@ from functools import wraps
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -181,3 +182,28 @@ def signing_username(request, typed: str | None) -> str | None:
     if profile is not None and typed and typed.lower() == profile.employee_number.lower():
         return request.user.get_username()
     return typed
+
+
+def signed_action(request, form, act, notice, *, status: int = 422, refused_status=error_status) -> int | None:
+    """One signed action from a form (21 CFR 11.50, 11.200): a valid form's secret, reason and signer go
+    to the service `act`, called with actor, secret, reason, username and session_key as keywords. Signed:
+    `notice(result)` — which names the signature's manifestation — is queued as a success message, and the
+    answer is None (the caller redirects). Refused: the error goes beside the form's fields, and the answer
+    is the status to show the form again with (`refused_status(exc)`; a `status` other than 422 given by
+    the caller is a refusal decided before, and nothing is signed)."""
+    if status != 422 or not form.is_valid():
+        return status
+    data = form.cleaned_data
+    try:
+        result = act(
+            actor=request.user,
+            secret=data["secret"],
+            reason=data["reason"],
+            username=signing_username(request, data.get("username")),
+            session_key=request.session.session_key,
+        )
+    except DOMAIN_ERRORS as exc:
+        form.add_domain_error(exc)
+        return refused_status(exc)
+    messages.success(request, notice(result))
+    return None

@@ -11,15 +11,15 @@ from django.views.decorators.http import require_POST
 from travelers import services
 from travelers.forms import WorkCenterOverrideForm
 
+from .screen_answers import screen_done, screen_refused, step_or_404
 from .station_common import DOMAIN_ERRORS, error_status, station_view
-from .traveler_screen import _done, _refused, _step
 
 
 @sensitive_post_parameters("supervisor_secret")
 @require_POST
 @station_view(needs_station=True)
 def work_center_override(request, number: str, sequence: int):
-    step = _step(number, sequence)
+    step = step_or_404(number, sequence)
     form = WorkCenterOverrideForm(request.POST, auto_id="id_override_%s")
     status = 422
     if form.is_valid():
@@ -42,8 +42,8 @@ def work_center_override(request, number: str, sequence: int):
                 "here": request.station.code,
                 "who": override.signature.printed_name,
             }
-            return _done(request, number, sequence, notice)
-    return _refused(
+            return screen_done(request, number, sequence, notice)
+    return screen_refused(
         request,
         number,
         sequence,

@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -84,10 +84,10 @@ def supervisor_overview(request):
     )
     part = request.GET.get("part")
     if htmx_partial(request) and part == "wip":
-        return render(request, "supervisor/_wip.html", context)
+        return render(request, "travelers/supervisor/_wip.html", context)
     if htmx_partial(request) and part == "holds":
-        return render(request, "supervisor/_holds.html", context)
-    return render(request, "supervisor/overview.html", context)
+        return render(request, "travelers/supervisor/_holds.html", context)
+    return render(request, "travelers/supervisor/overview.html", context)
 
 
 def _totals(rows) -> dict:
@@ -106,7 +106,7 @@ def spc_index(request):
     """Every numeric characteristic with values, by part: links to its control chart."""
     return render(
         request,
-        "supervisor/spc_index.html",
+        "travelers/supervisor/spc_index.html",
         _context(characteristics=reports.spc_characteristics(), admin_parts=admin_url("masterdata_part_changelist")),
     )
 
@@ -163,7 +163,7 @@ def spc_chart(request, part: str, code: str):
         if newest.characteristic.source_id
         else None,
     )
-    template = "supervisor/_chart.html" if htmx_partial(request) else "supervisor/spc_chart.html"
+    template = "travelers/supervisor/_chart.html" if htmx_partial(request) else "travelers/supervisor/spc_chart.html"
     return render(request, template, context)
 
 
@@ -226,18 +226,10 @@ def supervisor_release(request):
         can_release=request.user.has_perm("travelers.release_traveler"),
         admin_rules=admin_url("travelers_numberingrule_changelist"),
     )
-    template = "supervisor/_release.html" if htmx_partial(request) else "supervisor/release.html"
+    template = "travelers/supervisor/_release.html" if htmx_partial(request) else "travelers/supervisor/release.html"
     return render(request, template, context, status=status)
 
 
 def _release_url(site: str) -> str:
     url = reverse("travelers:supervisor_release")
     return f"{url}?{urlencode({'site': site})}" if site else url
-
-
-urlpatterns = [
-    path("supervisor/", supervisor_overview, name="supervisor_overview"),
-    path("supervisor/release/", supervisor_release, name="supervisor_release"),
-    path("supervisor/spc/", spc_index, name="spc_index"),
-    path("supervisor/spc/<str:part>/<str:code>/", spc_chart, name="spc_chart"),
-]

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -23,10 +23,10 @@ from travelers.forms import HoldPlaceForm, HoldReleaseForm, ReplanForm, SkipForm
 from travelers.models import Hold
 from travelers.states import OPEN_TRAVELER_STATES, STEP_ALLOWED, StepStatus
 
-from .station_common import DOMAIN_ERRORS, error_status, need_user_id, signing_username
+from .station_common import DOMAIN_ERRORS, error_status, need_user_id, signed_action
 from .supervisor import supervisor_page
 
-PAGE = "supervisor/traveler.html"
+PAGE = "travelers/supervisor/traveler.html"
 PERMS = {
     "hold": "travelers.hold_traveler",
     "release": "travelers.release_hold",
@@ -113,26 +113,12 @@ def _page(request, sup: selectors.SupervisedTraveler, *, failed: tuple[str, obje
 
 
 def _signed(request, sup, form, failed_key: str, act, notice, *, status: int = 422):
-    """One signed supervisor action: a valid form's secret, reason and signer go to the service `act`
-    (called with them as keywords); a refusal goes beside the form's fields, success back to the page
-    with `notice(result)`."""
-    if status == 422 and form.is_valid():
-        data = form.cleaned_data
-        try:
-            result = act(
-                actor=request.user,
-                secret=data["secret"],
-                reason=data["reason"],
-                username=signing_username(request, data.get("username")),
-                session_key=request.session.session_key,
-            )
-        except DOMAIN_ERRORS as exc:
-            form.add_domain_error(exc)
-            status = error_status(exc)
-        else:
-            messages.success(request, notice(result))
-            return _back(sup.traveler.number)
-    return _page(request, sup, failed=(failed_key, form), status=status)
+    """A signed supervisor action (station_common.signed_action): back to the traveler page with the
+    notice, or the page again with the refused form open."""
+    refused = signed_action(request, form, act, notice, status=status)
+    if refused is None:
+        return _back(sup.traveler.number)
+    return _page(request, sup, failed=(failed_key, form), status=refused)
 
 
 def _back(number: str):
@@ -254,15 +240,3 @@ def replan(request, number: str):
 
 def traveler_url(number: str) -> str:
     return reverse("travelers:supervisor_traveler", kwargs={"number": number})
-
-
-T = "supervisor/travelers/<str:number>/"
-
-urlpatterns = [
-    path("supervisor/travelers/", traveler_find, name="supervisor_traveler_find"),
-    path(T, traveler_page, name="supervisor_traveler"),
-    path(T + "hold/", hold_place, name="supervisor_hold_place"),
-    path(T + "holds/<int:hold_id>/release/", hold_release, name="supervisor_hold_release"),
-    path(T + "steps/<int:sequence>/skip/", step_skip, name="supervisor_step_skip"),
-    path(T + "replan/", replan, name="supervisor_replan"),
-]

@@ -1,36 +1,20 @@
-"""The as-built record of one traveler, as plain JSON types.
-
-`traveler_record(traveler)` is the one read-model of a whole traveler for people and for the archive: the
-printable traveler (HTML and PDF) renders it, the quality review screen reads it, and the archive stores
-it as traveler.json. It holds the routing bound at release, every step as snapshotted (with the specs its
-values were judged against), every value — superseded ones too, each correction with its reason and
-signature —, every signature with its manifestation (printed name, meaning, UTC time) and content hash,
-NCRs with their dispositions, holds, the genealogy (components consumed and removed) and attachments
-with their SHA-256.
-
-Conventions (the same as the JSON API and mes.compliance.canonical): times are UTC ISO 8601 strings
-ending in "Z"; decimals are strings, so no value loses a digit; users are {username, printed_name}.
-The `*_display` strings are the human labels of coded values, as shown on the screens.
-
-Building it costs a fixed number of queries whatever the number of steps (reports.traveler_for_record).
-"""
+"""Building the as-built record of one traveler as plain JSON types (travelers.records says what it
+holds and its conventions): plain values — UTC times, users, signatures with their manifestation — and
+each part of the record, from a traveler loaded at a fixed number of queries
+(reports.traveler_for_record)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from mes.compliance.audit import printed_name_of
-from mes.i18n import local_decimal
-from mes.masterdata.units import unit_symbol
-from mes.numbers import decimal_at_places, decimal_text_or_none
+from mes.numbers import decimal_text_or_none
 from travelers import reports
 from travelers.models import Measurement, Traveler, TravelerStep
 from travelers.qr import traveler_qr_payload
-from travelers.states import NcrStatus, StepStatus, TravelerStatus
+from travelers.states import NcrStatus, StepStatus
 
 RECORD_FORMAT = "traveler-record/1"
 
@@ -69,93 +53,6 @@ def signature_data(sig, *, on: str) -> dict | None:
         "content_hash": sig.content_hash,
         "on": on,
     }
-
-
-# --- Display helpers (the HTML templates and the PDF use the same ones) -------------------------------------
-
-
-def parse_time(value) -> dt.datetime | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(str(value))
-
-
-def _zone(zone) -> dt.tzinfo:
-    if isinstance(zone, dt.tzinfo):
-        return zone
-    try:
-        return zoneinfo.ZoneInfo(zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
-
-
-def site_time(value, zone) -> str:
-    """'2026-03-02 08:15:00 CST': the time at the site, with the zone's abbreviation."""
-    moment = parse_time(value)
-    if moment is None:
-        return ""
-    local = moment.astimezone(_zone(zone))
-    return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
-
-
-def utc_time(value) -> str:
-    """'2026-03-02 14:15:00 UTC'."""
-    moment = parse_time(value)
-    if moment is None:
-        return ""
-    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC"
-
-
-def summary_text(summary: dict, *, done: bool = False) -> str:
-    """A record's counts as one line, each with its own plural: "1 step (1 done) · 3 values · 0 out of
-    spec · 1 correction · 1 NCR · 4 signatures" (the review, the sign-off page and the PDF say the same)."""
-    from django.utils.translation import ngettext
-
-    def part(singular: str, plural: str, count) -> str:
-        return ngettext(singular, plural, count or 0) % {"n": count or 0}
-
-    steps = part("%(n)d step", "%(n)d steps", summary.get("steps"))
-    if done:
-        steps += " " + part("(%(n)d done)", "(%(n)d done)", summary.get("steps_done"))
-    return " · ".join(
-        [
-            steps,
-            part("%(n)d value", "%(n)d values", summary.get("values")),
-            part("%(n)d out of spec", "%(n)d out of spec", summary.get("out_of_spec")),
-            part("%(n)d correction", "%(n)d corrections", summary.get("corrections")),
-            part("%(n)d NCR", "%(n)d NCRs", summary.get("ncrs")),
-            part("%(n)d signature", "%(n)d signatures", summary.get("signatures")),
-        ]
-    )
-
-
-def fixed(value, places) -> str:
-    """A decimal string shown with the characteristic's number of decimals ('12.7', 3 -> '12.700'), with the
-    reader's decimal separator ('12,700' in French and Spanish); never rounded (mes.numbers)."""
-    return local_decimal(decimal_at_places(value, places))
-
-
-def value_in_units(entered_value, entered_unit, value, unit, decimals) -> str:
-    """A value as entered and, when it was entered in another unit than the spec's, as converted and judged:
-    '1.5 in → 38.100 mm'; entered without a unit, the spec's unit is added ('12.701 mm'); 'pass' stays 'pass'.
-    The one way every screen, copy and export shows a recorded value."""
-    shown = f"{entered_value} {unit_symbol(entered_unit)}".strip()
-    if value is None or value == "" or not unit:
-        return shown
-    if not entered_unit:
-        return f"{shown} {unit_symbol(unit)}"
-    if entered_unit != unit:
-        return f"{shown} → {fixed(value, decimals)} {unit_symbol(unit)}"
-    return shown
-
-
-def measurement_in_units(m) -> str:
-    """value_in_units of a Measurement row (its characteristic's decimals) or of a record's value dict."""
-    if isinstance(m, dict):
-        return value_in_units(m["entered_value"], m["entered_unit"], m["value"], m["unit"], m["decimals"])
-    return value_in_units(m.entered_value, m.entered_unit, m.value_numeric, m.spec_unit, m.characteristic.decimals)
 
 
 # --- The record ----------------------------------------------------------------------------------------------
@@ -459,45 +356,3 @@ def traveler_record(traveler: Traveler, *, now: dt.datetime | None = None) -> di
     """The whole as-built record of `traveler` (see the module's docstring)."""
     loaded, on_traveler = reports.traveler_for_record(traveler.number)
     return build_record(loaded, on_traveler, now=now)
-
-
-# --- What the quality review puts first ------------------------------------------------------------------------
-
-
-def out_of_spec_values(record: dict) -> list[dict]:
-    """Every value judged out of spec, current or since corrected, in step order."""
-    return [
-        m for step in record["steps"] for m in step["measurements"] if m["judgment"] == Measurement.Judgment.OUT_OF_SPEC
-    ]
-
-
-def corrections(record: dict) -> list[dict]:
-    """Each correction as {"original", "correction", "step"}: what was entered first, what replaced it."""
-    pairs = []
-    for step in record["steps"]:
-        by_id = {m["id"]: m for m in step["measurements"]}
-        for m in step["measurements"]:
-            if m["supersedes"]:
-                pairs.append({"step": step, "original": by_id.get(m["supersedes"]), "correction": m})
-    return pairs
-
-
-def signoff_blockers(record: dict) -> list[str]:
-    """Why the final sign-off cannot be signed now (empty when it can). The service decides; this only
-    spares the inspector a refused signature."""
-    status = record["traveler"]["status"]
-    blockers = []
-    if status != TravelerStatus.AWAITING_SIGNOFF:
-        blockers.append(
-            _("The traveler is %(status)s, not awaiting final sign-off.")
-            % {"status": record["traveler"]["status_display"].lower()}
-        )
-    if record["summary"]["open_ncrs"]:
-        blockers.append(_("Every nonconformance must be dispositioned first."))
-    if record["traveler"]["on_hold"]:
-        blockers.append(_("The traveler is on hold."))
-    return blockers
-
-
-def is_closed(record: dict) -> bool:
-    return record["traveler"]["status"] in (TravelerStatus.CLOSED, TravelerStatus.SCRAPPED)

@@ -1,20 +1,5 @@
-"""The canonical content of traveler records: what signatures sign, and what audit events seal.
-
-**Signed content, as it stood when signed.** A signature made at time t covers the record as it was
-just before t: the routing revision the traveler then followed, the steps (with their characteristics
-and limits) it then had, the values, holds, NCRs, consumptions and attachments that then existed, in
-the state they then were. Every traveler record carries the time it came to be (and, if it changed
-since, the time of that change), and every change to a traveler is stamped strictly after the one
-before it (travelers.services.common.clock), so "before t" is exact: what the signing itself did is
-stamped t and left out; what came later (rework steps after a rejection, the steps a re-plan adds) is
-stamped later and left out too. The verifier rebuilds the same dictionaries from the same rows.
-
-**Seals.** `record_state(...)` is each record's whole current content; the audit event of every change
-carries its SHA-256 (mes.compliance.audit.record_seal) and reconciliation compares it with the row.
-
-`History` loads everything one or many travelers' contents are built from in a fixed number of
-queries, so the verifier rebuilds a million travelers' signatures in batches, without N+1.
-"""
+"""History: everything one or many travelers' signed contents and seals are built from, loaded in ten
+queries, so the verifier rebuilds a million travelers' signatures in batches, without N+1."""
 
 from __future__ import annotations
 
@@ -22,9 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from mes.compliance.models import Signature
-from mes.compliance.signing import register_signable
-
-from .models import (
+from travelers.models import (
     Attachment,
     Consumption,
     Hold,
@@ -36,196 +19,13 @@ from .models import (
     TravelerStep,
 )
 
-# --- One record's content --------------------------------------------------------------------------------
-
-
-def measurement_content(m: Measurement, *, attachment_sha256: str | None = None) -> dict:
-    if attachment_sha256 is None and m.attachment_id:
-        attachment_sha256 = m.attachment.sha256
-    return {
-        "id": m.pk,
-        "characteristic": m.characteristic.code,
-        "entered_value": m.entered_value,
-        "entered_unit": m.entered_unit,
-        "value_numeric": m.value_numeric,
-        "value_text": m.value_text,
-        "value_bool": m.value_bool,
-        "attachment_sha256": attachment_sha256,
-        "judgment": m.judgment,
-        "spec": {"unit": m.spec_unit, "lower": m.spec_lower, "upper": m.spec_upper, "revision": m.spec_revision},
-        "source": m.source,
-        "device": m.device,
-        "recorded_by": m.recorded_by_id,
-        "recorded_at": m.recorded_at,
-        "supersedes": m.supersedes_id,
-        "correction_reason": m.correction_reason,
-    }
-
-
-def characteristic_content(c: TravelerCharacteristic) -> dict:
-    return {
-        "id": c.pk,
-        "code": c.code,
-        "name": c.name,
-        "kind": c.kind,
-        "unit": c.unit,
-        "nominal": c.nominal,
-        "lower": c.lower_limit,
-        "upper": c.upper_limit,
-        "decimals": c.decimals,
-        "choices": c.choices,
-        "required": c.required,
-        "on_out_of_spec": c.on_out_of_spec,
-        "spec_revision": c.spec_revision,
-    }
-
-
-def step_snapshot(step: TravelerStep, characteristics: Iterable[TravelerCharacteristic]) -> dict:
-    """What a step copied when it joined the traveler; never changes (database guard). Its work center
-    is left out: it may be dispatched elsewhere while pending (a signed step states where it was done)."""
-    return {
-        "id": step.pk,
-        "sequence": step.sequence,
-        "origin": step.origin,
-        "operation": step.operation.code,
-        "title": step.title,
-        "instructions": step.instructions,
-        "signoff": step.signoff,
-        "may_run_out_of_order": step.may_run_out_of_order,
-        "components": step.components,
-        "ncr": step.ncr_id,
-        "created_at": step.created_at,
-        "characteristics": [characteristic_content(c) for c in characteristics],
-    }
-
-
-def attachment_content(a: Attachment) -> dict:
-    return {
-        "id": a.pk,
-        "step": a.step_id,
-        "ncr": a.ncr_id,
-        "filename": a.filename,
-        "content_type": a.content_type,
-        "size": a.size,
-        "sha256": a.sha256,
-        "uploaded_at": a.uploaded_at,
-        "uploaded_by": a.uploaded_by_id,
-    }
-
-
-def hold_content(hold: Hold, traveler_number: str) -> dict:
-    """A hold as its release signs it."""
-    return {
-        "traveler": traveler_number,
-        "hold": hold.pk,
-        "kind": hold.kind,
-        "reason": hold.reason,
-        "release_reason": hold.release_reason,
-    }
-
-
-def consumption_content(c: Consumption, traveler_number: str) -> dict:
-    """A consumption as its removal signs it."""
-    return {
-        "traveler": traveler_number,
-        "consumption": c.pk,
-        "component": str(c.component),
-        "quantity": c.quantity,
-        "removal_reason": c.removal_reason,
-    }
-
-
-def ncr_content(ncr: Nonconformance, traveler_number: str, step_sequence, rework: list[TravelerStep]) -> dict:
-    """An NCR as its disposition signs it (with the rework steps the disposition adds)."""
-    return {
-        "number": ncr.number,
-        "traveler": traveler_number,
-        "step": step_sequence,
-        "measurement": ncr.measurement_id,
-        "description": ncr.description,
-        "disposition": ncr.disposition,
-        "disposition_notes": ncr.disposition_notes,
-        "rework_steps": [[s.sequence, s.operation.code, s.title] for s in sorted(rework, key=lambda s: s.sequence)],
-    }
-
-
-def correction_content(traveler, step, m: Measurement) -> dict:
-    return {"traveler": traveler.number, "step": step.sequence, "value": measurement_content(m)}
-
-
-# --- Whole states, for seals ---------------------------------------------------------------------------------
-
-
-def hold_state(h: Hold) -> dict:
-    return {
-        "id": h.pk,
-        "traveler": h.traveler_id,
-        "kind": h.kind,
-        "reason": h.reason,
-        "ncr": h.ncr_id,
-        "placed_at": h.placed_at,
-        "placed_by": h.placed_by_id,
-        "released_at": h.released_at,
-        "released_by": h.released_by_id,
-        "release_reason": h.release_reason,
-        "release_signature": h.release_signature_id,
-    }
-
-
-def ncr_state(n: Nonconformance) -> dict:
-    return {
-        "id": n.pk,
-        "number": n.number,
-        "traveler": n.traveler_id,
-        "step": n.step_id,
-        "measurement": n.measurement_id,
-        "description": n.description,
-        "automatic": n.automatic,
-        "raised_at": n.raised_at,
-        "raised_by": n.raised_by_id,
-        "status": n.status,
-        "disposition": n.disposition,
-        "disposition_notes": n.disposition_notes,
-        "dispositioned_at": n.dispositioned_at,
-        "disposition_signature": n.disposition_signature_id,
-        "mrb_signature": n.mrb_signature_id,
-    }
-
-
-def consumption_state(c: Consumption) -> dict:
-    return {
-        "id": c.pk,
-        "traveler": c.traveler_id,
-        "step": c.step_id,
-        "component": c.component_id,
-        "quantity": c.quantity,
-        "consumed_at": c.consumed_at,
-        "consumed_by": c.consumed_by_id,
-        "active": c.active,
-        "removed_at": c.removed_at,
-        "removed_by": c.removed_by_id,
-        "removal_reason": c.removal_reason,
-        "removal_signature": c.removal_signature_id,
-    }
-
-
-def steps_state(steps: Iterable[TravelerStep], characteristics_of) -> list[dict]:
-    """The snapshots of steps added together (at release, by a rework, by a re-plan), in sequence order."""
-    return [step_snapshot(s, characteristics_of(s)) for s in sorted(steps, key=lambda s: s.sequence)]
-
-
-def current_measurements(measurements, as_of=None) -> list[Measurement]:
-    """The values standing just before `as_of` (all, if None): recorded before it, not superseded before it."""
-    pool = [m for m in measurements if as_of is None or m.recorded_at < as_of]
-    superseded = {m.supersedes_id for m in pool if m.supersedes_id}
-    return [m for m in pool if m.pk not in superseded]
-
-
-def _before(moment, as_of) -> bool:
-    return moment is not None and moment < as_of
-
-
-# --- Everything about some travelers, loaded at once -----------------------------------------------------------
+from .parts import (
+    attachment_content,
+    characteristic_content,
+    measurement_content,
+    ncr_content,
+)
+from .states import consumption_state, current_measurements, existed_before, hold_state, ncr_state
 
 
 class History:
@@ -337,8 +137,8 @@ class History:
                 "step": c.step_id,
                 "component": c.component_id,
                 "quantity": c.quantity,
-                "removed": _before(c.removed_at, as_of),
-                "removal_reason": c.removal_reason if _before(c.removed_at, as_of) else "",
+                "removed": existed_before(c.removed_at, as_of),
+                "removal_reason": c.removal_reason if existed_before(c.removed_at, as_of) else "",
             }
             for c in sorted(self._of_steps("c", step_ids), key=lambda c: c.pk)
             if c.consumed_at < as_of
@@ -430,8 +230,8 @@ class History:
                     "id": h.pk,
                     "kind": h.kind,
                     "reason": h.reason,
-                    "released": _before(h.released_at, as_of),
-                    "release_reason": h.release_reason if _before(h.released_at, as_of) else "",
+                    "released": existed_before(h.released_at, as_of),
+                    "release_reason": h.release_reason if existed_before(h.released_at, as_of) else "",
                 }
                 for h in self._of_traveler["h"].get(traveler_id, [])
                 if h.placed_at < as_of
@@ -440,7 +240,7 @@ class History:
                 {
                     "number": n.number,
                     "description": n.description,
-                    "disposition": n.disposition if _before(n.dispositioned_at, as_of) else "",
+                    "disposition": n.disposition if existed_before(n.dispositioned_at, as_of) else "",
                     "signature": self._signature_hash(n.disposition_signature_id, as_of),
                 }
                 for n in self._of_traveler["n"].get(traveler_id, [])
@@ -469,46 +269,3 @@ class History:
             yield "travelers.nonconformance", str(n.pk), ncr_state(n)
         for c in self._of_traveler["c"].get(traveler_id, []):
             yield "travelers.consumption", str(c.pk), consumption_state(c)
-
-
-# --- Registered with mes.compliance.signing: content(record_id, as_of) ------------------------------------------
-
-
-def step_content(step_id, as_of, *, skip_reason: str | None = None) -> dict:
-    step = TravelerStep.objects.only("traveler_id").get(pk=step_id)
-    history = History([step.traveler_id], step_ids=[int(step_id)])
-    return history.step_content(history.steps[int(step_id)], as_of, skip_reason=skip_reason)
-
-
-def traveler_content(traveler_id, as_of) -> dict:
-    return History([int(traveler_id)]).traveler_content(int(traveler_id), as_of)
-
-
-def measurement_record_content(measurement_id, as_of) -> dict:
-    m = Measurement.objects.select_related("characteristic", "attachment", "step__traveler").get(pk=measurement_id)
-    return correction_content(m.step.traveler, m.step, m)
-
-
-def _ncr_signed(ncr_id, as_of) -> dict:
-    ncr = Nonconformance.objects.select_related("traveler", "step").get(pk=ncr_id)
-    rework = list(ncr.rework_steps.select_related("operation"))
-    return ncr_content(ncr, ncr.traveler.number, ncr.step.sequence if ncr.step_id else None, rework)
-
-
-def _hold_signed(hold_id, as_of) -> dict:
-    hold = Hold.objects.select_related("traveler").get(pk=hold_id)
-    return hold_content(hold, hold.traveler.number)
-
-
-def _consumption_signed(consumption_id, as_of) -> dict:
-    c = Consumption.objects.select_related("traveler", "component__part").get(pk=consumption_id)
-    return consumption_content(c, c.traveler.number)
-
-
-def register() -> None:
-    register_signable("travelers.step", step_content)
-    register_signable("travelers.traveler", traveler_content)
-    register_signable("travelers.measurement", measurement_record_content)
-    register_signable("travelers.ncr", _ncr_signed)
-    register_signable("travelers.hold", _hold_signed)
-    register_signable("travelers.consumption", _consumption_signed)
