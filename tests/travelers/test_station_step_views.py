@@ -17,7 +17,7 @@ from tests.factories import (
 from tests.travelers.conftest import do_step, step_of
 from tests.travelers.support import HX, char_id, started, station_client, step_path, text
 from travelers import services
-from travelers.demo import tiny_png
+from travelers.demo.pictures import tiny_png
 from travelers.models import Attachment, Item, Measurement, Nonconformance, Traveler
 from travelers.states import StepStatus
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -96,8 +97,6 @@ class Item(models.Model):
 
 
 def validate_numbering_pattern(value: str) -> None:
-    from django.core.exceptions import ValidationError
-
     if "{seq" not in value:
         raise ValidationError("The pattern needs {seq} (or {seq:05d}): the running number.")
     try:
