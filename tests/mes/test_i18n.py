@@ -7,6 +7,8 @@ import polib
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 
 from mes.catalogs import compile_catalogs, stale
 from mes.compliance.models import AuditEvent, Profile
@@ -96,3 +98,12 @@ def test_catalogs_compile_in_pure_python_only_when_their_source_is_newer(tmp_pat
 
 def test_the_demo_sites_speak_their_countrys_language():
     assert {site.code: site.language for site in SITES} == {"WIC": "en", "TLS": "fr", "QRO": "es"}
+
+
+@pytest.mark.parametrize(("language", "hold", "traveler"), [("fr", "Levé", "Lancée"), ("es", "Liberada", "Liberada")])
+def test_a_released_hold_and_a_released_traveler_are_told_apart(language, hold, traveler):
+    """French says a hold (un blocage) is "levé" and a traveler (une fiche) "lancée": one English word,
+    two contexts."""
+    with translation.override(language):
+        assert pgettext("hold", "Released") == hold
+        assert gettext("Released") == traveler

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
@@ -259,7 +260,7 @@ def holds(record, st, width) -> list:
     zone = record["site"]["time_zone"]
     if not record["holds"]:
         return [Paragraph(esc(_("None.")), st["muted"])]
-    rows = [[Paragraph(esc(x), st["head"]) for x in (_("Hold"), _("Placed"), _("Released"))]]
+    rows = [[Paragraph(esc(x), st["head"]) for x in (_("Hold"), _("Placed"), pgettext("hold", "Released"))]]
     for h in record["holds"]:
         released = esc(_("still open"))
         if h["released_at"]:
