@@ -40,7 +40,7 @@ class ModelBackendOneQuery(ModelBackend):
         if user is None or not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:  # a superuser's are every permission: read when asked, as before
-            user._perm_cache = set(user.perms)
+            user._perm_cache = set(user.perms)  # type: ignore[attr-defined]
         return user
 
     def get_all_permissions(self, user_obj: Any, obj: Model | None = None) -> set[str]:
