@@ -26,7 +26,11 @@ def is_idle(request: HttpRequest) -> bool:
 
 
 def mark_seen(request: HttpRequest) -> None:
-    request.session[SEEN_KEY] = int(time.time())
+    """The operator made a request now. Written only when it changes the stored second (a request in the
+    same second as the last leaves the session unmodified)."""
+    now = int(time.time())
+    if request.session.get(SEEN_KEY) != now:
+        request.session[SEEN_KEY] = now
 
 
 def sign_out(request: HttpRequest) -> None:

@@ -146,15 +146,24 @@ SEVERITY = ("success", "warning", "error")
 
 def _batch_notice(recorded) -> tuple[str, str]:
     """The notice after recording several values, and its level: the most severe of theirs."""
-    outcomes = [_recorded_notice(m) for m in recorded if m.judgment == Measurement.Judgment.OUT_OF_SPEC]
+    out = [m for m in recorded if m.judgment == Measurement.Judgment.OUT_OF_SPEC]
+    ncrs = selectors.ncr_numbers_of([m.pk for m in out]) if out else {}
+    outcomes = [_notice_of(m, ncrs.get(m.pk)) for m in out]
     done = ngettext("%(count)d value recorded.", "%(count)d values recorded.", len(recorded)) % {"count": len(recorded)}
     level = max((lvl for _text, lvl in outcomes), key=SEVERITY.index, default="success")
     return " ".join([done, *(text for text, _lvl in outcomes)]), level
 
 
 def _recorded_notice(m) -> tuple[str, str]:
-    """What the operator is told after recording a value, and how loudly (a level of _done)."""
-    m, ncr = selectors.measurement_outcome(m.pk)
+    """What the operator is told after recording a value, and how loudly (a level of _done). The value is
+    the one the service just recorded, its characteristic with it; only an out-of-spec value can have
+    opened an NCR, so only then is its number read."""
+    ncr = selectors.ncr_numbers_of([m.pk]).get(m.pk) if m.judgment == Measurement.Judgment.OUT_OF_SPEC else None
+    return _notice_of(m, ncr)
+
+
+def _notice_of(m, ncr: str | None) -> tuple[str, str]:
+    """The notice of a recorded value `m` that opened the NCR numbered `ncr` (None: none)."""
     name, value = m.characteristic.name, measurement_in_units(m)
     if ncr:
         text = _("%(name)s is out of spec (%(value)s): the traveler is on hold and %(ncr)s is open.")
