@@ -7,9 +7,10 @@ sub-assemblies of a pin and bushings, assemblies of a sub-assembly and a pin).""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from .run import HistoryRun
-from .shape import BLOCK, FAMILIES, KINDS
+from .shape import BLOCK, FAMILIES, KINDS, OPERATIONS
 
 
 def copy_entities(run: HistoryRun, cursor) -> None:
@@ -23,6 +24,9 @@ def copy_entities(run: HistoryRun, cursor) -> None:
     raw_lots: list[tuple[int, int]] = []  # (item id, block) of raw-material lots
     run.traveler_count = 0
     number = 0
+    # the route as the ERP lists it on the order (the canonical codes, in the routing's order), as the
+    # import stores it
+    route = json.dumps([code for code, *_ in OPERATIONS])
     for b in range(blocks):
         family = rng.randrange(FAMILIES)
         window = run.origin + span * b
@@ -48,11 +52,13 @@ def copy_entities(run: HistoryRun, cursor) -> None:
                     f"WO-{wo_id:07d}",
                     rev_id,
                     count * (10 if kind == "lot" else 1),
+                    run.units[(family, kind)],
                     site.pk,
                     (window + span).date(),
                     "in_progress" if active else "completed",
                     "legacy-erp",
                     f"ERP{wo_id:08d}",
+                    route,
                     window,
                 )
             )
@@ -96,7 +102,7 @@ def copy_entities(run: HistoryRun, cursor) -> None:
                         rng.choice(run.operators),
                         closed,
                         closed,
-                        None if active else 10**12 + traveler_id,
+                        None if active else run.signature_base + 10**12 + traveler_id,
                         1,
                     )
                 )
@@ -165,8 +171,8 @@ def flush(cursor, items, travelers, orders, consumptions) -> None:
     """COPY the rows gathered so far into their tables, and empty the lists."""
     batches = (
         (
-            "travelers_workorder (id, number, part_revision_id, quantity, site_id, due_date, status, "
-            "source_system, external_id, created_at)",
+            "travelers_workorder (id, number, part_revision_id, quantity, quantity_unit, site_id, due_date, "
+            "status, source_system, external_id, ordered_operations, created_at)",
             orders,
         ),
         (

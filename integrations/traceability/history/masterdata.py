@@ -13,7 +13,7 @@ from django.contrib.auth.models import Group
 from mes.compliance.models import Profile
 from mes.masterdata import services as md
 from mes.masterdata.change_control import routing_release_signed
-from mes.masterdata.models import Operation, Part, PartRevision, RoutingStep, Site, WorkCenter
+from mes.masterdata.models import EACH, Operation, Part, PartRevision, RoutingStep, Site, WorkCenter
 
 from .run import HistoryRun
 from .shape import CHARACTERISTICS, FAMILIES, OPERATIONS, SITES
@@ -77,6 +77,8 @@ def master_data(run: HistoryRun) -> None:
                 run, rev, kind, f, per_step, signers
             )
             run.parts[(f, kind)] = (part.pk, rev.pk, routing.pk)
+            # as an order is imported: whole pieces of a serialized part, a lot in its part's unit
+            run.units[(f, kind)] = EACH if part.tracking == "serial" else part.quantity_unit
     steps = RoutingStep.objects.filter(routing_id__in=[p[2] for p in run.parts.values() if p[2]])
     run.step_index = {}
     for step in steps.order_by("routing_id", "sequence"):
