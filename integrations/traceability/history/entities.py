@@ -10,13 +10,14 @@ import datetime as dt
 import json
 
 from .run import HistoryRun
-from .shape import BLOCK, FAMILIES, KINDS, OPERATIONS
+from .shape import FAMILIES, OPERATIONS, kind_counts
 
 
 def copy_entities(run: HistoryRun, cursor) -> None:
     """Items, travelers, work orders and consumptions of `run.n` travelers, block by block, by COPY."""
     rng = run.rng
-    blocks = run.n // BLOCK
+    blocks = run.n // run.block
+    kinds = kind_counts(run.block)
     span = (run.now - run.origin) / blocks
     active_from = int(blocks * 0.98)
     item_id = traveler_id = wo_id = consumption_id = 0
@@ -42,7 +43,7 @@ def copy_entities(run: HistoryRun, cursor) -> None:
             )
             raws.append(item_id)
             raw_lots.append((item_id, b))
-        for k, (kind, count) in enumerate(KINDS):
+        for k, (kind, count) in enumerate(kinds):
             site = run.sites[(b + k) % len(run.sites)]
             part_id, rev_id, routing_id = run.parts[(family, kind)]
             wo_id += 1
@@ -151,7 +152,7 @@ def copy_entities(run: HistoryRun, cursor) -> None:
             consume(asm, subs.pop()[0], True, 1, 2)
             consume(asm, pins.pop()[0], True, 1, 2)
         # items consumed whole become "consumed"; lots keep what is left
-        first = len(items) - sum(count for _, count in KINDS) - 2
+        first = len(items) - run.block - 2
         for idx in range(first, len(items)):
             row = items[idx]
             if row[0] in consumed_serials:

@@ -17,7 +17,8 @@ from mes.masterdata.models import Operation, Site
 
 @dataclass
 class HistoryRun:
-    n: int  # travelers, a multiple of BLOCK
+    n: int  # travelers, a multiple of `block`
+    block: int  # travelers a block (shape.sizes)
     m: int  # measurements per traveler
     rng: random.Random
     now: dt.datetime
