@@ -10,7 +10,7 @@ import datetime as dt
 import json
 
 from .run import HistoryRun
-from .shape import FAMILIES, OPERATIONS, kind_counts
+from .shape import OPERATIONS, kind_counts
 
 
 def copy_entities(run: HistoryRun, cursor) -> None:
@@ -29,7 +29,7 @@ def copy_entities(run: HistoryRun, cursor) -> None:
     # import stores it
     route = json.dumps([code for code, *_ in OPERATIONS])
     for b in range(blocks):
-        family = rng.randrange(FAMILIES)
+        family = rng.randrange(run.families)
         window = run.origin + span * b
         active = b >= active_from
         block_items: dict[str, list[int]] = {}

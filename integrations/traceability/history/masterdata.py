@@ -16,7 +16,7 @@ from mes.masterdata.change_control import routing_release_signed
 from mes.masterdata.models import EACH, Operation, Part, PartRevision, RoutingStep, Site, WorkCenter
 
 from .run import HistoryRun
-from .shape import CHARACTERISTICS, FAMILIES, OPERATIONS, SITES
+from .shape import CHARACTERISTICS, OPERATIONS, SITES
 
 
 def master_data(run: HistoryRun) -> None:
@@ -63,7 +63,7 @@ def master_data(run: HistoryRun) -> None:
     # parts, revisions and released routings (with components) through the services
     run.parts = {}
     per_step = [run.m // 5 + (1 if i < run.m % 5 else 0) for i in range(5)]
-    for f in range(FAMILIES):
+    for f in range(run.families):
         raw = part_get(f"RAW-{f:02d}", "Bar stock", "lot")
         run.parts[(f, "raw")] = (raw[0].pk, raw[1].pk, None)
         for kind, label, tracking in (

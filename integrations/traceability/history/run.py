@@ -19,6 +19,7 @@ from mes.masterdata.models import Operation, Site
 class HistoryRun:
     n: int  # travelers, a multiple of `block`
     block: int  # travelers a block (shape.sizes)
+    families: int  # part families (shape.sizes)
     m: int  # measurements per traveler
     rng: random.Random
     now: dt.datetime

@@ -29,12 +29,14 @@ CHARACTERISTICS = {  # per operation: (code, nominal, tolerance ±, unit)
 }
 
 
-def sizes(travelers: int) -> tuple[int, int]:
-    """(travelers, block size) of a run asked for `travelers`: blocks of BLOCK, or for fewer than ten
-    blocks' worth ten smaller blocks (SMALLEST_BLOCK at least), so that a small run too has its newest
-    block in work and the older ones closed, consumed and archived."""
+def sizes(travelers: int) -> tuple[int, int, int]:
+    """(travelers, block size, part families) of a run asked for `travelers`: blocks of BLOCK, or for
+    fewer than ten blocks' worth ten smaller blocks (SMALLEST_BLOCK at least), so that a small run too
+    has its newest block in work and the older ones closed, consumed and archived; FAMILIES part families,
+    or one a block when there are fewer blocks (a block is of one family: the others would go unused)."""
     block = max(SMALLEST_BLOCK, min(BLOCK, travelers // 10))
-    return max(block, travelers // block * block), block
+    travelers = max(block, travelers // block * block)
+    return travelers, block, min(FAMILIES, travelers // block)
 
 
 def kind_counts(block: int) -> tuple[tuple[str, int], ...]:

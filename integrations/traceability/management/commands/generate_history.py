@@ -55,10 +55,11 @@ class Command(BaseCommand):
         if Traveler.objects.exists():
             raise CommandError(f"database {name} already has travelers: generate into an empty scratch database")
         now = timezone.now().replace(microsecond=0)
-        travelers, block = sizes(opts["travelers"])
+        travelers, block, families = sizes(opts["travelers"])
         run = HistoryRun(
             n=travelers,
             block=block,
+            families=families,
             m=max(1, min(opts["measurements_per_traveler"], 75)),  # at most 15 characteristics a step
             rng=random.Random(opts["seed"]),
             now=now,
