@@ -15,8 +15,8 @@ What it does, all on this machine:
    finds nothing);
 3. prints rows per second of each and the medians; drops both scratch databases.
 
-(`manage.py generate_history`, which bench/trace.py uses, no longer loads into the current schema —
-the work-order and measurement columns added since — so this bench builds its own.)
+(This bench builds its values through the services rather than with `manage.py generate_history`, which
+bench/trace.py and bench/verify.py use.)
 """
 
 from __future__ import annotations

@@ -3,12 +3,14 @@ traceability search, in minutes, into an EMPTY scratch database (the command ref
 database 'traveler' and any database that already has travelers; bench/trace.py creates and drops one):
 
 - master data through the services (`masterdata`): three sites with their own codes for the same
-  operations (coating is CT1 at WIC, Coat1 at TLS, Coating-1 at HAM), work centers, 20 part families of
-  four parts each — a purchased raw-material lot, a bushing lot, a pin, a sub-assembly, an assembly —
-  with released routings of five steps whose characteristics carry limits, and components per step;
-- in blocks of 1,000 travelers (`entities`): 10 % bushing lots, 45 % pins (each cut from a raw-material
-  lot), 30 % sub-assemblies (a pin and two bushings from a lot each), 15 % assemblies (a sub-assembly
-  and a pin); each kind at a site of its own, so genealogy crosses sites; the newest 2 % still in work;
+  operations (coating is CT1 at WIC, Coat1 at TLS, Coating-1 at HAM), work centers, 20 part families
+  (one a block in a run of fewer blocks) of four parts each — a purchased raw-material lot, a bushing
+  lot, a pin, a sub-assembly, an assembly — with released routings of five steps whose characteristics
+  carry limits, and components per step;
+- in blocks of 1,000 travelers (`entities`; smaller in a run of fewer than 10,000: `shape.sizes`): 10 %
+  bushing lots, 45 % pins (each cut from a raw-material lot), 30 % sub-assemblies (a pin and two bushings
+  from a lot each), 15 % assemblies (a sub-assembly and a pin); each kind at a site of its own, so
+  genealogy crosses sites; the newest 2 % (at least one block) still in work;
 - items, travelers, work orders and consumptions are computed in Python and loaded with COPY
   (psycopg); the per-step fan-out (`fan_out`) — steps, characteristics, values (about 1 % out of spec,
   some corrected), signatures, NCRs — is generated inside PostgreSQL by set-based INSERT … SELECT;

@@ -16,7 +16,7 @@ from integrations.archive.models import ArchiveRecord
 from mes.masterdata.models import Part
 
 from .run import HistoryRun
-from .shape import CHARACTERISTICS, FAMILIES, OPERATIONS, SITES
+from .shape import CHARACTERISTICS, OPERATIONS, SITES
 
 
 def archive_extra(given: str) -> list[tuple[str, object]]:
@@ -66,7 +66,7 @@ def archive(run: HistoryRun, cursor, share: float, lake: str) -> None:
         return
     rng = run.rng
     records = []
-    families = [(f, k) for f in range(FAMILIES) for k in ("pin", "sub", "asm")]
+    families = [(f, k) for f in range(run.families) for k in ("pin", "sub", "asm")]
     span = (run.now - dt.timedelta(days=365 * 2) - run.origin).total_seconds()
     part_numbers = dict(Part.objects.filter(pk__in=[run.parts[k][0] for k in families]).values_list("pk", "number"))
     for i in range(count):

@@ -7,15 +7,17 @@ sub-assemblies of a pin and bushings, assemblies of a sub-assembly and a pin).""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from .run import HistoryRun
-from .shape import BLOCK, FAMILIES, KINDS
+from .shape import OPERATIONS, kind_counts
 
 
 def copy_entities(run: HistoryRun, cursor) -> None:
     """Items, travelers, work orders and consumptions of `run.n` travelers, block by block, by COPY."""
     rng = run.rng
-    blocks = run.n // BLOCK
+    blocks = run.n // run.block
+    kinds = kind_counts(run.block)
     span = (run.now - run.origin) / blocks
     active_from = int(blocks * 0.98)
     item_id = traveler_id = wo_id = consumption_id = 0
@@ -23,8 +25,11 @@ def copy_entities(run: HistoryRun, cursor) -> None:
     raw_lots: list[tuple[int, int]] = []  # (item id, block) of raw-material lots
     run.traveler_count = 0
     number = 0
+    # the route as the ERP lists it on the order (the canonical codes, in the routing's order), as the
+    # import stores it
+    route = json.dumps([code for code, *_ in OPERATIONS])
     for b in range(blocks):
-        family = rng.randrange(FAMILIES)
+        family = rng.randrange(run.families)
         window = run.origin + span * b
         active = b >= active_from
         block_items: dict[str, list[int]] = {}
@@ -38,7 +43,7 @@ def copy_entities(run: HistoryRun, cursor) -> None:
             )
             raws.append(item_id)
             raw_lots.append((item_id, b))
-        for k, (kind, count) in enumerate(KINDS):
+        for k, (kind, count) in enumerate(kinds):
             site = run.sites[(b + k) % len(run.sites)]
             part_id, rev_id, routing_id = run.parts[(family, kind)]
             wo_id += 1
@@ -48,11 +53,13 @@ def copy_entities(run: HistoryRun, cursor) -> None:
                     f"WO-{wo_id:07d}",
                     rev_id,
                     count * (10 if kind == "lot" else 1),
+                    run.units[(family, kind)],
                     site.pk,
                     (window + span).date(),
                     "in_progress" if active else "completed",
                     "legacy-erp",
                     f"ERP{wo_id:08d}",
+                    route,
                     window,
                 )
             )
@@ -96,7 +103,7 @@ def copy_entities(run: HistoryRun, cursor) -> None:
                         rng.choice(run.operators),
                         closed,
                         closed,
-                        None if active else 10**12 + traveler_id,
+                        None if active else run.signature_base + 10**12 + traveler_id,
                         1,
                     )
                 )
@@ -145,7 +152,7 @@ def copy_entities(run: HistoryRun, cursor) -> None:
             consume(asm, subs.pop()[0], True, 1, 2)
             consume(asm, pins.pop()[0], True, 1, 2)
         # items consumed whole become "consumed"; lots keep what is left
-        first = len(items) - sum(count for _, count in KINDS) - 2
+        first = len(items) - run.block - 2
         for idx in range(first, len(items)):
             row = items[idx]
             if row[0] in consumed_serials:
@@ -165,8 +172,8 @@ def flush(cursor, items, travelers, orders, consumptions) -> None:
     """COPY the rows gathered so far into their tables, and empty the lists."""
     batches = (
         (
-            "travelers_workorder (id, number, part_revision_id, quantity, site_id, due_date, status, "
-            "source_system, external_id, created_at)",
+            "travelers_workorder (id, number, part_revision_id, quantity, quantity_unit, site_id, due_date, "
+            "status, source_system, external_id, ordered_operations, created_at)",
             orders,
         ),
         (

@@ -6,6 +6,8 @@ signatures, and a dispositioned NCR for each traveler with a value out of spec."
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from .run import HistoryRun
 
 
@@ -36,6 +38,7 @@ def fan_out(run: HistoryRun, cursor) -> None:
     )
     operators = f"(ARRAY[{','.join(map(str, run.operators))}])[1 + floor(random() * {len(run.operators)})::int]"
     inspectors = f"(ARRAY[{','.join(map(str, run.inspectors))}])[1 + floor(random() * {len(run.inspectors)})::int]"
+    base = run.signature_base  # generated signature ids: see run.HistoryRun
     # steps: id = traveler id * 8 + k; in-work travelers have their first two steps done
     cursor.execute(
         f"""
@@ -49,8 +52,8 @@ def fan_out(run: HistoryRun, cursor) -> None:
                CASE WHEN done THEN t.released_at + make_interval(hours => (2 * g.k)::int) END,
                CASE WHEN done THEN {operators} END,
                CASE WHEN done THEN t.released_at + make_interval(hours => (2 * g.k + 1)::int) END,
-               CASE WHEN done THEN (t.id * 8 + g.k) * 4 END,
-               CASE WHEN done AND g.signoff = 'operator+inspector' THEN (t.id * 8 + g.k) * 4 + 1 END,
+               CASE WHEN done THEN {base} + (t.id * 8 + g.k) * 4 END,
+               CASE WHEN done AND g.signoff = 'operator+inspector' THEN {base} + (t.id * 8 + g.k) * 4 + 1 END,
                '', 1, t.released_at
         FROM travelers_traveler t
         JOIN gen_step g ON g.routing_id = t.routing_id
@@ -93,24 +96,24 @@ def fan_out(run: HistoryRun, cursor) -> None:
         f"""
         INSERT INTO travelers_measurement (id, step_id, characteristic_id, entered_value, entered_unit,
             value_numeric, value_text, judgment, deviation, spec_revision, spec_unit, spec_lower, spec_upper,
-            spec_nominal, source, device, recorded_at, recorded_by_id, supersedes_id, correction_reason,
-            correction_signature_id)
+            spec_nominal, source, device, device_endpoint, device_raw, recorded_at, recorded_by_id, supersedes_id,
+            correction_reason, correction_signature_id)
         SELECT characteristic_id * 2, step_id, characteristic_id, v::text, unit, v, '',
-               {judged.format(v="v")}, 'generated', unit, lower_limit, upper_limit, nominal, 'manual', '',
+               {judged.format(v="v")}, 'generated', unit, lower_limit, upper_limit, nominal, 'manual', '', '', '',
                started_at + interval '20 minutes', started_by_id, NULL::bigint, '', NULL::bigint
         FROM gen_value
         UNION ALL
         SELECT characteristic_id * 2 + 1, step_id, characteristic_id, nominal::text, unit, nominal, '',
                {judged.format(v="nominal")}, 'generated', unit, lower_limit, upper_limit, nominal, 'manual', '',
-               started_at + interval '40 minutes', started_by_id, characteristic_id * 2, 're-measured',
-               2000000000000 + characteristic_id
+               '', '', started_at + interval '40 minutes', started_by_id, characteristic_id * 2, 're-measured',
+               {base} + 2000000000000 + characteristic_id
         FROM gen_value WHERE corrected"""
     )
     run.say(f"{cursor.rowcount:,} measurements")
     # signatures: performed and inspected per step, final approval per closed traveler, corrections
     sig = (
         "INSERT INTO compliance_signature (id, signer_id, printed_name, meaning, signed_at, record_type, "
-        "record_id, content_hash, method, qualification_id, qualification_text, comment, key_id) "
+        "record_id, content_hash, method, qualification_id, qualification_text, comment, key_id, language) "
     )
     names = "(SELECT printed_name FROM compliance_profile p WHERE p.user_id = {who})"
     cursor.execute(
@@ -118,24 +121,25 @@ def fan_out(run: HistoryRun, cursor) -> None:
         + f"""
         SELECT s.performed_signature_id, s.started_by_id, {names.format(who="s.started_by_id")}, 'performed',
                s.completed_at, 'travelers.step', s.id::text, md5(s.id::text) || md5(s.id::text), 'password',
-               NULL::bigint, '', '', ''
+               NULL::bigint, '', '', '', {language_of("s.started_by_id")}
         FROM travelers_travelerstep s WHERE s.performed_signature_id IS NOT NULL
         UNION ALL
         SELECT s.inspected_signature_id, x.who, {names.format(who="x.who")}, 'inspected',
                s.completed_at + interval '10 minutes', 'travelers.step', s.id::text,
-               md5(s.id::text || 'i') || md5(s.id::text || 'i'), 'pin', NULL::bigint, '', '', ''
+               md5(s.id::text || 'i') || md5(s.id::text || 'i'), 'pin', NULL::bigint, '', '', '',
+               {language_of("x.who")}
         FROM travelers_travelerstep s CROSS JOIN LATERAL (SELECT {inspectors} + 0 * s.id AS who) x
         WHERE s.inspected_signature_id IS NOT NULL
         UNION ALL
         SELECT t.final_signature_id, x.who, {names.format(who="x.who")}, 'approved', t.closed_at,
                'travelers.traveler', t.id::text, md5(t.number) || md5(t.number), 'password', NULL::bigint,
-               '', '', ''
+               '', '', '', {language_of("x.who")}
         FROM travelers_traveler t CROSS JOIN LATERAL (SELECT {inspectors} + 0 * t.id AS who) x
         WHERE t.final_signature_id IS NOT NULL
         UNION ALL
         SELECT m.correction_signature_id, m.recorded_by_id, {names.format(who="m.recorded_by_id")},
                'corrected', m.recorded_at, 'travelers.measurement', m.id::text, md5(m.id::text) || md5('c'),
-               'password', NULL::bigint, '', 're-measured', ''
+               'password', NULL::bigint, '', 're-measured', '', {language_of("m.recorded_by_id")}
         FROM travelers_measurement m WHERE m.correction_signature_id IS NOT NULL"""
     )
     run.say(f"{cursor.rowcount:,} signatures")
@@ -155,12 +159,24 @@ def fan_out(run: HistoryRun, cursor) -> None:
                 disposition_signature_id)
             SELECT n, 'NCR-' || lpad(n::text, 6, '0'), traveler_id, step_id, measurement_id,
                    'value out of spec', 'closed', recorded_at, recorded_by_id, true, 'use_as_is', 'within MRB',
-                   recorded_at + interval '1 hour', 3000000000000 + n
+                   recorded_at + interval '1 hour', {base} + 3000000000000 + n
             FROM numbered RETURNING id, dispositioned_at, number
         )
-        {sig} SELECT 3000000000000 + ncr.id, x.who, {names.format(who="x.who")}, 'dispositioned',
+        {sig} SELECT {base} + 3000000000000 + ncr.id, x.who, {names.format(who="x.who")}, 'dispositioned',
                ncr.dispositioned_at, 'travelers.ncr', ncr.id::text, md5(ncr.number) || md5(ncr.number),
-               'password', NULL::bigint, '', 'within MRB', ''
+               'password', NULL::bigint, '', 'within MRB', '', {language_of("x.who")}
         FROM ncr CROSS JOIN LATERAL (SELECT {inspectors} + 0 * ncr.id AS who) x"""
     )
     run.say(f"{cursor.rowcount:,} NCRs, dispositioned")
+
+
+def language_of(who: str) -> str:
+    """SQL for the language signer `who` read the signing statement in, as the signing service stores it
+    (the language active when they signed, mes.i18n): their own, else their site's, else the default."""
+    default = settings.LANGUAGE_CODE
+    if default not in dict(settings.LANGUAGES):
+        raise ValueError(f"LANGUAGE_CODE {default!r} is not one of LANGUAGES")
+    return (
+        "coalesce((SELECT coalesce(nullif(p.language, ''), nullif(site.language, '')) FROM compliance_profile p "
+        f"LEFT JOIN masterdata_site site ON site.id = p.site_id WHERE p.user_id = {who}), '{default}')"
+    )

@@ -1,6 +1,8 @@
 """The load of a generated history, stage by stage: master data, then in one transaction — triggers off
 for the session, secondary indexes dropped and rebuilt after — the entities, the fan-out and the
-archive; then the sequences, the seal, and VACUUM (ANALYZE) as autovacuum would."""
+archive (generated signature ids above those already there: `signature_base`); then the sequences (moved
+past the generated rows), the seal, a full checkpoint of the chains in the data lake, and VACUUM (ANALYZE)
+as autovacuum would."""
 
 # ruff: noqa: S608 - statements are assembled from constant fragments and generated numbers only.
 
@@ -8,6 +10,9 @@ from __future__ import annotations
 
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+
+from mes.compliance.checkpoints import checkpoint_write
+from mes.compliance.config_seal import config_seal_all
 
 from .archive import archive
 from .entities import copy_entities
@@ -30,6 +35,7 @@ def generate(run: HistoryRun, *, archived_only: float, lake: str, seal_workers: 
             cursor.execute("SET LOCAL synchronous_commit = off")
             cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            run.signature_base = signature_base(cursor)
             indexes = indexes_drop(run, cursor)
             copy_entities(run, cursor)
             fan_out(run, cursor)
@@ -37,10 +43,24 @@ def generate(run: HistoryRun, *, archived_only: float, lake: str, seal_workers: 
             indexes_restore(run, cursor, indexes)
             sequences_set(run, cursor)
     seal(seal_workers, run.say)
+    # as the checkpoint task would have, beat after beat over the years: the chains' heads in the data lake
+    config_seal_all()
+    checkpoint = checkpoint_write(full=True)
+    run.say(f"checkpoint {checkpoint.number if checkpoint else '-'} written to the data lake")
     with connection.cursor() as cursor:  # as autovacuum would: statistics, and the visibility map
         for table in (*BIG_TABLES, "compliance_auditevent", "compliance_auditchainhead"):
             cursor.execute(f"VACUUM (ANALYZE) {table}")
     run.say("vacuumed and analyzed; done")
+
+
+def signature_base(cursor) -> int:
+    """The base of the generated signature ids: past every signature already there (the routings'
+    releases are signed through the services) and past what the table's sequence has handed out."""
+    cursor.execute(
+        "SELECT greatest(nextval(pg_get_serial_sequence('compliance_signature', 'id')), "
+        "coalesce((SELECT max(id) FROM compliance_signature), 0) + 1)"
+    )
+    return cursor.fetchone()[0]
 
 
 def indexes_drop(run: HistoryRun, cursor) -> list[str]:

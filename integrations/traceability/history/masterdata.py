@@ -13,10 +13,10 @@ from django.contrib.auth.models import Group
 from mes.compliance.models import Profile
 from mes.masterdata import services as md
 from mes.masterdata.change_control import routing_release_signed
-from mes.masterdata.models import Operation, Part, PartRevision, RoutingStep, Site, WorkCenter
+from mes.masterdata.models import EACH, Operation, Part, PartRevision, RoutingStep, Site, WorkCenter
 
 from .run import HistoryRun
-from .shape import CHARACTERISTICS, FAMILIES, OPERATIONS, SITES
+from .shape import CHARACTERISTICS, OPERATIONS, SITES
 
 
 def master_data(run: HistoryRun) -> None:
@@ -63,7 +63,7 @@ def master_data(run: HistoryRun) -> None:
     # parts, revisions and released routings (with components) through the services
     run.parts = {}
     per_step = [run.m // 5 + (1 if i < run.m % 5 else 0) for i in range(5)]
-    for f in range(FAMILIES):
+    for f in range(run.families):
         raw = part_get(f"RAW-{f:02d}", "Bar stock", "lot")
         run.parts[(f, "raw")] = (raw[0].pk, raw[1].pk, None)
         for kind, label, tracking in (
@@ -77,6 +77,8 @@ def master_data(run: HistoryRun) -> None:
                 run, rev, kind, f, per_step, signers
             )
             run.parts[(f, kind)] = (part.pk, rev.pk, routing.pk)
+            # as an order is imported: whole pieces of a serialized part, a lot in its part's unit
+            run.units[(f, kind)] = EACH if part.tracking == "serial" else part.quantity_unit
     steps = RoutingStep.objects.filter(routing_id__in=[p[2] for p in run.parts.values() if p[2]])
     run.step_index = {}
     for step in steps.order_by("routing_id", "sequence"):

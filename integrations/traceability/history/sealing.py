@@ -4,10 +4,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import CommandError
@@ -23,14 +25,28 @@ def printed_names() -> dict[int, str]:
     return dict(Profile.objects.values_list("user_id", "printed_name"))
 
 
+def database_url() -> str:
+    """The database this process generates into, as a DATABASE_URL for the sealing processes: the one
+    the connection uses (a test database, say), not whatever the environment names."""
+    db = connection.settings_dict
+    user = quote(db.get("USER") or "")
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    host = quote(db.get("HOST") or "", safe="")
+    port = f":{db['PORT']}" if db.get("PORT") else ""
+    return f"postgresql://{user}{password}@{host}{port}/{quote(db['NAME'])}"
+
+
 def seal(workers: int, say: Callable[[str], None]) -> None:
     """Seal in `workers` processes (each a shard of the travelers), then the work orders' chains here."""
+    env = {**os.environ, "DATABASE_URL": database_url()}
+    env.pop("TEST_DATABASE_NAME", None)
     connection.close()
     workers = max(1, workers)
     procs = [
         subprocess.Popen(  # noqa: S603 - our own manage.py with our own arguments
             [sys.executable, "manage.py", "generate_history", "--seal-shard", f"{i}/{workers}"],
             cwd=str(Path(settings.BASE_DIR)),
+            env=env,
         )
         for i in range(workers)
     ]

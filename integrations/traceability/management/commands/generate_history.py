@@ -21,7 +21,7 @@ from django.utils import timezone
 from integrations.traceability.history.load import generate
 from integrations.traceability.history.run import HistoryRun
 from integrations.traceability.history.sealing import seal_shard
-from integrations.traceability.history.shape import BLOCK
+from integrations.traceability.history.shape import sizes
 from travelers.models import Traveler
 
 
@@ -55,8 +55,11 @@ class Command(BaseCommand):
         if Traveler.objects.exists():
             raise CommandError(f"database {name} already has travelers: generate into an empty scratch database")
         now = timezone.now().replace(microsecond=0)
+        travelers, block, families = sizes(opts["travelers"])
         run = HistoryRun(
-            n=max(BLOCK, opts["travelers"] // BLOCK * BLOCK),
+            n=travelers,
+            block=block,
+            families=families,
             m=max(1, min(opts["measurements_per_traveler"], 75)),  # at most 15 characteristics a step
             rng=random.Random(opts["seed"]),
             now=now,
