@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from mes.compliance.audit import audit_record_chains
 from mes.masterdata.errors import CodeNotMapped
 from mes.masterdata.models import Part, PartRevision, Site
 from mes.masterdata.services import operation_resolve, part_resolve
@@ -27,7 +28,8 @@ from mes.numbers import decimal_text
 from travelers.errors import TravelerError, WorkOrderStarted
 from travelers.models import Item, WorkOrder
 from travelers.selectors.orders import released_quantity, released_routing, route_difference
-from travelers.services import work_order_cancel, work_order_change, work_order_create, work_order_release
+from travelers.services import work_order_cancel, work_order_change, work_order_release
+from travelers.services.release import check_order_quantity
 
 from .errors import MessageRefused
 from .models import WorkOrderProvenance
@@ -71,10 +73,20 @@ class ResolvedOrder:
     def number(self) -> str:
         return self.order.number
 
+    @property
+    def revision_to_make(self) -> PartRevision:
+        """The part revision of an order that is not a deletion."""
+        if self.part_revision is None:
+            raise ValueError(f"{self.order.where}: a deletion names no part revision")
+        return self.part_revision
 
-def _site(order: WorkOrderIn, adapter) -> Site:
+
+def _site(order: WorkOrderIn, adapter, sites: dict[str, Site | None]) -> Site:
+    """The order's site; `sites` keeps the sites looked up by code, so that each is read once per message."""
     if order.site_code:
-        site = Site.objects.filter(code=order.site_code).first()
+        if order.site_code not in sites:
+            sites[order.site_code] = Site.objects.filter(code=order.site_code).first()
+        site = sites[order.site_code]
         if site is None:
             raise MessageRefused(f"{order.where}: unknown site '{order.site_code}'", field="site")
         if adapter.site_id and site.pk != adapter.site_id:
@@ -139,8 +151,9 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[Resolved
     if not orders:
         raise MessageRefused("the message holds no work order", field="payload")
     resolved, unmapped, seen, parts, revisions, routings = [], [], {}, {}, {}, {}
+    sites: dict[str, Site | None] = {}
     for order in orders:
-        site = _site(order, adapter)
+        site = _site(order, adapter, sites)
         context = {"adapter": adapter.name, "source": source, "where": order.where, "work_order": order.number}
         if order.action == "delete":
             resolved.append(ResolvedOrder(order, site, None, None, "", []))
@@ -197,16 +210,25 @@ def import_orders(resolved: list[ResolvedOrder], *, adapter, message) -> list[Wo
     """Write the resolved orders in one transaction (all or none), each linked to its message with what
     was done to it: created; changed (a Change, or the order sent again with other content, before work
     began); cancelled (a Delete before work began); unchanged; or a conflict, not applied (a change or a
-    deletion after work began), shown on the sync status page."""
-    made = []
+    deletion after work began), shown on the sync status page.
+
+    The orders are checked one by one in the message's order (the first refusal is the one reported, as
+    ever), but the new ones are written together (work_orders_create_many): one statement for the work
+    orders, one round trip for their audit events, one statement for their provenance — so a file's
+    queries do not grow with its new orders."""
+    made: list[WorkOrder | ResolvedOrder] = []  # a ResolvedOrder holds the place of an order still to write
+    pending: list[ResolvedOrder] = []
     orders = WorkOrder.objects.select_related("site", "part_revision__part")
+    releases = adapter.release_policy == adapter.ReleasePolicy.ON_IMPORT
     with transaction.atomic():
         # The message's orders that exist already, in one query; an order named twice in one message is
         # looked up again the second time (the first may have just made or changed it).
         known = {w.number: w for w in orders.filter(number__in={r.number for r in resolved})}
         seen: set[str] = set()
+        created: dict[str, WorkOrder] = {}
         for r in resolved:
             if r.number in seen:
+                created.update(_create_pending(pending, adapter=adapter, message=message))
                 existing = orders.filter(number=r.number).first()
             else:
                 existing = known.get(r.number)
@@ -222,16 +244,94 @@ def import_orders(resolved: list[ResolvedOrder], *, adapter, message) -> list[Wo
                 )
             if r.order.action == "delete":
                 work_order = _delete(r, existing, message=message)
-            elif existing is None:
-                work_order = _create(r, adapter=adapter, message=message)
+            elif existing is None:  # checked now, written with the other new ones
+                check_order_quantity(r.revision_to_make.part, Decimal(r.quantity or 0), r.unit)
+                pending.append(r)
+                made.append(r)
+                if releases:  # a release reads the order: write it first
+                    created.update(_create_pending(pending, adapter=adapter, message=message))
+                    _release_on_import(r, created[r.number], adapter=adapter, message=message)
+                continue
             else:
                 work_order = _change(r, existing, message=message)
             if work_order is None:
                 continue
-            if r.order.action != "delete" and adapter.release_policy == adapter.ReleasePolicy.ON_IMPORT:
+            if r.order.action != "delete" and releases:
                 _release_on_import(r, work_order, adapter=adapter, message=message)
             made.append(work_order)
-    return made
+        created.update(_create_pending(pending, adapter=adapter, message=message))
+    return [created[m.number] if isinstance(m, ResolvedOrder) else m for m in made]
+
+
+def _create_pending(pending: list[ResolvedOrder], *, adapter, message) -> dict[str, WorkOrder]:
+    """Write the orders waiting in `pending` (and empty it): their work orders by number."""
+    if not pending:
+        return {}
+    work_orders = work_orders_create_many(pending, adapter=adapter, message=message)
+    pending.clear()
+    return {w.number: w for w in work_orders}
+
+
+def work_orders_create_many(resolved: list[ResolvedOrder], *, adapter, message) -> list[WorkOrder]:
+    """New work orders, as travelers.services.work_order_create makes them one by one (each audited as
+    "workorder.created" in its own chain, with the same changes), written together: the orders in one
+    statement, their events and head moves in one round trip (audit_record_chains), their provenance in
+    one statement. The caller checked each (checked_order_quantity, not known before) in the message's
+    order; it runs inside the import's transaction."""
+    work_orders = WorkOrder.objects.bulk_create(
+        [
+            WorkOrder(
+                number=r.number,
+                part_revision=r.part_revision,
+                quantity=r.quantity,
+                quantity_unit=r.unit,
+                site=r.site,
+                due_date=r.order.due_date,
+                source_system=adapter.source_system,
+                external_id=r.order.external_id or r.number,
+                ordered_operations=list(r.operations),
+            )
+            for r in resolved
+        ]
+    )
+    audit_record_chains(
+        actor=None,
+        entries={
+            f"workorder:{w.pk}": [
+                {
+                    "action": "workorder.created",
+                    "object_type": "travelers.workorder",
+                    "object_id": w.pk,
+                    "changes": {
+                        "number": [None, w.number],
+                        "part_revision": [None, str(w.part_revision)],
+                        "quantity": [None, f"{decimal_text(Decimal(w.quantity))} {w.quantity_unit}"],
+                        "site": [None, w.site.code],
+                        "source": [None, f"{w.source_system}:{w.external_id}".strip(":")],
+                    },
+                }
+            ]
+            for w in work_orders
+        },
+    )
+    WorkOrderProvenance.objects.bulk_create(
+        [
+            WorkOrderProvenance(
+                work_order=w, message=message, action=WorkOrderProvenance.Action.CREATED, note=_created_note(r)
+            )
+            for r, w in zip(resolved, work_orders, strict=True)
+        ]
+    )
+    return work_orders
+
+
+def _created_note(r: ResolvedOrder) -> str:
+    notes = list(r.notes)
+    if r.order.action == "change":
+        notes.insert(0, "a change of an order not known before: created")
+    if r.route_difference:
+        notes.append(f"route differs: {r.route_difference}")
+    return "; ".join(notes)
 
 
 def _release_on_import(r: ResolvedOrder, work_order: WorkOrder, *, adapter, message) -> None:
@@ -274,29 +374,6 @@ def _provenance(work_order, message, action: str, notes) -> None:
     note = "; ".join(n for n in notes if n)
     if not WorkOrderProvenance.objects.filter(work_order=work_order, message=message).exists():
         WorkOrderProvenance.objects.create(work_order=work_order, message=message, action=action, note=note)
-
-
-def _create(r: ResolvedOrder, *, adapter, message) -> WorkOrder:
-    work_order = work_order_create(
-        number=r.number,
-        part_revision=r.part_revision,
-        quantity=r.quantity,
-        quantity_unit=r.unit,
-        site=r.site,
-        due_date=r.order.due_date,
-        source_system=adapter.source_system,
-        external_id=r.order.external_id or r.number,
-        ordered_operations=r.operations,
-    )
-    notes = list(r.notes)
-    if r.order.action == "change":
-        notes.insert(0, "a change of an order not known before: created")
-    if r.route_difference:
-        notes.append(f"route differs: {r.route_difference}")
-    WorkOrderProvenance.objects.create(
-        work_order=work_order, message=message, action=WorkOrderProvenance.Action.CREATED, note="; ".join(notes)
-    )
-    return work_order
 
 
 def _change(r: ResolvedOrder, existing: WorkOrder, *, message) -> WorkOrder:
