@@ -12,6 +12,7 @@ from integrations.adapters import impl_for
 from integrations.models import InboxMessage, WorkOrderProvenance
 from integrations.sim import legacy
 from mes.compliance.models import AuditChainHead, AuditEvent
+from mes.compliance.verify import audit_problems
 from tests.integrations.legacy_support import *  # noqa: F403 - the fixtures
 from tests.integrations.legacy_support import order
 from travelers.models import WorkOrder
@@ -49,6 +50,7 @@ def test_the_queries_of_an_import_do_not_grow_with_its_orders(drop):
         head = AuditChainHead.objects.get(chain=event.chain)
         assert (head.last_seq, head.last_hash) == (1, event.hash)
         assert WorkOrderProvenance.objects.get(work_order=work_order).action == "created"
+    assert audit_problems(chains=[f"workorder:{w.pk}" for w in made]) == []  # the verifier reads them as ever
 
 
 @pytest.mark.django_db
@@ -59,7 +61,30 @@ def test_orders_sent_again_change_nothing_and_cost_a_stated_number_of_queries_ea
     many = import_file(drop, "again-50.xml", [f"WO-S{n}" for n in range(50)])
 
     assert many - few <= 45 * PER_RESENT_ORDER + MARGIN, f"5 orders sent again: {few} queries, 50: {many}"
-    assert AuditEvent.objects.filter(chain__startswith="workorder:").count() == 55  # nothing new to record
+    imported = [
+        f"workorder:{pk}" for pk in WorkOrder.objects.filter(source_system="legacy-wic").values_list("pk", flat=True)
+    ]
+    assert AuditEvent.objects.filter(chain__in=imported).count() == 55  # nothing new to record
     assert set(WorkOrderProvenance.objects.filter(message__source="again-50.xml").values_list("action", flat=True)) == {
         "unchanged"
     }
+
+
+@pytest.mark.django_db
+def test_an_order_named_twice_is_made_then_changed_and_a_bad_order_refuses_the_file_whole(drop):
+    inbox, _, failed = impl_for(drop).folders()
+    twice = [order("WO-T1"), order("WO-T2"), order("WO-T1", quantity=4)]
+    (inbox / "twice.xml").write_bytes(legacy.schedule_document(twice, "V0700"))
+    impl_for(drop).poll()
+    assert WorkOrder.objects.get(number="WO-T1").quantity == 4
+    actions = dict(WorkOrderProvenance.objects.values_list("work_order__number", "action"))
+    assert actions == {"WO-T1": "created", "WO-T2": "created"}  # one row per order and message, as before
+    assert AuditEvent.objects.filter(chain=f"workorder:{WorkOrder.objects.get(number='WO-T1').pk}").count() == 2
+
+    bad = [order("WO-B1"), order("WO-1"), order("WO-B3")]  # WO-1: the shop's own, made in Traveler
+    (inbox / "bad.xml").write_bytes(legacy.schedule_document(bad, "V0700"))
+    impl_for(drop).poll()
+    assert not WorkOrder.objects.filter(number__startswith="WO-B").exists()
+    refused = InboxMessage.objects.get(source="bad.xml")
+    assert refused.status == "dead"
+    assert refused.reason == "OperationsRequest[2]: work order WO-1 already exists from Traveler"
