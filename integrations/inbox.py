@@ -14,7 +14,8 @@ from travelers.errors import TravelerError
 from .errors import MessageRefused
 from .formats import PARSERS
 from .models import InboxMessage, WorkOrderProvenance
-from .orders import WorkOrderIn, import_orders, resolve
+from .order_import import import_orders
+from .orders import WorkOrderIn, resolve
 
 log = logging.getLogger(__name__)
 

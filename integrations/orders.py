@@ -1,5 +1,5 @@
-"""Work orders on the way in: the neutral shape every inbound adapter parses into, and the import
-that resolves legacy codes to the shared data model and writes through the traveler services.
+"""Work orders on the way in: the neutral shape every inbound adapter parses into, and resolving its
+legacy codes to the shared data model (integrations.order_import writes what resolving gives).
 
 Resolving (before anything is written) applies the adapter's rules, each decision kept as a note in the
 order's provenance:
@@ -18,19 +18,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
-
 from mes.masterdata.errors import CodeNotMapped
 from mes.masterdata.models import Part, PartRevision, Site
 from mes.masterdata.services import operation_resolve, part_resolve
-from mes.numbers import decimal_text
-from travelers.errors import TravelerError, WorkOrderStarted
-from travelers.models import Item, WorkOrder
-from travelers.selectors.orders import released_quantity, released_routing, route_difference
-from travelers.services import work_order_cancel, work_order_change, work_order_create, work_order_release
+from travelers.selectors.orders import released_routing, route_difference
 
 from .errors import MessageRefused
-from .models import WorkOrderProvenance
 from .uom import part_quantity
 
 
@@ -71,10 +64,20 @@ class ResolvedOrder:
     def number(self) -> str:
         return self.order.number
 
+    @property
+    def revision_to_make(self) -> PartRevision:
+        """The part revision of an order that is not a deletion."""
+        if self.part_revision is None:
+            raise ValueError(f"{self.order.where}: a deletion names no part revision")
+        return self.part_revision
 
-def _site(order: WorkOrderIn, adapter) -> Site:
+
+def _site(order: WorkOrderIn, adapter, sites: dict[str, Site | None]) -> Site:
+    """The order's site; `sites` keeps the sites looked up by code, so that each is read once per message."""
     if order.site_code:
-        site = Site.objects.filter(code=order.site_code).first()
+        if order.site_code not in sites:
+            sites[order.site_code] = Site.objects.filter(code=order.site_code).first()
+        site = sites[order.site_code]
         if site is None:
             raise MessageRefused(f"{order.where}: unknown site '{order.site_code}'", field="site")
         if adapter.site_id and site.pk != adapter.site_id:
@@ -139,8 +142,9 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[Resolved
     if not orders:
         raise MessageRefused("the message holds no work order", field="payload")
     resolved, unmapped, seen, parts, revisions, routings = [], [], {}, {}, {}, {}
+    sites: dict[str, Site | None] = {}
     for order in orders:
-        site = _site(order, adapter)
+        site = _site(order, adapter, sites)
         context = {"adapter": adapter.name, "source": source, "where": order.where, "work_order": order.number}
         if order.action == "delete":
             resolved.append(ResolvedOrder(order, site, None, None, "", []))
@@ -191,186 +195,3 @@ def resolve(orders: list[WorkOrderIn], *, adapter, source: str) -> list[Resolved
     if unmapped:
         raise MessageRefused("; ".join(dict.fromkeys(unmapped)), field="operation")
     return resolved
-
-
-def import_orders(resolved: list[ResolvedOrder], *, adapter, message) -> list[WorkOrder]:
-    """Write the resolved orders in one transaction (all or none), each linked to its message with what
-    was done to it: created; changed (a Change, or the order sent again with other content, before work
-    began); cancelled (a Delete before work began); unchanged; or a conflict, not applied (a change or a
-    deletion after work began), shown on the sync status page."""
-    made = []
-    orders = WorkOrder.objects.select_related("site", "part_revision__part")
-    with transaction.atomic():
-        # The message's orders that exist already, in one query; an order named twice in one message is
-        # looked up again the second time (the first may have just made or changed it).
-        known = {w.number: w for w in orders.filter(number__in={r.number for r in resolved})}
-        seen: set[str] = set()
-        for r in resolved:
-            if r.number in seen:
-                existing = orders.filter(number=r.number).first()
-            else:
-                existing = known.get(r.number)
-                seen.add(r.number)
-            if existing is not None and not (
-                existing.source_system == adapter.source_system
-                and existing.external_id == (r.order.external_id or r.number)
-            ):
-                raise MessageRefused(
-                    f"{r.order.where}: work order {r.number} already exists from "
-                    f"{existing.source_system or 'Traveler'}",
-                    field="number",
-                )
-            if r.order.action == "delete":
-                work_order = _delete(r, existing, message=message)
-            elif existing is None:
-                work_order = _create(r, adapter=adapter, message=message)
-            else:
-                work_order = _change(r, existing, message=message)
-            if work_order is None:
-                continue
-            if r.order.action != "delete" and adapter.release_policy == adapter.ReleasePolicy.ON_IMPORT:
-                _release_on_import(r, work_order, adapter=adapter, message=message)
-            made.append(work_order)
-    return made
-
-
-def _release_on_import(r: ResolvedOrder, work_order: WorkOrder, *, adapter, message) -> None:
-    """The adapter releases travelers on import: those the order still needs, numbered as the message
-    says, else by the site's numbering rule. A refusal refuses the whole message (a dead letter that
-    says why), so that no order of it waits half-imported."""
-    work_order.refresh_from_db()
-    if work_order.status not in (WorkOrder.Status.RELEASED, WorkOrder.Status.IN_PROGRESS):
-        return
-    if work_order.quantity - released_quantity(work_order) <= 0:
-        return
-    if adapter.release_as_id is None:
-        raise MessageRefused(
-            f"adapter {adapter.name} releases travelers on import but names no account to release them as "
-            "(release_as, in the admin)",
-            field="release_as",
-        )
-    used = set(Item.objects.filter(work_order=work_order).values_list("identifier", flat=True))
-    serials = [s for s in r.order.serials if s not in used] or None
-    lot = r.order.lot if r.order.lot and r.order.lot not in used else None
-    lots = [(lot, work_order.quantity - released_quantity(work_order))] if lot else None
-    if work_order.part_revision.part.tracking == "serial":
-        lots = None
-    else:
-        serials = None
-    try:
-        travelers = work_order_release(work_order=work_order, actor=adapter.release_as, serials=serials, lots=lots)
-    except TravelerError as exc:
-        raise MessageRefused(
-            f"{r.order.where}: work order {r.number}: its travelers could not be released on import: {exc.message}",
-            field=exc.field,
-        ) from exc
-    row = WorkOrderProvenance.objects.get(work_order=work_order, message=message)
-    released = "travelers released on import: " + ", ".join(f"{t.number} ({t.item.identifier})" for t in travelers)
-    row.note = f"{row.note}; {released}" if row.note else released
-    row.save(update_fields=["note"])
-
-
-def _provenance(work_order, message, action: str, notes) -> None:
-    note = "; ".join(n for n in notes if n)
-    if not WorkOrderProvenance.objects.filter(work_order=work_order, message=message).exists():
-        WorkOrderProvenance.objects.create(work_order=work_order, message=message, action=action, note=note)
-
-
-def _create(r: ResolvedOrder, *, adapter, message) -> WorkOrder:
-    work_order = work_order_create(
-        number=r.number,
-        part_revision=r.part_revision,
-        quantity=r.quantity,
-        quantity_unit=r.unit,
-        site=r.site,
-        due_date=r.order.due_date,
-        source_system=adapter.source_system,
-        external_id=r.order.external_id or r.number,
-        ordered_operations=r.operations,
-    )
-    notes = list(r.notes)
-    if r.order.action == "change":
-        notes.insert(0, "a change of an order not known before: created")
-    if r.route_difference:
-        notes.append(f"route differs: {r.route_difference}")
-    WorkOrderProvenance.objects.create(
-        work_order=work_order, message=message, action=WorkOrderProvenance.Action.CREATED, note="; ".join(notes)
-    )
-    return work_order
-
-
-def _change(r: ResolvedOrder, existing: WorkOrder, *, message) -> WorkOrder:
-    """A Change (or Replace), or the same order sent again: apply what differs before work began."""
-    asked = "changed" if r.order.action == "change" else "sent again"
-    try:
-        work_order, changes = work_order_change(
-            work_order=existing,
-            quantity=r.quantity,
-            quantity_unit=r.unit,
-            due_date=r.order.due_date,
-            part_revision=r.part_revision,
-            ordered_operations=r.operations,
-            reason=f"{asked} by {existing.source_system} (inbox message {message.pk})",
-        )
-    except WorkOrderStarted as exc:
-        wanted = _differences(existing, r)
-        note = f"not applied: {exc.message}; the legacy MES {asked} it with {wanted}"
-        _provenance(existing, message, WorkOrderProvenance.Action.CONFLICT, [note])
-        return existing
-    if not changes:
-        _provenance(work_order, message, WorkOrderProvenance.Action.UNCHANGED, [])
-        return work_order
-    described = "; ".join(
-        f"{name.replace('_', ' ')} {_shown(old)} → {_shown(new)}" for name, (old, new) in changes.items()
-    )
-    notes = [f"{asked}: {described}", *r.notes]
-    difference = route_difference(released_routing(work_order.part_revision), work_order.ordered_operations)
-    if difference and "ordered_operations" in changes:
-        notes.append(f"route differs: {difference}")
-    _provenance(work_order, message, WorkOrderProvenance.Action.CHANGED, notes)
-    return work_order
-
-
-def _delete(r: ResolvedOrder, existing: WorkOrder | None, *, message) -> WorkOrder | None:
-    if existing is None:
-        return None  # nothing to cancel: the inbox message says so in what it produced
-    try:
-        work_order, cancelled = work_order_cancel(
-            work_order=existing,
-            reason=f"deleted by {existing.source_system} (inbox message {message.pk})",
-        )
-    except WorkOrderStarted as exc:
-        _provenance(existing, message, WorkOrderProvenance.Action.CONFLICT, [f"not cancelled: {exc.message}"])
-        return existing
-    if existing.status == WorkOrder.Status.CANCELLED:
-        _provenance(work_order, message, WorkOrderProvenance.Action.UNCHANGED, ["already cancelled"])
-    else:
-        shown = f"; travelers cancelled: {', '.join(cancelled)}" if cancelled else ""
-        _provenance(work_order, message, WorkOrderProvenance.Action.CANCELLED, [f"cancelled{shown}"])
-    return work_order
-
-
-def _shown(value) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, list):
-        return ", ".join(str(v) for v in value) or "none"
-    return str(value)
-
-
-def _differences(existing: WorkOrder, r: ResolvedOrder) -> str:
-    wanted = []
-    if r.part_revision is not None and r.part_revision.pk != existing.part_revision_id:
-        wanted.append(f"part revision {r.part_revision.revision}")
-    if r.quantity is not None and (r.quantity != existing.quantity or r.unit != existing.quantity_unit):
-        was = quantity_text(existing.quantity, existing.quantity_unit)
-        wanted.append(f"quantity {quantity_text(r.quantity, r.unit)} (was {was})")
-    if r.order.due_date and r.order.due_date != existing.due_date:
-        wanted.append(f"due date {r.order.due_date} (was {existing.due_date or 'none'})")
-    if r.operations != list(existing.ordered_operations):
-        wanted.append(f"route {', '.join(r.operations) or 'none'}")
-    return ", ".join(wanted) or "the same content"
-
-
-def quantity_text(quantity: Decimal, unit: str) -> str:
-    return f"{decimal_text(quantity)} {unit}"
