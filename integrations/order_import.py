@@ -9,13 +9,12 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from mes.compliance.audit import audit_record_chains
 from mes.numbers import decimal_text
 from travelers.errors import TravelerError, WorkOrderStarted
 from travelers.models import Item, WorkOrder
 from travelers.selectors.orders import released_quantity, released_routing, route_difference
 from travelers.services import work_order_cancel, work_order_change, work_order_release
-from travelers.services.release import check_order_quantity
+from travelers.services.release import check_order_quantity, work_orders_create_many
 
 from .errors import MessageRefused
 from .models import WorkOrderProvenance
@@ -83,18 +82,17 @@ def _create_pending(pending: list[ResolvedOrder], *, adapter, message) -> dict[s
     """Write the orders waiting in `pending` (and empty it): their work orders by number."""
     if not pending:
         return {}
-    work_orders = work_orders_create_many(pending, adapter=adapter, message=message)
+    work_orders = work_orders_import_new(pending, adapter=adapter, message=message)
     pending.clear()
     return {w.number: w for w in work_orders}
 
 
-def work_orders_create_many(resolved: list[ResolvedOrder], *, adapter, message) -> list[WorkOrder]:
-    """New work orders, as travelers.services.work_order_create makes them one by one (each audited as
-    "workorder.created" in its own chain, with the same changes), written together: the orders in one
-    statement, their events and head moves in one round trip (audit_record_chains), their provenance in
-    one statement. The caller checked each (check_order_quantity; not known before) in the message's
-    order; it runs inside the import's transaction."""
-    work_orders = WorkOrder.objects.bulk_create(
+def work_orders_import_new(resolved: list[ResolvedOrder], *, adapter, message) -> list[WorkOrder]:
+    """New work orders of a message, written together by travelers' work_orders_create_many (each
+    audited as work_order_create audits one), then their provenance in one statement. The caller
+    checked each (check_order_quantity; not known before) in the message's order; it runs inside the
+    import's transaction."""
+    work_orders = work_orders_create_many(
         [
             WorkOrder(
                 number=r.number,
@@ -109,26 +107,6 @@ def work_orders_create_many(resolved: list[ResolvedOrder], *, adapter, message) 
             )
             for r in resolved
         ]
-    )
-    audit_record_chains(
-        actor=None,
-        entries={
-            f"workorder:{w.pk}": [
-                {
-                    "action": "workorder.created",
-                    "object_type": "travelers.workorder",
-                    "object_id": w.pk,
-                    "changes": {
-                        "number": [None, w.number],
-                        "part_revision": [None, str(w.part_revision)],
-                        "quantity": [None, f"{decimal_text(Decimal(w.quantity))} {w.quantity_unit}"],
-                        "site": [None, w.site.code],
-                        "source": [None, f"{w.source_system}:{w.external_id}".strip(":")],
-                    },
-                }
-            ]
-            for w in work_orders
-        },
     )
     WorkOrderProvenance.objects.bulk_create(
         [
