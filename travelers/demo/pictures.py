@@ -34,18 +34,18 @@ def section_drawing_svg(*, part_number: str, revision: str, view: str, bore_labe
     </marker>
   </defs>
   <rect x="0.5" y="0.5" width="479" height="299" fill="#fff" stroke="#000"/>
-  <rect x="120" y="50" width="240" height="65" fill="url(#hatch)" stroke="#000" stroke-width="2"/>
-  <rect x="120" y="165" width="240" height="65" fill="url(#hatch)" stroke="#000" stroke-width="2"/>
-  <line x1="100" y1="140" x2="380" y2="140" stroke="#000" stroke-dasharray="18 4 3 4"/>
-  <line x1="360" y1="115" x2="415" y2="115" stroke="#000"/>
-  <line x1="360" y1="165" x2="415" y2="165" stroke="#000"/>
-  <line x1="405" y1="115" x2="405" y2="165" stroke="#000" marker-start="url(#arrow)" marker-end="url(#arrow)"/>
-  <text x="412" y="144" font-weight="bold">{bore_label}</text>
-  <text x="240" y="40" text-anchor="middle" font-weight="bold">{view}</text>
+  <rect x="60" y="50" width="240" height="65" fill="url(#hatch)" stroke="#000" stroke-width="2"/>
+  <rect x="60" y="165" width="240" height="65" fill="url(#hatch)" stroke="#000" stroke-width="2"/>
+  <line x1="40" y1="140" x2="320" y2="140" stroke="#000" stroke-dasharray="18 4 3 4"/>
+  <line x1="300" y1="115" x2="355" y2="115" stroke="#000"/>
+  <line x1="300" y1="165" x2="355" y2="165" stroke="#000"/>
+  <line x1="345" y1="115" x2="345" y2="165" stroke="#000" marker-start="url(#arrow)" marker-end="url(#arrow)"/>
+  <text x="352" y="144" font-weight="bold">{bore_label}</text>
+  <text x="180" y="40" text-anchor="middle" font-weight="bold">{view}</text>
   <line x1="0" y1="250" x2="480" y2="250" stroke="#000"/>
   <text x="12" y="270">{part_number} rev {revision}</text>
+  <text x="468" y="270" font-size="10" text-anchor="end">Dimensions in mm · Meridian Aerostructures</text>
   <text x="12" y="288" font-size="10">{note}</text>
-  <text x="468" y="288" font-size="10" text-anchor="end">Dimensions in mm · Meridian Aerostructures</text>
 </svg>
 """
     return svg.encode("utf-8")
