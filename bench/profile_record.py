@@ -58,9 +58,10 @@ def run(args) -> None:
     from django.db import connection  # noqa: PLC0415 — Django's app loading: after django.setup()
     from django.test import Client  # noqa: PLC0415 — as above
     from django.test.utils import CaptureQueriesContext  # noqa: PLC0415 — as above
+    from record.building import build  # noqa: PLC0415 — as above
 
     steps_needed = -(-args.values // rm.CHARS) + 1
-    tablets = rm.build(-(-steps_needed // rm.STEPS))
+    tablets = build(-(-steps_needed // rm.STEPS))
     client = Client(SERVER_NAME="127.0.0.1")
     profiler = cProfile.Profile(time.process_time) if args.cpu else cProfile.Profile()
     signings = [0]

@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scratch  # noqa: E402 - bench/ beside this file
-from record.data import build, drop_scratch, scratch_database_url  # noqa: E402
+from record.data import drop_scratch, scratch_database_url  # noqa: E402
 from record.floor import floor  # noqa: E402
 from record.load import drive, soak  # noqa: E402
 from record.procs import backends_cpu, cpu_since, free_port, workers_cpu_seconds, workers_rss_mb  # noqa: E402
@@ -70,6 +70,8 @@ def main() -> None:
     import django  # noqa: PLC0415 — after the environment above: settings read it when imported
 
     django.setup()
+    from record.building import build  # noqa: PLC0415 — it imports models: after django.setup()
+
     soak_tablets = args.soak_tablets if args.soak > 0 else 0
     tablets = build(  # each level and mode works on travelers of its own; the soak's tablets walk many
         sum(levels) * len(modes),

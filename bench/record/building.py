@@ -1,5 +1,5 @@
-"""Building the record bench's data through the services (record.data.build calls it once Django is set
-up: this module imports models)."""
+"""Building the record bench's data through the services: import it only after django.setup() (it
+imports models)."""
 
 from __future__ import annotations
 
@@ -21,10 +21,20 @@ from travelers import services
 
 from .data import CHARS, PASSWORD, PIN, STEPS
 
-__all__ = ["build", "override_settings"]
+
+def build(tablets: int, travelers_each: int = 1, *, soak_tablets: int = 0, soak_travelers: int = 0) -> list[dict]:
+    """Master data, one operator per tablet (token), `travelers_each` travelers per tablet, then
+    `soak_tablets` more with `soak_travelers` each. Returns the tablets (each with its first traveler as
+    `traveler`, all of them as `travelers`), the soak's last."""
+    # The bench's passwords are only ever checked here, while building: a fast hasher for them (PBKDF2 costs
+    # a second a user). The signing PINs keep theirs, which the server checks on every signing.
+    with override_settings(
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", "mes.compliance.hashers.SigningPinHasher"]
+    ):
+        return _build(tablets, travelers_each, soak_tablets, soak_travelers)
 
 
-def build(tablets: int, travelers_each: int, soak_tablets: int, soak_travelers: int) -> list[dict]:
+def _build(tablets: int, travelers_each: int, soak_tablets: int, soak_travelers: int) -> list[dict]:
     call_command("migrate", verbosity=0)
     site = Site.objects.create(code="BEN", name="Bench", time_zone="UTC", legacy_system="bench")
     wc = WorkCenter.objects.create(site=site, code="CELL", name="Cell")

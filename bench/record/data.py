@@ -36,17 +36,3 @@ def drop_scratch(url: str) -> None:
     admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-
-
-def build(tablets: int, travelers_each: int = 1, *, soak_tablets: int = 0, soak_travelers: int = 0) -> list[dict]:
-    """Master data, one operator per tablet (token), `travelers_each` travelers per tablet, then
-    `soak_tablets` more with `soak_travelers` each. Returns the tablets (each with its first traveler as
-    `traveler`, all of them as `travelers`), the soak's last."""
-    from . import building  # noqa: PLC0415 — it imports models: only after the caller's django.setup()
-
-    # The bench's passwords are only ever checked here, while building: a fast hasher for them (PBKDF2 costs
-    # a second a user). The signing PINs keep theirs, which the server checks on every signing.
-    with building.override_settings(
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher", "mes.compliance.hashers.SigningPinHasher"]
-    ):
-        return building.build(tablets, travelers_each, soak_tablets, soak_travelers)
