@@ -18,7 +18,7 @@ from travelers.states import StepStatus
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
 from .cosign import check_cosigner, correction_needs_cosign, cosigner_authenticate
-from .measurements import build_measurement, value_data
+from .measurements import build_measurement, raises_ncr, value_data
 from .quality import ncr_raise_for_measurement
 
 
@@ -149,7 +149,7 @@ def _measurement_correct(
         state=measurement_content(m),
     )
     emit(traveler, "measurement.corrected", value_data(m), step=step)
-    if m.judgment == "out_of_spec" and original.characteristic.on_out_of_spec == "hold":
+    if raises_ncr(m, original.characteristic):
         ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
     return m
 

@@ -16,7 +16,7 @@ from travelers.errors import MeasurementInvalid, RecordConflict, TravelerError
 from travelers.models import Measurement, TravelerCharacteristic, TravelerStep
 
 from .common import clock, lock_traveler
-from .measurements import NEXT_IDS, build_measurement, lock_step_for_values, record_writes
+from .measurements import NEXT_IDS, build_measurement, lock_step_for_values, raises_ncr, record_writes
 from .quality import ncr_raise_for_measurement
 
 MAX_VALUES = 500
@@ -139,7 +139,7 @@ def measurement_record_batch(
     for m, (pk,) in zip(measurements, sorted(ids), strict=True):  # each value a change of its own, stamped
         m.pk, m.recorded_at = pk, clock(traveler)  # after the one before; ids in the order given
     record_writes(traveler, step, measurements, head=heads[0] if heads else None, actor=actor)
-    holding = [m for m in measurements if m.judgment == "out_of_spec" and m.characteristic.on_out_of_spec == "hold"]
+    holding = [m for m in measurements if raises_ncr(m, m.characteristic)]
     if holding:
         for m in holding:
             ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from mes.compliance.audit import HEAD_LOCK, audit_events, audit_head_lock, head_moves, record_seal
-from mes.masterdata.models import WorkCenter
+from mes.masterdata.models import Characteristic, WorkCenter
 from travelers.content import current_measurements, measurement_content
 from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused
 from travelers.judging import judge
@@ -89,6 +89,12 @@ def _attachment(step: TravelerStep, attachment_id: int | None) -> Attachment:
             field="attachment",
         )
     return attachment
+
+
+def raises_ncr(m: Measurement, char: TravelerCharacteristic) -> bool:
+    """Whether recording `m` raises an NCR and holds the traveler: an out-of-spec value of a characteristic
+    whose rule is to hold (the other rule, "flag", only marks the value)."""
+    return m.judgment == Measurement.Judgment.OUT_OF_SPEC and char.on_out_of_spec == Characteristic.OnOutOfSpec.HOLD
 
 
 def build_measurement(
@@ -337,6 +343,6 @@ def measurement_record(
     )
     m.pk = ids[0][0]
     record_writes(traveler, step, [m], head=heads[0] if heads else None, actor=actor)
-    if m.judgment == "out_of_spec" and char.on_out_of_spec == "hold":
+    if raises_ncr(m, char):
         ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
     return m
