@@ -34,7 +34,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -44,23 +43,9 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+import scratch  # noqa: E402 - bench/ beside this file
+
 DB_NAME = os.environ.get("BENCH_DB", "traveler_bench_archive")  # a name of your own if others bench too
-
-
-def scratch_database_url() -> str:
-    if os.environ.get("DATABASE_URL"):
-        base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-        admin_url = base._replace(path="/postgres").geturl()
-        url = base._replace(path=f"/{DB_NAME}").geturl()
-    else:
-        from mes import embedded
-
-        url = embedded.ensure_running(DB_NAME).rsplit("/", 1)[0] + f"/{DB_NAME}"
-        admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return url
 
 
 def drop_scratch(url: str) -> None:
@@ -367,7 +352,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the last run with PDF (this process)")
     args = parser.parse_args()
 
-    url = scratch_database_url()
+    url = scratch.fresh_database(DB_NAME)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
     os.environ["LOG_LEVEL"] = "WARNING"

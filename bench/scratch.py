@@ -26,6 +26,16 @@ def server_urls(db_name: str) -> tuple[str, str]:
     return url.rsplit("/", 1)[0] + "/postgres", url.rsplit("/", 1)[0] + f"/{db_name}"
 
 
+def fresh_database(db_name: str) -> str:
+    """A new, empty scratch database `db_name` on the server Traveler uses (one left over from an earlier
+    run is dropped first); returns its URL."""
+    admin_url, url = server_urls(db_name)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    return url
+
+
 def admin(db_name: str, sql: str) -> None:
     with psycopg.connect(server_urls(db_name)[0], autocommit=True) as conn:
         conn.execute(sql)

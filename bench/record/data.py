@@ -5,9 +5,9 @@ travelers, built through the services."""
 from __future__ import annotations
 
 import os
-import urllib.parse
 
 import psycopg
+import scratch  # bench/, on the path of every bench script
 
 DB_NAME = os.environ.get("BENCH_DB", "traveler_bench")  # a name of your own if others bench too
 STEPS, CHARS = 10, 10
@@ -17,19 +17,7 @@ PIN = "482913"
 
 def scratch_database_url() -> str:
     """The URL of a fresh scratch database on the same server as Traveler's."""
-    if os.environ.get("DATABASE_URL"):
-        base = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
-        admin_url = base._replace(path="/postgres").geturl()
-        url = base._replace(path=f"/{DB_NAME}").geturl()
-    else:
-        from mes import embedded  # noqa: PLC0415 — only without DATABASE_URL (the private server)
-
-        url = embedded.ensure_running(DB_NAME).rsplit("/", 1)[0] + f"/{DB_NAME}"
-        admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    return url
+    return scratch.fresh_database(DB_NAME)
 
 
 def drop_scratch(url: str) -> None:
