@@ -397,6 +397,25 @@ class Characteristic(models.Model):
             raise ValidationError({field: message for field, message in problems})
 
 
+# What a characteristic specifies, in the order an engineer edits it (the admin) and a traveler copies it at
+# release (its own snapshot of the spec); the gauge's fields apart, for the admin shows them in their own box.
+SPEC_FIELDS = (
+    "sequence",
+    "code",
+    "name",
+    "kind",
+    "unit",
+    "nominal",
+    "lower_limit",
+    "upper_limit",
+    "decimals",
+    "choices",
+    "required",
+    "on_out_of_spec",
+)
+GAUGE_FIELDS = ("device_endpoint", "device_node", "device_unit", "device_scale")
+
+
 @tracked()
 class Qualification(models.Model):
     """Who may perform or inspect which operation, until when."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from mes.compliance.audit import audit_record, audit_record_chains
-from mes.masterdata.models import EACH, Characteristic, Part, PartRevision, Routing, Site
+from mes.masterdata.models import EACH, GAUGE_FIELDS, SPEC_FIELDS, Characteristic, Part, PartRevision, Routing, Site
 from mes.masterdata.states import RoutingStatus
 from mes.numbers import decimal_text
 from travelers.errors import ReleaseRefused
@@ -145,26 +145,6 @@ def spec_revision_of(routing: Routing) -> str:
     return f"{part_revision.part.number} rev {part_revision.revision} / routing r{routing.revision}"
 
 
-SPEC_FIELDS = (
-    "sequence",
-    "code",
-    "name",
-    "kind",
-    "unit",
-    "nominal",
-    "lower_limit",
-    "upper_limit",
-    "decimals",
-    "choices",
-    "required",
-    "on_out_of_spec",
-    "device_endpoint",
-    "device_node",
-    "device_unit",
-    "device_scale",
-)
-
-
 def characteristic_snapshot(
     step: TravelerStep, characteristic: Characteristic | TravelerCharacteristic, spec_revision: str
 ) -> TravelerCharacteristic:
@@ -175,7 +155,7 @@ def characteristic_snapshot(
         step=step,
         source_id=source_id,
         spec_revision=spec_revision,
-        **{name: getattr(characteristic, name) for name in SPEC_FIELDS},
+        **{name: getattr(characteristic, name) for name in (*SPEC_FIELDS, *GAUGE_FIELDS)},
     )
 
 

@@ -10,6 +10,8 @@ from django.contrib import admin
 from django.utils.translation import gettext
 
 from ..models import (
+    GAUGE_FIELDS,
+    SPEC_FIELDS,
     Characteristic,
     Routing,
     RoutingStep,
@@ -40,26 +42,9 @@ def upload_content_type(upload) -> str:
     return mimetypes.guess_type(upload.name)[0] or upload.content_type or "application/octet-stream"
 
 
-CHARACTERISTIC_FIELDS = (
-    "sequence",
-    "code",
-    "name",
-    "kind",
-    "unit",
-    "nominal",
-    "lower_limit",
-    "upper_limit",
-    "decimals",
-    "choices",
-    "required",
-    "on_out_of_spec",
-)
-GAUGE_FIELDS = ("device_endpoint", "device_node", "device_unit", "device_scale")
-
-
 class CharacteristicInline(DraftContentInline, ServiceInline, admin.TabularInline):
     model = Characteristic
-    fields = CHARACTERISTIC_FIELDS
+    fields = SPEC_FIELDS
     extra = 0
 
     def routing_of(self, parent):
@@ -231,7 +216,7 @@ class CharacteristicAdmin(DraftRoutingContentAdmin):
     list_filter = ("kind", "required", "on_out_of_spec")
     search_fields = ("code", "name")
     list_select_related = ("step__routing__part_revision__part",)
-    fields = ("step", *CHARACTERISTIC_FIELDS, *GAUGE_FIELDS)
+    fields = ("step", *SPEC_FIELDS, *GAUGE_FIELDS)
 
     def routing_of(self, obj):
         return obj.step.routing
