@@ -3,8 +3,6 @@ the original stays."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils.translation import gettext
@@ -13,7 +11,7 @@ from mes.compliance.models import Signature
 from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from travelers.content import correction_content, measurement_content
 from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused
-from travelers.models import Measurement, TravelerCharacteristic, TravelerStep
+from travelers.models import Measurement
 from travelers.states import StepStatus
 
 from .common import audit, bump, clock, emit, ensure_not_held, lock_step, require_perm
@@ -94,7 +92,7 @@ def _measurement_correct(
             field="cosigner_username",
             why=f"this correction needs a second signature ({why})",
         )
-    m = _new_measurement(
+    m = build_measurement(
         step=step,
         char=original.characteristic,
         value=value,
@@ -106,9 +104,11 @@ def _measurement_correct(
         at=clock(traveler),
         supersedes=original,
         reason=reason.strip(),
-        save=False,
         decimal_comma=decimal_comma,
     )
+    with connection.cursor() as cursor:  # signed before it is saved: its id is drawn now for the content to name
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
+        m.pk = cursor.fetchone()[0]
     signature = signature_record(
         authority=authority,
         meaning=Signature.Meaning.CORRECTED,
@@ -151,47 +151,4 @@ def _measurement_correct(
     emit(traveler, "measurement.corrected", value_data(m), step=step)
     if raises_ncr(m, original.characteristic):
         ncr_raise_for_measurement(traveler=traveler, step=step, measurement=m, actor=actor)
-    return m
-
-
-def _new_measurement(
-    *,
-    step: TravelerStep,
-    char: TravelerCharacteristic,
-    value: object,
-    unit: str,
-    source: str,
-    device: str,
-    actor: User,
-    attachment_id: int | None,
-    at: dt.datetime,
-    supersedes: Measurement | None = None,
-    reason: str = "",
-    save: bool = True,
-    device_endpoint: str = "",
-    device_raw: str = "",
-    decimal_comma: bool = False,
-) -> Measurement:
-    m = build_measurement(
-        step=step,
-        char=char,
-        value=value,
-        unit=unit,
-        source=source,
-        device=device,
-        actor=actor,
-        attachment_id=attachment_id,
-        at=at,
-        supersedes=supersedes,
-        reason=reason,
-        device_endpoint=device_endpoint,
-        device_raw=device_raw,
-        decimal_comma=decimal_comma,
-    )
-    if save:
-        m.save(force_insert=True)
-    else:  # the caller signs it first; the id is drawn now so the signed content can name it
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence('travelers_measurement', 'id'))")
-            m.pk = cursor.fetchone()[0]
     return m
