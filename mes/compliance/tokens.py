@@ -11,6 +11,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from mes.prepared import Prepared
+
 from .audit import audit_record
 from .errors import SignatureRefused
 from .models import ApiToken
@@ -25,6 +27,17 @@ PERMISSIONS = RawSQL(
     "UNION SELECT gp.permission_id FROM auth_user_groups ug JOIN auth_group_permissions gp "
     "ON gp.group_id = ug.group_id WHERE ug.user_id = compliance_apitoken.user_id))",
     [],
+)
+
+
+# The token looked up on every API request, compiled once (mes.prepared). key_hash is unique.
+TOKEN_BY_HASH: Prepared[ApiToken] = Prepared(
+    lambda key_hash: (
+        ApiToken.objects.select_related("user", "user__profile")
+        .annotate(perms=PERMISSIONS)
+        .filter(key_hash=key_hash, revoked_at__isnull=True)
+        .order_by()[:1]
+    )
 )
 
 
@@ -52,12 +65,7 @@ def api_token_user(key: str) -> User | None:
     token is looked up on every request, and every write checks a permission)."""
     if not key:
         return None
-    token = (
-        ApiToken.objects.select_related("user", "user__profile")
-        .annotate(perms=PERMISSIONS)
-        .filter(key_hash=_digest(key), revoked_at__isnull=True)
-        .first()
-    )
+    token = TOKEN_BY_HASH(_digest(key)).first()
     if token is None or not token.user.is_active:
         return None
     if not token.user.is_superuser:  # what mes.compliance.backends would read, where it keeps it

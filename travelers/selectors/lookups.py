@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext
 
+from mes.prepared import Prepared
 from travelers.models import Consumption, Hold, Measurement, Nonconformance, Traveler, TravelerStep, WorkOrder
 
 
@@ -42,9 +43,17 @@ def step_by_sequence(number: str, sequence: int) -> TravelerStep:
     return step
 
 
+# Compiled once (mes.prepared): every request on a step by its traveler's number and sequence starts here.
+STEP_REF: Prepared[TravelerStep] = Prepared(
+    lambda number, sequence: (
+        TravelerStep.objects.only("id", "traveler_id").filter(traveler__number=number, sequence=sequence).order_by()[:1]
+    )  # (traveler, sequence) is unique
+)
+
+
 def step_ref(number: str, sequence: int) -> TravelerStep:
     """A step's id and its traveler's, nothing more: for a service that locks and reads the step itself."""
-    step = TravelerStep.objects.only("id", "traveler_id").filter(traveler__number=number, sequence=sequence).first()
+    step = STEP_REF(number, sequence).first()
     if step is None:
         traveler_by_number(number)  # names the traveler when that is what is missing
         raise RecordNotFound(

@@ -21,6 +21,7 @@ from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
 from mes.events.services import outbox_emit_many, outbox_messages
 from mes.masterdata.models import OperationAlias, Site
+from mes.prepared import Bound, Prepared
 from travelers.content import steps_state
 from travelers.errors import NotAuthorized, TooManyRequests, TravelerHeld, TravelerNotOpen
 from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
@@ -62,6 +63,11 @@ def _step_of(step_id: int, traveler_id: int) -> QuerySet[TravelerStep]:
     )
 
 
+# The two reads of every change to a step, compiled once (mes.prepared): the record path's hottest SQL.
+TRAVELER_LOCKED: Prepared[Traveler] = Prepared(_traveler_locked)
+STEP_OF: Prepared[TravelerStep] = Prepared(_step_of)
+
+
 def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, TravelerStep]:
     """The step's traveler, locked (found through the step in the same statement, unless the caller
     knows it: a step never moves to another traveler), then the step."""
@@ -77,12 +83,12 @@ def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, T
 
 
 def lock_step_and_read(
-    step_id: int, traveler_id: int, *reads: QuerySet[Any] | tuple[str, list]
+    step_id: int, traveler_id: int, *reads: QuerySet[Any] | Bound[Any] | tuple[str, list]
 ) -> tuple[Traveler, TravelerStep, list[list]]:
     """lock_step, with `reads` after it in the same round trip (fetch_together): each statement runs
     after the one before, so every read sees what the traveler's lock waited for, as separate queries
     would. Returns (traveler, step, what each read gave)."""
-    travelers, steps, *results = fetch_together(_traveler_locked(traveler_id), _step_of(step_id, traveler_id), *reads)
+    travelers, steps, *results = fetch_together(TRAVELER_LOCKED(traveler_id), STEP_OF(step_id, traveler_id), *reads)
     if not travelers:
         raise Traveler.DoesNotExist("Traveler matching query does not exist.")
     if not steps:
@@ -92,15 +98,20 @@ def lock_step_and_read(
     return traveler, step, results
 
 
-def fetch_together(*reads: QuerySet[Any] | tuple[str, list]) -> list[list]:
-    """Several reads in one round trip, in order: each a QuerySet (its instances, as list() would give
-    them, select_related and annotations included) or hand-written SQL with its parameters (its rows).
+def fetch_together(*reads: QuerySet[Any] | Bound[Any] | tuple[str, list]) -> list[list]:
+    """Several reads in one round trip, in order: each a QuerySet or a prepared read (mes.prepared) (its
+    instances, as list() would give them, select_related and annotations included) or hand-written SQL
+    with its parameters (its rows).
     psycopg binds the parameters on the client, so one execute can carry several statements; they run
     one after the other in the transaction, each with its own snapshot (READ COMMITTED), exactly as
     separate queries would, less the round trips; psycopg keeps each statement's result."""
-    compiled, databases = [], []
+    compiled: list[tuple[Any, str, list]] = []
+    databases = []
     for read in reads:
-        if isinstance(read, QuerySet):
+        if isinstance(read, Bound):
+            compiled.append((read, read.sql, read.params))
+            databases.append(read.db)
+        elif isinstance(read, QuerySet):
             compiler = read.query.get_compiler(using=read.db)
             sql, params = compiler.as_sql()
             compiled.append((compiler, sql, list(params)))
@@ -115,7 +126,12 @@ def fetch_together(*reads: QuerySet[Any] | tuple[str, list]) -> list[list]:
             # Counted from the last result: an execute wrapper (pghistory's context) may put a statement
             # of its own first, and leaves the cursor on the last result.
             rows = cursor.set_result(index - len(compiled)).fetchall()
-            results.append(rows if compiler is None else _instances(compiler, rows, databases[index]))
+            if compiler is None:
+                results.append(rows)
+            elif isinstance(compiler, Bound):
+                results.append(compiler.instances(rows))
+            else:
+                results.append(_instances(compiler, rows, databases[index]))
     return results
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 
 from mes.compliance.audit import HEAD_LOCK
 from mes.masterdata.models import WorkCenter
+from mes.prepared import Prepared
 from travelers.content import current_measurements
 from travelers.errors import MeasurementInvalid, RecordConflict, TravelerError
 from travelers.models import Measurement, TravelerCharacteristic, TravelerStep
@@ -45,6 +46,15 @@ def _by_code_and_id(
     return {c.code: c for c in chars}, {c.pk: c for c in chars}
 
 
+# A step's characteristics and its values so far (with who recorded them), compiled once (mes.prepared).
+STEP_CHARACTERISTICS: Prepared[TravelerCharacteristic] = Prepared(
+    lambda step_id: TravelerCharacteristic.objects.filter(step_id=step_id)
+)
+STEP_VALUES: Prepared[Measurement] = Prepared(
+    lambda step_id: Measurement.objects.filter(step_id=step_id).select_related("recorded_by")
+)
+
+
 @transaction.atomic
 def measurement_record_batch(
     *,
@@ -74,8 +84,8 @@ def measurement_record_batch(
         expected_version,
         station,
         reads=[  # after the lock, in the same round trip
-            TravelerCharacteristic.objects.filter(step=step),
-            Measurement.objects.filter(step=step).select_related("recorded_by"),
+            STEP_CHARACTERISTICS(step.pk),
+            STEP_VALUES(step.pk),
             (HEAD_LOCK, [f"traveler:{step.traveler_id}"]),
             (NEXT_IDS, [len(values)]),
         ],

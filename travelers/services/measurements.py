@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 
 from mes.compliance.audit import HEAD_LOCK, audit_events, audit_head_lock, head_moves, record_seal
 from mes.masterdata.models import Characteristic, WorkCenter
+from mes.prepared import Bound, Prepared
 from travelers.content import current_measurements, measurement_content
 from travelers.errors import MeasurementInvalid, RecordConflict, StepStateRefused
 from travelers.judging import judge
@@ -57,15 +58,17 @@ class DeviceReading:
     raw: str = ""  # the value exactly as the gauge sent it, before scaling and rounding
 
 
-def _characteristic_query(
-    step: TravelerStep, characteristic: TravelerCharacteristic | int | str
-) -> QuerySet[WithAnnotations[TravelerCharacteristic, _HasValue]]:
-    """The step's characteristic, with `has_value`: whether any value was recorded for it at the step (a
-    corrected value always has a current successor, so any value at all means one stands)."""
-    key = _key(characteristic)
+def _characteristic_of(step_id: int, key: int | str) -> QuerySet[WithAnnotations[TravelerCharacteristic, _HasValue]]:
+    """The step's characteristic (by id or code), with `has_value`: whether any value was recorded for it at
+    the step (a corrected value always has a current successor, so any value at all means one stands)."""
     lookup = {"pk": key} if isinstance(key, int) else {"code": key}
-    recorded = Measurement.objects.filter(step=step, characteristic=OuterRef("pk"))
-    return TravelerCharacteristic.objects.annotate(has_value=Exists(recorded)).filter(step=step, **lookup).order_by()
+    recorded = Measurement.objects.filter(step_id=step_id, characteristic=OuterRef("pk"))
+    return (
+        TravelerCharacteristic.objects.annotate(has_value=Exists(recorded)).filter(step_id=step_id, **lookup).order_by()
+    )
+
+
+CHARACTERISTIC_OF: Prepared[TravelerCharacteristic] = Prepared(_characteristic_of)
 
 
 def _key(characteristic: TravelerCharacteristic | int | str) -> int | str:
@@ -195,7 +198,7 @@ def lock_step_for_values(
     expected_version: int | None,
     station: WorkCenter | None = None,
     *,
-    reads: Sequence[QuerySet[Any] | tuple[str, list]] = (),
+    reads: Sequence[QuerySet[Any] | Bound[Any] | tuple[str, list]] = (),
 ) -> tuple[Traveler, TravelerStep, list[list]]:
     """Lock the step and its traveler for recording values: the actor may, the traveler is not held, the
     step is the version the caller saw, may be worked at `station` (the work center the caller acts from,
@@ -298,7 +301,7 @@ def measurement_record(
         expected_version,
         station,
         reads=[
-            _characteristic_query(step, characteristic),
+            CHARACTERISTIC_OF(step.pk, _key(characteristic)),
             (HEAD_LOCK, [f"traveler:{step.traveler_id}"]),
             (NEXT_IDS, [1]),
         ],

@@ -1,0 +1,160 @@
+"""Reads of a fixed shape, compiled once per process: the hot path's querysets without the ORM's cost.
+
+A request that records a value reads the same few querysets every time (the token, the step, the locked
+traveler with its site and part, the characteristic); only their parameters change. Building and
+compiling such a queryset costs more CPU than PostgreSQL spends running it. `Prepared` builds the
+queryset once, with stand-in values for its arguments, compiles it, and remembers where each argument
+went among the SQL's parameters; a call puts the real arguments there. The rows become model instances as
+Django's own iterator builds them (select_related and annotations included).
+
+    STEP = Prepared(lambda number, sequence: TravelerStep.objects.only("id", "traveler_id")
+                    .filter(traveler__number=number, sequence=sequence)[:1])
+    step = STEP(number, sequence).first()
+
+What may be prepared: a queryset whose arguments (int or str) reach the SQL unchanged as parameters, each
+at least once (a lookup that rewrites its value, such as `__contains`, cannot: the stand-in would not be
+found, and Prepared says so at the first call). Anything else the builder puts in the queryset is part of
+the shape. tests/mes/test_prepared.py compares each prepared read of the record path with the ORM's own SQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import QuerySet
+from django.db.models.query import get_related_populators
+from django.db.transaction import TransactionManagementError
+
+M = TypeVar("M")
+
+# Stand-ins for the arguments while compiling: values no caller is likely to pass, told apart by position,
+# small enough for any integer column's range (the ORM turns an out-of-range lookup into "no rows"). The
+# shape is compiled with two sets of them: a parameter is an argument's place only where both sets put it.
+_STAND_INS = ((31001, "\x1fprepared argument %d\x1f"), (32001, "\x1eprepared argument %d\x1e"))
+
+
+def _stand_ins(args: tuple, which: int) -> tuple:
+    integer, text = _STAND_INS[which]
+    stand_ins: list[int | str] = []
+    for position, value in enumerate(args):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise TypeError(f"a prepared read takes int or str arguments, not {type(value).__name__}")
+        stand_ins.append(integer + position if isinstance(value, int) else text % position)
+    return tuple(stand_ins)
+
+
+def _compiled(queryset: QuerySet) -> tuple[Any, str, list]:
+    compiler = queryset.query.get_compiler(using=queryset.db)
+    sql, params = compiler.as_sql()
+    return compiler, sql, list(params)
+
+
+class _Shape:
+    """One compiled shape: the SQL, its parameters with the arguments' places, and how rows become instances."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], args: tuple) -> None:
+        first, second = _stand_ins(args, 0), _stand_ins(args, 1)
+        queryset = build(*first)
+        compiler, sql, self.params = _compiled(queryset)
+        _, other_sql, other_params = _compiled(build(*second))
+        if other_sql != sql or len(other_params) != len(self.params):
+            raise ValueError("a prepared read's SQL depends on its arguments' values: it cannot be prepared")
+        self.sql, self.db = sql, queryset.db
+        self.for_update = queryset.query.select_for_update
+        self.slots: list[tuple[int, int]] = []  # (index in params, index of the argument)
+        for index, (param, other) in enumerate(zip(self.params, other_params, strict=True)):
+            places = [p for p in range(len(args)) if param == first[p] and other == second[p]]
+            if places:
+                self.slots.append((index, places[0]))
+            elif param != other:
+                raise ValueError(f"parameter {index} of a prepared read changes with its arguments: cannot be prepared")
+        missing = sorted(set(range(len(args))) - {position for _, position in self.slots})
+        if missing:
+            raise ValueError(
+                f"argument {missing[0]} of a prepared read does not reach its SQL unchanged: it cannot be prepared"
+            )
+        klass_info, select = compiler.klass_info, compiler.select
+        self.model = klass_info["model"]
+        self.start, self.end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        self.init_list = [column[0].target.attname for column in select[self.start : self.end]]
+        self.populators = get_related_populators(klass_info, select, self.db)  # type: ignore[call-arg]
+        self.annotations = list((compiler.annotation_col_map or {}).items())
+        fields = [column[0] for column in select[: compiler.col_count]]
+        self.converters = list(compiler.get_converters(fields).items())
+
+    def bind(self, args: tuple) -> list:
+        params = list(self.params)
+        for index, position in self.slots:
+            params[index] = args[position]
+        return params
+
+    def instances(self, rows: list) -> list:
+        """Model instances of `rows`, as the queryset's own iteration would give them."""
+        db, model, start, end, init_list = self.db, self.model, self.start, self.end, self.init_list
+        connection = connections[db]
+        objects = []
+        for raw in rows:
+            row = list(raw)
+            for pos, (convs, expression) in self.converters:
+                value = row[pos]
+                for converter in convs:
+                    value = converter(value, expression, connection)
+                row[pos] = value
+            obj = model.from_db(db, init_list, row[start:end])
+            for populator in self.populators:
+                populator.populate(row, obj)
+            for name, position in self.annotations:
+                setattr(obj, name, row[position])
+            objects.append(obj)
+        return objects
+
+
+class Bound(Generic[M]):
+    """A prepared read with its arguments: SQL and parameters to send (alone, or with others in one round
+    trip), and the instances its rows make."""
+
+    def __init__(self, shape: _Shape, args: tuple) -> None:
+        if shape.for_update and connections[shape.db].get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
+        self.shape, self.sql, self.params, self.db = shape, shape.sql, shape.bind(args), shape.db
+
+    def instances(self, rows: list) -> list[M]:
+        return self.shape.instances(rows)
+
+    def all(self) -> list[M]:
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, self.params)
+            return self.instances(cursor.fetchall())
+
+    def first(self) -> M | None:
+        found = self.all()
+        return found[0] if found else None
+
+
+class Prepared(Generic[M]):
+    """A queryset shape, `build(*args)`, compiled at its first use in each process (for each kind of
+    arguments) and bound to its arguments at every call."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]]) -> None:
+        self.build = build
+        self._shapes: dict[tuple, _Shape] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, *args: int | str) -> Bound[M]:
+        kinds = tuple(type(arg) for arg in args)
+        shape = self._shapes.get(kinds)
+        if shape is None:
+            with self._lock:
+                shape = self._shapes.get(kinds)
+                if shape is None:
+                    shape = self._shapes[kinds] = _Shape(self.build, args)
+        return Bound(shape, args)
+
+    def sql_of(self, *args: int | str, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
+        """What the ORM itself would send for these arguments, compiled afresh (for tests)."""
+        queryset = self.build(*args)
+        sql, params = queryset.query.get_compiler(using=using).as_sql()
+        return sql, list(params)

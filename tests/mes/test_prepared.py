@@ -1,0 +1,73 @@
+"""mes.prepared: a read compiled once gives what the ORM gives, and refuses a shape it cannot keep."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+from django.db.models import Count
+from django.db.transaction import TransactionManagementError
+
+from mes.masterdata.models import Part, PartRevision
+from mes.prepared import Prepared
+from tests.factories import PartFactory, PartRevisionFactory
+
+pytestmark = pytest.mark.django_db
+
+REVISION = Prepared(
+    lambda number, revision: (
+        PartRevision.objects.select_related("part").filter(part__number=number, revision=revision).order_by()
+    )
+)
+
+
+def test_a_prepared_read_sends_the_orms_own_sql_with_the_arguments_in_place():
+    bound = REVISION("P-100", "B")
+    assert (bound.sql, bound.params) == REVISION.sql_of("P-100", "B")
+    again = REVISION("P-200", "C")  # the second call reuses the shape and binds its own arguments
+    assert (again.sql, again.params) == REVISION.sql_of("P-200", "C")
+
+
+def test_its_instances_are_the_querysets_with_related_rows_and_annotations():
+    part = PartFactory(number="P-100")
+    PartRevisionFactory(part=part, revision="A")
+    wanted = PartRevisionFactory(part=part, revision="B")
+    PartRevisionFactory(part=PartFactory(number="P-101"), revision="B")
+    [found] = REVISION("P-100", "B").all()
+    assert (found.pk, found.revision, found.part.number) == (wanted.pk, "B", "P-100")
+    assert found._state.db == "default" and not found._state.adding
+    assert REVISION("P-999", "B").first() is None
+
+    counted = Prepared(lambda number: Part.objects.annotate(n=Count("revisions")).filter(number=number).order_by())
+    [one] = counted("P-100").all()
+    assert (one.pk, one.n) == (part.pk, 2)
+
+
+def test_an_argument_equal_to_a_constant_of_the_shape_is_still_told_apart():
+    # 31001 is the first stand-in of an integer: a constant of that value stays a constant.
+    shape = Prepared(lambda pk: Part.objects.filter(pk=pk).exclude(pk=31001).order_by())
+    bound = shape(7)
+    assert bound.params == [7, 31001]
+    assert (bound.sql, bound.params) == shape.sql_of(7)
+
+
+def test_a_lookup_that_rewrites_its_value_cannot_be_prepared():
+    contains = Prepared(lambda text: Part.objects.filter(number__contains=text))
+    with pytest.raises(ValueError, match="cannot be prepared"):
+        contains("P-1")
+
+
+def test_only_int_and_str_arguments():
+    with pytest.raises(TypeError, match="int or str"):
+        REVISION("P-100", None)
+    with pytest.raises(TypeError, match="int or str"):
+        Prepared(lambda flag: Part.objects.filter(pk=1))(True)
+
+
+@pytest.mark.django_db(transaction=True)  # the test's own transaction would hide the missing one
+def test_a_locking_read_needs_a_transaction_as_the_orms_does():
+    locked = Prepared(lambda pk: Part.objects.select_for_update().filter(pk=pk))
+    part = PartFactory()
+    with transaction.atomic():
+        assert locked(part.pk).first() == part
+    with pytest.raises(TransactionManagementError):
+        locked(part.pk)
