@@ -11,16 +11,18 @@ Django's own iterator builds them (select_related and annotations included).
                     .filter(traveler__number=number, sequence=sequence)[:1])
     step = STEP(number, sequence).first()
 
-What may be prepared: a queryset whose arguments (int or str) reach the SQL unchanged as parameters, each
-at least once (a lookup that rewrites its value, such as `__contains`, cannot: the stand-in would not be
-found, and Prepared says so at the first call). Anything else the builder puts in the queryset is part of
-the shape. tests/mes/test_prepared.py compares each prepared read of the record path with the ORM's own SQL.
+What may be prepared: a queryset whose arguments (int or str, or non-empty lists of them: a list's length
+is part of the shape, each length compiled once) reach the SQL unchanged as parameters, each at least once
+(a lookup that rewrites its value, such as `__contains`, cannot: the stand-in would not be found, and
+Prepared says so at the first call). Anything else the builder puts in the queryset is part of the shape.
+tests/mes/test_prepared.py checks the machinery; tests/travelers/test_prepared_reads.py compares each
+prepared read of the record path with the ORM's own SQL.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -33,17 +35,48 @@ M = TypeVar("M")
 # Stand-ins for the arguments while compiling: values no caller is likely to pass, told apart by position,
 # small enough for any integer column's range (the ORM turns an out-of-range lookup into "no rows"). The
 # shape is compiled with two sets of them: a parameter is an argument's place only where both sets put it.
-_STAND_INS = ((31001, "\x1fprepared argument %d\x1f"), (32001, "\x1eprepared argument %d\x1e"))
+_STAND_INS = ((30001, "\x1fprepared argument %d\x1f"), (31001, "\x1eprepared argument %d\x1e"))
+_MOST_VALUES = 1000  # scalars in one call's arguments, lists' items counted
 
 
-def _stand_ins(args: tuple, which: int) -> tuple:
+def _flat(args: tuple) -> tuple[tuple, list[int | str]]:
+    """The arguments' kind (what makes a shape: each one's type, and a list's length and items' types)
+    and their scalars in order, a list's items in their place."""
+    kinds: list[object] = []
+    scalars: list[int | str] = []
+    for value in args:
+        items = value if isinstance(value, list | tuple) else None
+        for item in items if items is not None else (value,):
+            if isinstance(item, bool) or not isinstance(item, int | str):
+                raise TypeError(
+                    f"a prepared read takes int or str arguments, or lists of them, not {type(item).__name__}"
+                )
+            scalars.append(item)
+        if items is None:
+            kinds.append(type(value))
+        elif not items:
+            raise ValueError("a prepared read takes no empty list: the ORM would not compile one to SQL")
+        else:
+            kinds.append((type(items), tuple(type(item) for item in items)))
+    if len(scalars) > _MOST_VALUES:
+        raise ValueError(f"a prepared read takes at most {_MOST_VALUES} values")
+    return tuple(kinds), scalars
+
+
+def _stand_ins(args: tuple, which: int) -> tuple[tuple, list[int | str]]:
+    """The arguments rebuilt of stand-ins (lists as lists), and the stand-ins in order."""
     integer, text = _STAND_INS[which]
-    stand_ins: list[int | str] = []
-    for position, value in enumerate(args):
-        if isinstance(value, bool) or not isinstance(value, int | str):
-            raise TypeError(f"a prepared read takes int or str arguments, not {type(value).__name__}")
-        stand_ins.append(integer + position if isinstance(value, int) else text % position)
-    return tuple(stand_ins)
+    flat: list[int | str] = []
+
+    def stand_in(item: int | str) -> int | str:
+        flat.append(integer + len(flat) if isinstance(item, int) else text % len(flat))
+        return flat[-1]
+
+    rebuilt = tuple(
+        type(value)(stand_in(item) for item in value) if isinstance(value, list | tuple) else stand_in(value)
+        for value in args
+    )
+    return rebuilt, flat
 
 
 def _compiled(queryset: QuerySet) -> tuple[Any, str, list]:
@@ -55,26 +88,27 @@ def _compiled(queryset: QuerySet) -> tuple[Any, str, list]:
 class _Shape:
     """One compiled shape: the SQL, its parameters with the arguments' places, and how rows become instances."""
 
-    def __init__(self, build: Callable[..., QuerySet[Any]], args: tuple) -> None:
-        first, second = _stand_ins(args, 0), _stand_ins(args, 1)
-        queryset = build(*first)
+    def __init__(self, build: Callable[..., QuerySet[Any]], args: tuple, count: int) -> None:
+        (first_args, first), (second_args, second) = _stand_ins(args, 0), _stand_ins(args, 1)
+        queryset = build(*first_args)
         compiler, sql, self.params = _compiled(queryset)
-        _, other_sql, other_params = _compiled(build(*second))
+        _, other_sql, other_params = _compiled(build(*second_args))
         if other_sql != sql or len(other_params) != len(self.params):
             raise ValueError("a prepared read's SQL depends on its arguments' values: it cannot be prepared")
         self.sql, self.db = sql, queryset.db
         self.for_update = queryset.query.select_for_update
         self.slots: list[tuple[int, int]] = []  # (index in params, index of the argument)
         for index, (param, other) in enumerate(zip(self.params, other_params, strict=True)):
-            places = [p for p in range(len(args)) if param == first[p] and other == second[p]]
+            places = [p for p in range(count) if param == first[p] and other == second[p]]
             if places:
                 self.slots.append((index, places[0]))
             elif param != other:
                 raise ValueError(f"parameter {index} of a prepared read changes with its arguments: cannot be prepared")
-        missing = sorted(set(range(len(args))) - {position for _, position in self.slots})
+        missing = sorted(set(range(count)) - {position for _, position in self.slots})
         if missing:
             raise ValueError(
-                f"argument {missing[0]} of a prepared read does not reach its SQL unchanged: it cannot be prepared"
+                f"value {missing[0]} of a prepared read's arguments does not reach its SQL unchanged: "
+                "it cannot be prepared"
             )
         klass_info, select = compiler.klass_info, compiler.select
         self.model = klass_info["model"]
@@ -85,10 +119,10 @@ class _Shape:
         fields = [column[0] for column in select[: compiler.col_count]]
         self.converters = list(compiler.get_converters(fields).items())
 
-    def bind(self, args: tuple) -> list:
+    def bind(self, scalars: list[int | str]) -> list:
         params = list(self.params)
         for index, position in self.slots:
-            params[index] = args[position]
+            params[index] = scalars[position]
         return params
 
     def instances(self, rows: list) -> list:
@@ -116,10 +150,10 @@ class Bound(Generic[M]):
     """A prepared read with its arguments: SQL and parameters to send (alone, or with others in one round
     trip), and the instances its rows make."""
 
-    def __init__(self, shape: _Shape, args: tuple) -> None:
+    def __init__(self, shape: _Shape, scalars: list[int | str]) -> None:
         if shape.for_update and connections[shape.db].get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        self.shape, self.sql, self.params, self.db = shape, shape.sql, shape.bind(args), shape.db
+        self.shape, self.sql, self.params, self.db = shape, shape.sql, shape.bind(scalars), shape.db
 
     def instances(self, rows: list) -> list[M]:
         return self.shape.instances(rows)
@@ -143,17 +177,17 @@ class Prepared(Generic[M]):
         self._shapes: dict[tuple, _Shape] = {}
         self._lock = threading.Lock()
 
-    def __call__(self, *args: int | str) -> Bound[M]:
-        kinds = tuple(type(arg) for arg in args)
+    def __call__(self, *args: int | str | Sequence[int | str]) -> Bound[M]:
+        kinds, scalars = _flat(args)
         shape = self._shapes.get(kinds)
         if shape is None:
             with self._lock:
                 shape = self._shapes.get(kinds)
                 if shape is None:
-                    shape = self._shapes[kinds] = _Shape(self.build, args)
-        return Bound(shape, args)
+                    shape = self._shapes[kinds] = _Shape(self.build, args, len(scalars))
+        return Bound(shape, scalars)
 
-    def sql_of(self, *args: int | str, using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
+    def sql_of(self, *args: int | str | Sequence[int | str], using: str = DEFAULT_DB_ALIAS) -> tuple[str, list]:
         """What the ORM itself would send for these arguments, compiled afresh (for tests)."""
         queryset = self.build(*args)
         sql, params = queryset.query.get_compiler(using=using).as_sql()

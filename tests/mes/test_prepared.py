@@ -71,3 +71,15 @@ def test_a_locking_read_needs_a_transaction_as_the_orms_does():
         assert locked(part.pk).first() == part
     with pytest.raises(TransactionManagementError):
         locked(part.pk)
+
+
+def test_a_list_argument_is_part_of_the_shape_by_its_length():
+    parts = [PartFactory(number=f"P-3{n}") for n in range(3)]
+    some = Prepared(lambda ids, number: Part.objects.filter(pk__in=ids).exclude(number=number).order_by("pk"))
+    two = some([parts[0].pk, parts[1].pk], "P-31")
+    assert (two.sql, two.params) == some.sql_of([parts[0].pk, parts[1].pk], "P-31")
+    assert [p.pk for p in two.all()] == [parts[0].pk]
+    three = some([p.pk for p in parts], "none")
+    assert [p.pk for p in three.all()] == [p.pk for p in parts]
+    with pytest.raises(ValueError, match="no empty list"):
+        some([], "P-31")

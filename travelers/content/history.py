@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from mes.compliance.models import Signature
+from mes.prepared import Prepared
 from travelers.models import (
     Attachment,
     Consumption,
@@ -28,6 +29,50 @@ from .parts import (
 from .states import consumption_state, current_measurements, existed_before, hold_state, ncr_state
 
 
+def _both(model, order: tuple[str, ...], related: tuple[str, ...] = ()) -> tuple[Prepared, Prepared]:
+    """The rows of `model` hanging off steps, prepared two ways: of every step of a range of travelers, and
+    of some steps (by id)."""
+    rows = model.objects.select_related(*related).order_by(*order) if related else model.objects.order_by(*order)
+    return (
+        Prepared(lambda lo, hi: rows.filter(step__traveler__id__range=(lo, hi))),
+        Prepared(lambda step_ids: rows.filter(step_id__in=step_ids)),
+    )
+
+
+# Every read of History compiled once (mes.prepared): signing a step rebuilds its content with them.
+_TRAVELERS = Prepared(
+    lambda lo, hi: Traveler.objects.filter(pk__range=(lo, hi)).select_related(
+        "item__part", "item__part_revision", "work_order", "routing"
+    )
+)
+_STEPS = TravelerStep.objects.select_related("operation", "work_center").order_by("traveler_id", "sequence")
+_STEPS_OF = Prepared(lambda lo, hi: _STEPS.filter(traveler__id__range=(lo, hi)))
+_SOME_STEPS = Prepared(lambda lo, hi, step_ids: _STEPS.filter(traveler__id__range=(lo, hi), pk__in=step_ids))
+_CHARACTERISTICS = _both(TravelerCharacteristic, ("step_id", "sequence", "id"))
+_ATTACHMENTS = _both(Attachment, ("uploaded_at", "id"))
+_MEASUREMENTS = _both(
+    Measurement, ("step_id", "characteristic__sequence", "characteristic_id", "recorded_at", "id"), ("characteristic",)
+)
+_CONSUMPTIONS = Prepared(
+    lambda lo, hi: (
+        Consumption.objects.filter(traveler__id__range=(lo, hi)).select_related("component__part").order_by("id")
+    )
+)
+_NCRS = Prepared(
+    lambda lo, hi: Nonconformance.objects.filter(traveler__id__range=(lo, hi)).select_related("step").order_by("number")
+)
+_HOLDS = Prepared(lambda lo, hi: Hold.objects.filter(traveler__id__range=(lo, hi)).order_by("placed_at", "id"))
+_REPLANS = Prepared(
+    lambda lo, hi: (
+        TravelerReplan.objects.filter(traveler__id__range=(lo, hi))
+        .select_related("from_routing", "to_routing")
+        .order_by("replanned_at", "id")
+    )
+)
+_SIGNATURES = Prepared(lambda ids: Signature.objects.filter(pk__in=ids))
+_MOST_PREPARED = 200  # signatures read by a prepared read; a verifier's batch has more, read by the ORM
+
+
 class History:
     """The rows one or many travelers' signed contents and seals are built from, in ten queries."""
 
@@ -36,48 +81,45 @@ class History:
         (a range reads faster than a long list; batches are ranges of ids)."""
         ids = sorted(traveler_ids)
         lo, hi = (ids[0], ids[-1]) if ids else (0, -1)
-        self.travelers = {
-            t.pk: t
-            for t in Traveler.objects.filter(pk__range=(lo, hi)).select_related(
-                "item__part", "item__part_revision", "work_order", "routing"
-            )
-        }
-        steps = TravelerStep.objects.filter(traveler__id__range=(lo, hi)).select_related("operation", "work_center")
-        if step_ids is not None:
-            steps = steps.filter(pk__in=list(step_ids))
-        self.steps = {s.pk: s for s in steps.order_by("traveler_id", "sequence")}
-        by_step = {"step__traveler__id__range": (lo, hi)} if step_ids is None else {"step_id__in": list(self.steps)}
-        ids = (lo, hi)
+        self.travelers = {t.pk: t for t in _TRAVELERS(lo, hi).all()}
+        if step_ids is None:
+            steps = _STEPS_OF(lo, hi).all()
+        else:
+            wanted = sorted({int(i) for i in step_ids})
+            steps = _SOME_STEPS(lo, hi, wanted).all() if wanted else []
+        self.steps = {s.pk: s for s in steps}
+
+        def of_steps(reads: tuple[Prepared, Prepared]) -> list:
+            if step_ids is None:
+                return reads[0](lo, hi).all()
+            return reads[1](list(self.steps)).all() if self.steps else []
+
         self.characteristics: dict[int, list[TravelerCharacteristic]] = defaultdict(list)
-        for c in TravelerCharacteristic.objects.filter(**by_step).order_by("step_id", "sequence", "id"):
+        for c in of_steps(_CHARACTERISTICS):
             self.characteristics[c.step_id].append(c)
-        self.attachments = list(Attachment.objects.filter(**by_step).order_by("uploaded_at", "id"))
-        sha = {a.pk: a.sha256 for a in self.attachments}
-        self.measurements = list(
-            Measurement.objects.filter(**by_step)
-            .select_related("characteristic")
-            .order_by("step_id", "characteristic__sequence", "characteristic_id", "recorded_at", "id")
+        self.attachments = of_steps(_ATTACHMENTS)
+        self._attachment_sha = {a.pk: a.sha256 for a in self.attachments}
+        self.measurements = of_steps(_MEASUREMENTS)
+        self.consumptions = _CONSUMPTIONS(lo, hi).all()
+        self.ncrs = _NCRS(lo, hi).all()
+        self.holds = _HOLDS(lo, hi).all()
+        self.replans = _REPLANS(lo, hi).all()
+        signature_ids = sorted(
+            {
+                sig_id
+                for s in self.steps.values()
+                for sig_id in (s.performed_signature_id, s.inspected_signature_id, s.skip_signature_id)
+                if sig_id
+            }
+            | {n.disposition_signature_id for n in self.ncrs if n.disposition_signature_id}
         )
-        self._attachment_sha = sha
-        self.consumptions = list(
-            Consumption.objects.filter(traveler__id__range=ids).select_related("component__part").order_by("id")
-        )
-        self.ncrs = list(
-            Nonconformance.objects.filter(traveler__id__range=ids).select_related("step").order_by("number")
-        )
-        self.holds = list(Hold.objects.filter(traveler__id__range=ids).order_by("placed_at", "id"))
-        self.replans = list(
-            TravelerReplan.objects.filter(traveler__id__range=ids)
-            .select_related("from_routing", "to_routing")
-            .order_by("replanned_at", "id")
-        )
-        signature_ids = {
-            sig_id
-            for s in self.steps.values()
-            for sig_id in (s.performed_signature_id, s.inspected_signature_id, s.skip_signature_id)
-            if sig_id
-        } | {n.disposition_signature_id for n in self.ncrs if n.disposition_signature_id}
-        self.signatures = {s.pk: s for s in Signature.objects.filter(pk__in=signature_ids)}
+        if not signature_ids:
+            signatures = []
+        elif len(signature_ids) <= _MOST_PREPARED:
+            signatures = _SIGNATURES(signature_ids).all()
+        else:
+            signatures = list(Signature.objects.filter(pk__in=signature_ids))
+        self.signatures = {s.pk: s for s in signatures}
         # indexes, so building any content costs what it holds, not the size of the batch
         self._by_traveler: dict[int, list[TravelerStep]] = defaultdict(list)
         for s in self.steps.values():

@@ -32,8 +32,17 @@ def traveler_by_number(number: str) -> Traveler:
         raise RecordNotFound(gettext("there is no traveler %(number)s") % {"number": number}, field="number") from None
 
 
+STEP_BY_SEQUENCE: Prepared[TravelerStep] = Prepared(
+    lambda number, sequence: (
+        TravelerStep.objects.select_related("traveler")
+        .filter(traveler__number=number, sequence=sequence)
+        .order_by()[:1]
+    )  # (traveler, sequence) is unique
+)
+
+
 def step_by_sequence(number: str, sequence: int) -> TravelerStep:
-    step = TravelerStep.objects.select_related("traveler").filter(traveler__number=number, sequence=sequence).first()
+    step = STEP_BY_SEQUENCE(number, sequence).first()
     if step is None:
         traveler_by_number(number)  # names the traveler when that is what is missing
         raise RecordNotFound(

@@ -6,15 +6,27 @@ from __future__ import annotations
 from django.db.models import Prefetch
 
 from mes.compliance.models import Signature
+from mes.prepared import Prepared
 from travelers.models import Attachment, Consumption, Hold, Measurement, Nonconformance, Traveler, TravelerStep
 from travelers.states import NcrStatus
 
 
 def step_state(step_id: int) -> TravelerStep:
     """A step as it stands now, with its traveler and signatures (after a start, sign or skip)."""
-    return TravelerStep.objects.select_related(
-        "traveler", "performed_signature", "inspected_signature", "skip_signature"
-    ).get(pk=step_id)
+    step = STEP_STATE(step_id).first()
+    if step is None:
+        raise TravelerStep.DoesNotExist("TravelerStep matching query does not exist.")
+    return step
+
+
+# Compiled once (mes.prepared): every start, signature and skip answers with it.
+STEP_STATE: Prepared[TravelerStep] = Prepared(
+    lambda step_id: (
+        TravelerStep.objects.select_related("traveler", "performed_signature", "inspected_signature", "skip_signature")
+        .filter(pk=step_id)
+        .order_by()
+    )
+)
 
 
 def measurement_outcome(measurement_id: int) -> tuple[Measurement, str | None]:

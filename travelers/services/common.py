@@ -66,18 +66,21 @@ def _step_of(step_id: int, traveler_id: int) -> QuerySet[TravelerStep]:
 # The two reads of every change to a step, compiled once (mes.prepared): the record path's hottest SQL.
 TRAVELER_LOCKED: Prepared[Traveler] = Prepared(_traveler_locked)
 STEP_OF: Prepared[TravelerStep] = Prepared(_step_of)
+TRAVELER_OF_STEP_LOCKED: Prepared[Traveler] = Prepared(
+    lambda step_id: _traveler_locked(Subquery(TravelerStep.objects.filter(pk=step_id).values("traveler_id")[:1]))
+)
 
 
 def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, TravelerStep]:
     """The step's traveler, locked (found through the step in the same statement, unless the caller
     knows it: a step never moves to another traveler), then the step."""
-    owner = (
-        traveler_id
-        if traveler_id is not None
-        else Subquery(TravelerStep.objects.filter(pk=step_id).values("traveler_id")[:1])
-    )
-    traveler = _traveler_locked(owner).get()
-    step = _step_of(step_id, traveler.pk).get()
+    owner = TRAVELER_LOCKED(traveler_id) if traveler_id is not None else TRAVELER_OF_STEP_LOCKED(step_id)
+    traveler = owner.first()
+    if traveler is None:
+        raise Traveler.DoesNotExist("Traveler matching query does not exist.")
+    step = STEP_OF(step_id, traveler.pk).first()
+    if step is None:
+        raise TravelerStep.DoesNotExist("TravelerStep matching query does not exist.")
     step.traveler = traveler  # the same row, as locked: callers read its state from the step
     return traveler, step
 
@@ -152,16 +155,42 @@ def _instances(compiler: SQLCompiler, rows: list, db: str) -> list:
     return objects
 
 
+# The SQL of an INSERT of one model's rows, by (model, with ids drawn, more than one row): the rows change,
+# the statement does not (one row is VALUES, more are UNNEST of one array per column: Django's own shapes).
+_INSERTS: dict[tuple[type, bool, bool], tuple[str, list]] = {}
+
+
 def insert_statement(objs: Sequence[Model]) -> tuple[str, list]:
     """The INSERT of `objs` (one model, unsaved) in one statement, as bulk_create writes them, to send
-    with other writes (write_together); those with an id (drawn beforehand) are written with it."""
-    meta = objs[0]._meta
-    with_pk = objs[0].pk is not None
+    with other writes (write_together); those with an id (drawn beforehand) are written with it. The
+    statement is compiled by Django once per shape; its parameters are each field's value prepared for
+    saving, as Django prepares them (pre_save, then get_db_prep_save)."""
+    model, with_pk, many = type(objs[0]), objs[0].pk is not None, len(objs) > 1
+    cached = _INSERTS.get((model, with_pk, many))
+    if cached is not None:
+        sql, fields = cached
+        rows = [[field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields] for obj in objs]
+        if not any(hasattr(value, "resolve_expression") for row in rows for value in row):
+            return sql, [list(column) for column in zip(*rows, strict=True)] if many else rows[0]
+    meta = model._meta
     fields = [f for f in meta.local_concrete_fields if not f.generated and (with_pk or f is not meta.auto_field)]
-    query = InsertQuery(type(objs[0]))
+    query = InsertQuery(model)
     query.insert_values(fields, list(objs))
     [(sql, params)] = query.get_compiler(using=DEFAULT_DB_ALIAS).as_sql()
+    if _plain_fields(fields) and not any(
+        hasattr(getattr(obj, f.attname), "resolve_expression") for obj in objs for f in fields
+    ):
+        _INSERTS[(model, with_pk, many)] = (sql, fields)
     return sql, list(params)
+
+
+def _plain_fields(fields: list) -> bool:
+    """Whether every field is written as a plain parameter, whatever its value (no placeholder of its own,
+    a type Django knows how to send as an array): then the statement's shape depends on nothing else."""
+    return not any(hasattr(field, "get_placeholder") for field in fields) and all(
+        (field.target_field if field.is_relation else field).get_internal_type() in connection.data_types
+        for field in fields
+    )
 
 
 def write_together(statements: list[tuple[str, list]], *, written: Sequence[Model] = ()) -> None:
