@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
 from tests.travelers.conftest import do_step
+from travelers import services
 from travelers.models import Measurement
 from travelers.services import common
 
@@ -64,3 +65,18 @@ def test_a_cached_insert_is_djangos_insert(shop, traveler, model, count):
         assert comparable(made[1]) == comparable(params)
     if count > 1:
         assert "UNNEST" in sql
+
+
+def test_text_with_percent_signs_and_quotes_is_written_as_given(shop, traveler):
+    """The round trips merge their parameters into one text (common.one_text): a '%' or a quote in a value
+    must reach the database as typed, in the value, its audit event and its outbox message."""
+    tricky = "caliper %s 50%% O'Brien \"; DROP TABLE x; --"
+    step = services.step_start(step=traveler.steps.get(sequence=10), actor=shop.operator)
+    m = services.measurement_record(
+        step=step, characteristic="BORE_DIA", value="12.701", unit="mm", device=tricky, actor=shop.operator
+    )
+    m.refresh_from_db()
+    assert m.device == tricky
+    message = OutboxMessage.objects.filter(event_type__endswith="measurement.recorded").latest("id")
+    assert message.payload["data"]["value"]["device"] == tricky
+    assert AuditEvent.objects.filter(object_id=str(m.pk), action="measurement.recorded").exists()

@@ -44,7 +44,7 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
 def _user(user) -> UserRef | None:
     if user is None:
         return None
-    return UserRef(username=user.get_username(), printed_name=printed_name_of(user))
+    return UserRef.model_construct(username=user.get_username(), printed_name=printed_name_of(user))
 
 
 def signature_out(sig) -> SignatureOut | None:
@@ -86,7 +86,10 @@ def _characteristic(c) -> CharacteristicOut:
 
 
 def _measurement(m, *, step_sequence: int, superseded_by: int | None) -> MeasurementOut:
-    return MeasurementOut(
+    # Built without validation (model_construct), as every output of a recorded value is: its fields are the
+    # row's own, of the schema's types, and ninja's validation of each nested field cost more than the
+    # rest of the response (tests/travelers/test_api_outputs_built.py checks they validate as they are).
+    return MeasurementOut.model_construct(
         id=m.pk,
         step=step_sequence,
         characteristic=m.characteristic.code,
@@ -98,7 +101,7 @@ def _measurement(m, *, step_sequence: int, superseded_by: int | None) -> Measure
         unit=m.spec_unit,
         judgment=m.judgment,
         deviation=m.deviation,
-        spec=SpecOut(
+        spec=SpecOut.model_construct(
             unit=m.spec_unit, lower=m.spec_lower, upper=m.spec_upper, nominal=m.spec_nominal, revision=m.spec_revision
         ),
         source=m.source,
@@ -217,7 +220,7 @@ def part_ref(item) -> PartRef:
 
 
 def traveler_state_out(t) -> TravelerStateOut:
-    return TravelerStateOut(number=t.number, status=t.status, on_hold=t.on_hold, version=t.version)
+    return TravelerStateOut.model_construct(number=t.number, status=t.status, on_hold=t.on_hold, version=t.version)
 
 
 def traveler_out(t) -> TravelerOut:
@@ -275,7 +278,7 @@ def recorded_out(m) -> MeasurementResultOut:
     and changed it); read again only for an out-of-spec value, which may have held the traveler."""
     if m.judgment == Measurement.Judgment.OUT_OF_SPEC:
         return measurement_result(m.pk)
-    return MeasurementResultOut(
+    return MeasurementResultOut.model_construct(
         measurement=_measurement(m, step_sequence=m.step.sequence, superseded_by=None),
         traveler=traveler_state_out(m.step.traveler),
         step_version=m.step.version,
@@ -290,7 +293,7 @@ def recorded_batch_out(measurements: list) -> MeasurementBatchOut:
     # a hold may have changed the traveler
     if any(m.judgment == Measurement.Judgment.OUT_OF_SPEC for m in measurements):
         traveler, ncrs = traveler_state(traveler.pk), ncr_numbers_of([m.pk for m in measurements])
-    return MeasurementBatchOut(
+    return MeasurementBatchOut.model_construct(
         measurements=[_measurement(m, step_sequence=step.sequence, superseded_by=None) for m in measurements],
         traveler=traveler_state_out(traveler),
         step_version=step.version,
@@ -301,7 +304,7 @@ def recorded_batch_out(measurements: list) -> MeasurementBatchOut:
 
 def measurement_result(measurement_id: int) -> MeasurementResultOut:
     m, ncr = measurement_outcome(measurement_id)
-    return MeasurementResultOut(
+    return MeasurementResultOut.model_construct(
         measurement=_measurement(m, step_sequence=m.step.sequence, superseded_by=None),
         traveler=traveler_state_out(m.step.traveler),
         step_version=m.step.version,

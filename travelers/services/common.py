@@ -124,7 +124,7 @@ def fetch_together(*reads: QuerySet[Any] | Bound[Any] | tuple[str, list]) -> lis
             databases.append(DEFAULT_DB_ALIAS)
     results: list[list] = []
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(sql for _, sql, _ in compiled), [p for _, _, params in compiled for p in params])
+        cursor.execute(one_text(cursor, [(sql, params) for _, sql, params in compiled]), [])
         for index, (compiler, _, _) in enumerate(compiled):
             # Counted from the last result: an execute wrapper (pghistory's context) may put a statement
             # of its own first, and leaves the cursor on the last result.
@@ -136,6 +136,15 @@ def fetch_together(*reads: QuerySet[Any] | Bound[Any] | tuple[str, list]) -> lis
             else:
                 results.append(_instances(compiler, rows, databases[index]))
     return results
+
+
+def one_text(cursor: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> str:
+    """Statements as one text to execute with no parameters of its own ([]): each statement's parameters
+    merged in by psycopg exactly as its client-side binding would merge them (psycopg caches its parse of
+    a statement of ordinary length; the joined text of a round trip is too long for that cache, and was
+    parsed afresh on every request), and '%' doubled, as a text with parameters must have it."""
+    client = cursor.cursor  # Django's psycopg ClientCursor: several statements in one execute need it
+    return "; ".join(client.mogrify(sql, params) for sql, params in statements).replace("%", "%%")
 
 
 def _instances(compiler: SQLCompiler, rows: list, db: str) -> list:
@@ -197,7 +206,7 @@ def write_together(statements: list[tuple[str, list]], *, written: Sequence[Mode
     """Several writes in one round trip, in order (see fetch_together); `written` are the instances
     they inserted, marked saved."""
     with connection.cursor() as cursor:
-        cursor.execute("; ".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+        cursor.execute(one_text(cursor, statements), [])
     for obj in written:
         obj._state.adding, obj._state.db = False, DEFAULT_DB_ALIAS
 
