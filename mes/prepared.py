@@ -22,9 +22,12 @@ prepared read of the record path with the ORM's own SQL.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
+import psycopg
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
@@ -159,13 +162,36 @@ class Bound(Generic[M]):
         return self.shape.instances(rows)
 
     def all(self) -> list[M]:
-        with connections[self.db].cursor() as cursor:
-            cursor.execute(self.sql, self.params)
-            return self.instances(cursor.fetchall())
+        """Run alone: as a server-side prepared statement (PostgreSQL plans it once per connection, not at
+        every call), unless settings.DATABASE_PREPARED_STATEMENTS is off (a pooler in transaction mode)."""
+        connection = connections[self.db]
+        with connection.cursor() as cursor:
+            if not settings.DATABASE_PREPARED_STATEMENTS:
+                cursor.execute(self.sql, self.params)
+                return self.instances(cursor.fetchall())
+            return self.instances(_run_prepared(connection, cursor, self.sql, self.params))
 
     def first(self) -> M | None:
         found = self.all()
         return found[0] if found else None
+
+
+def _run_prepared(connection: Any, cursor: Any, sql: str, params: list) -> list:
+    """`sql` on the connection of Django's `cursor`, through a cursor binding its parameters on the server
+    and preparing the statement (psycopg keeps the connection's prepared statements). Not through Django's
+    execute wrappers: they may put a statement of their own before it (pghistory's context, which only
+    writes need), and a prepared statement is one statement. Errors become Django's, and the statement is
+    logged where Django logs queries (tests count them)."""
+    server: psycopg.Cursor = psycopg.Cursor(cursor.cursor.connection)
+    start = time.monotonic()
+    try:
+        with connection.wrap_database_errors:
+            server.execute(sql, params, prepare=True)
+            return server.fetchall()
+    finally:
+        server.close()
+        if connection.queries_logged:
+            connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
 
 
 class Prepared(Generic[M]):

@@ -166,6 +166,16 @@ _db["OPTIONS"] = {
     "connect_timeout": int(os.environ.get("DB_CONNECT_TIMEOUT", 2)),
     "application_name": os.environ.get("DB_APPLICATION_NAME", "traveler"),
 }
+# The hot path's fixed reads (mes.prepared) run as server-side prepared statements, planned once per
+# connection (Django's own queries bind on the client and are never prepared: the threshold only lets
+# psycopg keep what mes.prepared asks it to prepare). Turn off behind a pooler that shares server
+# connections between transactions (PgBouncer in transaction mode without prepared-statement support).
+DATABASE_PREPARED_STATEMENTS = os.environ.get("DATABASE_PREPARED_STATEMENTS", "true").lower() not in (
+    "0",
+    "false",
+    "no",
+)
+_db["OPTIONS"]["prepare_threshold"] = 5 if DATABASE_PREPARED_STATEMENTS else None
 if os.environ.get("TEST_DATABASE_NAME"):  # lets two test runs share one server
     _db["TEST"] = {"NAME": os.environ["TEST_DATABASE_NAME"]}
 DATABASES = {"default": _db}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.db.transaction import TransactionManagementError
+from django.test.utils import CaptureQueriesContext
 
 from mes.masterdata.models import Part, PartRevision
 from mes.prepared import Prepared
@@ -83,3 +84,28 @@ def test_a_list_argument_is_part_of_the_shape_by_its_length():
     assert [p.pk for p in three.all()] == [p.pk for p in parts]
     with pytest.raises(ValueError, match="no empty list"):
         some([], "P-31")
+
+
+def _server_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_read_alone_is_planned_once_a_prepared_statement_on_the_server(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    PartRevisionFactory(part=PartFactory(number="P-500"), revision="A")
+    with CaptureQueriesContext(connection) as queries:
+        [found] = REVISION("P-500", "A").all()
+    assert found.part.number == "P-500"
+    assert len(queries) == 1  # logged where Django logs its queries
+    assert any("masterdata_partrevision" in sql and "$1" in sql for sql in _server_statements())
+
+
+def test_turned_off_a_read_goes_through_djangos_cursor(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    PartRevisionFactory(part=PartFactory(number="P-501"), revision="B")
+    before = _server_statements()
+    [found] = REVISION("P-501", "B").all()
+    assert found.revision == "B"
+    assert _server_statements() == before
