@@ -194,6 +194,30 @@ def _run_prepared(connection: Any, cursor: Any, sql: str, params: list) -> list:
             connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
 
 
+def run_prepared_together(connection: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list]:
+    """Several statements in one round trip (psycopg's pipeline mode), each a server-side prepared statement,
+    in order, each with its own snapshot as separate queries would have; the rows of each. As _run_prepared,
+    not through Django's execute wrappers (for reads: pghistory's context matters to writes only), errors
+    Django's, and logged as one query (one round trip). Needs settings.DATABASE_PREPARED_STATEMENTS."""
+    with connection.cursor() as cursor:
+        raw = cursor.cursor.connection
+        start = time.monotonic()
+        cursors: list[psycopg.Cursor] = []
+        try:
+            with connection.wrap_database_errors, raw.pipeline():
+                for sql, params in statements:
+                    server: psycopg.Cursor = psycopg.Cursor(raw)
+                    cursors.append(server)
+                    server.execute(sql, params, prepare=True)
+                return [server.fetchall() for server in cursors]  # the first fetch sends them all
+        finally:
+            for server in cursors:
+                server.close()
+            if connection.queries_logged:
+                sql = "; ".join(sql for sql, _ in statements)
+                connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
+
+
 class Prepared(Generic[M]):
     """A queryset shape, `build(*args)`, compiled at its first use in each process (for each kind of
     arguments) and bound to its arguments at every call."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
+from mes.compliance.audit import HEAD_LOCK
 from mes.compliance.tokens import TOKEN_BY_HASH, _digest, api_token_issue, api_token_user
 from tests.travelers.conftest import step_of
 from travelers.selectors.lookups import STEP_REF
-from travelers.services.common import STEP_OF, TRAVELER_LOCKED
+from travelers.services.common import STEP_OF, TRAVELER_LOCKED, fetch_together
 from travelers.services.measurement_batch import STEP_CHARACTERISTICS, STEP_VALUES
-from travelers.services.measurements import CHARACTERISTIC_OF
+from travelers.services.measurements import CHARACTERISTIC_OF, NEXT_IDS
 
 pytestmark = pytest.mark.django_db
 
@@ -54,3 +56,37 @@ def test_a_token_brings_its_user_and_permissions(shop):
     assert user == shop.operator
     assert user.has_perm("travelers.perform_step") and not user.has_perm("travelers.signoff_traveler")
     assert api_token_user(key + "x") is None
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_reads_together_in_one_round_trip_prepared_or_not(shop, traveler, settings, prepared):
+    """fetch_together: prepared reads in psycopg's pipeline, each a server-side prepared statement; turned
+    off (or with a QuerySet among them), one execute of several statements bound on the client. The same
+    rows either way, in one round trip."""
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    step = step_of(traveler, 10)
+    before = server_statements()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        travelers, steps, heads, ids = fetch_together(
+            TRAVELER_LOCKED(traveler.pk),
+            STEP_OF(step.pk, traveler.pk),
+            (HEAD_LOCK, [f"traveler:{traveler.pk}"]),
+            (NEXT_IDS, [2]),
+        )
+    assert len(queries) == 1
+    assert (travelers[0].pk, travelers[0].item.part.number, steps[0].pk) == (
+        traveler.pk,
+        traveler.item.part.number,
+        step.pk,
+    )
+    assert len(heads) == 1 and len(ids) == 2 and ids[0][0] < ids[1][0]
+    if prepared:
+        assert any("compliance_auditchainhead" in sql for sql in server_statements())
+    else:
+        assert server_statements() == before
+
+
+def server_statements() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return {row[0] for row in cursor.fetchall()}

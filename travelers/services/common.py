@@ -21,7 +21,7 @@ from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
 from mes.events.services import outbox_emit_many, outbox_messages
 from mes.masterdata.models import OperationAlias, Site
-from mes.prepared import Bound, Prepared
+from mes.prepared import Bound, Prepared, run_prepared_together
 from travelers.content import steps_state
 from travelers.errors import NotAuthorized, TooManyRequests, TravelerHeld, TravelerNotOpen
 from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
@@ -104,10 +104,11 @@ def lock_step_and_read(
 def fetch_together(*reads: QuerySet[Any] | Bound[Any] | tuple[str, list]) -> list[list]:
     """Several reads in one round trip, in order: each a QuerySet or a prepared read (mes.prepared) (its
     instances, as list() would give them, select_related and annotations included) or hand-written SQL
-    with its parameters (its rows).
-    psycopg binds the parameters on the client, so one execute can carry several statements; they run
-    one after the other in the transaction, each with its own snapshot (READ COMMITTED), exactly as
-    separate queries would, less the round trips; psycopg keeps each statement's result."""
+    with its parameters (its rows). They run one after the other in the transaction, each with its own
+    snapshot (READ COMMITTED), exactly as separate queries would, less the round trips: as server-side
+    prepared statements in psycopg's pipeline mode (mes.prepared.run_prepared_together) when there is no
+    QuerySet among them and prepared statements are on; otherwise in one execute of several statements,
+    psycopg binding the parameters on the client and keeping each statement's result."""
     compiled: list[tuple[Any, str, list]] = []
     databases = []
     for read in reads:
@@ -122,19 +123,24 @@ def fetch_together(*reads: QuerySet[Any] | Bound[Any] | tuple[str, list]) -> lis
         else:
             compiled.append((None, read[0], list(read[1])))
             databases.append(DEFAULT_DB_ALIAS)
+    statements = [(sql, params) for _, sql, params in compiled]
+    if settings.DATABASE_PREPARED_STATEMENTS and not any(isinstance(read, QuerySet) for read in reads):
+        rows_of = run_prepared_together(connection, statements)  # each statement prepared, in one round trip
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(one_text(cursor, statements), [])
+            # Counted from the last result: an execute wrapper (pghistory's context) may put a statement of
+            # its own first, and leaves the cursor on the last result.
+            rows_of = [cursor.set_result(index - len(compiled)).fetchall() for index in range(len(compiled))]
     results: list[list] = []
-    with connection.cursor() as cursor:
-        cursor.execute(one_text(cursor, [(sql, params) for _, sql, params in compiled]), [])
-        for index, (compiler, _, _) in enumerate(compiled):
-            # Counted from the last result: an execute wrapper (pghistory's context) may put a statement
-            # of its own first, and leaves the cursor on the last result.
-            rows = cursor.set_result(index - len(compiled)).fetchall()
-            if compiler is None:
-                results.append(rows)
-            elif isinstance(compiler, Bound):
-                results.append(compiler.instances(rows))
-            else:
-                results.append(_instances(compiler, rows, databases[index]))
+    for index, (compiler, _, _) in enumerate(compiled):
+        rows = rows_of[index]
+        if compiler is None:
+            results.append(rows)
+        elif isinstance(compiler, Bound):
+            results.append(compiler.instances(rows))
+        else:
+            results.append(_instances(compiler, rows, databases[index]))
     return results
 
 
