@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from typing import Any, Generic, TypeVar
 
 import psycopg
@@ -165,57 +166,41 @@ class Bound(Generic[M]):
         """Run alone: as a server-side prepared statement (PostgreSQL plans it once per connection, not at
         every call), unless settings.DATABASE_PREPARED_STATEMENTS is off (a pooler in transaction mode)."""
         connection = connections[self.db]
+        if settings.DATABASE_PREPARED_STATEMENTS:
+            return self.instances(run_prepared(connection, [(self.sql, self.params)])[0])
         with connection.cursor() as cursor:
-            if not settings.DATABASE_PREPARED_STATEMENTS:
-                cursor.execute(self.sql, self.params)
-                return self.instances(cursor.fetchall())
-            return self.instances(_run_prepared(connection, cursor, self.sql, self.params))
+            cursor.execute(self.sql, self.params)
+            return self.instances(cursor.fetchall())
 
     def first(self) -> M | None:
         found = self.all()
         return found[0] if found else None
 
 
-def _run_prepared(connection: Any, cursor: Any, sql: str, params: list) -> list:
-    """`sql` on the connection of Django's `cursor`, through a cursor binding its parameters on the server
-    and preparing the statement (psycopg keeps the connection's prepared statements). Not through Django's
-    execute wrappers: they may put a statement of their own before it (pghistory's context, which only
-    writes need), and a prepared statement is one statement. Errors become Django's, and the statement is
-    logged where Django logs queries (tests count them)."""
-    server: psycopg.Cursor = psycopg.Cursor(cursor.cursor.connection)
-    start = time.monotonic()
-    try:
-        with connection.wrap_database_errors:
-            server.execute(sql, params, prepare=True)
-            return server.fetchall()
-    finally:
-        server.close()
-        if connection.queries_logged:
-            connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
-
-
-def run_prepared_together(connection: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list]:
-    """Several statements in one round trip (psycopg's pipeline mode), each a server-side prepared statement,
-    in order, each with its own snapshot as separate queries would have; the rows of each. As _run_prepared,
-    not through Django's execute wrappers (for reads: pghistory's context matters to writes only), errors
-    Django's, and logged as one query (one round trip). Needs settings.DATABASE_PREPARED_STATEMENTS."""
+def run_prepared(connection: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list]:
+    """Statements as server-side prepared statements (PostgreSQL plans each once per connection; psycopg
+    keeps them), in order, in one round trip (several go in psycopg's pipeline mode), each with its own
+    snapshot as separate queries would have; the rows of each. Not through Django's execute wrappers: they
+    may put a statement of their own first (pghistory's context, which only writes need), and a prepared
+    statement is one statement. Errors become Django's; the round trip is logged as one query where Django
+    logs queries (tests count them). Needs settings.DATABASE_PREPARED_STATEMENTS."""
     with connection.cursor() as cursor:
         raw = cursor.cursor.connection
         start = time.monotonic()
         cursors: list[psycopg.Cursor] = []
         try:
-            with connection.wrap_database_errors, raw.pipeline():
+            with connection.wrap_database_errors, raw.pipeline() if len(statements) > 1 else nullcontext():
                 for sql, params in statements:
                     server: psycopg.Cursor = psycopg.Cursor(raw)
                     cursors.append(server)
                     server.execute(sql, params, prepare=True)
-                return [server.fetchall() for server in cursors]  # the first fetch sends them all
+                return [server.fetchall() for server in cursors]  # in a pipeline, the first fetch sends them all
         finally:
             for server in cursors:
                 server.close()
             if connection.queries_logged:
-                sql = "; ".join(sql for sql, _ in statements)
-                connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - start:.3f}"})
+                sent = "; ".join(sql for sql, _ in statements)
+                connection.queries_log.append({"sql": sent, "time": f"{time.monotonic() - start:.3f}"})
 
 
 class Prepared(Generic[M]):

@@ -21,7 +21,7 @@ from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
 from mes.events.services import outbox_emit_many, outbox_messages
 from mes.masterdata.models import OperationAlias, Site
-from mes.prepared import Bound, Prepared, run_prepared_together
+from mes.prepared import Bound, Prepared, run_prepared
 from travelers.content import steps_state
 from travelers.errors import NotAuthorized, TooManyRequests, TravelerHeld, TravelerNotOpen
 from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
@@ -106,7 +106,7 @@ def fetch_together(*reads: QuerySet[Any] | Bound[Any] | tuple[str, list]) -> lis
     instances, as list() would give them, select_related and annotations included) or hand-written SQL
     with its parameters (its rows). They run one after the other in the transaction, each with its own
     snapshot (READ COMMITTED), exactly as separate queries would, less the round trips: as server-side
-    prepared statements in psycopg's pipeline mode (mes.prepared.run_prepared_together) when there is no
+    prepared statements in psycopg's pipeline mode (mes.prepared.run_prepared) when there is no
     QuerySet among them and prepared statements are on; otherwise in one execute of several statements,
     psycopg binding the parameters on the client and keeping each statement's result."""
     compiled: list[tuple[Any, str, list]] = []
@@ -125,7 +125,7 @@ def fetch_together(*reads: QuerySet[Any] | Bound[Any] | tuple[str, list]) -> lis
             databases.append(DEFAULT_DB_ALIAS)
     statements = [(sql, params) for _, sql, params in compiled]
     if settings.DATABASE_PREPARED_STATEMENTS and not any(isinstance(read, QuerySet) for read in reads):
-        rows_of = run_prepared_together(connection, statements)  # each statement prepared, in one round trip
+        rows_of = run_prepared(connection, statements)  # each statement prepared, in one round trip
     else:
         with connection.cursor() as cursor:
             cursor.execute(one_text(cursor, statements), [])
