@@ -61,7 +61,7 @@ def test_a_token_brings_its_user_and_permissions(shop):
 @pytest.mark.parametrize("prepared", [True, False])
 def test_reads_together_in_one_round_trip_prepared_or_not(shop, traveler, settings, prepared):
     """fetch_together: prepared reads in psycopg's pipeline, each a server-side prepared statement; turned
-    off (or with a QuerySet among them), one execute of several statements bound on the client. The same
+    off, one execute of several statements bound on the client. The same
     rows either way, in one round trip."""
     settings.DATABASE_PREPARED_STATEMENTS = prepared
     step = step_of(traveler, 10)

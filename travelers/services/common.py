@@ -10,9 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Model, Q, QuerySet, Subquery
-from django.db.models.query import get_related_populators
 from django.db.models.sql import InsertQuery
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -86,7 +84,7 @@ def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, T
 
 
 def lock_step_and_read(
-    step_id: int, traveler_id: int, *reads: QuerySet[Any] | Bound[Any] | tuple[str, list]
+    step_id: int, traveler_id: int, *reads: Bound[Any] | tuple[str, list]
 ) -> tuple[Traveler, TravelerStep, list[list]]:
     """lock_step, with `reads` after it in the same round trip (fetch_together): each statement runs
     after the one before, so every read sees what the traveler's lock waited for, as separate queries
@@ -101,47 +99,26 @@ def lock_step_and_read(
     return traveler, step, results
 
 
-def fetch_together(*reads: QuerySet[Any] | Bound[Any] | tuple[str, list]) -> list[list]:
-    """Several reads in one round trip, in order: each a QuerySet or a prepared read (mes.prepared) (its
-    instances, as list() would give them, select_related and annotations included) or hand-written SQL
-    with its parameters (its rows). They run one after the other in the transaction, each with its own
-    snapshot (READ COMMITTED), exactly as separate queries would, less the round trips: as server-side
-    prepared statements in psycopg's pipeline mode (mes.prepared.run_prepared) when there is no
-    QuerySet among them and prepared statements are on; otherwise in one execute of several statements,
-    psycopg binding the parameters on the client and keeping each statement's result."""
-    compiled: list[tuple[Any, str, list]] = []
-    databases = []
-    for read in reads:
-        if isinstance(read, Bound):
-            compiled.append((read, read.sql, read.params))
-            databases.append(read.db)
-        elif isinstance(read, QuerySet):
-            compiler = read.query.get_compiler(using=read.db)
-            sql, params = compiler.as_sql()
-            compiled.append((compiler, sql, list(params)))
-            databases.append(read.db)
-        else:
-            compiled.append((None, read[0], list(read[1])))
-            databases.append(DEFAULT_DB_ALIAS)
-    statements = [(sql, params) for _, sql, params in compiled]
-    if settings.DATABASE_PREPARED_STATEMENTS and not any(isinstance(read, QuerySet) for read in reads):
+def fetch_together(*reads: Bound[Any] | tuple[str, list]) -> list[list]:
+    """Several reads in one round trip, in order: each a prepared read (mes.prepared: its instances, as
+    list() would give them, select_related and annotations included) or hand-written SQL with its
+    parameters (its rows). They run one after the other in the transaction, each with its own snapshot
+    (READ COMMITTED), exactly as separate queries would, less the round trips: as server-side prepared
+    statements in psycopg's pipeline mode (mes.prepared.run_prepared) when prepared statements are on;
+    otherwise in one execute of several statements, psycopg binding the parameters on the client and
+    keeping each statement's result."""
+    statements = [(read.sql, read.params) if isinstance(read, Bound) else (read[0], list(read[1])) for read in reads]
+    if settings.DATABASE_PREPARED_STATEMENTS:
         rows_of = run_prepared(connection, statements)  # each statement prepared, in one round trip
     else:
         with connection.cursor() as cursor:
             cursor.execute(one_text(cursor, statements), [])
             # Counted from the last result: an execute wrapper (pghistory's context) may put a statement of
             # its own first, and leaves the cursor on the last result.
-            rows_of = [cursor.set_result(index - len(compiled)).fetchall() for index in range(len(compiled))]
-    results: list[list] = []
-    for index, (compiler, _, _) in enumerate(compiled):
-        rows = rows_of[index]
-        if compiler is None:
-            results.append(rows)
-        elif isinstance(compiler, Bound):
-            results.append(compiler.instances(rows))
-        else:
-            results.append(_instances(compiler, rows, databases[index]))
-    return results
+            rows_of = [cursor.set_result(index - len(reads)).fetchall() for index in range(len(reads))]
+    return [
+        read.instances(rows) if isinstance(read, Bound) else rows for read, rows in zip(reads, rows_of, strict=True)
+    ]
 
 
 def one_text(cursor: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> str:
@@ -151,23 +128,6 @@ def one_text(cursor: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> st
     parsed afresh on every request), and '%' doubled, as a text with parameters must have it."""
     client = cursor.cursor  # Django's psycopg ClientCursor: several statements in one execute need it
     return "; ".join(client.mogrify(sql, params) for sql, params in statements).replace("%", "%%")
-
-
-def _instances(compiler: SQLCompiler, rows: list, db: str) -> list:
-    """Model instances from a compiled queryset's rows, as Django's ModelIterable builds them."""
-    select, klass_info, annotations = compiler.select, compiler.klass_info, compiler.annotation_col_map
-    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    populators = get_related_populators(klass_info, select, db)  # type: ignore[call-arg]  # stubs: Django 6
-    objects = []
-    for row in compiler.results_iter([rows]):
-        obj = klass_info["model"].from_db(db, init_list, row[start:end])
-        for populator in populators:
-            populator.populate(row, obj)
-        for name, position in (annotations or {}).items():
-            setattr(obj, name, row[position])
-        objects.append(obj)
-    return objects
 
 
 # The SQL of an INSERT of one model's rows, by (model, with ids drawn, more than one row): the rows change,

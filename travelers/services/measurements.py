@@ -198,7 +198,7 @@ def lock_step_for_values(
     expected_version: int | None,
     station: WorkCenter | None = None,
     *,
-    reads: Sequence[QuerySet[Any] | Bound[Any] | tuple[str, list]] = (),
+    reads: Sequence[Bound[Any] | tuple[str, list]] = (),
 ) -> tuple[Traveler, TravelerStep, list[list]]:
     """Lock the step and its traveler for recording values: the actor may, the traveler is not held, the
     step is the version the caller saw, may be worked at `station` (the work center the caller acts from,
