@@ -230,3 +230,9 @@ def head_moves(events: list[AuditEvent]) -> tuple[str, list]:
     event at a time, one UPDATE per event, sent together in one round trip."""
     chain = events[0].chain
     return "; ".join([HEAD_MOVE] * len(events)), [v for e in events for v in (e.seq, e.hash, chain)]
+
+
+def head_move_statements(events: list[AuditEvent]) -> list[tuple[str, list]]:
+    """head_moves as separate statements, one per event, each with its own parameters: for a round trip
+    of prepared statements (mes.prepared.run_prepared), where a statement is one UPDATE."""
+    return [(HEAD_MOVE, [event.seq, event.hash, event.chain]) for event in events]

@@ -19,10 +19,13 @@ through a proxy in mes.compliance.models). The events are then sealed into the k
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import pghistory
+import pghistory.config
+import pghistory.runtime
 from django.http import HttpRequest
 from pghistory.middleware import HistoryMiddleware
 
@@ -68,3 +71,19 @@ def reason_for_change(reason: str, **more: Any) -> Iterator[None]:
     """Attach `reason` (and any `more` context) to the configuration changes made inside the block."""
     with pghistory.context(reason=(reason or "").strip(), **more):
         yield
+
+
+CONTEXT_STATEMENT = (
+    "SELECT set_config('pghistory.context_id', %s, true), set_config('pghistory.context_metadata', %s, true)"
+)
+
+
+def context_statement() -> tuple[str, list] | None:
+    """The statement that gives the open context (who, from where, why) to the triggers of the writes after
+    it in the transaction — what pghistory's execute wrapper puts in front of each write sent through
+    Django's cursor — for writes sent without it (mes.prepared.run_prepared); None when no context is open."""
+    current = getattr(pghistory.runtime._tracker, "value", None)
+    if current is None:
+        return None
+    metadata = json.dumps(current.metadata, cls=pghistory.config.json_encoder())
+    return CONTEXT_STATEMENT, [str(current.id), metadata]

@@ -9,7 +9,7 @@ from django.db.transaction import TransactionManagementError
 from django.test.utils import CaptureQueriesContext
 
 from mes.masterdata.models import Part, PartRevision
-from mes.prepared import Prepared
+from mes.prepared import Prepared, _arrays_binary, run_prepared
 from tests.factories import PartFactory, PartRevisionFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,3 +109,29 @@ def test_turned_off_a_read_goes_through_djangos_cursor(settings):
     [found] = REVISION("P-501", "B").all()
     assert found.revision == "B"
     assert _server_statements() == before
+
+
+def test_a_list_parameter_is_sent_as_a_binary_array():
+    """Bulk inserts send a column as one array; psycopg's text form of an array escapes every element with a
+    regular expression, so run_prepared asks for the binary form (%b) of those parameters alone."""
+    sql = "INSERT INTO t (a, b, c) SELECT * FROM UNNEST((%s)::int[], (%s)::text[]) WHERE c LIKE '50%%' AND d = %s"
+    assert _arrays_binary(sql, [[1, 2], ["x", "y"], 3]) == sql.replace(
+        "(%s)::int[], (%s)::text[]", "(%b)::int[], (%b)::text[]"
+    )
+    assert _arrays_binary(sql, [1, 2, 3]) is sql
+
+
+def test_a_write_in_the_round_trip_gives_no_rows_and_the_reads_after_it_see_it(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TEMPORARY TABLE scratch_note (code text, body text[]) ON COMMIT DROP")
+        inserted, read = run_prepared(
+            connection,
+            [
+                ("INSERT INTO scratch_note (code, body) VALUES (%s, %s)", ["N-1", ['"quoted" {a,b}', "back\\slash"]]),
+                ("SELECT body FROM scratch_note WHERE code = ANY(%s)", [["N-1", "N-2"]]),
+            ],
+        )
+    assert inserted == []
+    assert read == [(['"quoted" {a,b}', "back\\slash"],)]

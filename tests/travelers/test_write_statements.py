@@ -6,16 +6,19 @@ from __future__ import annotations
 import copy
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models.sql import InsertQuery
 from psycopg.types.json import Jsonb
 
+from mes.compliance.history import reason_for_change
 from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
+from mes.masterdata.models import Site, SiteEvent
 from tests.travelers.conftest import do_step
 from travelers import services
 from travelers.models import Measurement
 from travelers.services import common
+from travelers.services.measurement_batch import ValueEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -67,16 +70,59 @@ def test_a_cached_insert_is_djangos_insert(shop, traveler, model, count):
         assert "UNNEST" in sql
 
 
-def test_text_with_percent_signs_and_quotes_is_written_as_given(shop, traveler):
-    """The round trips merge their parameters into one text (common.one_text): a '%' or a quote in a value
-    must reach the database as typed, in the value, its audit event and its outbox message."""
-    tricky = "caliper %s 50%% O'Brien \"; DROP TABLE x; --"
+TRICKY = 'caliper %s 50%% O\'Brien "{a,b}" C:\\gauge\\ NULL; DROP TABLE x; --'
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "client-bound"])
+def test_text_with_percent_signs_and_quotes_is_written_as_given(shop, traveler, settings, prepared):
+    """The writes go together: prepared statements in a pipeline, or one text with the parameters merged
+    in (common.one_text). A '%', a quote, a brace or a backslash in a value must reach the database as
+    typed, in the value, its audit event and its outbox message."""
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
     step = services.step_start(step=traveler.steps.get(sequence=10), actor=shop.operator)
     m = services.measurement_record(
-        step=step, characteristic="BORE_DIA", value="12.701", unit="mm", device=tricky, actor=shop.operator
+        step=step, characteristic="BORE_DIA", value="12.701", unit="mm", device=TRICKY, actor=shop.operator
     )
     m.refresh_from_db()
-    assert m.device == tricky
+    assert m.device == TRICKY
     message = OutboxMessage.objects.filter(event_type__endswith="measurement.recorded").latest("id")
-    assert message.payload["data"]["value"]["device"] == tricky
+    assert message.payload["data"]["value"]["device"] == TRICKY
     assert AuditEvent.objects.filter(object_id=str(m.pk), action="measurement.recorded").exists()
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "client-bound"])
+def test_a_steps_values_in_one_request_keep_such_text_in_every_row(shop, traveler, settings, prepared):
+    """Several values go as arrays, one per column (UNNEST); prepared, each array is sent in binary form
+    (mes.prepared._arrays_binary): every element arrives intact, the actor's printed name in each audit
+    event and the JSON payloads (all quotes) of the outbox included."""
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    profile = shop.operator.profile
+    profile.printed_name = TRICKY
+    profile.save()
+    step = services.step_start(step=traveler.steps.get(sequence=10), actor=shop.operator)
+    recorded = services.measurement_record_batch(
+        step=step,
+        values=[
+            ValueEntry(characteristic="BORE_DIA", value="12.701", unit="mm"),
+            ValueEntry(characteristic="SURFACE", value="pass"),
+        ],
+        actor=shop.operator,
+    )
+    events = AuditEvent.objects.filter(action="measurement.recorded", object_id__in=[str(m.pk) for m in recorded])
+    assert [e.actor_name for e in events] == [TRICKY, TRICKY]
+    messages = OutboxMessage.objects.filter(event_type__endswith="measurement.recorded").order_by("id")
+    assert [m.payload["data"]["value"]["entered_value"] for m in messages] == ["12.701", "pass"]
+    assert [m.payload["data"]["value"]["characteristic"] for m in messages] == ["BORE_DIA", "SURFACE"]
+
+
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "client-bound"])
+def test_writes_sent_together_carry_the_open_history_context(settings, prepared):
+    """Prepared, the writes bypass Django's cursor, where pghistory puts who/why in front of each write:
+    write_together sends that context first, so a tracked table's trigger still records it."""
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    site = Site(code="CTX-1", name="Context")
+    with transaction.atomic(), reason_for_change("sent with the record path's writes"):
+        common.write_together([common.insert_statement([site])])
+    event = SiteEvent.objects.get(code="CTX-1", pgh_label="created")
+    assert event.pgh_context is not None
+    assert event.pgh_context.metadata["reason"] == "sent with the record path's writes"

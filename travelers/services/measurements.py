@@ -15,7 +15,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from mes.compliance.audit import HEAD_LOCK, audit_events, audit_head_lock, head_moves, record_seal
+from mes.compliance.audit import HEAD_LOCK, audit_events, audit_head_lock, head_move_statements, record_seal
 from mes.masterdata.models import Characteristic, WorkCenter
 from mes.prepared import Bound, Prepared
 from travelers.content import current_measurements, measurement_content
@@ -257,7 +257,7 @@ def record_writes(
             insert_statement(measurements),
             moved,
             insert_statement(events),
-            head_moves(events),
+            *head_move_statements(events),
             insert_statement(messages),
         ],
         written=[*measurements, *events, *messages],
