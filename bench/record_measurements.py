@@ -7,9 +7,10 @@
 What it does, all on this machine:
 1. creates a scratch database `traveler_bench` on the server Traveler uses (the private one, or the
    server of DATABASE_URL), migrates it, and builds a routing of 10 steps x 10 numeric characteristics
-   and one traveler per tablet, through the services;
+   and, for each tablet, enough travelers to keep it busy for the run (enough_travelers), through the
+   services;
 2. serves the app with gunicorn (gthread workers) and drives it with N asyncio tablets (httpx), each
-   recording the values of its own traveler step by step (start step, 10 values, sign), token auth, in
+   recording the values of its own travelers step by step (start step, 10 values, sign), token auth, in
    each mode: `one` posts a value per request, `batch` posts the step's 10 values in one request;
 3. in the same run, the floor: raw psycopg doing the same writes (measurement + audit event + outbox
    row in one transaction) at the same concurrency, with one connection per tablet;
@@ -38,10 +39,21 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import scratch  # noqa: E402 - bench/ beside this file
-from record.data import drop_scratch, scratch_database_url  # noqa: E402
+from record.data import CHARS, STEPS, drop_scratch, scratch_database_url  # noqa: E402
 from record.floor import floor  # noqa: E402
 from record.load import drive, soak  # noqa: E402
 from record.procs import backends_cpu, cpu_since, free_port, workers_cpu_seconds, workers_rss_mb  # noqa: E402
+
+# Travelers are built before the run, not while it is measured: each tablet gets enough for SECONDS at
+# this many values/s shared by the level's tablets (a tablet that still runs out is counted: "tablets out
+# of travelers"), at most MAX_TRAVELERS_EACH (a lone tablet would otherwise need a hundred).
+RATE_CEILING = 1500
+MAX_TRAVELERS_EACH = 40
+
+
+def enough_travelers(level: int, seconds: float) -> int:
+    values_each = RATE_CEILING * seconds / level
+    return max(1, min(MAX_TRAVELERS_EACH, -(-int(values_each) // (STEPS * CHARS))))
 
 
 def main() -> None:
@@ -74,8 +86,10 @@ def main() -> None:
     from record.building import build  # noqa: PLC0415 — it imports models: after django.setup()
 
     soak_tablets = args.soak_tablets if args.soak > 0 else 0
+    per_tablet = [enough_travelers(level, args.seconds) for level in levels for _ in modes for _ in range(level)]
     tablets = build(  # each level and mode works on travelers of its own; the soak's tablets walk many
-        sum(levels) * len(modes),
+        len(per_tablet),
+        per_tablet,
         soak_tablets=soak_tablets,
         soak_travelers=args.soak_travelers or int(args.soak // 30) + 1,
     )
@@ -119,7 +133,7 @@ def main() -> None:
             results = []
             for mode in modes:
                 cpu, db_cpu = workers_cpu_seconds(server.pid), backends_cpu(url)
-                app = asyncio.run(drive(base, tablets[offset : offset + level], mode, args.seconds))
+                app = asyncio.run(drive(base, tablets[offset : offset + level], mode, args.seconds, walk_all=True))
                 recorded = app["counts"]["ok"] or float("nan")  # CPU per value, starts and signings included
                 app["cpu_ms"] = (workers_cpu_seconds(server.pid) - cpu) * 1000 / recorded
                 app["db_cpu_ms"] = cpu_since(db_cpu, url) * 1000 / recorded
@@ -161,6 +175,10 @@ def print_table(rows: list, args) -> None:
             f"{app['sign_p50']:>8.1f} {app['cpu_ms']:>7.2f} {app['db_cpu_ms']:>6.2f} {app['errors']:>6} "
             f"{raw['rate']:>9.1f} {raw['cpu_ms']:>7.2f} {raw['db_cpu_ms']:>6.2f} {share:>9.2%} {app['rss_mb']:>7.0f}"
         )
+        idle = app["counts"].get("tablets out of travelers", 0)
+        if idle:
+            print(f"{'':>7} {'':>6} ({idle} of its tablets ran out of travelers before the end: the rate is over"
+                  f" {app['seconds']:.1f} s, tablets idle towards the end)")  # fmt: skip
 
 
 if __name__ == "__main__":

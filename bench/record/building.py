@@ -3,6 +3,7 @@ imports models)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -22,10 +23,12 @@ from travelers import services
 from .data import CHARS, PASSWORD, PIN, STEPS
 
 
-def build(tablets: int, travelers_each: int = 1, *, soak_tablets: int = 0, soak_travelers: int = 0) -> list[dict]:
-    """Master data, one operator per tablet (token), `travelers_each` travelers per tablet, then
-    `soak_tablets` more with `soak_travelers` each. Returns the tablets (each with its first traveler as
-    `traveler`, all of them as `travelers`), the soak's last."""
+def build(
+    tablets: int, travelers_each: int | Sequence[int] = 1, *, soak_tablets: int = 0, soak_travelers: int = 0
+) -> list[dict]:
+    """Master data, one operator per tablet (token), `travelers_each` travelers per tablet (or a count for
+    each tablet), then `soak_tablets` more with `soak_travelers` each. Returns the tablets (each with its
+    first traveler as `traveler`, all of them as `travelers`), the soak's last."""
     # The bench's passwords are only ever checked here, while building: a fast hasher for them (PBKDF2 costs
     # a second a user). The signing PINs keep theirs, which the server checks on every signing.
     with override_settings(
@@ -34,7 +37,9 @@ def build(tablets: int, travelers_each: int = 1, *, soak_tablets: int = 0, soak_
         return _build(tablets, travelers_each, soak_tablets, soak_travelers)
 
 
-def _build(tablets: int, travelers_each: int, soak_tablets: int, soak_travelers: int) -> list[dict]:
+def _build(tablets: int, travelers_each: int | Sequence[int], soak_tablets: int, soak_travelers: int) -> list[dict]:
+    counts = [travelers_each] * tablets if isinstance(travelers_each, int) else list(travelers_each)
+    counts += [soak_travelers] * soak_tablets
     call_command("migrate", verbosity=0)
     site = Site.objects.create(code="BEN", name="Bench", time_zone="UTC", legacy_system="bench")
     wc = WorkCenter.objects.create(site=site, code="CELL", name="Cell")
@@ -73,12 +78,12 @@ def _build(tablets: int, travelers_each: int, soak_tablets: int, soak_travelers:
     order = services.work_order_create(
         number="WO-BENCH",
         part_revision=revision,
-        quantity=tablets * travelers_each + soak_tablets * soak_travelers,
+        quantity=sum(counts),
         site=site,
     )
     today = timezone.localdate()
     result = []
-    for t in range(tablets + soak_tablets):
+    for t, count in enumerate(counts):
         user = user_model.objects.create_user(f"op{t}", password=PASSWORD, first_name="Op", last_name=str(t))
         Profile.objects.create(user=user, employee_number=f"B{t:04d}", printed_name=f"Operator {t}", site=site)
         user.groups.add(Group.objects.get(name="Operator"))
@@ -87,7 +92,7 @@ def _build(tablets: int, travelers_each: int, soak_tablets: int, soak_travelers:
         )
         numbers = [
             services.traveler_release(work_order=order, identifier=f"SN-{t:05d}-{n:03d}", actor=boss).number
-            for n in range(travelers_each if t < tablets else soak_travelers)
+            for n in range(count)
         ]
         signing_pin_set(user=user, current_password=PASSWORD, new_pin=PIN)  # operators sign with their PIN
         _, key = api_token_issue(user=user, name="bench")
