@@ -188,6 +188,8 @@ def test_correction_supersedes_and_the_original_stays(shop, traveler):
     original.refresh_from_db()
     assert original.entered_value == "12.07"  # never updated
     assert Measurement.objects.filter(step=step, characteristic__code="BORE_DIA").count() == 2
+    with pytest.raises(StepStateRefused, match="still needs a value for SURFACE$"):  # the correction stands
+        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
 
 
 @pytest.mark.regulation("21 CFR 11.10(f)")
@@ -238,6 +240,9 @@ def test_supervisor_skips_a_step_with_reason_and_signature(shop, traveler):
 def test_a_step_needs_its_required_values_before_it_is_signed(shop, traveler):
     step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
     with pytest.raises(StepStateRefused, match="still needs a value for BORE_DIA, SURFACE"):
+        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
+    services.measurement_record(step=step, characteristic="BORE_DIA", value="12.701", unit="mm", actor=shop.operator)
+    with pytest.raises(StepStateRefused, match="still needs a value for SURFACE$"):
         services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
 
 

@@ -11,6 +11,7 @@ from mes.compliance.tokens import TOKEN_BY_HASH, _digest, api_token_issue, api_t
 from tests.travelers.conftest import step_of
 from travelers.selectors.lookups import STEP_REF
 from travelers.services.common import STEP_OF, TRAVELER_LOCKED, fetch_together
+from travelers.services.execution import MISSING_REQUIRED
 from travelers.services.measurement_batch import STEP_CHARACTERISTICS, STEP_VALUES
 from travelers.services.measurements import CHARACTERISTIC_OF, NEXT_IDS
 
@@ -29,6 +30,7 @@ def test_each_prepared_read_is_the_orms_sql(shop, traveler):
         (CHARACTERISTIC_OF, (step.pk, char.code)),
         (STEP_CHARACTERISTICS, (step.pk,)),
         (STEP_VALUES, (step.pk,)),
+        (MISSING_REQUIRED, (step.pk,)),
     ]
     with transaction.atomic():
         for prepared, args in reads:

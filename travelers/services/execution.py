@@ -9,15 +9,17 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext
 
 from mes.compliance.models import Signature
 from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from mes.masterdata.models import WorkCenter
 from mes.masterdata.services import qualification_check
-from travelers.content import current_measurements, hold_content, hold_state, step_content
+from mes.prepared import Prepared
+from travelers.content import hold_content, hold_state, step_content
 from travelers.errors import SeparationOfDuties, StepOutOfOrder, StepStateRefused
-from travelers.models import Hold, Measurement, Nonconformance, Traveler, TravelerStep
+from travelers.models import Hold, Measurement, Nonconformance, Traveler, TravelerCharacteristic, TravelerStep
 from travelers.states import (
     DONE_STEP_STATES,
     STEP_ALLOWED,
@@ -93,10 +95,25 @@ def step_start(
     return step
 
 
+# A step's required characteristics without a standing value (one not superseded by a correction), compiled
+# once (mes.prepared): signing asks it of every step.
+MISSING_REQUIRED: Prepared[TravelerCharacteristic] = Prepared(
+    lambda step_id: (
+        TravelerCharacteristic.objects.filter(step_id=step_id, required=True)
+        .exclude(
+            Exists(
+                Measurement.objects.filter(characteristic_id=OuterRef("pk")).exclude(
+                    Exists(Measurement.objects.filter(supersedes_id=OuterRef("pk")))
+                )
+            )
+        )
+        .only("id", "code")
+    )
+)
+
+
 def _missing_required(step: TravelerStep) -> list[str]:
-    chars = list(step.characteristics.all())
-    have = {m.characteristic_id for m in current_measurements(list(step.measurements.all()))}
-    return [c.code for c in chars if c.required and c.pk not in have]
+    return [c.code for c in MISSING_REQUIRED(step.pk).all()]
 
 
 def _sign_step(
