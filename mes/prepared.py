@@ -222,23 +222,23 @@ def _send(raw: psycopg.Connection, statements: Sequence[tuple[str, Sequence[Any]
 
 
 _PLACEHOLDER = re.compile(r"%%|%s")
-_BINARY_ARRAYS: dict[tuple[str, tuple[bool, ...]], str] = {}
+_BINARY_ARRAYS: dict[tuple[str, int], str] = {}
 
 
 def _arrays_binary(sql: str, params: Sequence[Any]) -> str:
     """`sql` with the placeholder of each list parameter (an array: bulk inserts send a column as one) made
     binary (%b): psycopg writes an array's text form escaping every element with a regular expression, six
-    times the CPU of its binary form for rows of JSON. The statement's text, and so its prepared plan, stays
-    one per shape."""
-    lists = tuple(isinstance(value, list) for value in params)
-    if not any(lists):
-        return sql
-    found = _BINARY_ARRAYS.get((sql, lists))
+    times the CPU of its binary form for rows of JSON. Which places take arrays is learnt from the first
+    call of each statement (a statement's places keep their types: Django casts an array's place to an
+    array type) and kept, so later calls cost a lookup, not a look at every parameter; the statement's
+    text, and so its prepared plan, stays one per shape. (A place first seen with a scalar keeps %s: a list
+    there later still goes, in text form.)"""
+    found = _BINARY_ARRAYS.get((sql, len(params)))
     if found is None:
-        places = iter(lists)
+        places = iter([isinstance(value, list) for value in params])
         found = _PLACEHOLDER.sub(lambda m: m[0] if m[0] == "%%" else ("%b" if next(places) else "%s"), sql)
         if len(_BINARY_ARRAYS) < 1000:  # shapes are few; a caller making SQL per call is not cached
-            _BINARY_ARRAYS[(sql, lists)] = found
+            _BINARY_ARRAYS[(sql, len(params))] = found
     return found
 
 

@@ -118,7 +118,9 @@ def test_a_list_parameter_is_sent_as_a_binary_array():
     assert _arrays_binary(sql, [[1, 2], ["x", "y"], 3]) == sql.replace(
         "(%s)::int[], (%s)::text[]", "(%b)::int[], (%b)::text[]"
     )
-    assert _arrays_binary(sql, [1, 2, 3]) is sql
+    assert _arrays_binary(sql, [[3], ["z"], 4]) == _arrays_binary(sql, [[1, 2], ["x", "y"], 3])  # kept
+    scalars = "UPDATE t SET a = %s WHERE b = %s"
+    assert _arrays_binary(scalars, [1, "x"]) == scalars
 
 
 def test_a_write_in_the_round_trip_gives_no_rows_and_the_reads_after_it_see_it(settings):
