@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from mes.compliance.models import AuditEvent, Signature
 from mes.compliance.signing import signature_verify
@@ -75,6 +76,32 @@ def test_steps_wait_for_their_predecessors(shop, traveler):
     with pytest.raises(StepOutOfOrder, match="step 20 waits for step 10"):
         services.step_start(step=step_of(traveler, 20), actor=shop.operator)
     assert step_of(traveler, 20).status == StepStatus.PENDING
+
+
+def test_starting_a_step_is_two_round_trips_and_says_so_everywhere(shop, traveler):
+    """The lock, the chain's head and the steps it waits for in one round trip; the step, the versions,
+    its audit event and its outbox message in another."""
+    step = step_of(traveler, 10)
+    before = (traveler.version, step.version)
+    assert shop.operator.has_perm("travelers.perform_step")  # the permissions, as a token brings them
+    with CaptureQueriesContext(connection) as ctx:
+        services.step_start(step=step, actor=shop.operator)
+    sent = [
+        q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE"))
+    ]
+    assert len(sent) == 2, sent
+    stored = step_of(traveler, 10)
+    assert (stored.status, stored.started_by, stored.version) == (StepStatus.IN_PROGRESS, shop.operator, before[1] + 1)
+    traveler.refresh_from_db()
+    assert traveler.version == before[0] + 1 and traveler.changed_at == stored.started_at
+    event = AuditEvent.objects.filter(chain=f"traveler:{traveler.pk}").latest("seq")
+    assert (event.action, event.object_id, event.changes) == (
+        "step.started",
+        str(step.pk),
+        {"status": ["pending", "in_progress"]},
+    )
+    message = OutboxMessage.objects.latest("id")
+    assert message.event_type.endswith("step.started") and message.payload["data"]["step"]["status"] == "in_progress"
 
 
 def test_a_free_order_step_may_run_first_and_blocks_nobody(shop, traveler):

@@ -11,7 +11,7 @@ from mes.compliance.tokens import TOKEN_BY_HASH, _digest, api_token_issue, api_t
 from tests.travelers.conftest import step_of
 from travelers.selectors.lookups import STEP_REF
 from travelers.services.common import STEP_OF, TRAVELER_LOCKED, fetch_together
-from travelers.services.execution import MISSING_REQUIRED
+from travelers.services.execution import MISSING_REQUIRED, STEPS_BEFORE_NOT_DONE
 from travelers.services.measurement_batch import STEP_CHARACTERISTICS, STEP_VALUES
 from travelers.services.measurements import CHARACTERISTIC_OF, NEXT_IDS
 
@@ -31,6 +31,7 @@ def test_each_prepared_read_is_the_orms_sql(shop, traveler):
         (STEP_CHARACTERISTICS, (step.pk,)),
         (STEP_VALUES, (step.pk,)),
         (MISSING_REQUIRED, (step.pk,)),
+        (STEPS_BEFORE_NOT_DONE, (step.pk, traveler.pk)),
     ]
     with transaction.atomic():
         for prepared, args in reads:

@@ -14,7 +14,7 @@ from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from mes.compliance.audit import audit_record, record_seal
+from mes.compliance.audit import audit_events, audit_head_lock, audit_record, head_move_statements, record_seal
 from mes.compliance.history import context_statement
 from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
@@ -229,17 +229,49 @@ def bump(traveler: Traveler, *, step: TravelerStep | None = None) -> None:
         cursor.execute(*bump_statement(traveler, step))
 
 
-def bump_statement(traveler: Traveler, step: TravelerStep) -> tuple[str, list]:
-    """bump(traveler, step=step) as one statement, to send with other writes (write_together)."""
+_BUMP = "WITH t AS (UPDATE travelers_traveler SET version = %s, changed_at = %s WHERE id = %s)"
+
+
+def bump_statement(traveler: Traveler, step: TravelerStep, fields: Sequence[str] = ()) -> tuple[str, list]:
+    """bump(traveler, step=step) as one statement, to send with other writes (write_together); with
+    `fields`, the step's fields of those names are saved in it too, as step.save(update_fields=…) would."""
     traveler.version += 1
     if traveler.changed_at is None:
         clock(traveler)
     step.version += 1
-    return (  # both in one statement
-        "WITH t AS (UPDATE travelers_traveler SET version = %s, changed_at = %s WHERE id = %s) "
-        "UPDATE travelers_travelerstep SET version = %s WHERE id = %s",
-        [traveler.version, traveler.changed_at, traveler.pk, step.version, step.pk],
+    saved = [TravelerStep._meta.get_field(name) for name in fields]
+    sets = "".join(f", {connection.ops.quote_name(f.column)} = %s" for f in saved)
+    values = [f.get_db_prep_save(f.pre_save(step, False), connection) for f in saved]
+    # Both in one statement; the column names are the model's, quoted.
+    sql = f"{_BUMP} UPDATE travelers_travelerstep SET version = %s{sets} WHERE id = %s"  # noqa: S608
+    return sql, [traveler.version, traveler.changed_at, traveler.pk, step.version, *values, step.pk]
+
+
+def write_change(
+    traveler: Traveler,
+    *,
+    head: tuple[int, str] | None,
+    actor: User | None,
+    statements: list[tuple[str, list]],
+    entries: list[dict],
+    messages: list[OutboxMessage],
+    written: Sequence[Model] = (),
+) -> list[AuditEvent]:
+    """A change to a traveler written in one round trip, in this order: its own `statements` (inserting
+    `written`); an audit event per entry (audit.audit_events: action, object, changes, seal) in the
+    traveler's chain, numbered and linked after `head` — read under the chain head's lock (audit.HEAD_LOCK)
+    in this transaction, or None to lock it now — and the head moved over them one event at a time; the
+    outbox `messages` (events_of). What audit() and emit() do statement by statement, less the round trips."""
+    chain = f"traveler:{traveler.pk}"
+    if head is None:  # the chain's first event (a traveler's chain starts at its release)
+        with connection.cursor() as cursor:
+            head = audit_head_lock(cursor, chain)
+    events = audit_events(chain=chain, head=head, actor=actor, entries=entries)
+    write_together(
+        [*statements, insert_statement(events), *head_move_statements(events), insert_statement(messages)],
+        written=[*written, *events, *messages],
     )
+    return events
 
 
 def audit(

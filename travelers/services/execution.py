@@ -9,9 +9,10 @@ import datetime as dt
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils.translation import gettext
 
+from mes.compliance.audit import HEAD_LOCK
 from mes.compliance.models import Signature
 from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
 from mes.masterdata.models import WorkCenter
@@ -32,14 +33,18 @@ from travelers.states import (
 from .common import (
     audit,
     bump,
+    bump_statement,
     clock,
     emit,
     ensure_not_held,
     ensure_open,
+    events_of,
     lock_step,
+    lock_step_and_read,
     lock_traveler,
     require_perm,
     within_hourly_limit,
+    write_change,
 )
 from .stations import work_center_check
 from .versions import check_version
@@ -59,19 +64,41 @@ def blocking_steps(step: TravelerStep) -> list[TravelerStep]:
     )
 
 
+# blocking_steps of a step known by its id, compiled once (mes.prepared), to read with the step's lock.
+STEPS_BEFORE_NOT_DONE: Prepared[TravelerStep] = Prepared(
+    lambda step_id, traveler_id: (
+        TravelerStep.objects.filter(
+            traveler_id=traveler_id,
+            sequence__lt=Subquery(TravelerStep.objects.filter(pk=step_id).values("sequence")[:1]),
+            may_run_out_of_order=False,
+        )
+        .exclude(status__in=DONE_STEP_STATES)
+        .order_by("sequence")
+        .only("id", "sequence", "title", "status")
+    )
+)
+
+
 @transaction.atomic
 def step_start(
     *, step: TravelerStep, actor: User, expected_version: int | None = None, station: WorkCenter | None = None
 ) -> TravelerStep:
-    """Start a step; `station` is the work center the caller acts from (see stations.work_center_check)."""
-    traveler, step = lock_step(step.pk)
+    """Start a step; `station` is the work center the caller acts from (see stations.work_center_check).
+    Its queries: the lock, the chain's head and the steps it waits for in one round trip; the writes (the
+    step, the versions, the audit event, the outbox message) in another."""
+    traveler, step, (heads, before) = lock_step_and_read(
+        step.pk,
+        step.traveler_id,
+        (HEAD_LOCK, [f"traveler:{step.traveler_id}"]),
+        STEPS_BEFORE_NOT_DONE(step.pk, step.traveler_id),
+    )
     require_perm(actor, "perform_step", "perform steps")
     ensure_not_held(traveler)
     check_version(step, expected_version)
     work_center_check(step, station)
     if step.status == StepStatus.IN_PROGRESS:
         return step  # starting a started step is harmless (a retried request)
-    waiting = blocking_steps(step)
+    waiting = [] if step.may_run_out_of_order else before
     if waiting:
         first = waiting[0]
         raise StepOutOfOrder(
@@ -84,14 +111,26 @@ def step_start(
             },
             field="step",
         )
+    old = step.status
     step.status = transition(
         step.status, StepStatus.IN_PROGRESS, STEP_ALLOWED, gettext("step %(n)s") % {"n": step.sequence}
     )
     step.started_at, step.started_by = clock(traveler), actor
-    step.save(update_fields=["status", "started_at", "started_by"])
-    bump(traveler, step=step)
-    audit(traveler, action="step.started", obj=step, actor=actor, changes={"status": ["pending", "in_progress"]})
-    emit(traveler, "step.started", step=step)
+    write_change(
+        traveler,
+        head=heads[0] if heads else None,
+        actor=actor,
+        statements=[bump_statement(traveler, step, ("status", "started_at", "started_by"))],
+        entries=[
+            {
+                "action": "step.started",
+                "object_type": "travelers.travelerstep",
+                "object_id": step.pk,
+                "changes": {"status": [old, step.status]},
+            }
+        ],
+        messages=events_of(traveler, "step.started", [{}], step=step),
+    )
     return step
 
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from mes.compliance.audit import HEAD_LOCK, audit_events, audit_head_lock, head_move_statements, record_seal
+from mes.compliance.audit import HEAD_LOCK, record_seal
 from mes.masterdata.models import Characteristic, WorkCenter
 from mes.prepared import Bound, Prepared
 from travelers.content import current_measurements, measurement_content
@@ -32,7 +32,7 @@ from .common import (
     insert_statement,
     lock_step_and_read,
     require_perm,
-    write_together,
+    write_change,
 )
 from .quality import ncr_raise_for_measurement
 from .stations import work_center_check
@@ -232,10 +232,6 @@ def record_writes(
     numbered and linked after `head` — read under the chain head's lock (audit.HEAD_LOCK) in this
     transaction, or None to lock it now — and the head moved over them one event at a time; an outbox
     message each."""
-    chain = f"traveler:{traveler.pk}"
-    if head is None:  # the chain's first event (a traveler's chain starts at its release)
-        with connection.cursor() as cursor:
-            head = audit_head_lock(cursor, chain)
     moved = bump_statement(traveler, step)
     entries = [
         {
@@ -250,17 +246,15 @@ def record_writes(
         }
         for m in measurements
     ]
-    events = audit_events(chain=chain, head=head, actor=actor, entries=entries)
     messages = events_of(traveler, "measurement.recorded", [value_data(m) for m in measurements], step=step)
-    write_together(
-        [
-            insert_statement(measurements),
-            moved,
-            insert_statement(events),
-            *head_move_statements(events),
-            insert_statement(messages),
-        ],
-        written=[*measurements, *events, *messages],
+    write_change(
+        traveler,
+        head=head,
+        actor=actor,
+        statements=[insert_statement(measurements), moved],
+        entries=entries,
+        messages=messages,
+        written=measurements,
     )
 
 
