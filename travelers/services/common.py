@@ -239,8 +239,10 @@ def bump_statement(traveler: Traveler, step: TravelerStep, fields: Sequence[str]
     if traveler.changed_at is None:
         clock(traveler)
     step.version += 1
-    saved = [TravelerStep._meta.get_field(name) for name in fields]
-    sets = "".join(f", {connection.ops.quote_name(f.column)} = %s" for f in saved)
+    saved = [f for f in TravelerStep._meta.concrete_fields if f.name in fields]
+    if len(saved) != len(fields):
+        raise ValueError(f"not fields of a step's row: {sorted(set(fields) - {f.name for f in saved})}")
+    sets = "".join(f", {connection.ops.quote_name(str(f.column))} = %s" for f in saved)
     values = [f.get_db_prep_save(f.pre_save(step, False), connection) for f in saved]
     # Both in one statement; the column names are the model's, quoted.
     sql = f"{_BUMP} UPDATE travelers_travelerstep SET version = %s{sets} WHERE id = %s"  # noqa: S608
