@@ -222,6 +222,36 @@ def signature_record(
     signed_at: dt.datetime | None = None,
 ) -> Signature:
     """Store a signature over `content` (inside the change's transaction) and audit it."""
+    signature = signature_build(
+        authority=authority,
+        meaning=meaning,
+        record_type=record_type,
+        record_id=record_id,
+        content=content,
+        qualification=qualification,
+        comment=comment,
+        signed_at=signed_at,
+    )
+    signature.save(force_insert=True)
+    audit_record(chain=audit_chain or f"{record_type}:{record_id}", actor=authority.user, **signature_audit(signature))
+    return signature
+
+
+def signature_build(
+    *,
+    authority: SigningAuthority,
+    meaning: str,
+    record_type: str,
+    record_id: object,
+    content: dict,
+    qualification: Qualification | None = None,
+    comment: str = "",
+    signed_at: dt.datetime | None = None,
+    pk: int | None = None,
+) -> Signature:
+    """The signature signature_record stores, built and sealed (its keyed hash over the envelope), not
+    written: for a change that writes it with the rest of its writes in one round trip (its id `pk` drawn
+    beforehand), auditing it with signature_audit in the same transaction, as signature_record does."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("signature_record must run inside the transaction of the signed change")
     if meaning not in Signature.Meaning.values:
@@ -231,6 +261,7 @@ def signature_record(
     user = authority.user
     key = keys.current()
     signature = Signature(
+        pk=pk,
         signer=user,
         printed_name=printed_name_of(user),
         meaning=meaning,
@@ -245,22 +276,24 @@ def signature_record(
         language=translation.get_language() or settings.LANGUAGE_CODE,  # of the statement the signer read
     )
     signature.content_hash = key.mac(canonical_bytes(signed_envelope(signature=signature, content=content)))
-    signature.save(force_insert=True)
-    audit_record(
-        chain=audit_chain or f"{record_type}:{record_id}",
-        action="signature.signed",
-        object_type="compliance.signature",
-        object_id=signature.pk,
-        actor=user,
-        changes={
-            "record": [None, f"{record_type}:{record_id}"],
-            "meaning": [None, meaning],
+    return signature
+
+
+def signature_audit(signature: Signature) -> dict:
+    """The audit event of a signature (as audit.audit_record's arguments, or an entry of audit_events):
+    what was signed, with what meaning, and the keyed hash, which the event seals."""
+    return {
+        "action": "signature.signed",
+        "object_type": "compliance.signature",
+        "object_id": signature.pk,
+        "changes": {
+            "record": [None, f"{signature.record_type}:{signature.record_id}"],
+            "meaning": [None, signature.meaning],
             "content_hash": [None, signature.content_hash],
         },
-        reason=comment,
-        seal=signature.content_hash,
-    )
-    return signature
+        "reason": signature.comment,
+        "seal": signature.content_hash,
+    }
 
 
 def signed_content(signature: Signature) -> dict:

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from mes.compliance.models import AuditEvent, Signature
 from mes.compliance.signing import signature_verify
+from mes.compliance.verify import verify_records
 from mes.events.models import OutboxMessage
 from mes.masterdata import services as md
 from mes.masterdata.models import Characteristic
@@ -102,6 +103,33 @@ def test_starting_a_step_is_two_round_trips_and_says_so_everywhere(shop, travele
     )
     message = OutboxMessage.objects.latest("id")
     assert message.event_type.endswith("step.started") and message.payload["data"]["step"]["status"] == "in_progress"
+
+
+@pytest.mark.regulation("21 CFR 11.70")
+def test_signing_a_step_writes_the_signature_and_the_step_together_and_they_verify(shop, traveler):
+    """Signing "performed": the signature, the step, both audit events and the outbox message go in one
+    round trip; the signature still verifies against the step's content and the chain stays whole."""
+    step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
+    services.measurement_record(step=step, characteristic="BORE_DIA", value="12.701", unit="mm", actor=shop.operator)
+    services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
+    with CaptureQueriesContext(connection) as ctx:
+        step = services.step_perform(
+            step=step_of(traveler, 10), actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username()
+        )
+    inserts = [q["sql"] for q in ctx.captured_queries if 'INSERT INTO "compliance_signature"' in q["sql"]]
+    assert len(inserts) == 1
+    assert all(
+        table in inserts[0] for table in ("travelers_travelerstep", "compliance_auditevent", "events_outboxmessage")
+    )
+    step = step_of(traveler, 10)
+    assert step.status == StepStatus.COMPLETED and step.completed_at == step.performed_signature.signed_at
+    assert signature_verify(step.performed_signature)
+    last_two = AuditEvent.objects.filter(chain=f"traveler:{traveler.pk}").order_by("-seq")[:2]
+    assert [(e.action, e.object_id) for e in reversed(last_two)] == [
+        ("signature.signed", str(step.performed_signature_id)),
+        ("step.performed", str(step.pk)),
+    ]
+    assert verify_records().ok
 
 
 def test_a_free_order_step_may_run_first_and_blocks_nobody(shop, traveler):

@@ -14,7 +14,13 @@ from django.utils.translation import gettext
 
 from mes.compliance.audit import HEAD_LOCK
 from mes.compliance.models import Signature
-from mes.compliance.signing import SigningAuthority, signature_record, signing_authenticate
+from mes.compliance.signing import (
+    SigningAuthority,
+    signature_audit,
+    signature_build,
+    signature_record,
+    signing_authenticate,
+)
 from mes.masterdata.models import WorkCenter
 from mes.masterdata.services import qualification_check
 from mes.prepared import Prepared
@@ -39,6 +45,7 @@ from .common import (
     ensure_not_held,
     ensure_open,
     events_of,
+    insert_statement,
     lock_step,
     lock_step_and_read,
     lock_traveler,
@@ -151,10 +158,6 @@ MISSING_REQUIRED: Prepared[TravelerCharacteristic] = Prepared(
 )
 
 
-def _missing_required(step: TravelerStep) -> list[str]:
-    return [c.code for c in MISSING_REQUIRED(step.pk).all()]
-
-
 def _sign_step(
     traveler: Traveler,
     step: TravelerStep,
@@ -193,11 +196,26 @@ def step_perform(
     return _step_perform(step=step, actor=actor, authority=authority, expected_version=expected_version)
 
 
+# The id of a signature about to be stored, drawn in the round trip that locks the step: the audit
+# event of the signature names it before it is written with the rest of the change.
+NEXT_SIGNATURE_ID = "SELECT nextval(pg_get_serial_sequence('compliance_signature', 'id'))"
+
+
 @transaction.atomic
 def _step_perform(
     *, step: TravelerStep, actor: User, authority: SigningAuthority, expected_version: int | None
 ) -> TravelerStep:
-    traveler, step = lock_step(step.pk)
+    """Its queries: the lock, the chain's head, the values still missing and the signature's id in one
+    round trip; the qualification and the step's content (what is signed); the writes (the signature,
+    the step, the versions, two audit events, the outbox message) in one more; then whether the traveler
+    is done."""
+    traveler, step, (heads, missing, ids) = lock_step_and_read(
+        step.pk,
+        step.traveler_id,
+        (HEAD_LOCK, [f"traveler:{step.traveler_id}"]),
+        MISSING_REQUIRED(step.pk),
+        (NEXT_SIGNATURE_ID, []),
+    )
     require_perm(actor, "perform_step", "perform steps")
     ensure_not_held(traveler)
     check_version(step, expected_version)
@@ -207,25 +225,51 @@ def _step_perform(
             % {"sequence": step.sequence, "status": step.get_status_display().lower()},
             field="step",
         )
-    missing = _missing_required(step)
     if missing:
         raise StepStateRefused(
             gettext("step %(sequence)s still needs a value for %(join)s")
-            % {"sequence": step.sequence, "join": ", ".join(missing)},
+            % {"sequence": step.sequence, "join": ", ".join(c.code for c in missing)},
             field="values",
         )
     now = clock(traveler)
-    signature = _sign_step(traveler, step, actor, authority, Signature.Meaning.PERFORMED, "perform", now)
+    signature = signature_build(
+        authority=authority,
+        meaning=Signature.Meaning.PERFORMED,
+        record_type="travelers.step",
+        record_id=step.pk,
+        content=step_content(step.pk, now),  # as it stood just before now
+        qualification=qualification_check(user=actor, operation=step.operation, kind="perform"),
+        signed_at=now,
+        pk=ids[0][0],
+    )
     target = StepStatus.AWAITING_INSPECTION if step.requires_inspection else StepStatus.COMPLETED
     old = step.status
     step.status = transition(step.status, target, STEP_ALLOWED, gettext("step %(n)s") % {"n": step.sequence})
     step.performed_signature = signature
     if target == StepStatus.COMPLETED:
         step.completed_at = now
-    step.save(update_fields=["status", "performed_signature", "completed_at"])
-    bump(traveler, step=step)
-    audit(traveler, action="step.performed", obj=step, actor=actor, changes={"status": [old, step.status]})
-    emit(traveler, "step.completed" if target == StepStatus.COMPLETED else "step.performed", step=step)
+    write_change(
+        traveler,
+        head=heads[0] if heads else None,
+        actor=actor,
+        statements=[
+            insert_statement([signature]),
+            bump_statement(traveler, step, ("status", "performed_signature", "completed_at")),
+        ],
+        entries=[
+            signature_audit(signature),
+            {
+                "action": "step.performed",
+                "object_type": "travelers.travelerstep",
+                "object_id": step.pk,
+                "changes": {"status": [old, step.status]},
+            },
+        ],
+        messages=events_of(
+            traveler, "step.completed" if target == StepStatus.COMPLETED else "step.performed", [{}], step=step
+        ),
+        written=[signature],
+    )
     after_step_done(traveler, actor)
     return step
 
