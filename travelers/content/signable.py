@@ -16,9 +16,11 @@ from .history import History
 from .parts import consumption_content, correction_content, hold_content, ncr_content
 
 
-def step_content(step_id, as_of, *, skip_reason: str | None = None) -> dict:
-    step = TravelerStep.objects.only("traveler_id").get(pk=step_id)
-    history = History([step.traveler_id], step_ids=[int(step_id)])
+def step_content(step_id, as_of, *, skip_reason: str | None = None, traveler_id: int | None = None) -> dict:
+    """What a signature of the step covers; `traveler_id`, its traveler's, saves a query when known."""
+    if traveler_id is None:
+        traveler_id = TravelerStep.objects.only("traveler_id").get(pk=step_id).traveler_id
+    history = History([traveler_id], step_ids=[int(step_id)])
     return history.step_content(history.steps[int(step_id)], as_of, skip_reason=skip_reason)
 
 

@@ -108,7 +108,7 @@ def _work_center_override(
         meaning=Signature.Meaning.COSIGNED,
         record_type="travelers.step",
         record_id=step.pk,
-        content=step_content(step.pk, now),
+        content=step_content(step.pk, now, traveler_id=traveler.pk),
         audit_chain=f"traveler:{traveler.pk}",
         comment=f"worked at {here} instead of {own}: {reason}",
         signed_at=now,
