@@ -177,6 +177,21 @@ class Bound(Generic[M]):
         return found[0] if found else None
 
 
+def read_together(reads: Sequence[Bound[Any]]) -> list[list]:
+    """Several prepared reads of one database in one round trip (run_prepared: psycopg's pipeline), in
+    order, each with its own snapshot as separate queries would have: the instances of each. With prepared
+    statements off (settings.DATABASE_PREPARED_STATEMENTS), one after the other."""
+    if not reads:
+        return []
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        return [read.all() for read in reads]
+    db = reads[0].db
+    if any(read.db != db for read in reads):
+        raise ValueError("reads together must be of one database")
+    rows_of = run_prepared(connections[db], [(read.sql, read.params) for read in reads])
+    return [read.instances(rows) for read, rows in zip(reads, rows_of, strict=True)]
+
+
 def run_prepared(connection: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list]:
     """Statements as server-side prepared statements (PostgreSQL plans each once per connection; psycopg
     keeps them), in order, in one round trip (several go in psycopg's pipeline mode), each with its own

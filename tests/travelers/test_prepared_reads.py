@@ -7,8 +7,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from mes.compliance.audit import HEAD_LOCK
+from mes.compliance.signing import signature_verify
 from mes.compliance.tokens import TOKEN_BY_HASH, _digest, api_token_issue, api_token_user
-from tests.travelers.conftest import step_of
+from tests.travelers.conftest import do_step, step_of
+from travelers import services
+from travelers.content.history import History
 from travelers.selectors.lookups import STEP_REF
 from travelers.services.common import STEP_OF, TRAVELER_LOCKED, fetch_together
 from travelers.services.execution import MISSING_REQUIRED, STEPS_BEFORE_NOT_DONE
@@ -93,3 +96,25 @@ def server_statements() -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         return {row[0] for row in cursor.fetchall()}
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_history_reads_a_step_in_two_round_trips_and_the_same_content_either_way(shop, traveler, settings, prepared):
+    """History's nine reads go together (mes.prepared.read_together), then the signatures they name; turned
+    off, one after the other. The content signed is the same; rows of a step of another traveler, asked
+    for by mistake, are not taken."""
+    do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
+    step = step_of(traveler, 10)
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    expected = History([traveler.pk]).step_content(step, step.completed_at)
+    settings.DATABASE_PREPARED_STATEMENTS = prepared
+    other = services.traveler_release(work_order=shop.order, identifier="SN-OTHER", actor=shop.supervisor)
+    not_its = step_of(other, 10).pk
+    with CaptureQueriesContext(connection) as queries:
+        history = History([traveler.pk], step_ids=[step.pk, not_its])
+    assert len(queries) == (2 if prepared else 10)
+    assert list(history.steps) == [step.pk]
+    assert {c.step_id for c in history.characteristics.get(step.pk, [])} == {step.pk}
+    assert all(c.step_id == step.pk for cs in history.characteristics.values() for c in cs)
+    assert history.step_content(history.steps[step.pk], step.completed_at) == expected
+    assert signature_verify(step.performed_signature)
