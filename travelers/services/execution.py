@@ -56,22 +56,8 @@ from .common import (
 from .stations import work_center_check
 from .versions import check_version
 
-
-def blocking_steps(step: TravelerStep) -> list[TravelerStep]:
-    """The predecessors a step waits for: earlier steps that are not done, except free-order ones. A
-    free-order step waits for nothing."""
-    if step.may_run_out_of_order:
-        return []
-    return list(
-        TravelerStep.objects.filter(
-            traveler_id=step.traveler_id, sequence__lt=step.sequence, may_run_out_of_order=False
-        )
-        .exclude(status__in=DONE_STEP_STATES)
-        .order_by("sequence")
-    )
-
-
-# blocking_steps of a step known by its id, compiled once (mes.prepared), to read with the step's lock.
+# The predecessors a step waits for: earlier steps not done, except free-order ones (a free-order step
+# waits for nothing: its caller ignores them). Compiled once (mes.prepared), read with the step's lock.
 STEPS_BEFORE_NOT_DONE: Prepared[TravelerStep] = Prepared(
     lambda step_id, traveler_id: (
         TravelerStep.objects.filter(
