@@ -121,10 +121,11 @@ class Receiver:
     """A real HTTP server on 127.0.0.1 in a thread; keeps each request (headers, body) and answers
     with `status` (a callable may decide per request)."""
 
-    def __init__(self, status=200, delay: float = 0.0):
+    def __init__(self, status=200, delay: float = 0.0, drop_kept_alive: bool = False):
         self.requests: list[dict] = []
         self.status = status
         self.delay = delay
+        self.drop_kept_alive = drop_kept_alive  # close each connection after its answer, without saying so
         self._lock = threading.Lock()
         receiver = self
 
@@ -135,7 +136,9 @@ class Receiver:
             def do_POST(self):  # noqa: N802 - the stdlib's name
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
                 with receiver._lock:
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                    receiver.requests.append(
+                        {"path": self.path, "headers": dict(self.headers), "body": body, "client": self.client_address}
+                    )
                     status = receiver.status(body) if callable(receiver.status) else receiver.status
                 if receiver.delay:
                     time.sleep(receiver.delay)
@@ -145,6 +148,7 @@ class Receiver:
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+                self.close_connection = receiver.drop_kept_alive
 
             def log_message(self, *args):
                 pass

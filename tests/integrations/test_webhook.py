@@ -167,3 +167,49 @@ def test_webhook_with_unusable_settings_sends_nothing_and_says_why(shop, travele
     assert receiver.requests == [] and result.sent == 0
     adapter.refresh_from_db()
     assert adapter.state == "failing" and problem in adapter.last_error
+
+
+def test_webhook_sends_a_batch_over_one_kept_alive_connection(shop, traveler, secret):
+    emit(5)
+    count = OutboxMessage.objects.count()
+    with Receiver() as receiver:
+        webhook(receiver.url)
+        assert relay_run().sent == count
+    assert len(receiver.requests) == count and all(signed(r) for r in receiver.requests)
+    assert len({r["client"] for r in receiver.requests}) == 1  # one connection, one port, for the whole batch
+    assert all(r["headers"]["User-Agent"] == "Traveler-webhook" for r in receiver.requests)
+
+
+def test_webhook_receiver_closing_kept_alive_connections_loses_and_repeats_nothing(shop, traveler, secret):
+    emit(5)
+    events = {str(m.message_id) for m in OutboxMessage.objects.all()}
+    with Receiver(drop_kept_alive=True) as receiver:
+        adapter = webhook(receiver.url)
+        result = relay_run()
+    assert (result.sent, result.failed) == (len(events), 0)
+    ids = [r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests]
+    assert sorted(ids) == sorted(events)  # each once: the closed connection had not read the request
+    assert len({r["client"] for r in receiver.requests}) == len(events)  # a new connection each time
+    adapter.refresh_from_db()
+    assert adapter.state == "ok"
+
+
+def test_webhook_goes_through_the_proxy_the_environment_names(shop, traveler, secret, monkeypatch):
+    count = OutboxMessage.objects.count()
+    with Receiver() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.rsplit("/hooks", 1)[0])
+        for name in ("NO_PROXY", "no_proxy", "http_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        webhook("http://erp.invalid/hooks/traveler")  # a name no resolver knows: only the proxy can send it on
+        assert relay_run().sent == count
+    assert len(proxy.requests) == count and all(signed(r) for r in proxy.requests)
+    assert {r["path"] for r in proxy.requests} == {"http://erp.invalid/hooks/traveler"}
+
+
+def test_webhook_url_that_is_not_http_sends_nothing_and_says_why(shop, traveler, secret):
+    adapter = webhook("ftp://erp.example.com/hooks")
+    result = relay_run()
+    assert result.sent == 0 and result.failed == OutboxMessage.objects.count()
+    adapter.refresh_from_db()
+    assert adapter.state == "failing"
+    assert "url must be http(s)://host[:port]/path, not 'ftp://erp.example.com/hooks'" in adapter.last_error
