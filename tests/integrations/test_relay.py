@@ -11,7 +11,7 @@ from django.db import connection
 
 from integrations import selectors
 from integrations.models import Adapter, OutboxDelivery
-from integrations.relay import outbox_backlog, relay_drain, relay_run
+from integrations.relay import outbox_backlog, relay_dispatch, relay_drain, relay_run
 from mes.events.models import OutboxMessage
 from tests.integrations.relay_support import SECRET_ENV, emit_many, hook
 from tests.integrations.sync_support import Receiver, free_port
@@ -75,3 +75,23 @@ def test_relay_without_outbound_adapters_leaves_the_outbox_alone():
     emit_many(3)
     assert relay_run().delivered == 0
     assert outbox_backlog()["pending"] == 3
+
+
+@pytest.mark.django_db
+def test_relay_dispatch_gives_each_new_message_one_delivery_per_enabled_adapter_oldest_first(secret):
+    emit_many(7)
+    erp, mes = hook("erp", "http://127.0.0.1:9/hook"), hook("mes", "http://127.0.0.1:9/hook")
+    Adapter.objects.filter(pk=hook("off", "http://127.0.0.1:9/hook").pk).update(enabled=False)
+    oldest = list(OutboxMessage.objects.order_by("id").values_list("pk", flat=True))
+    earlier = OutboxDelivery.objects.create(message_id=oldest[0], adapter=erp, attempts=3, last_error="kept")
+    assert relay_dispatch(batch=5) == 5
+    dispatched = OutboxMessage.objects.filter(dispatched_at__isnull=False)
+    assert sorted(dispatched.values_list("pk", flat=True)) == oldest[:5]  # the five oldest
+    assert relay_dispatch(batch=5) == 2 and relay_dispatch(batch=5) == 0
+    rows = set(OutboxDelivery.objects.values_list("message_id", "adapter_id"))
+    assert rows == {(m, a.pk) for m in oldest for a in (erp, mes)}  # none for the disabled adapter
+    earlier.refresh_from_db()
+    assert (earlier.attempts, earlier.last_error) == (3, "kept")  # a row that was there stays as it was
+    fresh = OutboxDelivery.objects.exclude(pk=earlier.pk)
+    assert set(fresh.values_list("attempts", "last_error", "delivered_at", "dead_at")) == {(0, "", None, None)}
+    assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
