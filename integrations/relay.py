@@ -23,7 +23,9 @@ it. Every message carries its stable `message_id`, so consumers de-duplicate (at
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -40,6 +42,7 @@ from .models import Adapter, OutboxDelivery
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(minutes=10)
 DISPATCH_BATCH = 1000
+ROUND_THREADS = 4  # adapters a drain publishes to at once (each holds a pooled connection meanwhile)
 
 
 @dataclass
@@ -196,12 +199,28 @@ def relay_settle() -> int:
 
 
 def _round(batch: int) -> RelayResult:
-    """Dispatch what is new, then one batch for each enabled outbound adapter."""
+    """Dispatch what is new, then one batch for each enabled outbound adapter: side by side, each in a
+    thread and a transaction of its own (as the Celery task hands each adapter to a task of its own), so a
+    round lasts as long as its slowest adapter, not as long as all of them; one after the other inside a
+    caller's transaction, which another thread's connection would not see."""
     result = RelayResult()
     relay_dispatch()
-    for adapter in _outbound():
-        result.add(relay_adapter(adapter, batch=batch))
+    adapters = list(_outbound())
+    if len(adapters) < 2 or connection.in_atomic_block:
+        for adapter in adapters:
+            result.add(relay_adapter(adapter, batch=batch))
+        return result
+    with ThreadPoolExecutor(max_workers=min(len(adapters), ROUND_THREADS), thread_name_prefix="relay") as pool:
+        for step in pool.map(functools.partial(_relay_adapter_in_thread, batch=batch), adapters):
+            result.add(step)
     return result
+
+
+def _relay_adapter_in_thread(adapter: Adapter, *, batch: int) -> RelayResult:
+    try:
+        return relay_adapter(adapter, batch=batch)
+    finally:
+        connection.close()  # the thread's connection, back to the pool
 
 
 def _finish(result: RelayResult) -> RelayResult:

@@ -95,3 +95,28 @@ def test_relay_dispatch_gives_each_new_message_one_delivery_per_enabled_adapter_
     fresh = OutboxDelivery.objects.exclude(pk=earlier.pk)
     assert set(fresh.values_list("attempts", "last_error", "delivered_at", "dead_at")) == {(0, "", None, None)}
     assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_drain_publishes_to_the_adapters_side_by_side(secret):
+    # The first adapter's receiver answers only once the second one has had a request: one after the
+    # other, the first would time out (2 s) before the second was tried.
+    emit_many(5)
+    second_asked = threading.Event()
+
+    def first_answer(body):
+        return 200 if second_asked.wait(5) else 500
+
+    def second_answer(body):
+        second_asked.set()
+        return 200
+
+    with Receiver(status=first_answer) as first, Receiver(status=second_answer) as second:
+        hook("first", first.url)
+        hook("second", second.url)
+        result = relay_drain()
+    assert result.sent == 10 and result.failed == 0 and result.delivered == 5
+    for receiver in (first, second):
+        ids = Counter(r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests)
+        assert len(ids) == 5 and set(ids.values()) == {1}
+    assert not OutboxMessage.objects.filter(delivered_at__isnull=True).exists()
