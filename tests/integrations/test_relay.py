@@ -8,10 +8,11 @@ from collections import Counter
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from integrations import selectors
 from integrations.models import Adapter, OutboxDelivery
-from integrations.relay import outbox_backlog, relay_dispatch, relay_drain, relay_run
+from integrations.relay import outbox_backlog, relay_adapter, relay_dispatch, relay_drain, relay_run
 from mes.events.models import OutboxMessage
 from tests.integrations.relay_support import SECRET_ENV, emit_many, hook
 from tests.integrations.sync_support import Receiver, free_port
@@ -120,3 +121,21 @@ def test_relay_drain_publishes_to_the_adapters_side_by_side(secret):
         ids = Counter(r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests)
         assert len(ids) == 5 and set(ids.values()) == {1}
     assert not OutboxMessage.objects.filter(delivered_at__isnull=True).exists()
+
+
+@pytest.mark.django_db
+def test_relay_adapter_marks_delivered_the_messages_no_enabled_adapter_still_waits_for(secret):
+    emit_many(4)
+    with Receiver() as receiver:
+        up = hook("up", receiver.url)
+        other, off = hook("other", "http://127.0.0.1:9/hook"), hook("off", "http://127.0.0.1:9/hook")
+        relay_dispatch()
+        m = list(OutboxMessage.objects.order_by("id").values_list("pk", flat=True))
+        theirs = OutboxDelivery.objects.filter(adapter=other)
+        theirs.filter(message_id__in=[m[0], m[3]]).update(delivered_at=timezone.now())
+        theirs.filter(message_id=m[1]).update(dead_at=timezone.now())  # a dead letter holds nothing
+        Adapter.objects.filter(pk=off.pk).update(enabled=False)  # nor does a disabled adapter's open delivery
+        result = relay_adapter(up)
+    assert (result.sent, result.delivered) == (4, 3)
+    delivered = OutboxMessage.objects.filter(delivered_at__isnull=False)
+    assert sorted(delivered.values_list("pk", flat=True)) == [m[0], m[1], m[3]]  # m[2] waits for "other"
