@@ -43,8 +43,9 @@ from travelers.content import History
 from travelers.integrity import signed_content_of
 from travelers.models import Attachment
 from travelers.printing import record_pdf
-from travelers.records import traveler_record
+from travelers.records import build_record
 
+from . import reads
 from .errors import PackageProblem
 
 log = logging.getLogger(__name__)
@@ -188,19 +189,22 @@ def attachment_name(attachment: dict) -> str:
     return f"attachments/{attachment['sha256']}-{filename}"
 
 
+def _signatures(ids: list[int], held: dict[int, Signature]) -> list[Signature]:
+    """The signatures `ids` in signing order, from those the loaded record holds (any other read by id)."""
+    missing = [pk for pk in ids if pk not in held]
+    if missing:
+        held = held | {s.pk: s for s in Signature.objects.filter(pk__in=missing)}
+    return sorted((held[pk] for pk in ids if pk in held), key=lambda s: (s.signed_at, s.pk))
+
+
 def archive_envelope(traveler, *, retention: Retention, checkpoint: dict | None = None) -> dict:
     """traveler.json of a closed traveler, as plain JSON types (canonical JSON when written).
     `checkpoint` is the integrity checkpoint document that covered its chains when it was archived."""
-    record = traveler_record(traveler, now=traveler.closed_at)
-    signature_ids = [s["id"] for s in record["signatures"]]
-    signatures = Signature.objects.filter(pk__in=signature_ids).order_by("signed_at", "id")
+    loaded = reads.loaded_traveler(traveler.pk)
+    record = build_record(loaded.traveler, loaded.on_traveler, now=traveler.closed_at)
+    signatures = _signatures([s["id"] for s in record["signatures"]], loaded.signatures())
     signer_ids = sorted({s.signer_id for s in signatures})
-    provenance = (
-        WorkOrderProvenance.objects.filter(work_order_id=traveler.work_order_id)
-        .select_related("message__adapter")
-        .order_by("message__received_at", "message_id")
-    )
-    aliases = dict(traveler.steps.values_list("sequence", "operation_alias"))
+    aliases = {s.sequence: s.operation_alias for s in loaded.traveler.steps.all()}
     history = History([traveler.pk])  # every signed content from one load (~10 queries), not ~10 per signature
     envelope = {
         "schema": SCHEMA,
@@ -223,7 +227,7 @@ def archive_envelope(traveler, *, retention: Retention, checkpoint: dict | None 
             "key_fingerprint": keys.fingerprint(keys.current()),
             "checkpoint": checkpoint,
         },
-        "inbound_messages": [_inbound(p) for p in provenance],
+        "inbound_messages": [_inbound(p) for p in loaded.provenance],
         "attachments": [
             {
                 "id": a["id"],

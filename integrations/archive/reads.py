@@ -1,0 +1,193 @@
+"""The archive's reads of one closed traveler, compiled once per process (mes.prepared) and sent together
+in one round trip, instead of the ORM building and compiling the same querysets for every traveler.
+
+`loaded_traveler(pk)` gives the traveler as travelers.selectors.traveler_detail loads it — the same
+select_related graph, the same lists in the same order, in the same places (`traveler.steps.all()`, each
+step's `characteristics.all()`, `measurements.all()`, `attachments.all()`, `traveler.holds.all()`,
+`traveler.ncrs.all()`, `traveler.consumptions.all()`) — with the signatures made on the traveler itself and
+its work order's provenance, so travelers.records.build_record makes the very same record from it
+(tests/integrations/test_archive_reads.py compares the two). Profiled, traveler_detail's ORM work
+(compiling eight querysets, prefetching) was a third of building a package's envelope.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connections
+
+from integrations.models import WorkOrderProvenance
+from mes.compliance.models import Signature
+from mes.prepared import Bound, Prepared, run_prepared
+from travelers.models import (
+    Attachment,
+    Consumption,
+    Hold,
+    Measurement,
+    Nonconformance,
+    Traveler,
+    TravelerCharacteristic,
+    TravelerStep,
+)
+
+# The shapes of travelers.selectors.traveler_detail, each filtered by the traveler's id.
+_TRAVELER = Prepared(
+    lambda pk: Traveler.objects.select_related(
+        "site",
+        "work_order",
+        "item__part",
+        "item__part_revision",
+        "routing",
+        "final_signature",
+        "released_by__profile",
+    ).filter(pk=pk)
+)
+_STEPS = Prepared(
+    lambda pk: (
+        TravelerStep.objects.select_related(
+            "operation",
+            "work_center",
+            "performed_signature",
+            "inspected_signature",
+            "skip_signature",
+            "started_by__profile",
+            "ncr",
+        )
+        .filter(traveler_id=pk)
+        .order_by("sequence")
+    )
+)
+_CHARACTERISTICS = Prepared(
+    lambda pk: TravelerCharacteristic.objects.filter(step__traveler_id=pk).order_by("sequence", "id")
+)
+_MEASUREMENTS = Prepared(
+    lambda pk: (
+        Measurement.objects.select_related(
+            "characteristic", "recorded_by__profile", "correction_signature", "cosignature"
+        )
+        .filter(step__traveler_id=pk)
+        .order_by("characteristic__sequence", "characteristic_id", "recorded_at", "id")
+    )
+)
+_ATTACHMENTS = Prepared(  # in Attachment's default ordering, which traveler_detail's prefetch uses
+    lambda pk: (
+        Attachment.objects.select_related("uploaded_by__profile", "ncr")
+        .filter(step__traveler_id=pk)
+        .order_by("uploaded_at", "id")
+    )
+)
+_HOLDS = Prepared(
+    lambda pk: (
+        Hold.objects.select_related("ncr", "placed_by__profile", "released_by__profile", "release_signature")
+        .filter(traveler_id=pk)
+        .order_by("placed_at", "id")
+    )
+)
+_NCRS = Prepared(
+    lambda pk: (
+        Nonconformance.objects.select_related("step", "raised_by__profile", "disposition_signature", "mrb_signature")
+        .filter(traveler_id=pk)
+        .order_by("number")
+    )
+)
+_CONSUMPTIONS = Prepared(
+    lambda pk: (
+        Consumption.objects.select_related(
+            "step", "component__part", "consumed_by__profile", "removed_by__profile", "removal_signature"
+        )
+        .filter(traveler_id=pk)
+        .order_by("consumed_at", "id")
+    )
+)
+# travelers.reports.traveler_for_record's signatures on the traveler itself (approval, rejection, re-plan)
+_ON_TRAVELER = Prepared(
+    lambda record_id: Signature.objects.filter(record_type="travelers.traveler", record_id=record_id).order_by(
+        "signed_at", "id"
+    )
+)
+_PROVENANCE = Prepared(
+    lambda pk: (
+        WorkOrderProvenance.objects.filter(work_order__travelers__id=pk)
+        .select_related("message__adapter")
+        .order_by("message__received_at", "message_id")
+    )
+)
+
+
+@dataclass
+class Loaded:
+    traveler: Traveler  # with its lists in place, as traveler_detail loads it
+    on_traveler: list[Signature]
+    provenance: list[WorkOrderProvenance]
+
+    def signatures(self) -> dict[int, Signature]:
+        """Every signature the loaded graph holds (the record's signatures are among them), by id."""
+        t = self.traveler
+        found = [t.final_signature, *self.on_traveler]
+        for s in t.steps.all():
+            found += [s.performed_signature, s.inspected_signature, s.skip_signature]
+            for m in s.measurements.all():
+                found += [m.correction_signature, m.cosignature]
+        found += [sig for n in t.ncrs.all() for sig in (n.disposition_signature, n.mrb_signature)]
+        found += [h.release_signature for h in t.holds.all()]
+        found += [c.removal_signature for c in t.consumptions.all()]
+        return {sig.pk: sig for sig in found if sig is not None}
+
+
+def together(*reads: Bound[Any]) -> list[list]:
+    """Prepared reads in one round trip (psycopg's pipeline), each with its instances; one by one when
+    settings.DATABASE_PREPARED_STATEMENTS is off (a pooler in transaction mode)."""
+    if not settings.DATABASE_PREPARED_STATEMENTS:
+        return [read.all() for read in reads]
+    rows = run_prepared(connections[reads[0].db], [(read.sql, read.params) for read in reads])
+    return [read.instances(r) for read, r in zip(reads, rows, strict=True)]
+
+
+def _place(owner, name: str, rows: list, back: str | None = None) -> None:
+    """Put `rows` where Django's prefetch_related would put them: `owner.<name>.all()` gives them with no
+    query; each row's foreign key back to `owner` (`back`) is filled in, as the prefetch does."""
+    if back is not None:
+        for row in rows:
+            setattr(row, back, owner)
+    queryset = getattr(owner, name).all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    if not hasattr(owner, "_prefetched_objects_cache"):
+        owner._prefetched_objects_cache = {}
+    owner._prefetched_objects_cache[name] = queryset
+
+
+def loaded_traveler(pk: int) -> Loaded:
+    """The traveler `pk` as traveler_detail loads it, with its on-traveler signatures and its work order's
+    provenance: ten prepared reads in one round trip."""
+    found = together(
+        _TRAVELER(pk),
+        _STEPS(pk),
+        _CHARACTERISTICS(pk),
+        _MEASUREMENTS(pk),
+        _ATTACHMENTS(pk),
+        _HOLDS(pk),
+        _NCRS(pk),
+        _CONSUMPTIONS(pk),
+        _ON_TRAVELER(str(pk)),
+        _PROVENANCE(pk),
+    )
+    travelers, steps, characteristics, measurements, attachments, holds, ncrs, consumptions, on, provenance = found
+    if not travelers:
+        raise Traveler.DoesNotExist(f"there is no traveler {pk}")
+    traveler = travelers[0]
+    by_step: dict[str, dict[int, list]] = {"c": {}, "m": {}, "a": {}}
+    for kind, rows in (("c", characteristics), ("m", measurements), ("a", attachments)):
+        for row in rows:
+            by_step[kind].setdefault(row.step_id, []).append(row)
+    for step in steps:
+        _place(step, "characteristics", by_step["c"].get(step.pk, []), back="step")
+        _place(step, "measurements", by_step["m"].get(step.pk, []), back="step")
+        _place(step, "attachments", by_step["a"].get(step.pk, []), back="step")
+    _place(traveler, "steps", steps, back="traveler")
+    _place(traveler, "holds", holds, back="traveler")
+    _place(traveler, "ncrs", ncrs, back="traveler")
+    _place(traveler, "consumptions", consumptions, back="traveler")
+    return Loaded(traveler, on, provenance)
