@@ -15,7 +15,6 @@ from reportlab.platypus import (
     CondPageBreak,
     Frame,
     PageTemplate,
-    Paragraph,
     Spacer,
 )
 
@@ -23,7 +22,7 @@ from travelers import audit_trail, records
 from travelers.qr import qr_code
 from travelers.states import OPEN_TRAVELER_STATES
 
-from .kit import BAD, INK, MUTED, draw_qr, esc, fonts, numbered_canvas, page_size, styles
+from .kit import BAD, INK, MUTED, Paragraph, draw_qr, esc, fonts, numbered_canvas, page_size, styles
 from .sections import (
     attachments,
     audit_table,

@@ -17,6 +17,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas as pdf_canvas
+from reportlab.platypus import Paragraph as _Paragraph
 from reportlab.platypus import (
     Table,
     TableStyle,
@@ -84,6 +85,35 @@ def styles() -> dict[str, ParagraphStyle]:
         "h3": ParagraphStyle("h3", parent=base, fontName=bold, fontSize=9.5, leading=12, spaceBefore=8, spaceAfter=2),
         "right": ParagraphStyle("right", parent=base, alignment=TA_RIGHT),
     }
+
+
+class Paragraph(_Paragraph):
+    """reportlab's Paragraph, which breaks its lines once for a width: a table wraps each cell twice at the
+    same width (to size its row, then to draw it), and breaking the lines again gives the same lines.
+    A wrap at another width, after the lines were dropped or the text changed (a split), or after the
+    paragraph was drawn is done afresh, as reportlab does it."""
+
+    _wrapped: tuple | None = None  # (width, the lines, frags, style, size, width and height set) of the last wrap
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        last = self._wrapped
+        if (
+            last is not None
+            and last[0] == availWidth
+            and self.__dict__.get("blPara") is last[1]
+            and self.frags is last[2]
+            and self.style is last[3]
+        ):
+            self.__dict__.update(last[5])
+            return last[4]
+        size = super().wrap(availWidth, availHeight)
+        set_ = {name: self.__dict__[name] for name in ("width", "height") if name in self.__dict__}
+        self._wrapped = (availWidth, self.__dict__.get("blPara"), self.frags, self.style, size, set_)
+        return size
+
+    def draw(self):
+        self._wrapped = None
+        super().draw()
 
 
 def esc(value) -> str:

@@ -14,7 +14,6 @@ from reportlab.lib.units import mm
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
-    Paragraph,
     Spacer,
     Table,
     TableStyle,
@@ -28,7 +27,7 @@ from travelers.markdown import render_markdown
 from travelers.models import Measurement
 from travelers.templatetags.traveler_records import meaning
 
-from .kit import LINE, esc, table
+from .kit import LINE, Paragraph, esc, table
 
 
 def _when(value, zone) -> str:
