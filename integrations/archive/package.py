@@ -32,6 +32,7 @@ from pathlib import Path
 
 import bagit
 from django.conf import settings
+from django.db.models import Q
 from reportlab import rl_config
 
 from integrations.models import WorkOrderProvenance
@@ -146,22 +147,30 @@ def _event(e: AuditEvent) -> dict:
     }
 
 
-def _chain(chain: str, *, since=None, until=None) -> dict:
-    """An audit chain as the package carries it: whole with its head (no `until`), or its events up to
-    `until` (from the first when `since` is None, else from `since`). `from_genesis` says it starts at
-    event #1; `head` is given only for a whole chain, whose last event it must be."""
-    events = AuditEvent.objects.filter(chain=chain).order_by("seq")
-    if since is not None:
-        events = events.filter(occurred_at__gte=since)
-    if until is not None:
-        events = events.filter(occurred_at__lte=until)
-    head = AuditChainHead.objects.filter(chain=chain).first() if until is None else None
+def _chain(chain: str, events, *, from_genesis: bool = True, head: AuditChainHead | None = None) -> dict:
+    """An audit chain as the package carries it: its events (from event #1 when `from_genesis`), and, for a
+    whole chain, its head, whose last event it must be."""
     return {
         "chain": chain,
-        "from_genesis": since is None,
+        "from_genesis": from_genesis,
         "head": {"seq": head.last_seq, "hash": head.last_hash} if head else None,
         "events": [_event(e) for e in events],
     }
+
+
+def _related_chains(traveler, signer_ids: list[int]) -> list[dict]:
+    """The work order's chain up to the traveler's closing, and each signer's events during its life
+    (from its release), in one read."""
+    until, since = traveler.closed_at, traveler.released_at
+    order = f"workorder:{traveler.work_order_id}"
+    users = [f"user:{pk}" for pk in signer_ids]
+    during = Q(chain__in=users, occurred_at__lte=until)
+    if since is not None:
+        during &= Q(occurred_at__gte=since)
+    events: dict[str, list[AuditEvent]] = {name: [] for name in [order, *users]}
+    for e in AuditEvent.objects.filter(Q(chain=order, occurred_at__lte=until) | during).order_by("chain", "seq"):
+        events[e.chain].append(e)
+    return [_chain(order, events[order])] + [_chain(name, events[name], from_genesis=since is None) for name in users]
 
 
 def _inbound(p: WorkOrderProvenance) -> dict:
@@ -218,9 +227,8 @@ def archive_envelope(traveler, *, retention: Retention, checkpoint: dict | None 
         },
         "record": record,
         "signatures": [_signature(s, history) for s in signatures],
-        "audit": _chain(f"traveler:{traveler.pk}"),
-        "related_audit": [_chain(f"workorder:{traveler.work_order_id}", until=traveler.closed_at)]
-        + [_chain(f"user:{pk}", since=traveler.released_at, until=traveler.closed_at) for pk in signer_ids],
+        "audit": _chain(f"traveler:{traveler.pk}", loaded.events, head=loaded.head),
+        "related_audit": _related_chains(traveler, signer_ids),
         "integrity": {
             "hash": "HMAC-SHA256 of the canonical JSON, keyed with the integrity key named by key_id",
             "key_id": keys.current().id,

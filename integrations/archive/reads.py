@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connections
 
 from integrations.models import WorkOrderProvenance
-from mes.compliance.models import Signature
+from mes.compliance.models import AuditChainHead, AuditEvent, Signature
 from mes.prepared import Bound, Prepared, run_prepared
 from travelers.models import (
     Attachment,
@@ -115,12 +115,18 @@ _PROVENANCE = Prepared(
     )
 )
 
+# The traveler's own audit chain, whole, and its head
+_EVENTS = Prepared(lambda chain: AuditEvent.objects.filter(chain=chain).order_by("seq"))
+_HEAD = Prepared(lambda chain: AuditChainHead.objects.filter(chain=chain))
+
 
 @dataclass
 class Loaded:
     traveler: Traveler  # with its lists in place, as traveler_detail loads it
     on_traveler: list[Signature]
     provenance: list[WorkOrderProvenance]
+    events: list[AuditEvent]  # the traveler's chain, "traveler:<id>", in order
+    head: AuditChainHead | None
 
     def signatures(self) -> dict[int, Signature]:
         """Every signature the loaded graph holds (the record's signatures are among them), by id."""
@@ -160,8 +166,9 @@ def _place(owner, name: str, rows: list, back: str | None = None) -> None:
 
 
 def loaded_traveler(pk: int) -> Loaded:
-    """The traveler `pk` as traveler_detail loads it, with its on-traveler signatures and its work order's
-    provenance: ten prepared reads in one round trip."""
+    """The traveler `pk` as traveler_detail loads it, with its on-traveler signatures, its work order's
+    provenance and its audit chain with the chain's head: twelve prepared reads in one round trip."""
+    chain = f"traveler:{pk}"
     found = together(
         _TRAVELER(pk),
         _STEPS(pk),
@@ -173,8 +180,11 @@ def loaded_traveler(pk: int) -> Loaded:
         _CONSUMPTIONS(pk),
         _ON_TRAVELER(str(pk)),
         _PROVENANCE(pk),
+        _EVENTS(chain),
+        _HEAD(chain),
     )
-    travelers, steps, characteristics, measurements, attachments, holds, ncrs, consumptions, on, provenance = found
+    travelers, steps, characteristics, measurements, attachments, holds, ncrs, consumptions = found[:8]
+    on, provenance, events, head = found[8:]
     if not travelers:
         raise Traveler.DoesNotExist(f"there is no traveler {pk}")
     traveler = travelers[0]
@@ -190,4 +200,4 @@ def loaded_traveler(pk: int) -> Loaded:
     _place(traveler, "holds", holds, back="traveler")
     _place(traveler, "ncrs", ncrs, back="traveler")
     _place(traveler, "consumptions", consumptions, back="traveler")
-    return Loaded(traveler, on, provenance)
+    return Loaded(traveler, on, provenance, events, head[0] if head else None)

@@ -7,14 +7,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from integrations.archive import package, reads
+from integrations.archive import package, reads, services
 from integrations.models import WorkOrderProvenance
+from mes.compliance.audit import audit_record
 from mes.compliance.canonical import canonical_bytes, jsonable
-from mes.compliance.models import Signature
+from mes.compliance.models import AuditChainHead, AuditEvent, Signature
 from tests.integrations.archive_support import closed, lake_dir, traveler  # noqa: F401 - fixtures
 from tests.travelers.conftest import shop  # noqa: F401 - fixtures
 from tests.travelers.test_printing import full_history
-from travelers import records, services
+from travelers import records
+from travelers import services as ts
 from travelers.models import Traveler
 from travelers.records import build_record
 
@@ -31,7 +33,7 @@ def same_record(closed_traveler) -> dict:
 
 
 def test_the_archives_reads_make_the_record_of_every_kind_of_history(shop):  # noqa: F811 - the fixture
-    released = services.traveler_release(work_order=shop.order, identifier="SN-0001", actor=shop.supervisor)
+    released = ts.traveler_release(work_order=shop.order, identifier="SN-0001", actor=shop.supervisor)
     record = same_record(full_history(shop, released))
     # the history has every list the reads fill in: corrections, attachments, holds, NCRs, consumptions
     assert [c["identifier"] for c in record["genealogy"]["consumed"]] == ["PIN-0001", "PIN-0002"]
@@ -72,3 +74,36 @@ def test_a_signature_missing_from_the_loaded_graph_is_read_by_id(closed):  # noq
 def test_reading_a_traveler_that_is_gone_says_so():
     with pytest.raises(Traveler.DoesNotExist):
         reads.loaded_traveler(987654)
+
+
+def test_the_envelope_carries_each_related_chain_within_the_travelers_life(closed):  # noqa: F811 - the fixture
+    signer = Signature.objects.filter(record_type="travelers.traveler").first().signer_id
+    audit_record(  # after the closing: not part of the traveler's life
+        chain=f"user:{signer}", action="signing.refused", object_type="auth.user", object_id=signer, changes={}
+    )
+    audit_record(chain=f"workorder:{closed.work_order_id}", action="note", object_type="x", object_id=1, changes={})
+    rc = services.retention_class_for(closed.item.part)
+    retention = package.Retention(rc.code, rc.name, rc.years, None)
+    envelope = package.archive_envelope(closed, retention=retention)
+    events = AuditEvent.objects.order_by("seq")
+    own = f"traveler:{closed.pk}"
+    assert [e["id"] for e in envelope["audit"]["events"]] == list(events.filter(chain=own).values_list("pk", flat=True))
+    head = AuditChainHead.objects.get(chain=own)
+    assert envelope["audit"]["head"] == {"seq": head.last_seq, "hash": head.last_hash}
+    order, *users = envelope["related_audit"]
+    assert (order["chain"], order["from_genesis"], order["head"]) == (f"workorder:{closed.work_order_id}", True, None)
+    assert [e["id"] for e in order["events"]] == list(
+        events.filter(chain=order["chain"], occurred_at__lte=closed.closed_at).values_list("pk", flat=True)
+    )
+    signers = sorted({s["signer_id"] for s in envelope["signatures"]})
+    assert [u["chain"] for u in users] == [f"user:{pk}" for pk in signers] and len(users) >= 2
+    during = events.filter(occurred_at__gte=closed.released_at, occurred_at__lte=closed.closed_at)
+    for chain in users:
+        assert not chain["from_genesis"] and chain["head"] is None
+        assert [e["id"] for e in chain["events"]] == list(
+            during.filter(chain=chain["chain"]).values_list("pk", flat=True)
+        )
+    # the window matters: what the signer's and the work order's chains got after the closing is left out
+    carried = {e["id"] for chain in envelope["related_audit"] for e in chain["events"]}
+    later = events.filter(occurred_at__gt=closed.closed_at, chain__in=[f"user:{signer}", order["chain"]])
+    assert later.count() == 2 and not carried & set(later.values_list("pk", flat=True))
