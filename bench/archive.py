@@ -20,7 +20,9 @@ What it does, all on this machine, in one command:
    (`with_pdf=False`, to show what the PDF costs);
 4. builds every traveler's envelope (traveler.json) once, then exports the facts of all of them
    (rows -> Parquet -> lake) per run, and scans the whole facts dataset with DuckDB;
-5. prints the median of the runs; drops the scratch database. No assertions, no targets.
+5. prints the median of the runs — and the CPU each archived traveler cost the workers' Python and their
+   PostgreSQL backends (read from /proc when the server runs on this machine), which a machine shared with
+   other work disturbs far less than the rates; drops the scratch database. No assertions, no targets.
 """
 
 from __future__ import annotations
@@ -270,13 +272,38 @@ def clone(source, count: int, batch: int = 100) -> list[int]:
 # --- Timing ---------------------------------------------------------------------------------------------
 
 
-def _archive_all(ids: list[int], *, with_pdf: bool, lake_root: str) -> None:
+def _backend_pid() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def _backend_cpu(pid: int) -> float | None:
+    """CPU seconds the PostgreSQL backend `pid` has used, when the server runs on this machine (else None)."""
+    try:
+        if Path(f"/proc/{pid}/comm").read_text().strip() != "postgres":
+            return None
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _archive_all(ids: list[int], *, with_pdf: bool, lake_root: str) -> tuple[float, float | None]:
+    """Archive `ids`; the CPU seconds this process and its database backend spent on it (the backend's
+    None when the server is on another machine)."""
     from integrations.archive import services
     from integrations.archive.lake import Lake
 
     lake = Lake(lake_root)
+    pid = _backend_pid()
+    cpu, db_cpu = time.process_time(), _backend_cpu(pid)
     for traveler_id in ids:
         services.traveler_archive(traveler_id=traveler_id, lake=lake, with_pdf=with_pdf)
+    db_after = _backend_cpu(pid)
+    return time.process_time() - cpu, (db_after - db_cpu if db_cpu is not None and db_after is not None else None)
 
 
 def _worker(database_url: str, media_root: str, pipe) -> None:
@@ -290,8 +317,7 @@ def _worker(database_url: str, media_root: str, pipe) -> None:
     connections["default"].ensure_connection()
     pipe.send("ready")
     while (job := pipe.recv()) != "stop":
-        _archive_all(job["ids"], with_pdf=job["with_pdf"], lake_root=job["lake_root"])
-        pipe.send("done")
+        pipe.send(_archive_all(job["ids"], with_pdf=job["with_pdf"], lake_root=job["lake_root"]))
 
 
 class Workers:
@@ -330,10 +356,12 @@ class Workers:
         for n, (_, pipe) in enumerate(self.others, 1):
             pipe.send({"ids": ids[n :: self.count], "with_pdf": with_pdf, "lake_root": str(lake_root)})
         with profiled(profile):
-            _archive_all(ids[:: self.count], with_pdf=with_pdf, lake_root=str(lake_root))
-        for _, pipe in self.others:
-            pipe.recv()
-        return time.perf_counter() - started
+            spent = [_archive_all(ids[:: self.count], with_pdf=with_pdf, lake_root=str(lake_root))]
+        spent += [pipe.recv() for _, pipe in self.others]
+        seconds = time.perf_counter() - started
+        self.cpu = sum(cpu for cpu, _ in spent)  # of every worker, for the run: see main()
+        self.db_cpu = None if any(db is None for _, db in spent) else sum(db for _, db in spent)
+        return seconds
 
     def close(self) -> None:
         for process, pipe in self.others:
@@ -374,6 +402,8 @@ def main() -> None:
         print(f"fixture: {len(ids)} closed travelers with clones in {time.perf_counter() - t0:.1f} s", flush=True)
         batch = ids[: args.batch]
         with_pdf, without_pdf, facts_rates, scan_rates = [], [], [], []
+        cpu: dict[bool, list[float]] = {True: [], False: []}  # ms of CPU per traveler, workers' Python
+        db_cpu: dict[bool, list[float]] = {True: [], False: []}  # and their PostgreSQL backends
         from integrations.archive import package, parquet
         from integrations.archive.lake import Lake, facts_key
         from integrations.archive.services import retain_until_of, retention_class_for
@@ -382,10 +412,13 @@ def main() -> None:
         workers = Workers(args.workers)
         for run in range(1, args.runs + 1):
             profile = args.profile and run == args.runs
-            seconds = workers.run(batch, with_pdf=True, lake_root=work / f"lake-pdf-{run}", profile=profile)
-            with_pdf.append(len(batch) / seconds)
-            seconds = workers.run(batch, with_pdf=False, lake_root=work / f"lake-nopdf-{run}")
-            without_pdf.append(len(batch) / seconds)
+            for pdf, rates in ((True, with_pdf), (False, without_pdf)):
+                lake_root = work / f"lake-{'pdf' if pdf else 'nopdf'}-{run}"
+                seconds = workers.run(batch, with_pdf=pdf, lake_root=lake_root, profile=profile and pdf)
+                rates.append(len(batch) / seconds)
+                cpu[pdf].append(1000 * workers.cpu / len(batch))
+                if workers.db_cpu is not None:
+                    db_cpu[pdf].append(1000 * workers.db_cpu / len(batch))
             print(f"run {run}: {with_pdf[-1]:.1f} travelers/s with PDF, {without_pdf[-1]:.1f} without", flush=True)
 
         t0 = time.perf_counter()
@@ -419,6 +452,9 @@ def main() -> None:
         print(f"\narchive at {len(ids)} closed travelers ({args.batch} per run, median of {args.runs} runs)")
         print(f"  archive with PDF      {median(with_pdf):8.1f} travelers/s")
         print(f"  archive without PDF   {median(without_pdf):8.1f} travelers/s")
+        for pdf in (True, False):
+            db = f", PostgreSQL {median(db_cpu[pdf]):.1f} ms" if db_cpu[pdf] else ""
+            print(f"  CPU per traveler {'with' if pdf else 'without'} PDF: Python {median(cpu[pdf]):.1f} ms{db}")
         print(f"  envelope build        {envelope_rate:8.1f} travelers/s (traveler.json, once)")
         per_file = median(facts_rates) * len(envelopes) / rows
         print(
