@@ -13,14 +13,10 @@ its work order's provenance, so travelers.records.build_record makes the very sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-from django.conf import settings
-from django.db import connections
 
 from integrations.models import WorkOrderProvenance
 from mes.compliance.models import AuditChainHead, AuditEvent, Signature
-from mes.prepared import Bound, Prepared, run_prepared
+from mes.prepared import Prepared, read_together
 from travelers.models import (
     Attachment,
     Consumption,
@@ -142,15 +138,6 @@ class Loaded:
         return {sig.pk: sig for sig in found if sig is not None}
 
 
-def together(*reads: Bound[Any]) -> list[list]:
-    """Prepared reads in one round trip (psycopg's pipeline), each with its instances; one by one when
-    settings.DATABASE_PREPARED_STATEMENTS is off (a pooler in transaction mode)."""
-    if not settings.DATABASE_PREPARED_STATEMENTS:
-        return [read.all() for read in reads]
-    rows = run_prepared(connections[reads[0].db], [(read.sql, read.params) for read in reads])
-    return [read.instances(r) for read, r in zip(reads, rows, strict=True)]
-
-
 def _place(owner, name: str, rows: list, back: str | None = None) -> None:
     """Put `rows` where Django's prefetch_related would put them: `owner.<name>.all()` gives them with no
     query; each row's foreign key back to `owner` (`back`) is filled in, as the prefetch does."""
@@ -169,19 +156,21 @@ def loaded_traveler(pk: int) -> Loaded:
     """The traveler `pk` as traveler_detail loads it, with its on-traveler signatures, its work order's
     provenance and its audit chain with the chain's head: twelve prepared reads in one round trip."""
     chain = f"traveler:{pk}"
-    found = together(
-        _TRAVELER(pk),
-        _STEPS(pk),
-        _CHARACTERISTICS(pk),
-        _MEASUREMENTS(pk),
-        _ATTACHMENTS(pk),
-        _HOLDS(pk),
-        _NCRS(pk),
-        _CONSUMPTIONS(pk),
-        _ON_TRAVELER(str(pk)),
-        _PROVENANCE(pk),
-        _EVENTS(chain),
-        _HEAD(chain),
+    found = read_together(
+        [
+            _TRAVELER(pk),
+            _STEPS(pk),
+            _CHARACTERISTICS(pk),
+            _MEASUREMENTS(pk),
+            _ATTACHMENTS(pk),
+            _HOLDS(pk),
+            _NCRS(pk),
+            _CONSUMPTIONS(pk),
+            _ON_TRAVELER(str(pk)),
+            _PROVENANCE(pk),
+            _EVENTS(chain),
+            _HEAD(chain),
+        ]
     )
     travelers, steps, characteristics, measurements, attachments, holds, ncrs, consumptions = found[:8]
     on, provenance, events, head = found[8:]
