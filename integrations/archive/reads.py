@@ -17,86 +17,18 @@ from dataclasses import dataclass
 from integrations.models import WorkOrderProvenance
 from mes.compliance.models import AuditChainHead, AuditEvent, Signature
 from mes.prepared import Prepared, read_together
-from travelers.models import (
-    Attachment,
-    Consumption,
-    Hold,
-    Measurement,
-    Nonconformance,
-    Traveler,
-    TravelerCharacteristic,
-    TravelerStep,
-)
+from travelers.models import Traveler
+from travelers.selectors import detail
 
 # The shapes of travelers.selectors.traveler_detail, each filtered by the traveler's id.
-_TRAVELER = Prepared(
-    lambda pk: Traveler.objects.select_related(
-        "site",
-        "work_order",
-        "item__part",
-        "item__part_revision",
-        "routing",
-        "final_signature",
-        "released_by__profile",
-    ).filter(pk=pk)
-)
-_STEPS = Prepared(
-    lambda pk: (
-        TravelerStep.objects.select_related(
-            "operation",
-            "work_center",
-            "performed_signature",
-            "inspected_signature",
-            "skip_signature",
-            "started_by__profile",
-            "ncr",
-        )
-        .filter(traveler_id=pk)
-        .order_by("sequence")
-    )
-)
-_CHARACTERISTICS = Prepared(
-    lambda pk: TravelerCharacteristic.objects.filter(step__traveler_id=pk).order_by("sequence", "id")
-)
-_MEASUREMENTS = Prepared(
-    lambda pk: (
-        Measurement.objects.select_related(
-            "characteristic", "recorded_by__profile", "correction_signature", "cosignature"
-        )
-        .filter(step__traveler_id=pk)
-        .order_by("characteristic__sequence", "characteristic_id", "recorded_at", "id")
-    )
-)
-_ATTACHMENTS = Prepared(  # in Attachment's default ordering, which traveler_detail's prefetch uses
-    lambda pk: (
-        Attachment.objects.select_related("uploaded_by__profile", "ncr")
-        .filter(step__traveler_id=pk)
-        .order_by("uploaded_at", "id")
-    )
-)
-_HOLDS = Prepared(
-    lambda pk: (
-        Hold.objects.select_related("ncr", "placed_by__profile", "released_by__profile", "release_signature")
-        .filter(traveler_id=pk)
-        .order_by("placed_at", "id")
-    )
-)
-_NCRS = Prepared(
-    lambda pk: (
-        Nonconformance.objects.select_related("step", "raised_by__profile", "disposition_signature", "mrb_signature")
-        .filter(traveler_id=pk)
-        .order_by("number")
-    )
-)
-_CONSUMPTIONS = Prepared(
-    lambda pk: (
-        Consumption.objects.select_related(
-            "step", "component__part", "consumed_by__profile", "removed_by__profile", "removal_signature"
-        )
-        .filter(traveler_id=pk)
-        .order_by("consumed_at", "id")
-    )
-)
+_TRAVELER = Prepared(lambda pk: detail.traveler_rows().filter(pk=pk))
+_STEPS = Prepared(lambda pk: detail.step_rows().filter(traveler_id=pk))
+_CHARACTERISTICS = Prepared(lambda pk: detail.characteristic_rows().filter(step__traveler_id=pk))
+_MEASUREMENTS = Prepared(lambda pk: detail.measurement_rows().filter(step__traveler_id=pk))
+_ATTACHMENTS = Prepared(lambda pk: detail.attachment_rows().filter(step__traveler_id=pk))
+_HOLDS = Prepared(lambda pk: detail.hold_rows().filter(traveler_id=pk))
+_NCRS = Prepared(lambda pk: detail.ncr_rows().filter(traveler_id=pk))
+_CONSUMPTIONS = Prepared(lambda pk: detail.consumption_rows().filter(traveler_id=pk))
 # travelers.reports.traveler_for_record's signatures on the traveler itself (approval, rejection, re-plan)
 _ON_TRAVELER = Prepared(
     lambda record_id: Signature.objects.filter(record_type="travelers.traveler", record_id=record_id).order_by(
