@@ -56,6 +56,15 @@ def enough_travelers(level: int, seconds: float) -> int:
     return max(1, min(MAX_TRAVELERS_EACH, -(-int(values_each) // (STEPS * CHARS))))
 
 
+# The soak's tablets walk traveler after traveler for the whole soak: built for this many values/s in all
+# (one traveler per 30 s each, the earlier default, ran out after 245 of 600 s at 171 values/s).
+SOAK_RATE = 300
+
+
+def soak_travelers(tablets: int, seconds: float) -> int:
+    return max(1, -(-int(SOAK_RATE * seconds / max(tablets, 1)) // (STEPS * CHARS)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--levels", default="1,20,100")
@@ -68,7 +77,7 @@ def main() -> None:
     parser.add_argument("--soak-tablets", type=int, default=20)
     parser.add_argument("--soak-mode", default="one", choices=("one", "batch"))
     parser.add_argument(
-        "--soak-travelers", type=int, default=0, help="travelers per soak tablet (default: one per 30 s of soak)"
+        "--soak-travelers", type=int, default=0, help="travelers per soak tablet (default: enough for SOAK_RATE)"
     )
     args = parser.parse_args()
     levels = [int(x) for x in args.levels.split(",") if x.strip()]
@@ -91,7 +100,7 @@ def main() -> None:
         len(per_tablet),
         per_tablet,
         soak_tablets=soak_tablets,
-        soak_travelers=args.soak_travelers or int(args.soak // 30) + 1,
+        soak_travelers=args.soak_travelers or soak_travelers(soak_tablets, args.soak),
     )
     from django.db import connections  # noqa: PLC0415 — Django's app loading: after django.setup()
 
