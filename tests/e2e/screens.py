@@ -45,6 +45,13 @@ def sign_in(page: Page, user, *, path: str = "/", shot: str | None = None) -> No
     expect(page).not_to_have_url(re.compile(r"/station/login/"))
 
 
+def htmx_settled(page: Page) -> None:
+    """Wait until htmx has swapped, settled and processed what it last put in the page: the new content's
+    triggers (a value's live judging) are bound only once it settles, and keystrokes typed before are
+    not seen (under load, the browser ran ahead of htmx's settle)."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def horizontal_overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than the viewport (0: no horizontal scroll)."""
     return page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")

@@ -15,7 +15,7 @@ from travelers import services
 from travelers.models import Nonconformance
 from travelers.states import TravelerStatus
 
-from .screens import LANDSCAPE, PORTRAIT, assert_fits, badge_of, char_row, sign_in, small_targets
+from .screens import LANDSCAPE, PORTRAIT, assert_fits, badge_of, char_row, htmx_settled, sign_in, small_targets
 
 pytestmark = pytest.mark.e2e
 
@@ -58,6 +58,7 @@ def test_operator_runs_the_traveler_and_the_inspector_approves_it(new_page, shop
     bore = char_row(operator, "Bore diameter")
     value = bore.get_by_label("Value (mm)")
     expect(value).to_be_focused()  # the first value to record takes the focus
+    htmx_settled(operator)
     judgment = bore.locator("output.judgment")
     value.press_sequentially("12.750")
     expect(judgment).to_contain_text("Out of spec")
