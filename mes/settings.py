@@ -201,6 +201,9 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
 SIGNING_FAILURE_LIMIT = int(os.environ.get("SIGNING_FAILURE_LIMIT", 3))
+# A password or PIN that just matched its stored hash is remembered (a keyed digest, in the process' memory) for
+# this long, so the same signer's next signings skip the PBKDF2 check (mes/compliance/secret_checks.py); 0 = off.
+SIGNING_SECRET_MEMORY_SECONDS = int(os.environ.get("SIGNING_SECRET_MEMORY_SECONDS", 300))
 # An event one outbound adapter keeps refusing while it takes others is dead-lettered for it after this many
 # attempts (integrations.relay); a peer that is down dead-letters nothing.
 RELAY_MAX_ATTEMPTS = int(os.environ.get("RELAY_MAX_ATTEMPTS", 12))

@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone, translation
@@ -31,7 +30,7 @@ from django.utils.translation import gettext, ngettext
 
 from mes.events.services import outbox_emit
 
-from . import credentials, keys
+from . import credentials, keys, secret_checks
 from .audit import audit_record, printed_name_of
 from .canonical import canonical_bytes
 from .errors import SignatureRefused, SigningLocked
@@ -129,9 +128,9 @@ def signing_authenticate(
                 field="username",
             )
         method = None
-        if secret and credential.pin_hash and check_password(secret, credential.pin_hash):
+        if secret and credential.pin_hash and secret_checks.secret_matches(secret, credential.pin_hash):
             method = "pin"
-        elif secret and user.check_password(secret):
+        elif secret and secret_checks.password_matches(user, secret):
             method = "password"
         if method == "pin" and credentials.pin_expired(credential):
             raise SignatureRefused(
