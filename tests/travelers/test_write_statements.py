@@ -70,6 +70,27 @@ def test_a_cached_insert_is_djangos_insert(shop, traveler, model, count):
         assert "UNNEST" in sql
 
 
+def test_values_a_field_would_convert_are_converted_as_django_does(shop, traveler):
+    """The kept shape passes plain values (a str in a text field, an int in an integer or key field) as they
+    are; anything else — a choice's enum member, a lazy text, a number typed as text for a key, a Decimal —
+    goes through the field's own preparation, as Django's compiler sends it."""
+    from django.utils.functional import lazy  # noqa: PLC0415 — only this test builds a lazy text
+
+    do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
+    rows = unsaved(Measurement.objects.order_by("-pk")[:2])
+    common._INSERTS.clear()
+    common.insert_statement(rows)  # the shape kept
+    rows[0].judgment = Measurement.Judgment.IN_SPEC  # an enum member (a str subclass): as Django prepares it
+    rows[0].step_id = str(rows[0].step_id)  # a key's id as text: Django saves the integer
+    rows[1].entered_unit = lazy(lambda: "mm", str)()  # a lazy text: Django saves the text
+    made = common.insert_statement(rows)
+    sql, params = djangos(rows)
+    assert made[0] == sql and comparable(made[1]) == comparable(params)
+    columns = dict(zip([f.attname for f in Measurement._meta.local_concrete_fields], made[1], strict=True))
+    assert type(columns["step_id"][0]) is int
+    assert type(columns["entered_unit"][1]) is str
+
+
 TRICKY = 'caliper %s 50%% O\'Brien "{a,b}" C:\\gauge\\ NULL; DROP TABLE x; --'
 
 
