@@ -14,7 +14,12 @@ from travelers import services
 from travelers.content.history import History
 from travelers.selectors.lookups import STEP_REF
 from travelers.services.common import STEP_OF, TRAVELER_LOCKED, fetch_together
-from travelers.services.execution import MISSING_REQUIRED, STEPS_BEFORE_NOT_DONE
+from travelers.services.execution import (
+    MISSING_REQUIRED,
+    OTHER_STEP_OPEN,
+    QUALIFICATIONS_FOR_STEP,
+    STEPS_BEFORE_NOT_DONE,
+)
 from travelers.services.measurement_batch import STEP_CHARACTERISTICS, STEP_VALUES
 from travelers.services.measurements import CHARACTERISTIC_OF, NEXT_IDS
 
@@ -35,6 +40,8 @@ def test_each_prepared_read_is_the_orms_sql(shop, traveler):
         (STEP_VALUES, (step.pk,)),
         (MISSING_REQUIRED, (step.pk,)),
         (STEPS_BEFORE_NOT_DONE, (step.pk, traveler.pk)),
+        (QUALIFICATIONS_FOR_STEP, (shop.operator.pk, step.pk, "perform")),
+        (OTHER_STEP_OPEN, (traveler.pk, step.pk)),
     ]
     with transaction.atomic():
         for prepared, args in reads:

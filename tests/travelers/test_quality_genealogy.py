@@ -68,6 +68,21 @@ def test_an_expired_qualification_blocks_signing(shop, traveler):
     assert step_of(traveler, 10).performed_signature is None
 
 
+def test_signing_performed_needs_a_perform_qualification_for_the_steps_own_operation(shop, traveler):
+    """The signer's qualifications are read with the step's lock, for the step's operation and "perform":
+    one to inspect that operation, or to perform another, does not sign."""
+    qual = Qualification.objects.get(user=shop.operator, operation=shop.ops["machining"], kind="perform")
+    qual.kind = "inspect"
+    qual.save()
+    assert Qualification.objects.filter(user=shop.operator, kind="perform").exclude(pk=qual.pk).exists()
+    step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
+    services.measurement_record(step=step, characteristic="BORE_DIA", value="12.7", actor=shop.operator)
+    services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
+    with pytest.raises(NotQualified, match="not qualified to perform Machining"):
+        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
+    assert step_of(traveler, 10).performed_signature is None
+
+
 def test_an_unqualified_inspector_cannot_buy_off(shop, traveler):
     Qualification.objects.filter(user=shop.inspector, operation=shop.ops["assembly"]).delete()
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.700", "mm"), "SURFACE": ("pass", "")})

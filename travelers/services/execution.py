@@ -21,7 +21,7 @@ from mes.compliance.signing import (
     signature_record,
     signing_authenticate,
 )
-from mes.masterdata.models import WorkCenter
+from mes.masterdata.models import Qualification, WorkCenter
 from mes.masterdata.services import qualification_check
 from mes.prepared import Prepared
 from travelers.content import hold_content, hold_state, step_content
@@ -144,6 +144,28 @@ MISSING_REQUIRED: Prepared[TravelerCharacteristic] = Prepared(
 )
 
 
+# The signer's qualifications of a kind for the step's operation (qualification_check chooses the one valid
+# today), read with the lock.
+QUALIFICATIONS_FOR_STEP: Prepared[Qualification] = Prepared(
+    lambda user_id, step_id, kind: Qualification.objects.filter(
+        user_id=user_id,
+        kind=kind,
+        operation_id=Subquery(TravelerStep.objects.filter(pk=step_id).values("operation_id")[:1]),
+    ).order_by("id")
+)
+
+# Whether any other step of the traveler is still to be done (read with the traveler locked): when none is
+# and this one is done now, the traveler awaits its final sign-off (after_step_done).
+OTHER_STEP_OPEN: Prepared[TravelerStep] = Prepared(
+    lambda traveler_id, step_id: (
+        TravelerStep.objects.filter(traveler_id=traveler_id)
+        .exclude(pk=step_id)
+        .exclude(status__in=DONE_STEP_STATES)
+        .only("id")[:1]
+    )
+)
+
+
 def _sign_step(
     traveler: Traveler,
     step: TravelerStep,
@@ -191,16 +213,18 @@ NEXT_SIGNATURE_ID = "SELECT nextval(pg_get_serial_sequence('compliance_signature
 def _step_perform(
     *, step: TravelerStep, actor: User, authority: SigningAuthority, expected_version: int | None
 ) -> TravelerStep:
-    """Its queries: the lock, the chain's head, the values still missing and the signature's id in one
-    round trip; the qualification and the step's content (what is signed); the writes (the signature,
-    the step, the versions, two audit events, the outbox message) in one more; then whether the traveler
-    is done."""
-    traveler, step, (heads, missing, ids) = lock_step_and_read(
+    """Its queries: the lock, the chain's head, the values still missing, the signature's id, the signer's
+    qualifications and whether another step is still open in one round trip; the step's content (what is
+    signed); the writes (the signature, the step, the versions, two audit events, the outbox message) in
+    one more; the traveler's completion when this was its last step."""
+    traveler, step, (heads, missing, ids, qualifications, others_open) = lock_step_and_read(
         step.pk,
         step.traveler_id,
         (HEAD_LOCK, [f"traveler:{step.traveler_id}"]),
         MISSING_REQUIRED(step.pk),
         (NEXT_SIGNATURE_ID, []),
+        QUALIFICATIONS_FOR_STEP(actor.pk, step.pk, "perform"),
+        OTHER_STEP_OPEN(step.traveler_id, step.pk),
     )
     require_perm(actor, "perform_step", "perform steps")
     ensure_not_held(traveler)
@@ -224,7 +248,7 @@ def _step_perform(
         record_type="travelers.step",
         record_id=step.pk,
         content=step_content(step.pk, now, traveler_id=traveler.pk),  # as it stood just before now
-        qualification=qualification_check(user=actor, operation=step.operation, kind="perform"),
+        qualification=qualification_check(user=actor, operation=step.operation, kind="perform", held=qualifications),
         signed_at=now,
         pk=ids[0][0],
     )
@@ -256,7 +280,8 @@ def _step_perform(
         ),
         written=[signature],
     )
-    after_step_done(traveler, actor)
+    if target in DONE_STEP_STATES and not others_open:
+        traveler_complete(traveler, actor)
     return step
 
 
@@ -375,8 +400,12 @@ def after_step_done(traveler: Traveler, actor: User) -> None:
     """When every step is done, the traveler awaits final quality sign-off. Called by the services that
     finish a step (here) and by an NCR's disposition that adds no rework (quality.py), inside their
     transaction, with `traveler` locked (lock_step / lock_traveler) and ACTIVE."""
-    if traveler.steps.exclude(status__in=DONE_STEP_STATES).exists():
-        return
+    if not traveler.steps.exclude(status__in=DONE_STEP_STATES).exists():
+        traveler_complete(traveler, actor)
+
+
+def traveler_complete(traveler: Traveler, actor: User) -> None:
+    """Every step of `traveler` (locked, ACTIVE) is done: it awaits final quality sign-off."""
     old = traveler.status
     traveler.status = transition(
         traveler.status, TravelerStatus.AWAITING_SIGNOFF, TRAVELER_ALLOWED, f"traveler {traveler.number}"

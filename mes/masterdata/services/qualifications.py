@@ -17,11 +17,16 @@ from ..models import (
 )
 
 
-def qualification_check(*, user, operation: Operation, kind: str, on: dt.date | None = None) -> Qualification:
+def qualification_check(
+    *, user, operation: Operation, kind: str, on: dt.date | None = None, held: list[Qualification] | None = None
+) -> Qualification:
     """The user's qualification to `kind` (perform/inspect) `operation` on a date, or a named error:
-    QualificationExpired when they held one that has lapsed, NotQualified when they never did."""
+    QualificationExpired when they held one that has lapsed, NotQualified when they never did. `held`:
+    the user's qualifications of that kind for that operation, when the caller read them already."""
     on = on or timezone.localdate()
-    quals = list(Qualification.objects.filter(user=user, operation=operation, kind=kind).order_by("-expires_on"))
+    if held is None:
+        held = list(Qualification.objects.filter(user=user, operation=operation, kind=kind))
+    quals = sorted(held, key=lambda qual: qual.expires_on, reverse=True)
     for qual in quals:
         if qual.valid_from <= on <= qual.expires_on:
             qual.user, qual.operation = user, operation  # the rows it names, known here (its text names them)
