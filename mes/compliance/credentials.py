@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mes.events.services import outbox_emit
+from mes.prepared import Prepared
 
 from .audit import audit_record
 from .errors import CredentialRefused, SignatureRefused
@@ -42,9 +43,15 @@ def next_id(model: type[Model]) -> int:
         return cursor.fetchone()[0]
 
 
+# Every signing locks its signer's credential first: a prepared read (mes.prepared), not the ORM's.
+CREDENTIAL_LOCKED: Prepared[SigningCredential] = Prepared(
+    lambda user_id: SigningCredential.objects.select_for_update().filter(user_id=user_id).order_by("pk")[:1]
+)
+
+
 def credential_for_update(user: User) -> SigningCredential:
     """The user's signing credential, locked (made first if the user never had one)."""
-    credential = SigningCredential.objects.select_for_update().filter(user=user).first()
+    credential = CREDENTIAL_LOCKED(user.pk).first()
     if credential is None:
         SigningCredential.objects.get_or_create(user=user)
         credential = SigningCredential.objects.select_for_update().get(user=user)

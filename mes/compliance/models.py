@@ -236,8 +236,11 @@ class Signature(models.Model):
         """The meaning as the signer read it when signing (their language then), whoever reads it now."""
         label = self.Meaning(self.meaning).label if self.meaning in self.Meaning.values else self.meaning
         if self.language and self.language in dict(settings.LANGUAGES):
-            with translation.override(self.language):
-                return str(label)
+            key = (self.meaning, self.language)
+            if key not in _MEANINGS_AS_SIGNED:  # switching the language costs more than the rest of a signing's output
+                with translation.override(self.language):
+                    _MEANINGS_AS_SIGNED[key] = str(label)
+            return _MEANINGS_AS_SIGNED[key]
         return str(label)
 
     @property
@@ -252,6 +255,11 @@ class Signature(models.Model):
         """The human-readable manifestation required by 21 CFR 11.50: printed name — meaning as the signer
         read it — UTC date and time (manifestation_line)."""
         return manifestation_line(self.printed_name, self.meaning_label, self.signed_at)
+
+
+# A signature's meaning as its signer read it, by (meaning, signer's language): translations do not change
+# while the process runs.
+_MEANINGS_AS_SIGNED: dict[tuple[str, str], str] = {}
 
 
 @tracked(exclude=("key_hash", "last_used_at"))
