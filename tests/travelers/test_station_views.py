@@ -226,7 +226,7 @@ def test_what_is_typed_is_kept_per_traveler_step_and_characteristic(shop, travel
     body = station_client(shop.operator).get(step_path(traveler, 10)).content.decode()
     assert f'data-keep="{traveler.number}:10:BORE_DIA"' in body and f'data-keep="{traveler.number}:10:SURFACE"' in body
     assert 'id="offline-banner"' in body and "data-retry" in body
-    assert 'hx-trigger="keyup changed delay:400ms"' in body
+    assert 'hx-trigger="input delay:400ms"' in body
     assert 'data-keep="' not in re.search(r'<dialog id="sign-dialog".*?</dialog>', body, re.S).group(0)
 
 

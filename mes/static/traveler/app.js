@@ -66,14 +66,22 @@
       } else if (el.value === "") {
         el.value = kept;
         el.classList.add("restored");
-        if (window.htmx) htmx.trigger(el, el.tagName === "SELECT" ? "change" : "keyup");
+        if (window.htmx) htmx.trigger(el, el.tagName === "SELECT" ? "change" : "input");
       }
     });
   }
   document.addEventListener("input", function (e) { if (e.target.dataset && e.target.dataset.keep) remember(e.target); });
   document.addEventListener("change", function (e) { if (e.target.dataset && e.target.dataset.keep) remember(e.target); });
   document.addEventListener("DOMContentLoaded", function () { restore(document); });
-  document.addEventListener("htmx:load", function (e) { restore(e.detail.elt); });
+  // htmx binds a new screen's triggers when it settles, some 20 ms after showing it: what an operator (or a
+  // scanner) typed into a value in between raised no event htmx saw. Judge it now, as if just typed.
+  function catchUp(root) {
+    if (!window.htmx || !root || !root.querySelectorAll) return;
+    root.querySelectorAll("input[hx-trigger^='input']").forEach(function (el) {
+      if (el.value !== el.defaultValue) htmx.trigger(el, "input");
+    });
+  }
+  document.addEventListener("htmx:load", function (e) { catchUp(e.detail.elt); restore(e.detail.elt); });
 
   // A value sent while the connection was down is sent again when it is back, with the same
   // Idempotency-Key: if the first send had landed, the server answers with its first answer instead of
