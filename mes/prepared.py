@@ -177,19 +177,40 @@ class Bound(Generic[M]):
         return found[0] if found else None
 
 
-def read_together(reads: Sequence[Bound[Any]]) -> list[list]:
-    """Several prepared reads of one database in one round trip (run_prepared: psycopg's pipeline), in
-    order, each with its own snapshot as separate queries would have: the instances of each. With prepared
-    statements off (settings.DATABASE_PREPARED_STATEMENTS), one after the other."""
+def read_together(reads: Sequence[Bound[Any] | tuple[str, Sequence[Any]]]) -> list[list]:
+    """Several reads of one database in one round trip, in order: each a prepared read (its instances, as
+    list() would give them, select_related and annotations included) or hand-written SQL with its parameters
+    (its rows). Each runs after the one before with its own snapshot (READ COMMITTED), exactly as separate
+    queries would, less the round trips: as server-side prepared statements in psycopg's pipeline
+    (run_prepared); with prepared statements off (settings.DATABASE_PREPARED_STATEMENTS: a pooler in
+    transaction mode), in one execute of several statements, bound on the client (one_text)."""
     if not reads:
         return []
-    if not settings.DATABASE_PREPARED_STATEMENTS:
-        return [read.all() for read in reads]
-    db = reads[0].db
-    if any(read.db != db for read in reads):
+    dbs = {read.db for read in reads if isinstance(read, Bound)}
+    if len(dbs) > 1:
         raise ValueError("reads together must be of one database")
-    rows_of = run_prepared(connections[db], [(read.sql, read.params) for read in reads])
-    return [read.instances(rows) for read, rows in zip(reads, rows_of, strict=True)]
+    connection = connections[dbs.pop() if dbs else DEFAULT_DB_ALIAS]
+    statements = [(read.sql, read.params) if isinstance(read, Bound) else (read[0], list(read[1])) for read in reads]
+    if settings.DATABASE_PREPARED_STATEMENTS:
+        rows_of = run_prepared(connection, statements)
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(one_text(cursor, statements), [])
+            # Counted from the last result: an execute wrapper (pghistory's context) may put a statement of
+            # its own first, and leaves the cursor on the last result.
+            rows_of = [cursor.set_result(index - len(reads)).fetchall() for index in range(len(reads))]
+    return [
+        read.instances(rows) if isinstance(read, Bound) else rows for read, rows in zip(reads, rows_of, strict=True)
+    ]
+
+
+def one_text(cursor: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> str:
+    """Statements as one text to execute with no parameters of its own ([]): each statement's parameters
+    merged in by psycopg exactly as its client-side binding would merge them (psycopg caches its parse of
+    a statement of ordinary length; the joined text of a round trip is too long for that cache, and was
+    parsed afresh on every request), and '%' doubled, as a text with parameters must have it."""
+    client = cursor.cursor  # Django's psycopg ClientCursor: several statements in one execute need it
+    return "; ".join(client.mogrify(sql, params) for sql, params in statements).replace("%", "%%")
 
 
 def run_prepared(connection: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list]:

@@ -9,11 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from mes.compliance.audit import HEAD_LOCK
 from mes.compliance.signing import signature_verify
 from mes.compliance.tokens import TOKEN_BY_HASH, _digest, api_token_issue, api_token_user
+from mes.prepared import read_together
 from tests.travelers.conftest import do_step, step_of
 from travelers import services
 from travelers.content.history import History
 from travelers.selectors.lookups import STEP_REF
-from travelers.services.common import STEP_OF, TRAVELER_LOCKED, fetch_together
+from travelers.services.common import STEP_OF, TRAVELER_LOCKED
 from travelers.services.execution import (
     MISSING_REQUIRED,
     OTHER_STEP_OPEN,
@@ -73,18 +74,20 @@ def test_a_token_brings_its_user_and_permissions(shop):
 
 @pytest.mark.parametrize("prepared", [True, False])
 def test_reads_together_in_one_round_trip_prepared_or_not(shop, traveler, settings, prepared):
-    """fetch_together: prepared reads in psycopg's pipeline, each a server-side prepared statement; turned
+    """read_together: prepared reads in psycopg's pipeline, each a server-side prepared statement; turned
     off, one execute of several statements bound on the client. The same
     rows either way, in one round trip."""
     settings.DATABASE_PREPARED_STATEMENTS = prepared
     step = step_of(traveler, 10)
     before = server_statements()
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-        travelers, steps, heads, ids = fetch_together(
-            TRAVELER_LOCKED(traveler.pk),
-            STEP_OF(step.pk, traveler.pk),
-            (HEAD_LOCK, [f"traveler:{traveler.pk}"]),
-            (NEXT_IDS, [2]),
+        travelers, steps, heads, ids = read_together(
+            [
+                TRAVELER_LOCKED(traveler.pk),
+                STEP_OF(step.pk, traveler.pk),
+                (HEAD_LOCK, [f"traveler:{traveler.pk}"]),
+                (NEXT_IDS, [2]),
+            ]
         )
     assert len(queries) == 1
     assert (travelers[0].pk, travelers[0].item.part.number, steps[0].pk) == (
@@ -107,9 +110,9 @@ def server_statements() -> set[str]:
 
 @pytest.mark.parametrize("prepared", [True, False])
 def test_history_reads_a_step_in_two_round_trips_and_the_same_content_either_way(shop, traveler, settings, prepared):
-    """History's nine reads go together (mes.prepared.read_together), then the signatures they name; turned
-    off, one after the other. The content signed is the same; rows of a step of another traveler, asked
-    for by mistake, are not taken."""
+    """History's nine reads go together (mes.prepared.read_together), then the signatures they name; with
+    prepared statements off, bound on the client in one execute. The content signed is the same; rows of a
+    step of another traveler, asked for by mistake, are not taken."""
     do_step(shop, traveler, 10, {"BORE_DIA": ("12.701", "mm"), "SURFACE": ("pass", "")})
     step = step_of(traveler, 10)
     settings.DATABASE_PREPARED_STATEMENTS = True
@@ -119,7 +122,7 @@ def test_history_reads_a_step_in_two_round_trips_and_the_same_content_either_way
     not_its = step_of(other, 10).pk
     with CaptureQueriesContext(connection) as queries:
         history = History([traveler.pk], step_ids=[step.pk, not_its])
-    assert len(queries) == (2 if prepared else 10)
+    assert len(queries) == 2
     assert list(history.steps) == [step.pk]
     assert {c.step_id for c in history.characteristics.get(step.pk, [])} == {step.pk}
     assert all(c.step_id == step.pk for cs in history.characteristics.values() for c in cs)

@@ -97,7 +97,7 @@ TRICKY = 'caliper %s 50%% O\'Brien "{a,b}" C:\\gauge\\ NULL; DROP TABLE x; --'
 @pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "client-bound"])
 def test_text_with_percent_signs_and_quotes_is_written_as_given(shop, traveler, settings, prepared):
     """The writes go together: prepared statements in a pipeline, or one text with the parameters merged
-    in (common.one_text). A '%', a quote, a brace or a backslash in a value must reach the database as
+    in (mes.prepared.one_text). A '%', a quote, a brace or a backslash in a value must reach the database as
     typed, in the value, its audit event and its outbox message."""
     settings.DATABASE_PREPARED_STATEMENTS = prepared
     step = services.step_start(step=traveler.steps.get(sequence=10), actor=shop.operator)

@@ -38,7 +38,7 @@ from mes.compliance.models import AuditEvent
 from mes.events.models import OutboxMessage
 from mes.events.services import outbox_emit_many, outbox_messages
 from mes.masterdata.models import OperationAlias, Site
-from mes.prepared import Bound, Prepared, run_prepared
+from mes.prepared import Bound, Prepared, one_text, read_together, run_prepared
 from travelers.content import steps_state
 from travelers.errors import NotAuthorized, TooManyRequests, TravelerHeld, TravelerNotOpen
 from travelers.models import Traveler, TravelerCharacteristic, TravelerStep
@@ -105,10 +105,10 @@ def lock_step(step_id: int, traveler_id: int | None = None) -> tuple[Traveler, T
 def lock_step_and_read(
     step_id: int, traveler_id: int, *reads: Bound[Any] | tuple[str, list]
 ) -> tuple[Traveler, TravelerStep, list[list]]:
-    """lock_step, with `reads` after it in the same round trip (fetch_together): each statement runs
+    """lock_step, with `reads` after it in the same round trip (mes.prepared.read_together): each statement runs
     after the one before, so every read sees what the traveler's lock waited for, as separate queries
     would. Returns (traveler, step, what each read gave)."""
-    travelers, steps, *results = fetch_together(TRAVELER_LOCKED(traveler_id), STEP_OF(step_id, traveler_id), *reads)
+    travelers, steps, *results = read_together([TRAVELER_LOCKED(traveler_id), STEP_OF(step_id, traveler_id), *reads])
     if not travelers:
         raise Traveler.DoesNotExist("Traveler matching query does not exist.")
     if not steps:
@@ -116,37 +116,6 @@ def lock_step_and_read(
     traveler, step = travelers[0], steps[0]
     step.traveler = traveler
     return traveler, step, results
-
-
-def fetch_together(*reads: Bound[Any] | tuple[str, list]) -> list[list]:
-    """Several reads in one round trip, in order: each a prepared read (mes.prepared: its instances, as
-    list() would give them, select_related and annotations included) or hand-written SQL with its
-    parameters (its rows). They run one after the other in the transaction, each with its own snapshot
-    (READ COMMITTED), exactly as separate queries would, less the round trips: as server-side prepared
-    statements in psycopg's pipeline mode (mes.prepared.run_prepared) when prepared statements are on;
-    otherwise in one execute of several statements, psycopg binding the parameters on the client and
-    keeping each statement's result."""
-    statements = [(read.sql, read.params) if isinstance(read, Bound) else (read[0], list(read[1])) for read in reads]
-    if settings.DATABASE_PREPARED_STATEMENTS:
-        rows_of = run_prepared(connection, statements)  # each statement prepared, in one round trip
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(one_text(cursor, statements), [])
-            # Counted from the last result: an execute wrapper (pghistory's context) may put a statement of
-            # its own first, and leaves the cursor on the last result.
-            rows_of = [cursor.set_result(index - len(reads)).fetchall() for index in range(len(reads))]
-    return [
-        read.instances(rows) if isinstance(read, Bound) else rows for read, rows in zip(reads, rows_of, strict=True)
-    ]
-
-
-def one_text(cursor: Any, statements: Sequence[tuple[str, Sequence[Any]]]) -> str:
-    """Statements as one text to execute with no parameters of its own ([]): each statement's parameters
-    merged in by psycopg exactly as its client-side binding would merge them (psycopg caches its parse of
-    a statement of ordinary length; the joined text of a round trip is too long for that cache, and was
-    parsed afresh on every request), and '%' doubled, as a text with parameters must have it."""
-    client = cursor.cursor  # Django's psycopg ClientCursor: several statements in one execute need it
-    return "; ".join(client.mogrify(sql, params) for sql, params in statements).replace("%", "%%")
 
 
 # The SQL of an INSERT of one model's rows, by (model, with ids drawn, more than one row): the rows change,
@@ -215,7 +184,7 @@ def _plain_fields(fields: list) -> bool:
 
 
 def write_together(statements: list[tuple[str, list]], *, written: Sequence[Model] = ()) -> None:
-    """Several writes in one round trip, in order (see fetch_together), each one statement; `written` are
+    """Several writes in one round trip, in order (see mes.prepared.read_together), each one statement; `written` are
     the instances they inserted, marked saved. As prepared statements in psycopg's pipeline, the parameters
     bound on the server (binding arrays of values into the SQL's text on the client cost more CPU than
     everything else in a step's batch), behind the statement that gives the triggers the open history
