@@ -10,7 +10,7 @@ What it does, all on this machine:
    migrates it, and writes N realistic events into the outbox (the measurement.recorded envelope, ~900
    bytes each) through outbox_emit;
 2. starts a webhook receiver in a process of its own (bench/webhook_receiver.py: checks every HMAC
-   signature, counts distinct event ids) and subscribes to the MQTT topics to count what arrives;
+   signature, counts distinct event ids) and an MQTT subscriber in another, counting what arrives;
 3. runs the relay (integrations.relay.relay_drain) as the Celery task does — per adapter and batch,
    SELECT … FOR UPDATE SKIP LOCKED, publish, wait for every PUBACK / 2xx / archive write, mark delivered —
    in --relays processes side by side, until the outbox is drained; an event counts when every adapter
@@ -114,45 +114,79 @@ def reset_outbox() -> None:
     OutboxMessage.objects.update(delivered_at=None, dispatched_at=None)  # dispatched again, to each adapter
 
 
+def _count(url: str, topic_filter: str, pipe) -> None:
+    """The subscriber's process: counts distinct event ids (and duplicates) until told to stop."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+    django.setup()
+    from integrations.adapters.mqtt import close, connect, parse_broker
+
+    ids: set[str] = set()
+    duplicates = 0
+    lock = threading.Lock()
+    ready = threading.Event()
+    client = connect(parse_broker(url), client_id=f"bench-sub-{uuid.uuid4().hex[:8]}", max_inflight=100)
+
+    def on_message(client, userdata, message):
+        nonlocal duplicates
+        event_id = json.loads(message.payload)["id"]
+        with lock:
+            if event_id in ids:
+                duplicates += 1
+            ids.add(event_id)
+
+    client.on_message = on_message
+    client.on_subscribe = lambda *args: ready.set()
+    client.subscribe(topic_filter, qos=1)
+    pipe.send(ready.wait(5))
+    try:
+        while (command := pipe.recv()) != "stop":
+            if command == "reset":
+                with lock:
+                    ids.clear()
+                    duplicates = 0
+                pipe.send(True)
+            else:  # ("wait", count, timeout)
+                _, count, timeout = command
+                deadline = time.monotonic() + timeout
+                while time.monotonic() < deadline and len(ids) < count:
+                    time.sleep(0.05)
+                with lock:
+                    pipe.send((len(ids), duplicates))
+    finally:
+        close(client)
+
+
 class Counter:
-    """A subscriber counting distinct event ids (and duplicates) under a topic root."""
+    """A subscriber counting distinct event ids (and duplicates) under a topic root, in a process of its
+    own (as the webhook receiver is): in the relay's process its network loop and its decoding of every
+    event took the interpreter from the relay's threads, which no real consumer does."""
 
     def __init__(self, url: str, topic_filter: str):
-        from integrations.adapters.mqtt import connect, parse_broker
-
-        self.ids: set[str] = set()
+        self.pipe, theirs = multiprocessing.Pipe()
+        self.process = multiprocessing.get_context("spawn").Process(
+            target=_count, args=(url, topic_filter, theirs), daemon=True
+        )
+        self.process.start()
+        if not self.pipe.poll(60) or not self.pipe.recv():
+            self.process.kill()
+            raise RuntimeError("the bench's MQTT subscriber did not start")
         self.duplicates = 0
-        self.lock = threading.Lock()
-        ready = threading.Event()
-        self.client = connect(parse_broker(url), client_id=f"bench-sub-{uuid.uuid4().hex[:8]}", max_inflight=100)
-
-        def on_message(client, userdata, message):
-            event_id = json.loads(message.payload)["id"]
-            with self.lock:
-                if event_id in self.ids:
-                    self.duplicates += 1
-                self.ids.add(event_id)
-
-        self.client.on_message = on_message
-        self.client.on_subscribe = lambda *args: ready.set()
-        self.client.subscribe(topic_filter, qos=1)
-        ready.wait(5)
 
     def reset(self) -> None:
-        with self.lock:
-            self.ids.clear()
-            self.duplicates = 0
+        self.pipe.send("reset")
+        self.pipe.recv()
+        self.duplicates = 0
 
     def wait(self, count: int, timeout: float = 60) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(self.ids) < count:
-            time.sleep(0.05)
-        return len(self.ids)
+        self.pipe.send(("wait", count, timeout))
+        distinct, self.duplicates = self.pipe.recv()
+        return distinct
 
     def close(self) -> None:
-        from integrations.adapters.mqtt import close
-
-        close(self.client)
+        self.pipe.send("stop")
+        self.process.join(10)
+        if self.process.is_alive():
+            self.process.kill()
 
 
 def _relay_process(database_url: str, batch: int, pipe) -> None:
