@@ -2,7 +2,8 @@
 
     relay_dispatch()        new outbox messages get one delivery row per outbound adapter enabled now
     relay_adapter(adapter)  one adapter's due deliveries, oldest first, published as one batch
-    relay_drain()           both, for every adapter, until nothing more can be delivered now (bounded)
+    relay_drain()           both, for every adapter, until nothing more can be delivered now (bounded);
+                            each adapter batch after batch at its own pace, as its Celery task does
 
 Each adapter has its own queue (its delivery rows), retries and dead letters, so a slow, down or refusing
 adapter never holds back another: while a webhook receiver is down, MQTT goes on getting every event.
@@ -25,6 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import queue
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -42,7 +45,7 @@ from .models import Adapter, OutboxDelivery
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(minutes=10)
 DISPATCH_BATCH = 1000
-ROUND_THREADS = 4  # adapters a drain publishes to at once (each holds a pooled connection meanwhile)
+ROUND_THREADS = 4  # adapters a round or a drain publishes to at once (each holds a pooled connection meanwhile)
 
 
 @dataclass
@@ -242,7 +245,12 @@ def relay_run(*, batch: int = 200) -> RelayResult:
 
 
 def relay_drain(*, batch: int = 200, max_rounds: int = 1000) -> RelayResult:
-    """Rounds until nothing more can be delivered now (bounded); settled once, at the end."""
+    """Until nothing more can be delivered now (bounded: `max_rounds` batches an adapter); settled once,
+    at the end. Each adapter goes at its own pace, batch after batch, as its Celery task does (see
+    _drain_side_by_side); inside a caller's transaction, or with one adapter, in rounds, one after the other."""
+    adapters = list(_outbound())
+    if len(adapters) >= 2 and not connection.in_atomic_block:
+        return _finish(_drain_side_by_side(adapters, batch, max_rounds))
     total = RelayResult()
     for _ in range(max_rounds):
         step = _round(batch)
@@ -250,6 +258,94 @@ def relay_drain(*, batch: int = 200, max_rounds: int = 1000) -> RelayResult:
         if step.sent == 0:
             break
     return _finish(total)
+
+
+@dataclass
+class _DrainState:
+    running: int  # adapters still draining
+    error: BaseException | None = None  # the first a worker or the dispatch raised: raised at the end
+    stopping: bool = False  # the drain is over (an error, or the caller interrupted): no more batches
+
+
+def _drain_side_by_side(adapters: list[Adapter], batch: int, max_rounds: int) -> RelayResult:
+    """Each adapter's batches one after the other in worker threads (at most ROUND_THREADS, each with a
+    pooled connection of its own for the whole drain), while this thread dispatches. No round waits for
+    its slowest adapter: the others go on with their next batch meanwhile (in rounds, every adapter waited
+    for the slowest one's batch each time, and the sum of those slowest batches was the drain).
+
+    An adapter stops after a batch that sent nothing (nothing due, or it is failing: probed once) when no
+    dispatch pass finished since that batch began found anything new; else its next batch follows."""
+    total = RelayResult()
+    cond = threading.Condition()
+    jobs: queue.SimpleQueue = queue.SimpleQueue()
+    passes: list[int] = []  # messages each dispatch pass found, in order
+    parked: list[tuple[Adapter, int, int]] = []  # (adapter, passes before its empty batch began, batches)
+    state = _DrainState(running=len(adapters))
+
+    def work() -> None:
+        try:
+            while (job := jobs.get()) is not None:
+                adapter, rounds = job
+                with cond:
+                    before = len(passes)
+                try:
+                    step = RelayResult() if state.stopping else relay_adapter(adapter, batch=batch)
+                except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+                    step = RelayResult()
+                    with cond:
+                        state.error, state.stopping = state.error or exc, True
+                with cond:
+                    total.add(step)
+                    rounds += 1
+                    if state.stopping or rounds >= max_rounds:
+                        state.running -= 1
+                    elif step.sent:
+                        jobs.put((adapter, rounds))
+                    else:
+                        parked.append((adapter, before, rounds))
+                    cond.notify_all()
+        finally:
+            connection.close()  # the thread's connection, back to the pool
+
+    passes.append(relay_dispatch())  # what is new now, before the first batches look for it
+    for adapter in adapters:
+        jobs.put((adapter, 0))
+    workers = [
+        threading.Thread(target=work, name=f"relay-{n}", daemon=True) for n in range(min(len(adapters), ROUND_THREADS))
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        while True:
+            with cond:
+                if state.running == 0:
+                    break
+            try:
+                found = 0 if state.stopping else relay_dispatch()
+            except BaseException as exc:  # noqa: BLE001
+                found = 0
+                with cond:
+                    state.error, state.stopping = state.error or exc, True
+            with cond:
+                passes.append(found)
+                for adapter, before, rounds in parked:
+                    if any(passes[before:]) and not state.stopping:
+                        jobs.put((adapter, rounds))  # something new came since its empty batch began
+                    else:
+                        state.running -= 1
+                parked.clear()
+                if not found:  # nothing new: wait until an adapter has a batch that sent nothing
+                    cond.wait_for(lambda: parked or state.running == 0)
+    finally:
+        with cond:
+            state.stopping = True  # the batches still queued are not run (an interrupted drain)
+        for _ in workers:
+            jobs.put(None)
+        for worker in workers:
+            worker.join()
+    if state.error is not None:
+        raise state.error
+    return total
 
 
 def delivery_retry(deliveries) -> int:

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from integrations import selectors
+from integrations import relay, selectors
 from integrations.models import Adapter, OutboxDelivery
 from integrations.relay import outbox_backlog, relay_adapter, relay_dispatch, relay_drain, relay_run
 from mes.events.models import OutboxMessage
@@ -139,3 +139,62 @@ def test_relay_adapter_marks_delivered_the_messages_no_enabled_adapter_still_wai
     assert (result.sent, result.delivered) == (4, 3)
     delivered = OutboxMessage.objects.filter(delivered_at__isnull=False)
     assert sorted(delivered.values_list("pk", flat=True)) == [m[0], m[1], m[3]]  # m[2] waits for "other"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_drain_a_slow_adapter_never_holds_back_the_others_next_batches(secret):
+    # The slow receiver answers its first request only once the fast one has had every event, which
+    # takes the fast adapter three batches: in rounds, its second batch waited for the slow one's first.
+    emit_many(6)
+    fast_has_all = threading.Event()
+
+    def fast_answer(body):
+        if len(fast.requests) == 6:
+            fast_has_all.set()
+        return 200
+
+    def slow_answer(body):
+        return 200 if fast_has_all.wait(5) else 500
+
+    with Receiver(status=fast_answer) as fast, Receiver(status=slow_answer) as slow:
+        hook("fast", fast.url)
+        hook("slow", slow.url)
+        result = relay_drain(batch=2)
+    assert result.sent == 12 and result.failed == 0 and result.delivered == 6
+    for receiver in (fast, slow):
+        ids = Counter(r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests)
+        assert len(ids) == 6 and set(ids.values()) == {1}
+    assert not OutboxMessage.objects.filter(delivered_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_drain_side_by_side_is_bounded_and_dispatches_what_comes_meanwhile(secret):
+    emit_many(5)
+    with Receiver() as first, Receiver() as second:
+        hook("first", first.url)
+        hook("second", second.url)
+        result = relay_drain(batch=2, max_rounds=1)  # one batch an adapter, and no more
+        assert (len(first.requests), len(second.requests), result.sent) == (2, 2, 4)
+        emit_many(3)  # written after that drain: the next one dispatches and delivers them with the rest
+        result = relay_drain(batch=2)
+    assert result.sent == 12 and result.pending == 0
+    assert len(first.requests) == len(second.requests) == 8
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_drain_side_by_side_raises_what_an_adapter_raised_and_stops(secret, monkeypatch):
+    emit_many(3)
+    relay_adapter_before = relay.relay_adapter
+
+    def broken(adapter, **kwargs):
+        if adapter.name == "broken":
+            raise RuntimeError("the database went away")
+        return relay_adapter_before(adapter, **kwargs)
+
+    monkeypatch.setattr(relay, "relay_adapter", broken)
+    with Receiver() as up:
+        hook("up", up.url)
+        hook("broken", up.url)
+        with pytest.raises(RuntimeError, match="the database went away"):
+            relay_drain(batch=1)
+    assert len(up.requests) <= 3  # stopped: what the other adapter was doing ends, nothing more starts
