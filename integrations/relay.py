@@ -45,7 +45,9 @@ from .models import Adapter, OutboxDelivery
 log = logging.getLogger(__name__)
 MAX_BACKOFF = dt.timedelta(minutes=10)
 DISPATCH_BATCH = 1000
-ROUND_THREADS = 4  # adapters a round or a drain publishes to at once (each holds a pooled connection meanwhile)
+ROUND_THREADS = 4  # adapters a round publishes to at once (each holds a pooled connection meanwhile)
+DRAIN_DEPTH = 2  # batches of one adapter a drain has under way: one publishing, the next taking its rows
+DRAIN_THREADS = 6  # batches a drain has under way in all (each holds a pooled connection meanwhile)
 
 
 @dataclass
@@ -116,21 +118,68 @@ def _due(adapter: Adapter, now, limit: int) -> list[OutboxDelivery]:
     )
 
 
-def relay_adapter(adapter: Adapter, *, batch: int = 200) -> RelayResult:
-    """Publish one batch of `adapter`'s due deliveries (one message when the adapter is failing)."""
+class _Turns:
+    """One adapter's batches in a drain, two at a time: while one publishes, the next takes its rows (SKIP
+    LOCKED: the following ones) and then waits for its turn; they publish one after the other, in the
+    order they took their rows, and a batch marks what it sent while the next one publishes. A batch the
+    adapter took nothing of (down, refusing) stops the one after it before it sends anything: that one
+    leaves its rows as they were."""
+
+    def __init__(self) -> None:
+        self.taking = threading.Lock()  # one batch at a time takes its rows and its place in the line
+        self.cond = threading.Condition()
+        self.taken = 0  # places given
+        self.turn = 0  # the place whose turn it is to publish
+        self.refused = False  # the last batch that published: the adapter took none of it
+
+    def take(self) -> int:
+        with self.cond:
+            self.taken += 1
+            return self.taken - 1
+
+    def wait(self, place: int) -> bool:
+        """Wait for `place`'s turn; whether to publish (False: the batch before was refused whole)."""
+        with self.cond:
+            self.cond.wait_for(lambda: self.turn == place)
+            return not self.refused
+
+    def done(self, place: int, took_some: bool | None) -> None:
+        """`place` published (took_some) or did not (None): the next one's turn."""
+        with self.cond:
+            if took_some is not None:
+                self.refused = not took_some
+            self.turn = place + 1
+            self.cond.notify_all()
+
+
+def relay_adapter(adapter: Adapter, *, batch: int = 200, turns: _Turns | None = None) -> RelayResult:
+    """Publish one batch of `adapter`'s due deliveries (one message when the adapter is failing); `turns`:
+    a drain's batches of this adapter, publishing one after the other while the next takes its rows."""
     result = RelayResult()
     now = timezone.now()
     with transaction.atomic():
         probing = adapter.state == Adapter.State.FAILING
-        due = _due(adapter, now, 1 if probing else batch)
+        if turns is None:
+            due, place = _due(adapter, now, 1 if probing else batch), -1
+        else:
+            with turns.taking:
+                due = _due(adapter, now, 1 if probing else batch)
+                place = turns.take() if due else -1
         if not due:
             return result
+        took_some: bool | None = None
         try:
-            outcome = impl_for(adapter).publish([d.message for d in due])
-        except Exception as exc:  # noqa: BLE001 - the peer is down: every message waits
-            log.warning("relay: adapter %s failed: %s", adapter.name, exc)
-            outcome = {d.message_id: f"{type(exc).__name__}: {exc}" for d in due}
-        took_some = any(not outcome.get(d.message_id, "no answer from the adapter") for d in due)
+            if turns is not None and not turns.wait(place):
+                return result  # the batch before was refused whole: these rows wait as they were
+            try:
+                outcome = impl_for(adapter).publish([d.message for d in due])
+            except Exception as exc:  # noqa: BLE001 - the peer is down: every message waits
+                log.warning("relay: adapter %s failed: %s", adapter.name, exc)
+                outcome = {d.message_id: f"{type(exc).__name__}: {exc}" for d in due}
+            took_some = any(not outcome.get(d.message_id, "no answer from the adapter") for d in due)
+        finally:
+            if turns is not None:
+                turns.done(place, took_some)
         for d in due:
             d.attempts += 1
             error = outcome.get(d.message_id, "no answer from the adapter")
@@ -262,56 +311,62 @@ def relay_drain(*, batch: int = 200, max_rounds: int = 1000) -> RelayResult:
 
 @dataclass
 class _DrainState:
-    running: int  # adapters still draining
+    running: int  # lines of batches still going (DRAIN_DEPTH an adapter)
     error: BaseException | None = None  # the first a worker or the dispatch raised: raised at the end
     stopping: bool = False  # the drain is over (an error, or the caller interrupted): no more batches
 
 
 def _drain_side_by_side(adapters: list[Adapter], batch: int, max_rounds: int) -> RelayResult:
-    """Each adapter's batches one after the other in worker threads (at most ROUND_THREADS, each with a
-    pooled connection of its own for the whole drain), while this thread dispatches. No round waits for
-    its slowest adapter: the others go on with their next batch meanwhile (in rounds, every adapter waited
-    for the slowest one's batch each time, and the sum of those slowest batches was the drain).
+    """Each adapter's batches one after the other in worker threads (each with a pooled connection of its
+    own for the whole drain), two at a time an adapter (_Turns: the next takes its rows while one
+    publishes), while this thread dispatches. No round waits for its slowest adapter: the others go on
+    with their next batch meanwhile (in rounds, every adapter waited for the slowest one's batch each
+    time, and the sum of those slowest batches was the drain).
 
-    An adapter stops after a batch that sent nothing (nothing due, or it is failing: probed once) when no
-    dispatch pass finished since that batch began found anything new; else its next batch follows."""
+    A line of batches stops after a batch that sent nothing (nothing due, or the adapter is failing:
+    probed once) when no dispatch pass finished since that batch began found anything new; else its next
+    batch follows. At most `max_rounds` batches an adapter."""
     total = RelayResult()
     cond = threading.Condition()
     jobs: queue.SimpleQueue = queue.SimpleQueue()
     passes: list[int] = []  # messages each dispatch pass found, in order
-    parked: list[tuple[Adapter, int, int]] = []  # (adapter, passes before its empty batch began, batches)
-    state = _DrainState(running=len(adapters))
+    parked: list[tuple[Adapter, int]] = []  # (adapter, passes before its empty batch began)
+    turns = {adapter.pk: _Turns() for adapter in adapters}
+    started = dict.fromkeys(turns, 0)  # batches begun, by adapter
+    state = _DrainState(running=len(adapters) * DRAIN_DEPTH)
 
     def work() -> None:
         try:
-            while (job := jobs.get()) is not None:
-                adapter, rounds = job
+            while (adapter := jobs.get()) is not None:
                 with cond:
                     before = len(passes)
+                    go = not state.stopping and started[adapter.pk] < max_rounds
+                    started[adapter.pk] += go
                 try:
-                    step = RelayResult() if state.stopping else relay_adapter(adapter, batch=batch)
+                    step = relay_adapter(adapter, batch=batch, turns=turns[adapter.pk]) if go else RelayResult()
                 except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
                     step = RelayResult()
                     with cond:
                         state.error, state.stopping = state.error or exc, True
                 with cond:
                     total.add(step)
-                    rounds += 1
-                    if state.stopping or rounds >= max_rounds:
+                    if not go or state.stopping:
                         state.running -= 1
                     elif step.sent:
-                        jobs.put((adapter, rounds))
+                        jobs.put(adapter)
                     else:
-                        parked.append((adapter, before, rounds))
+                        parked.append((adapter, before))
                     cond.notify_all()
         finally:
             connection.close()  # the thread's connection, back to the pool
 
     passes.append(relay_dispatch())  # what is new now, before the first batches look for it
-    for adapter in adapters:
-        jobs.put((adapter, 0))
+    for _ in range(DRAIN_DEPTH):
+        for adapter in adapters:
+            jobs.put(adapter)
     workers = [
-        threading.Thread(target=work, name=f"relay-{n}", daemon=True) for n in range(min(len(adapters), ROUND_THREADS))
+        threading.Thread(target=work, name=f"relay-{n}", daemon=True)
+        for n in range(min(len(adapters) * DRAIN_DEPTH, DRAIN_THREADS))
     ]
     for worker in workers:
         worker.start()
@@ -328,13 +383,13 @@ def _drain_side_by_side(adapters: list[Adapter], batch: int, max_rounds: int) ->
                     state.error, state.stopping = state.error or exc, True
             with cond:
                 passes.append(found)
-                for adapter, before, rounds in parked:
+                for adapter, before in parked:
                     if any(passes[before:]) and not state.stopping:
-                        jobs.put((adapter, rounds))  # something new came since its empty batch began
+                        jobs.put(adapter)  # something new came since its empty batch began
                     else:
                         state.running -= 1
                 parked.clear()
-                if not found:  # nothing new: wait until an adapter has a batch that sent nothing
+                if not found:  # nothing new: wait until a batch sent nothing
                     cond.wait_for(lambda: parked or state.running == 0)
     finally:
         with cond:

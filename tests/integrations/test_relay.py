@@ -198,3 +198,33 @@ def test_relay_drain_side_by_side_raises_what_an_adapter_raised_and_stops(secret
         with pytest.raises(RuntimeError, match="the database went away"):
             relay_drain(batch=1)
     assert len(up.requests) <= 3  # stopped: what the other adapter was doing ends, nothing more starts
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_drain_publishes_an_adapters_batches_one_after_the_other_in_order(secret):
+    # Two batches of an adapter are under way at once (the next takes its rows while one publishes), but
+    # they publish in turn: the receiver gets the events one request at a time, oldest first.
+    emit_many(12)
+    with Receiver(delay=0.002) as first, Receiver(delay=0.002) as second:
+        hook("first", first.url)
+        hook("second", second.url)
+        result = relay_drain(batch=2)
+    assert result.sent == 24 and result.delivered == 12
+    oldest_first = [str(m) for m in OutboxMessage.objects.order_by("id").values_list("message_id", flat=True)]
+    for receiver in (first, second):
+        assert [r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests] == oldest_first
+
+
+@pytest.mark.django_db(transaction=True)
+def test_relay_drain_the_batch_after_one_refused_whole_sends_nothing(secret):
+    emit_many(6)
+    with Receiver() as up:
+        hook("up", up.url)
+        down = hook("down", f"http://127.0.0.1:{free_port()}/hook")
+        result = relay_drain(batch=2)
+        assert len(up.requests) == 6
+    assert result.sent == 6 and result.failed == 2 and result.pending == 6
+    attempts = sorted(OutboxDelivery.objects.filter(adapter=down).values_list("attempts", flat=True))
+    assert attempts == [0, 0, 0, 0, 1, 1]  # the first batch tried; the one that had taken its rows meanwhile did not
+    down.refresh_from_db()
+    assert down.state == Adapter.State.FAILING
