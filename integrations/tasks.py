@@ -9,6 +9,7 @@ import zoneinfo
 from celery import shared_task
 from django.utils import timezone
 
+from . import relay
 from .adapters import impl_for
 from .adapters.base import adapter_failed, adapter_succeeded
 from .errors import DeliveryFailed
@@ -22,11 +23,22 @@ from .warehouse.refresh import warehouse_refresh as refresh_warehouse
 log = logging.getLogger(__name__)
 
 
+# Dispatch passes one beat tick makes at most: one pass takes relay.DISPATCH_BATCH messages, and with a
+# single pass every two seconds no adapter could be given more than 500 events a second.
+DISPATCH_PASSES = 20
+
+
 @shared_task(acks_late=True)
 def outbox_relay(batch: int = 200) -> int:
-    """Beat, every two seconds: dispatch new outbox messages, then one task per outbound adapter, so a
-    slow or down adapter holds up a worker of its own and never the others' deliveries."""
-    dispatched = relay_dispatch()
+    """Beat, every two seconds: dispatch new outbox messages (all of them, up to DISPATCH_PASSES passes), then
+    one task per outbound adapter, so a slow or down adapter holds up a worker of its own and never the
+    others' deliveries."""
+    dispatched = 0
+    for _ in range(DISPATCH_PASSES):
+        found = relay_dispatch(batch=relay.DISPATCH_BATCH)
+        dispatched += found
+        if found < relay.DISPATCH_BATCH:
+            break
     relay_settle()
     for adapter_id in Adapter.objects.filter(enabled=True, outbound=True).values_list("pk", flat=True):
         outbox_relay_adapter.delay(adapter_id, batch)

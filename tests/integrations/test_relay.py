@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from integrations import relay, selectors
+from integrations import relay, selectors, tasks
 from integrations.models import Adapter, OutboxDelivery
 from integrations.relay import outbox_backlog, relay_adapter, relay_dispatch, relay_drain, relay_run
 from mes.events.models import OutboxMessage
@@ -228,3 +228,21 @@ def test_relay_drain_the_batch_after_one_refused_whole_sends_nothing(secret):
     assert attempts == [0, 0, 0, 0, 1, 1]  # the first batch tried; the one that had taken its rows meanwhile did not
     down.refresh_from_db()
     assert down.state == Adapter.State.FAILING
+
+
+@pytest.mark.django_db
+def test_the_beat_task_dispatches_a_burst_larger_than_one_pass(secret, monkeypatch):
+    """outbox_relay runs every two seconds; one dispatch pass takes DISPATCH_BATCH messages (1,000), so a
+    single pass a tick capped every adapter at 500 events a second. It dispatches until a pass finds fewer."""
+    monkeypatch.setattr(relay, "DISPATCH_BATCH", 10)
+    queued = []
+    monkeypatch.setattr(tasks.outbox_relay_adapter, "delay", lambda adapter_id, batch: queued.append(adapter_id))
+    up = hook("up", "http://127.0.0.1:9/hook")
+    emit_many(35)
+    assert tasks.outbox_relay() == 35
+    assert not OutboxMessage.objects.filter(dispatched_at__isnull=True).exists()
+    assert OutboxDelivery.objects.filter(adapter=up).count() == 35
+    assert queued == [up.pk]
+    monkeypatch.setattr(tasks, "DISPATCH_PASSES", 2)  # bounded: a tick never dispatches for ever
+    emit_many(35)
+    assert tasks.outbox_relay() == 20
