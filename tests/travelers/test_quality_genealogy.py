@@ -55,16 +55,21 @@ def test_performer_cannot_inspect_their_own_step(shop, traveler):
     assert step_of(traveler, 20).status == StepStatus.AWAITING_INSPECTION
 
 
+def sign_step_10_performed(shop, traveler):
+    """The operator starts step 10, records its two values and signs it performed."""
+    step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
+    services.measurement_record(step=step, characteristic="BORE_DIA", value="12.7", actor=shop.operator)
+    services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
+    return services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
+
+
 def test_an_expired_qualification_blocks_signing(shop, traveler):
     today = timezone.localdate()
     Qualification.objects.filter(user=shop.operator, operation=shop.ops["machining"]).update(
         valid_from=today - dt.timedelta(days=400), expires_on=today - dt.timedelta(days=3)
     )
-    step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
-    services.measurement_record(step=step, characteristic="BORE_DIA", value="12.7", actor=shop.operator)
-    services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
     with pytest.raises(QualificationExpired, match="expired on"):
-        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
+        sign_step_10_performed(shop, traveler)
     assert step_of(traveler, 10).performed_signature is None
 
 
@@ -75,11 +80,8 @@ def test_signing_performed_needs_a_perform_qualification_for_the_steps_own_opera
     qual.kind = "inspect"
     qual.save()
     assert Qualification.objects.filter(user=shop.operator, kind="perform").exclude(pk=qual.pk).exists()
-    step = services.step_start(step=step_of(traveler, 10), actor=shop.operator)
-    services.measurement_record(step=step, characteristic="BORE_DIA", value="12.7", actor=shop.operator)
-    services.measurement_record(step=step, characteristic="SURFACE", value="pass", actor=shop.operator)
     with pytest.raises(NotQualified, match="not qualified to perform Machining"):
-        services.step_perform(step=step, actor=shop.operator, secret=PASSWORD, username=shop.operator.get_username())
+        sign_step_10_performed(shop, traveler)
     assert step_of(traveler, 10).performed_signature is None
 
 
