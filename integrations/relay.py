@@ -2,6 +2,7 @@
 
     relay_dispatch()        new outbox messages get one delivery row per outbound adapter enabled now
     relay_adapter(adapter)  one adapter's due deliveries, oldest first, published as one batch
+    relay_adapter_drain(adapter)  batch after batch of one adapter, two under way (its Celery task)
     relay_drain()           both, for every adapter, until nothing more can be delivered now (bounded);
                             each adapter batch after batch at its own pace, as its Celery task does
 
@@ -31,9 +32,10 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import orjson
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, Min, OuterRef, Q
+from django.db.models import Exists, F, Min, OuterRef
 from django.utils import timezone
 
 from mes.events.models import OutboxMessage
@@ -108,14 +110,57 @@ SELECT count(*) FROM marked
 """
 
 
-def _due(adapter: Adapter, now, limit: int) -> list[OutboxDelivery]:
-    return list(
-        OutboxDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-        .filter(adapter=adapter, delivered_at__isnull=True, dead_at__isnull=True)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .select_related("message")
-        .order_by("message_id")[:limit]
+@dataclass
+class _Due:
+    """A delivery taken for publishing: its row's id, its message, and what its failing would update."""
+
+    pk: int
+    message: OutboxMessage
+    attempts: int
+    first_failed_at: dt.datetime | None
+    delivered_at: dt.datetime | None = None
+    last_error: str = ""
+    next_attempt_at: dt.datetime | None = None
+    dead_at: dt.datetime | None = None
+
+    @property
+    def message_id(self) -> int:
+        return self.message.pk
+
+
+@functools.cache
+def _due_sql() -> str:
+    """The due deliveries of one adapter with their messages, oldest first, locked (SKIP LOCKED: relays
+    side by side take different rows); the message's columns as its model has them, the payload as text."""
+    columns = ", ".join(
+        f"m.{field.column}::text" if field.name == "payload" else f"m.{field.column}"
+        for field in OutboxMessage._meta.concrete_fields
     )
+    return f"""
+SELECT d.id, d.attempts, d.first_failed_at, {columns}
+FROM integrations_outboxdelivery AS d JOIN events_outboxmessage AS m ON m.id = d.message_id
+WHERE d.adapter_id = %(adapter)s AND d.delivered_at IS NULL AND d.dead_at IS NULL
+  AND (d.next_attempt_at IS NULL OR d.next_attempt_at <= %(now)s)
+ORDER BY d.message_id LIMIT %(limit)s
+FOR UPDATE OF d SKIP LOCKED
+"""  # noqa: S608 - the model's column names, no input
+
+
+def _due(adapter: Adapter, now, limit: int) -> list[_Due]:
+    """Up to `limit` of `adapter`'s due deliveries, locked, each with its message. One statement and
+    orjson for the payloads: the ORM's way (a query compiled each batch, two model instances a row and
+    the standard library's JSON decoder) was two fifths of the relay's CPU."""
+    fields = OutboxMessage._meta.concrete_fields
+    payload_at = [field.name for field in fields].index("payload")
+    with connection.cursor() as cursor:
+        cursor.execute(_due_sql(), {"adapter": adapter.pk, "now": now, "limit": limit})
+        rows = cursor.fetchall()
+    due = []
+    for pk, attempts, first_failed_at, *values in rows:
+        values[payload_at] = orjson.loads(values[payload_at])
+        message = OutboxMessage.from_db(connection.alias, None, values)
+        due.append(_Due(pk, message, attempts, first_failed_at))
+    return due
 
 
 class _Turns:
@@ -203,7 +248,18 @@ def relay_adapter(adapter: Adapter, *, batch: int = 200, turns: _Turns | None = 
         OutboxDelivery.objects.filter(pk__in=sent).update(
             delivered_at=now, attempts=F("attempts") + 1, last_error="", next_attempt_at=None
         )
-        failed = [d for d in due if d.delivered_at is None]
+        failed = [
+            OutboxDelivery(
+                pk=d.pk,
+                attempts=d.attempts,
+                last_error=d.last_error,
+                next_attempt_at=d.next_attempt_at,
+                first_failed_at=d.first_failed_at,
+                dead_at=d.dead_at,
+            )
+            for d in due
+            if d.delivered_at is None
+        ]
         if failed:
             OutboxDelivery.objects.bulk_update(
                 failed, ["attempts", "last_error", "next_attempt_at", "first_failed_at", "dead_at"]

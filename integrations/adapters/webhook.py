@@ -27,7 +27,6 @@ import functools
 import hashlib
 import hmac
 import http.client
-import json
 import ssl
 import urllib.request
 from urllib.parse import unquote, urlsplit
@@ -35,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from integrations.errors import DeliveryFailed
-from mes.events.services import cloudevent
+from mes.events.services import cloudevent_json, cloudevents_json
 
 from .base import AdapterImpl
 
@@ -51,11 +50,11 @@ def signature(body: bytes, secret: str) -> str:
 
 
 def body_of(message) -> bytes:
-    return json.dumps(cloudevent(message), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return cloudevent_json(message)
 
 
 def batch_body_of(messages) -> bytes:
-    return json.dumps([cloudevent(m) for m in messages], separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return cloudevents_json(messages)
 
 
 @functools.cache

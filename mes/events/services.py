@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import orjson
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -36,6 +37,17 @@ def cloudevent(message: OutboxMessage) -> dict:
         "source": event_source(message.site_code),
         "dataschema": schema_url(message.event_type, message.schema_version),
     }
+
+
+def cloudevent_json(message: OutboxMessage) -> bytes:
+    """`cloudevent(message)` as the bytes publishers send: compact UTF-8 JSON (orjson: a relay serializes
+    every event once per adapter, and the standard library's encoder was a tenth of its CPU)."""
+    return orjson.dumps(cloudevent(message))
+
+
+def cloudevents_json(messages) -> bytes:
+    """A JSON array of the messages' events (CloudEvents' batched mode), as cloudevent_json writes one."""
+    return orjson.dumps([cloudevent(m) for m in messages])
 
 
 def outbox_emit(

@@ -12,7 +12,6 @@ delivered when its PUBACK came back with a success code; anything else is an err
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 
@@ -20,7 +19,7 @@ from django.conf import settings
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from mes.events.services import cloudevent
+from mes.events.services import cloudevent_json
 from mes.masterdata.models import WorkCenter
 
 from .client import MqttAdapter, close, topic_level
@@ -90,7 +89,7 @@ class Impl(MqttAdapter):
             properties.ContentType = CONTENT_TYPE
             sent = []
             for message in messages:
-                body = json.dumps(cloudevent(message), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+                body = cloudevent_json(message)
                 topic = event_topic(message, template, areas=areas)
                 sent.append((message, client.publish(topic, body, qos=1, properties=properties)))
             deadline = time.monotonic() + ack_timeout
