@@ -276,6 +276,62 @@ def relay_adapter(adapter: Adapter, *, batch: int = 200, turns: _Turns | None = 
     return result
 
 
+def relay_adapter_drain(adapter: Adapter, *, batch: int = 200, max_batches: int = 50) -> int:
+    """`adapter`'s due deliveries, batch after batch until a batch sends nothing (none due, or the adapter
+    refused; at most `max_batches`), two batches under way (_Turns: while one publishes, the next takes its
+    rows): what its Celery task runs. An adapter taken out of service meanwhile gets no batch more.
+    Answers how many deliveries went through. Inside a caller's transaction, which another thread's
+    connection would not see, one batch after the other."""
+
+    def in_service() -> bool:
+        return _outbound().filter(pk=adapter.pk).exists()
+
+    if connection.in_atomic_block:
+        sent = 0
+        for _ in range(max_batches):
+            if not in_service():
+                break
+            step = relay_adapter(adapter, batch=batch)
+            sent += step.sent
+            if not step.sent:
+                break
+        return sent
+    turns, lock = _Turns(), threading.Lock()
+    state = {"started": 0, "sent": 0, "stop": False}
+    errors: list[BaseException] = []
+
+    def line() -> None:
+        try:
+            while True:
+                with lock:
+                    if state["stop"] or state["started"] >= max_batches:
+                        return
+                    state["started"] += 1
+                if not in_service():
+                    with lock:
+                        state["stop"] = True
+                    return
+                step = relay_adapter(adapter, batch=batch, turns=turns)
+                with lock:
+                    state["sent"] += step.sent
+                    state["stop"] = state["stop"] or not step.sent
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
+            with lock:
+                errors.append(exc)
+                state["stop"] = True
+        finally:
+            connection.close()  # the thread's connection, back to the pool
+
+    threads = [threading.Thread(target=line, name=f"relay-{adapter.pk}-{n}", daemon=True) for n in range(DRAIN_DEPTH)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return state["sent"]
+
+
 def _open_deliveries():
     """Deliveries some enabled adapter has still to make (dead letters and disabled adapters hold nothing)."""
     return OutboxDelivery.objects.filter(

@@ -17,7 +17,7 @@ from .inbox import inbox_process
 from .models import Adapter, InboxMessage
 from .polling import poll_lock
 from .reconcile import reconcile
-from .relay import relay_adapter, relay_dispatch, relay_settle
+from .relay import relay_adapter_drain, relay_dispatch, relay_settle
 from .warehouse.refresh import warehouse_refresh as refresh_warehouse
 
 log = logging.getLogger(__name__)
@@ -47,17 +47,12 @@ def outbox_relay(batch: int = 200) -> int:
 
 @shared_task(acks_late=True, autoretry_for=(DeliveryFailed, ConnectionError), retry_backoff=True, max_retries=5)
 def outbox_relay_adapter(adapter_id: int, batch: int = 200, max_rounds: int = 50) -> int:
-    """Deliver what is due for one adapter (bounded); relays at it side by side take different rows."""
-    sent = 0
-    for _ in range(max_rounds):
-        adapter = Adapter.objects.filter(pk=adapter_id, enabled=True, outbound=True).first()
-        if adapter is None:
-            break
-        step = relay_adapter(adapter, batch=batch)
-        sent += step.sent
-        if step.sent == 0:
-            break
-    return sent
+    """Deliver what is due for one adapter (bounded: `max_rounds` batches), two batches under way (one
+    publishes while the next takes its rows); relays at it side by side take different rows."""
+    adapter = Adapter.objects.filter(pk=adapter_id, enabled=True, outbound=True).first()
+    if adapter is None:
+        return 0
+    return relay_adapter_drain(adapter, batch=batch, max_batches=max_rounds)
 
 
 @shared_task(

@@ -246,3 +246,63 @@ def test_the_beat_task_dispatches_a_burst_larger_than_one_pass(secret, monkeypat
     monkeypatch.setattr(tasks, "DISPATCH_PASSES", 2)  # bounded: a tick never dispatches for ever
     emit_many(35)
     assert tasks.outbox_relay() == 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_adapter_task_drains_its_adapter_in_order_two_batches_under_way(secret):
+    # What a Celery worker runs for one adapter: batch after batch until none is due, the next taking its
+    # rows while one publishes, published one after the other, oldest first, each message once.
+    emit_many(12)
+    with Receiver(delay=0.002) as receiver:
+        up = hook("up", receiver.url)
+        relay_dispatch()
+        assert tasks.outbox_relay_adapter(up.pk, batch=2) == 12
+    oldest_first = [str(m) for m in OutboxMessage.objects.order_by("id").values_list("message_id", flat=True)]
+    assert [r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests] == oldest_first
+    assert set(OutboxDelivery.objects.values_list("attempts", flat=True)) == {1}
+    assert not OutboxDelivery.objects.filter(delivered_at__isnull=True).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_adapter_task_is_bounded_and_stops_at_a_refusal(secret):
+    emit_many(12)
+    with Receiver() as receiver:
+        up = hook("up", receiver.url)
+        down = hook("down", f"http://127.0.0.1:{free_port()}/hook")
+        relay_dispatch()
+        assert tasks.outbox_relay_adapter(up.pk, batch=2, max_rounds=2) == 4  # two batches, and no more
+        assert len(receiver.requests) == 4
+        assert tasks.outbox_relay_adapter(down.pk, batch=2) == 0
+    attempts = sorted(OutboxDelivery.objects.filter(adapter=down).values_list("attempts", flat=True))
+    assert attempts == [0] * 10 + [1, 1]  # the first batch tried; the one that took its rows meanwhile did not
+    down.refresh_from_db()
+    assert down.state == Adapter.State.FAILING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_adapter_task_starts_no_batch_once_its_adapter_is_taken_out_of_service(secret, monkeypatch):
+    emit_many(12)
+    relay_adapter_before = relay.relay_adapter
+
+    def then_disabled(adapter, **kwargs):
+        step = relay_adapter_before(adapter, **kwargs)
+        Adapter.objects.filter(pk=adapter.pk).update(enabled=False)  # an engineer takes it out meanwhile
+        return step
+
+    monkeypatch.setattr(relay, "relay_adapter", then_disabled)
+    with Receiver() as receiver:
+        up = hook("up", receiver.url)
+        relay_dispatch()
+        sent = tasks.outbox_relay_adapter(up.pk, batch=2)
+    assert 2 <= sent <= 4 and len(receiver.requests) == sent  # the batches under way finish; none more starts
+    assert OutboxDelivery.objects.filter(delivered_at__isnull=True).count() == 12 - sent
+
+
+@pytest.mark.django_db
+def test_the_adapter_task_inside_a_transaction_runs_its_batches_one_after_the_other(secret):
+    emit_many(5)
+    with Receiver() as receiver:
+        up = hook("up", receiver.url)
+        relay_dispatch()
+        assert tasks.outbox_relay_adapter(up.pk, batch=2) == 5
+    assert len(receiver.requests) == 5
