@@ -2,7 +2,8 @@
 and the data-lake archive — or to the ones named by --adapters.
 
     .venv/bin/python bench/relay_mqtt.py [--events 5000] [--runs 3] [--batch 200] [--adapters mqtt,webhook,archive]
-        [--webhook-mode single|batch] [--relays 1] [--url mqtt://127.0.0.1:1883] [--profile]
+        [--webhook-mode single|batch] [--webhook-lanes 1] [--webhook-latency-ms 0] [--relays 1 | --tasks]
+        [--url mqtt://127.0.0.1:1883] [--profile]
     (BENCH_DB names the scratch database; default traveler_bench_relay)
 
 What it does, all on this machine:
@@ -14,10 +15,14 @@ What it does, all on this machine:
 3. runs the relay (integrations.relay.relay_drain) as the Celery task does — per adapter and batch,
    SELECT … FOR UPDATE SKIP LOCKED, publish, wait for every PUBACK / 2xx / archive write, mark delivered —
    in --relays processes side by side, until the outbox is drained; an event counts when every adapter
-   took it;
+   took it. With --tasks, as Celery's workers run it in production instead: this process dispatches (the
+   beat's outbox_relay), then each adapter's task (outbox_relay_adapter) runs in a process of its own;
 4. repeats it `--runs` times (the outbox reset in between) and prints events/s per run, what each receiver
-   counted (distinct, duplicates) and the median, beside the floor: the same payloads published at QoS 1
-   by one paho client with no database at all.
+   counted (distinct, duplicates), the CPU seconds the relay (all its processes) and each receiver used,
+   and the median, beside the floor: the same payloads published at QoS 1 by one paho client with no
+   database at all.
+--webhook-latency-ms makes the receiver answer that much later (one across a plant network), where the
+webhook's --webhook-lanes (its settings "lanes": connections side by side, a traveler's events in one) pay.
 Prints figures only; no assertion. Bounded: stops by itself; drops the scratch database.
 """
 
@@ -206,12 +211,73 @@ def _relay_process(database_url: str, batch: int, pipe) -> None:
         pipe.send("drained")
 
 
+def _task_process(database_url: str, adapter_id: int, batch: int, pipe) -> None:
+    """One adapter's Celery task, in a process of its own (as a prefork worker runs it): when told."""
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
+
+    django.setup()
+    from django.db import connections
+
+    from integrations.tasks import outbox_relay_adapter
+
+    connections["default"].ensure_connection()
+    pipe.send("ready")
+    while pipe.recv() == "go":
+        outbox_relay_adapter(adapter_id, batch, 100000)  # the task's own code, run here at once
+        pipe.send("drained")
+
+
+class Tasks:
+    """The production shape: this process dispatches every new message (the beat's outbox_relay), then
+    each outbound adapter's task drains it in a process of its own, side by side; settled at the end."""
+
+    def __init__(self, database_url: str, batch: int):
+        from integrations.models import Adapter
+
+        context = multiprocessing.get_context("spawn")
+        self.cpu = 0.0
+        self.workers = []
+        for adapter_id in Adapter.objects.filter(enabled=True, outbound=True).values_list("pk", flat=True):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_task_process, args=(database_url, adapter_id, batch, theirs), daemon=True)
+            process.start()
+            self.workers.append((process, mine))
+        for _, pipe in self.workers:
+            if not pipe.poll(60):
+                raise RuntimeError("an adapter's task process did not start")
+            pipe.recv()
+
+    def drain(self, profile: bool = False) -> float:
+        from integrations import relay
+
+        started, cpu = time.perf_counter(), [cpu_seconds(p) for p, _ in self.workers]
+        while relay.relay_dispatch(batch=relay.DISPATCH_BATCH):
+            pass
+        for _, pipe in self.workers:
+            pipe.send("go")
+        for _, pipe in self.workers:
+            pipe.recv()
+        relay.relay_settle()
+        seconds = time.perf_counter() - started
+        self.cpu = sum(cpu_seconds(p) - before for (p, _), before in zip(self.workers, cpu, strict=True))
+        return seconds
+
+    def close(self) -> None:
+        for process, pipe in self.workers:
+            pipe.send("stop")
+            process.join(10)
+            if process.is_alive():
+                process.kill()
+
+
 class Relays:
     """`count` relays side by side: this process and count - 1 others, each draining the same outbox."""
 
     def __init__(self, count: int, database_url: str, batch: int):
         context = multiprocessing.get_context("spawn")
         self.batch = batch
+        self.cpu = 0.0  # CPU seconds this process's relay took in the last drain
         self.others = []
         for _ in range(count - 1):
             mine, theirs = context.Pipe()
@@ -233,7 +299,7 @@ class Relays:
         if profile:  # each adapter's batches too, in their threads (cProfile alone sees this thread only)
             relay.relay_adapter = threads.wrap(relay_adapter, lambda adapter, **kw: adapter.name)
         try:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for _, pipe in self.others:
                 pipe.send("go")
             with profiled(profile):
@@ -241,6 +307,7 @@ class Relays:
             for _, pipe in self.others:
                 pipe.recv()
             seconds = time.perf_counter() - started
+            self.cpu = time.process_time() - cpu  # this relay's threads, all of them
         finally:
             relay.relay_adapter = relay_adapter
         if profile:
@@ -253,6 +320,15 @@ class Relays:
             process.join(10)
             if process.is_alive():
                 process.kill()
+
+
+def cpu_seconds(process) -> float:
+    """CPU seconds (user + system) a child process has used so far; 0 where /proc is not there."""
+    try:
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def floor_once(url: str, prefix: str, payloads: list[bytes]) -> float:
@@ -274,7 +350,9 @@ WEBHOOK_SECRET_ENV = "TRAVELER_BENCH_WEBHOOK_SECRET"  # noqa: S105 - the name of
 KINDS = ("mqtt", "webhook", "archive")
 
 
-def make_adapters(kinds: list[str], *, url: str, prefix: str, hook_url: str, webhook_mode: str) -> None:
+def make_adapters(
+    kinds: list[str], *, url: str, prefix: str, hook_url: str, webhook_mode: str, webhook_lanes: int = 1
+) -> None:
     from integrations.models import Adapter
 
     common = {"source_system": "bench", "inbound": False, "outbound": True}
@@ -282,7 +360,7 @@ def make_adapters(kinds: list[str], *, url: str, prefix: str, hook_url: str, web
         settings = {"url": url, "topic_prefix": prefix, "ack_timeout": 30}
         Adapter.objects.create(name="bench-mqtt", kind=Adapter.Kind.MQTT, settings=settings, **common)
     if "webhook" in kinds:
-        settings = {"url": hook_url, "timeout": 10, "mode": webhook_mode}
+        settings = {"url": hook_url, "timeout": 10, "mode": webhook_mode, "lanes": webhook_lanes}
         Adapter.objects.create(
             name="bench-webhook", kind="webhook", secret_env=WEBHOOK_SECRET_ENV, settings=settings, **common
         )
@@ -297,11 +375,20 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=200, help="messages per relay transaction (the task's default)")
     parser.add_argument("--adapters", default=",".join(KINDS), help="outbound adapters, of " + ", ".join(KINDS))
     parser.add_argument("--webhook-mode", default="single", choices=["single", "batch"], help="the webhook's mode")
-    parser.add_argument("--relays", type=int, default=1, help="relays side by side (processes), as Celery workers")
+    parser.add_argument("--webhook-lanes", type=int, default=1, help="the webhook's connections side by side")
+    parser.add_argument(
+        "--webhook-latency-ms", type=float, default=0, help="the receiver answers this late (a receiver far away)"
+    )
+    parser.add_argument("--relays", type=int, default=1, help="relays side by side (processes), each draining all")
+    parser.add_argument(
+        "--tasks", action="store_true", help="as Celery runs it: dispatch here, each adapter's task in a process"
+    )
     parser.add_argument("--url", default=os.environ.get("MQTT_URL") or "mqtt://127.0.0.1:1883")
     parser.add_argument("--profile", action="store_true", help="cProfile the last run, each adapter apart")
     args = parser.parse_args()
     kinds = [k.strip() for k in args.adapters.split(",") if k.strip()]
+    if args.tasks and (args.profile or args.relays != 1):
+        parser.error("--tasks runs one process an adapter: not with --relays or --profile")
     if not kinds or set(kinds) - set(KINDS):
         parser.error(f"--adapters: name one or more of {', '.join(KINDS)}")
 
@@ -321,23 +408,32 @@ def main() -> int:
 
     counter = receiver = relays = None
     try:
-        mode = f" ({args.webhook_mode} mode)" if "webhook" in kinds else ""
+        mode = f" ({args.webhook_mode} mode, {args.webhook_lanes} lane(s))" if "webhook" in kinds else ""
         print(
             f"relay at QoS 1 to {', '.join(kinds)}{mode}: {args.events} events, batch {args.batch}, "
-            f"{args.relays} relay(s), broker {parse_broker(args.url)}"
+            f"{'one task process an adapter' if args.tasks else f'{args.relays} relay(s)'}, "
+            f"broker {parse_broker(args.url)}"
         )
         call_command("migrate", verbosity=0)
         started = time.perf_counter()
         fill_outbox(args.events)
         print(f"outbox filled in {time.perf_counter() - started:.1f} s")
         prefix = f"bench-{uuid.uuid4().hex[:8]}/traveler/v1"
-        receiver, hook_url = webhook_receiver.start(secret) if "webhook" in kinds else (None, "")
-        make_adapters(kinds, url=args.url, prefix=prefix, hook_url=hook_url, webhook_mode=args.webhook_mode)
+        latency = args.webhook_latency_ms / 1000
+        receiver, hook_url = webhook_receiver.start(secret, latency) if "webhook" in kinds else (None, "")
+        make_adapters(
+            kinds,
+            url=args.url,
+            prefix=prefix,
+            hook_url=hook_url,
+            webhook_mode=args.webhook_mode,
+            webhook_lanes=args.webhook_lanes,
+        )
         counter = Counter(args.url, f"{prefix}/#") if "mqtt" in kinds else None
         from django.db import connections
 
         connections.close_all()  # the other relays' processes start from a clean slate
-        relays = Relays(args.relays, url, args.batch)
+        relays = Tasks(url, args.batch) if args.tasks else Relays(args.relays, url, args.batch)
         rates = []
         for run in range(1, args.runs + 1):
             reset_outbox()
@@ -345,7 +441,10 @@ def main() -> int:
                 counter.reset()
             if receiver is not None:
                 webhook_receiver.reset(hook_url)
+            others = {"receiver": receiver, "subscriber": counter and counter.process}
+            theirs = {name: cpu_seconds(p) for name, p in others.items() if p}
             seconds = relays.drain(profile=args.profile and run == args.runs)
+            theirs = {name: cpu_seconds(others[name]) - cpu for name, cpu in theirs.items()}
             delivered = OutboxMessage.objects.filter(delivered_at__isnull=False).count()
             rates.append(delivered / seconds)
             seen = []
@@ -362,7 +461,9 @@ def main() -> int:
                 seen.append(f"archive {taken} taken")
             print(
                 f"run {run}: {delivered} delivered to every adapter in {seconds:.2f} s = "
-                f"{delivered / seconds:,.0f} events/s ({'; '.join(seen)})",
+                f"{delivered / seconds:,.0f} events/s ({'; '.join(seen)}); CPU: relay {relays.cpu:.2f} s "
+                f"({relays.cpu / seconds:.0%} of a core), "
+                + ", ".join(f"{name} {cpu:.2f} s" for name, cpu in theirs.items()),
                 flush=True,
             )
         print(f"median relay: {statistics.median(rates):,.0f} events/s to {len(kinds)} adapter(s)")

@@ -6,6 +6,7 @@ taken: one event per request (application/cloudevents+json, X-Traveler-Event-Id)
 "bad_signatures", "requests"}; DELETE /count starts over.
 
     receiver = start(secret)    # -> (process, url); stop(process) ends it
+    receiver = start(secret, latency=0.005)    # each answer 5 ms late, as a receiver across a network
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import hmac
 import http.client
 import json
 import multiprocessing
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def _serve(secret: str, port_pipe) -> None:
+def _serve(secret: str, port_pipe, latency: float = 0.0) -> None:
     key = secret.encode()
     seen: set[str] = set()
     counts = {"duplicates": 0, "bad_signatures": 0, "requests": 0}
@@ -44,6 +46,8 @@ def _serve(secret: str, port_pipe) -> None:
                 counts["bad_signatures"] += 1
                 self._answer(401, {"error": "bad signature"})
                 return
+            if latency:
+                time.sleep(latency)  # the network's round trip and the receiver's own work, as it would be
             document = json.loads(body)
             for event in document if isinstance(document, list) else [document]:
                 if event["id"] in seen:
@@ -68,9 +72,9 @@ def _serve(secret: str, port_pipe) -> None:
     server.serve_forever()
 
 
-def start(secret: str) -> tuple[multiprocessing.Process, str]:
+def start(secret: str, latency: float = 0.0) -> tuple[multiprocessing.Process, str]:
     parent, child = multiprocessing.Pipe()
-    process = multiprocessing.get_context("spawn").Process(target=_serve, args=(secret, child), daemon=True)
+    process = multiprocessing.get_context("spawn").Process(target=_serve, args=(secret, child, latency), daemon=True)
     process.start()
     if not parent.poll(20):
         process.kill()

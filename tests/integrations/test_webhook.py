@@ -158,6 +158,9 @@ def test_webhook_batch_refused_is_retried_whole_and_never_lost(shop, traveler, s
         ({"mode": "bulk"}, "settings 'mode' must be 'single' or 'batch', not 'bulk'"),
         ({"mode": "batch", "batch_size": 0}, "'batch_size' must be a whole number from 1 to 1000"),
         ({"mode": "batch", "batch_size": "50"}, "'batch_size' must be a whole number from 1 to 1000"),
+        ({"lanes": 0}, "settings 'lanes' must be a whole number from 1 to 16"),
+        ({"lanes": "4"}, "settings 'lanes' must be a whole number from 1 to 16"),
+        ({"lanes": 17}, "settings 'lanes' must be a whole number from 1 to 16"),
     ],
 )
 def test_webhook_with_unusable_settings_sends_nothing_and_says_why(shop, traveler, secret, adapter_settings, problem):
@@ -178,6 +181,37 @@ def test_webhook_sends_a_batch_over_one_kept_alive_connection(shop, traveler, se
     assert len(receiver.requests) == count and all(signed(r) for r in receiver.requests)
     assert len({r["client"] for r in receiver.requests}) == 1  # one connection, one port, for the whole batch
     assert all(r["headers"]["User-Agent"] == "Traveler-webhook" for r in receiver.requests)
+
+
+def test_webhook_lanes_post_side_by_side_and_keep_each_travelers_events_in_order(shop, traveler, secret):
+    # Five travelers' events, interleaved as a busy floor writes them; three lanes, each on a connection of
+    # its own: every event once, every traveler's in the order written, more than one connection used.
+    for round_ in range(6):
+        for n in range(5):
+            outbox_emit(event_type="step.started", aggregate_type="traveler", aggregate_id=f"T-{n}", data={"r": round_})
+    written = {}
+    for message in OutboxMessage.objects.order_by("id"):
+        written.setdefault(message.aggregate_id, []).append(str(message.message_id))
+    with Receiver(delay=0.002) as receiver:
+        webhook(receiver.url, settings={"lanes": 3})
+        result = relay_drain()
+    assert result.failed == 0 and result.pending == 0
+    received = [r["headers"]["X-Traveler-Event-Id"] for r in receiver.requests]
+    assert sorted(received) == sorted(i for ids in written.values() for i in ids)  # each once
+    assert all(signed(r) for r in receiver.requests)
+    for ids in written.values():
+        assert [i for i in received if i in ids] == ids  # one traveler's events: in the order written
+    assert len({r["client"] for r in receiver.requests}) > 1  # side by side, on connections of their own
+
+
+def test_webhook_lanes_to_a_receiver_that_is_down_deliver_nothing_and_lose_nothing(shop, traveler, secret):
+    emit(9)
+    count = OutboxMessage.objects.count()
+    adapter = webhook(f"http://127.0.0.1:{free_port()}/hook", settings={"lanes": 4})
+    result = relay_run()
+    assert (result.sent, result.failed) == (0, count)
+    assert OutboxDelivery.objects.filter(adapter=adapter, delivered_at__isnull=True).count() == count
+    assert all("unreachable" in e for e in OutboxDelivery.objects.values_list("last_error", flat=True))
 
 
 def test_webhook_receiver_closing_kept_alive_connections_loses_and_repeats_nothing(shop, traveler, secret):
