@@ -331,6 +331,17 @@ def cpu_seconds(process) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy() -> tuple[float, float]:
+    """(busy, all) CPU seconds of the whole machine so far, every core (/proc/stat); (0, 0) without it."""
+    try:
+        ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    hz = os.sysconf("SC_CLK_TCK")
+    return (sum(ticks) - idle) / hz, sum(ticks) / hz
+
+
 def floor_once(url: str, prefix: str, payloads: list[bytes]) -> float:
     """The same payloads at QoS 1 from one client, no database: what the broker and paho allow."""
     from integrations.adapters.mqtt import close, connect, parse_broker
@@ -443,7 +454,9 @@ def main() -> int:
                 webhook_receiver.reset(hook_url)
             others = {"receiver": receiver, "subscriber": counter and counter.process}
             theirs = {name: cpu_seconds(p) for name, p in others.items() if p}
+            busy = machine_busy()
             seconds = relays.drain(profile=args.profile and run == args.runs)
+            busy = tuple(after - before for after, before in zip(machine_busy(), busy, strict=True))
             theirs = {name: cpu_seconds(others[name]) - cpu for name, cpu in theirs.items()}
             delivered = OutboxMessage.objects.filter(delivered_at__isnull=False).count()
             rates.append(delivered / seconds)
@@ -463,7 +476,8 @@ def main() -> int:
                 f"run {run}: {delivered} delivered to every adapter in {seconds:.2f} s = "
                 f"{delivered / seconds:,.0f} events/s ({'; '.join(seen)}); CPU: relay {relays.cpu:.2f} s "
                 f"({relays.cpu / seconds:.0%} of a core), "
-                + ", ".join(f"{name} {cpu:.2f} s" for name, cpu in theirs.items()),
+                + ", ".join(f"{name} {cpu:.2f} s" for name, cpu in theirs.items())
+                + (f"; the machine {busy[0] / busy[1]:.0%} busy" if busy[1] else ""),
                 flush=True,
             )
         print(f"median relay: {statistics.median(rates):,.0f} events/s to {len(kinds)} adapter(s)")

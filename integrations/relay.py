@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Exists, F, Min, OuterRef
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from mes.events.models import OutboxMessage
@@ -155,10 +155,10 @@ def _due(adapter: Adapter, now, limit: int) -> list[_Due]:
     with connection.cursor() as cursor:
         cursor.execute(_due_sql(), {"adapter": adapter.pk, "now": now, "limit": limit})
         rows = cursor.fetchall()
-    due = []
+    due, alias = [], connection.alias  # the alias once: each look-up goes through the connection handler
     for pk, attempts, first_failed_at, *values in rows:
         values[payload_at] = orjson.loads(values[payload_at])
-        message = OutboxMessage.from_db(connection.alias, None, values)
+        message = OutboxMessage.from_db(alias, None, values)
         due.append(_Due(pk, message, attempts, first_failed_at))
     return due
 
@@ -242,12 +242,13 @@ def relay_adapter(adapter: Adapter, *, batch: int = 200, turns: _Turns | None = 
                 d.dead_at, d.next_attempt_at = now, None
                 result.dead += 1
                 log.error("relay: message %s dead-lettered for %s: %s", d.message_id, adapter.name, error[:200])
-        # What went through, in one statement (a CASE per row and column over a whole batch costs more
-        # than the publishing); what failed, row by row (few).
+        # What went through, in one statement with the ids as one array (a CASE per row and column over a
+        # whole batch cost more than the publishing, and the ORM's pk__in preparing each id a seventh of
+        # the relay's CPU); what failed, row by row (few).
         sent = [d.pk for d in due if d.delivered_at is not None]
-        OutboxDelivery.objects.filter(pk__in=sent).update(
-            delivered_at=now, attempts=F("attempts") + 1, last_error="", next_attempt_at=None
-        )
+        if sent:
+            with connection.cursor() as cursor:
+                cursor.execute(_MARK_SENT, {"now": now, "ids": sent})
         failed = [
             OutboxDelivery(
                 pk=d.pk,
@@ -330,6 +331,13 @@ def relay_adapter_drain(adapter: Adapter, *, batch: int = 200, max_batches: int 
     if errors:
         raise errors[0]
     return state["sent"]
+
+
+_MARK_SENT = """
+UPDATE integrations_outboxdelivery
+SET delivered_at = %(now)s, attempts = attempts + 1, last_error = '', next_attempt_at = NULL
+WHERE id = ANY(%(ids)s::bigint[])
+"""
 
 
 def _open_deliveries():
