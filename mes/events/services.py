@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 import orjson
 from django.conf import settings
@@ -45,7 +46,7 @@ def cloudevent_json(message: OutboxMessage) -> bytes:
     return orjson.dumps(cloudevent(message))
 
 
-def cloudevents_json(messages) -> bytes:
+def cloudevents_json(messages: Iterable[OutboxMessage]) -> bytes:
     """A JSON array of the messages' events (CloudEvents' batched mode), as cloudevent_json writes one."""
     return orjson.dumps([cloudevent(m) for m in messages])
 
