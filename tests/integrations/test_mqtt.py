@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 import threading
 from collections import Counter
 from types import SimpleNamespace
@@ -16,7 +17,7 @@ from django.db import connection
 
 from integrations.adapters.mqtt.client import OFF, close, parse_broker, topic_level
 from integrations.adapters.mqtt.consume import Consumer, consume
-from integrations.adapters.mqtt.publish import Impl, event_topic, topic_template
+from integrations.adapters.mqtt.publish import Impl, event_topic, quick_ack, topic_template
 from integrations.errors import DeliveryFailed
 from integrations.formats.event_schemas import event_types, validate_event
 from integrations.models import Adapter, InboxMessage, MachineState, OutboxDelivery
@@ -231,3 +232,28 @@ def test_mqtt_consumer_receives_what_was_published_while_it_was_down(shop):
     consume([adapter], stop, on_outcome=again.append)
     assert again == []
     close(Consumer(adapter).impl.connect(client_id=client_id, clean_start=True))  # ends the broker's session
+
+
+class _Client:
+    """What quick_ack asks of a paho client: its socket (None before it connects and after it closes)."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def socket(self):
+        return self.sock
+
+
+def test_quick_ack_sets_the_option_on_a_tcp_socket_and_is_harmless_where_it_cannot(monkeypatch):
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        sock = socket.create_connection(server.getsockname())
+        try:
+            quick_ack(_Client(sock))
+            if hasattr(socket, "TCP_QUICKACK"):  # Linux: acknowledging at once now
+                assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK) == 1
+        finally:
+            sock.close()
+        quick_ack(_Client(sock))  # closed meanwhile: nothing raised, the batch goes on
+    quick_ack(_Client(None))  # not connected
+    monkeypatch.delattr(socket, "TCP_QUICKACK", raising=False)  # a platform without it (macOS)
+    quick_ack(_Client(socket.socket()))
