@@ -256,4 +256,5 @@ def test_quick_ack_sets_the_option_on_a_tcp_socket_and_is_harmless_where_it_cann
         quick_ack(_Client(sock))  # closed meanwhile: nothing raised, the batch goes on
     quick_ack(_Client(None))  # not connected
     monkeypatch.delattr(socket, "TCP_QUICKACK", raising=False)  # a platform without it (macOS)
-    quick_ack(_Client(socket.socket()))
+    with socket.socket() as unconnected:
+        quick_ack(_Client(unconnected))
