@@ -194,8 +194,10 @@ class Counter:
             self.process.kill()
 
 
-def _relay_process(database_url: str, batch: int, pipe) -> None:
-    """One more relay, in a process of its own (as a second Celery worker would be): drains when told."""
+def _relay_process(database_url: str, batch: int, pipe, adapter_id: int | None = None) -> None:
+    """One more relay in a process of its own, draining when told: the whole relay (as a second Celery
+    worker would be), or with `adapter_id` that adapter's Celery task, its own code (as a prefork worker
+    runs it)."""
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
 
@@ -203,28 +205,15 @@ def _relay_process(database_url: str, batch: int, pipe) -> None:
     from django.db import connections
 
     from integrations.relay import relay_drain
-
-    connections["default"].ensure_connection()
-    pipe.send("ready")
-    while pipe.recv() == "go":
-        relay_drain(batch=batch, max_rounds=100000)
-        pipe.send("drained")
-
-
-def _task_process(database_url: str, adapter_id: int, batch: int, pipe) -> None:
-    """One adapter's Celery task, in a process of its own (as a prefork worker runs it): when told."""
-    os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mes.settings")
-
-    django.setup()
-    from django.db import connections
-
     from integrations.tasks import outbox_relay_adapter
 
     connections["default"].ensure_connection()
     pipe.send("ready")
     while pipe.recv() == "go":
-        outbox_relay_adapter(adapter_id, batch, 100000)  # the task's own code, run here at once
+        if adapter_id is None:
+            relay_drain(batch=batch, max_rounds=100000)
+        else:
+            outbox_relay_adapter(adapter_id, batch, 100000)
         pipe.send("drained")
 
 
@@ -240,7 +229,9 @@ class Tasks:
         self.workers = []
         for adapter_id in Adapter.objects.filter(enabled=True, outbound=True).values_list("pk", flat=True):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_task_process, args=(database_url, adapter_id, batch, theirs), daemon=True)
+            process = context.Process(
+                target=_relay_process, args=(database_url, batch, theirs, adapter_id), daemon=True
+            )
             process.start()
             self.workers.append((process, mine))
         for _, pipe in self.workers:
