@@ -217,6 +217,31 @@ def _relay_process(database_url: str, batch: int, pipe, adapter_id: int | None =
         pipe.send("drained")
 
 
+def start_relays(database_url: str, batch: int, adapter_ids: list[int | None]) -> list:
+    """A relay process for each of `adapter_ids` (None: the whole relay), started and ready:
+    [(process, pipe)]."""
+    context = multiprocessing.get_context("spawn")
+    started = []
+    for adapter_id in adapter_ids:
+        mine, theirs = context.Pipe()
+        process = context.Process(target=_relay_process, args=(database_url, batch, theirs, adapter_id), daemon=True)
+        process.start()
+        started.append((process, mine))
+    for _, pipe in started:
+        if not pipe.poll(60):
+            raise RuntimeError("a relay process did not start")
+        pipe.recv()
+    return started
+
+
+def stop_relays(started: list) -> None:
+    for process, pipe in started:
+        pipe.send("stop")
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+
+
 class Tasks:
     """The production shape: this process dispatches every new message (the beat's outbox_relay), then
     each outbound adapter's task drains it in a process of its own, side by side; settled at the end."""
@@ -224,20 +249,9 @@ class Tasks:
     def __init__(self, database_url: str, batch: int):
         from integrations.models import Adapter
 
-        context = multiprocessing.get_context("spawn")
         self.cpu = 0.0
-        self.workers = []
-        for adapter_id in Adapter.objects.filter(enabled=True, outbound=True).values_list("pk", flat=True):
-            mine, theirs = context.Pipe()
-            process = context.Process(
-                target=_relay_process, args=(database_url, batch, theirs, adapter_id), daemon=True
-            )
-            process.start()
-            self.workers.append((process, mine))
-        for _, pipe in self.workers:
-            if not pipe.poll(60):
-                raise RuntimeError("an adapter's task process did not start")
-            pipe.recv()
+        adapters = Adapter.objects.filter(enabled=True, outbound=True).values_list("pk", flat=True)
+        self.workers = start_relays(database_url, batch, list(adapters))
 
     def drain(self, profile: bool = False) -> float:
         from integrations import relay
@@ -255,30 +269,16 @@ class Tasks:
         return seconds
 
     def close(self) -> None:
-        for process, pipe in self.workers:
-            pipe.send("stop")
-            process.join(10)
-            if process.is_alive():
-                process.kill()
+        stop_relays(self.workers)
 
 
 class Relays:
     """`count` relays side by side: this process and count - 1 others, each draining the same outbox."""
 
     def __init__(self, count: int, database_url: str, batch: int):
-        context = multiprocessing.get_context("spawn")
         self.batch = batch
         self.cpu = 0.0  # CPU seconds this process's relay took in the last drain
-        self.others = []
-        for _ in range(count - 1):
-            mine, theirs = context.Pipe()
-            process = context.Process(target=_relay_process, args=(database_url, batch, theirs), daemon=True)
-            process.start()
-            self.others.append((process, mine))
-        for _, pipe in self.others:
-            if not pipe.poll(60):
-                raise RuntimeError("a relay process did not start")
-            pipe.recv()
+        self.others = start_relays(database_url, batch, [None] * (count - 1))
 
     def drain(self, profile: bool = False) -> float:
         from bench.profiling import PerKey, profiled
@@ -306,11 +306,7 @@ class Relays:
         return seconds
 
     def close(self) -> None:
-        for process, pipe in self.others:
-            pipe.send("stop")
-            process.join(10)
-            if process.is_alive():
-                process.kill()
+        stop_relays(self.others)
 
 
 def cpu_seconds(process) -> float:
